@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
+	code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id,
+	created_at, expires_at, user_id, session_id, auth_time, amr, done, error, code_hash, code_expiry, consumed_at`
+
+func scanAuthRequest(row scanner) (storage.AuthRequest, error) {
+	var r storage.AuthRequest
+	var maxAge sql.NullInt64
+	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listOut(&r.Scopes), &r.ResponseType,
+		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, listOut(&r.Prompt), &maxAge, &r.LoginHint,
+		listOut(&r.UILocales), listOut(&r.ACRValues), &r.HintUserID, tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt),
+		&r.UserID, &r.SessionID, tsOut(&r.AuthTime), listOut(&r.AMR), &r.Done, &r.Error, strOut{&r.CodeHash},
+		tsOut(&r.CodeExpiry), tsOut(&r.ConsumedAt))
+	if maxAge.Valid {
+		v := uint(maxAge.Int64)
+		r.MaxAge = &v
+	}
+	return r, err
+}
+
+func authRequestArgs(r storage.AuthRequest) []any {
+	var maxAge any
+	if r.MaxAge != nil {
+		maxAge = int64(*r.MaxAge)
+	}
+	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, list(r.Scopes), r.ResponseType, r.ResponseMode,
+		r.CodeChallenge, r.CodeChallengeMethod, list(r.Prompt), maxAge, r.LoginHint, list(r.UILocales),
+		list(r.ACRValues), r.HintUserID, ts(r.CreatedAt), ts(r.ExpiresAt), r.UserID, r.SessionID, ts(r.AuthTime),
+		list(r.AMR), boolInt(r.Done), r.Error, nullString(r.CodeHash), ts(r.CodeExpiry), ts(r.ConsumedAt)}
+}
+
+func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	if r.ID == "" || r.ClientID == "" || r.CreatedAt.IsZero() || r.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: auth request needs an id, a client and an expiry", storage.ErrInvalid)
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
+	switch {
+	case isUnique(err):
+		return storage.ErrConflict
+	case isForeignKey(err):
+		return fmt.Errorf("%w: client %q", storage.ErrNotFound, r.ClientID)
+	}
+	return err
+}
+
+func (db *DB) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	r, err := scanAuthRequest(db.read.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
+	return r, notFound(err)
+}
+
+func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
+	r, err := scanAuthRequest(db.read.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
+	return r, notFound(err)
+}
+
+func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*storage.AuthRequest) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := scanAuthRequest(tx.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
+		if err != nil {
+			return notFound(err)
+		}
+		if err := update(&r); err != nil {
+			return err
+		}
+		r.ID = id
+		args := authRequestArgs(r)
+		_, err = tx.ExecContext(ctx, `UPDATE auth_requests SET client_id = ?, redirect_uri = ?, state = ?, nonce = ?,
+			scopes = ?, response_type = ?, response_mode = ?, code_challenge = ?, code_challenge_method = ?, prompt = ?,
+			max_age = ?, login_hint = ?, ui_locales = ?, acr_values = ?, hint_user_id = ?, created_at = ?, expires_at = ?,
+			user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = ?, error = ?, code_hash = ?, code_expiry = ?,
+			consumed_at = ? WHERE id = ?`, append(args[1:], id)...)
+		if isUnique(err) {
+			return storage.ErrConflict
+		}
+		return err
+	})
+}
+
+func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
+			WHERE id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`, now.UnixNano(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return nil
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_requests WHERE id = ? AND code_hash IS NOT NULL`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return storage.ErrNotFound
+		}
+		return storage.ErrAlreadyUsed
+	})
+}
+
+func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM auth_requests WHERE id = ?`, id)
+	return err
+}

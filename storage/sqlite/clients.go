@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
+	allow_no_pkce, id_token_signed_alg, created_at`
+
+func scanClient(row scanner) (storage.Client, error) {
+	var c storage.Client
+	err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
+		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt))
+	return c, err
+}
+
+func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
+	if c.ID == "" || len(c.RedirectURIs) == 0 || c.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: client needs an id and a redirect URI", storage.ErrInvalid)
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
+		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt))
+	if isUnique(err) {
+		return storage.ErrConflict
+	}
+	return err
+}
+
+func (db *DB) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	c, err := scanClient(db.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	return c, notFound(err)
+}
+
+func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.Client
+	for rows.Next() {
+		c, err := scanClient(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteClient removes the client, its pending requests (by cascade) and
+// every token it holds.
+func (db *DB) DeleteClient(ctx context.Context, id string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrNotFound
+		}
+		for _, q := range []string{`DELETE FROM access_tokens WHERE client_id = ?`, `DELETE FROM refresh_tokens WHERE client_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,10 @@
+// Package sqlite is Sesame's embedded storage backend: one SQLite file
+// (modernc.org/sqlite, pure Go) in WAL mode, one writer connection beside a
+// pool of readers, so that writes never wait on SQLITE_BUSY and reads never
+// wait on writes. Schema changes are the numbered .sql files in migrations/,
+// applied in order at Open and recorded in schema_migrations.
+//
+// Times are stored as Unix nanoseconds (UTC) and lists as JSON arrays. The
+// database file is created 0600 in a 0700 directory: it holds password
+// hashes and encrypted keys.
+package sqlite

@@ -1,0 +1,41 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// consumedCodeRetention keeps exchanged authorization requests for a day, so
+// that a replayed code is recognised and its tokens revoked (RFC 6749 §4.1.2).
+const consumedCodeRetention = 24 * time.Hour
+
+func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResult, error) {
+	var res storage.GCResult
+	n := now.UnixNano()
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		steps := []struct {
+			count *int64
+			query string
+			args  []any
+		}{
+			{&res.AuthRequests, `DELETE FROM auth_requests WHERE expires_at <= ? AND (consumed_at IS NULL OR consumed_at <= ?)`,
+				[]any{n, now.Add(-consumedCodeRetention).UnixNano()}},
+			{&res.AccessTokens, `DELETE FROM access_tokens WHERE expires_at <= ?`, []any{n}},
+			{&res.RefreshTokens, `DELETE FROM refresh_tokens WHERE expires_at <= ?`, []any{n}},
+			{&res.Sessions, `DELETE FROM sessions WHERE idle_expires_at <= ? OR absolute_expires_at <= ?`, []any{n, n}},
+			{&res.SigningKeys, `DELETE FROM signing_keys WHERE publish_until IS NOT NULL AND publish_until <= ?`, []any{n}},
+		}
+		for _, s := range steps {
+			r, err := tx.ExecContext(ctx, s.query, s.args...)
+			if err != nil {
+				return err
+			}
+			*s.count, _ = r.RowsAffected()
+		}
+		return nil
+	})
+	return res, err
+}

@@ -1,0 +1,53 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const keyColumns = `id, algorithm, private_encrypted, public_jwk, created_at, retired_at, publish_until`
+
+func (db *DB) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
+	return insertKey(ctx, db.write, k)
+}
+
+func insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Algorithm, k.PrivateEncrypted, k.Public, ts(k.CreatedAt), ts(k.RetiredAt), ts(k.PublishUntil))
+	if isUnique(err) {
+		return storage.ErrConflict
+	}
+	return err
+}
+
+func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
+		WHERE publish_until IS NULL OR publish_until > ? ORDER BY created_at DESC, id`, now.UnixNano())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.SigningKey
+	for rows.Next() {
+		var k storage.SigningKey
+		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateEncrypted, &k.Public, tsOut(&k.CreatedAt),
+			tsOut(&k.RetiredAt), tsOut(&k.PublishUntil)); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) RotateSigningKey(ctx context.Context, k storage.SigningKey, now, publishUntil time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, publish_until = ?
+			WHERE algorithm = ? AND retired_at IS NULL`, now.UnixNano(), publishUntil.UnixNano(), k.Algorithm); err != nil {
+			return err
+		}
+		return insertKey(ctx, tx, k)
+	})
+}

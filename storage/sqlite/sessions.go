@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const sessionColumns = `id, hash, user_id, auth_time, amr, created_at, last_seen, idle_expires_at,
+	absolute_expires_at, user_agent, ip`
+
+func scanSession(row scanner) (storage.Session, error) {
+	var s storage.Session
+	err := row.Scan(&s.ID, &s.Hash, &s.UserID, tsOut(&s.AuthTime), listOut(&s.AMR), tsOut(&s.CreatedAt), tsOut(&s.LastSeen),
+		tsOut(&s.IdleExpiresAt), tsOut(&s.AbsoluteExpiresAt), &s.UserAgent, &s.IP)
+	return s, err
+}
+
+func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
+	if s.ID == "" || s.Hash == "" || s.UserID == "" || s.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: session needs an id, a hash and a user", storage.ErrInvalid)
+	}
+	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Hash, s.UserID, ts(s.AuthTime), list(s.AMR), ts(s.CreatedAt), ts(s.LastSeen), ts(s.IdleExpiresAt),
+		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP)
+	switch {
+	case isUnique(err):
+		return storage.ErrConflict
+	case isForeignKey(err):
+		return fmt.Errorf("%w: user %q", storage.ErrNotFound, s.UserID)
+	}
+	return err
+}
+
+func (db *DB) GetSession(ctx context.Context, hash string, now time.Time) (storage.Session, error) {
+	n := now.UnixNano()
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE hash = ? AND idle_expires_at > ? AND absolute_expires_at > ?`, hash, n, n))
+	return s, notFound(err)
+}
+
+func (db *DB) GetSessionByID(ctx context.Context, id string) (storage.Session, error) {
+	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	return s, notFound(err)
+}
+
+func (db *DB) TouchSession(ctx context.Context, id string, lastSeen, idleExpiresAt time.Time) error {
+	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ?, idle_expires_at = ? WHERE id = ?`,
+		ts(lastSeen), ts(idleExpiresAt), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+func (db *DB) DeleteSession(ctx context.Context, id string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	return err
+}
+
+func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]storage.Session, error) {
+	n := now.UnixNano()
+	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = ? AND idle_expires_at > ? AND absolute_expires_at > ? ORDER BY last_seen DESC`, userID, n, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+

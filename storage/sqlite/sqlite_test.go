@@ -1,0 +1,60 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/conformance"
+	"github.com/sesame-idp/sesame/storage/sqlite"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.RunTests(t, func(t *testing.T) storage.Storage {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
+
+func TestFileModeAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "sesame.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(context.Background(), storage.Client{ID: "c", RedirectURIs: []string{"https://x/cb"}, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, p := range []string{path, filepath.Dir(path)} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o600)
+		if fi.IsDir() {
+			want = 0o700
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+		}
+	}
+	// Reopening applies no migration twice and keeps the data.
+	db, err = sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.GetClient(context.Background(), "c"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.IntegrityCheck(context.Background()); err != nil || res != "ok" {
+		t.Fatalf("integrity: %q %v", res, err)
+	}
+}

@@ -1,0 +1,144 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const accessColumns = `id, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at`
+const refreshColumns = `id, hash, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, used_at`
+
+func scanAccess(row scanner) (storage.AccessToken, error) {
+	var a storage.AccessToken
+	err := row.Scan(&a.ID, &a.GrantID, &a.ClientID, &a.UserID, &a.SessionID, listOut(&a.Scopes), listOut(&a.Audience),
+		tsOut(&a.AuthTime), listOut(&a.AMR), tsOut(&a.CreatedAt), tsOut(&a.ExpiresAt))
+	return a, err
+}
+
+func scanRefresh(row scanner) (storage.RefreshToken, error) {
+	var r storage.RefreshToken
+	err := row.Scan(&r.ID, &r.Hash, &r.GrantID, &r.ClientID, &r.UserID, &r.SessionID, listOut(&r.Scopes), listOut(&r.Audience),
+		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt))
+	return r, err
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertAccess(ctx context.Context, tx execer, a storage.AccessToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO access_tokens (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.GrantID, a.ClientID, a.UserID, a.SessionID, list(a.Scopes), list(a.Audience), ts(a.AuthTime), list(a.AMR),
+		ts(a.CreatedAt), ts(a.ExpiresAt))
+	if isUnique(err) {
+		return storage.ErrConflict
+	}
+	return err
+}
+
+func insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Hash, r.GrantID, r.ClientID, r.UserID, r.SessionID, list(r.Scopes), list(r.Audience), ts(r.AuthTime),
+		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt))
+	if isUnique(err) {
+		return storage.ErrConflict
+	}
+	return err
+}
+
+func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
+	if r == nil {
+		return insertAccess(ctx, db.write, a)
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := insertAccess(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertRefresh(ctx, tx, *r)
+	})
+}
+
+func (db *DB) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
+	a, err := scanAccess(db.read.QueryRowContext(ctx, `SELECT `+accessColumns+` FROM access_tokens WHERE id = ?`, id))
+	return a, notFound(err)
+}
+
+func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.RefreshToken, error) {
+	r, err := scanRefresh(db.read.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	return r, notFound(err)
+}
+
+func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, a storage.AccessToken, r storage.RefreshToken) error {
+	var reused string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`, now.UnixNano(), oldHash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var grant string
+			err := tx.QueryRowContext(ctx, `SELECT grant_id FROM refresh_tokens WHERE hash = ?`, oldHash).Scan(&grant)
+			if err != nil {
+				return notFound(err)
+			}
+			reused = grant
+			return storage.ErrAlreadyUsed
+		}
+		if err := insertAccess(ctx, tx, a); err != nil {
+			return err
+		}
+		return insertRefresh(ctx, tx, r)
+	})
+	if reused != "" {
+		// The revocation commits on its own: the rotation was rolled back.
+		if rerr := db.RevokeGrant(ctx, reused); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+func (db *DB) RevokeGrant(ctx context.Context, grantID string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE grant_id = ?`, grantID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, grantID)
+		return err
+	})
+}
+
+func (db *DB) RevokeAccessToken(ctx context.Context, id string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
+	return err
+}
+
+func (db *DB) RevokeRefreshToken(ctx context.Context, hash string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var grant string
+		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM refresh_tokens WHERE hash = ?`, hash).Scan(&grant); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE grant_id = ?`, grant); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, grant)
+		return err
+	})
+}
+
+func (db *DB) RevokeSessionTokens(ctx context.Context, sessionID string) error {
+	if sessionID == "" {
+		return nil
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE session_id = ?`, sessionID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id = ?`, sessionID)
+		return err
+	})
+}

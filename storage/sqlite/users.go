@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+const userColumns = `id, email, password_hash, name, locale, disabled, failed_logins, locked_until,
+	created_at, updated_at, password_set_at, last_sign_in_at`
+
+func scanUser(row scanner) (storage.User, error) {
+	var u storage.User
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled, &u.FailedLogins,
+		tsOut(&u.LockedUntil), tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt))
+	return u, err
+}
+
+func validUser(u storage.User) error {
+	if u.ID == "" || storage.NormalizeEmail(u.Email) == "" || u.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: user needs an id, an email and a creation time", storage.ErrInvalid)
+	}
+	return nil
+}
+
+func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Membership) error {
+	if err := validUser(u); err != nil {
+		return err
+	}
+	if m != nil && !storage.ValidRoles(m.Roles) {
+		return fmt.Errorf("%w: roles %v", storage.ErrInvalid, m.Roles)
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = u.CreatedAt
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled), u.FailedLogins, ts(u.LockedUntil),
+			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), storage.NormalizeEmail(u.Email))
+		if isUnique(err) {
+			return storage.ErrConflict
+		}
+		if err != nil || m == nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org_id, roles) VALUES (?, ?, ?)`,
+			u.ID, m.OrgID, list(storage.NormalizeRoles(m.Roles)))
+		if isForeignKey(err) {
+			return fmt.Errorf("%w: organization %q", storage.ErrNotFound, m.OrgID)
+		}
+		return err
+	})
+}
+
+func (db *DB) GetUser(ctx context.Context, id string) (storage.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, notFound(err)
+}
+
+func (db *DB) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
+	return u, notFound(err)
+}
+
+func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users ORDER BY created_at, id`
+	args := []any{}
+	if orgID != "" {
+		q = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = ?) ORDER BY created_at, id`
+		args = append(args, orgID)
+	}
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return notFound(err)
+		}
+		if err := update(&u); err != nil {
+			return err
+		}
+		u.ID = id
+		if err := validUser(u); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, name = ?, locale = ?,
+			disabled = ?, failed_logins = ?, locked_until = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?
+			WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
+			u.FailedLogins, ts(u.LockedUntil), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), id)
+		if isUnique(err) {
+			return storage.ErrConflict
+		}
+		return err
+	})
+}
+
+func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
+	var m storage.Membership
+	err := db.read.QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID).
+		Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
+	return m, notFound(err)
+}

@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Organizations stores organizations.
+type Organizations interface {
+	CreateOrganization(ctx context.Context, org Organization) error
+	GetOrganization(ctx context.Context, id string) (Organization, error)
+	// ListOrganizations lists organizations, oldest first; status "" lists all.
+	ListOrganizations(ctx context.Context, status string) ([]Organization, error)
+	// UpdateOrganization reads, changes and writes one organization
+	// atomically; update returning an error leaves it untouched.
+	UpdateOrganization(ctx context.Context, id string, update func(*Organization) error) error
+}
+
+// Users stores people and their membership.
+type Users interface {
+	// CreateUser creates the person and, when m is not nil, their
+	// membership, in one transaction. ErrConflict when the email is taken.
+	CreateUser(ctx context.Context, u User, m *Membership) error
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// ListUsers lists people, oldest first; orgID "" lists all.
+	ListUsers(ctx context.Context, orgID string) ([]User, error)
+	UpdateUser(ctx context.Context, id string, update func(*User) error) error
+	// GetMembership returns the person's membership, ErrNotFound if none.
+	GetMembership(ctx context.Context, userID string) (Membership, error)
+}
+
+// Clients stores relying parties.
+type Clients interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// AuthRequests stores authorization requests and their codes.
+type AuthRequests interface {
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
+	UpdateAuthRequest(ctx context.Context, id string, update func(*AuthRequest) error) error
+	// GetAuthRequestByCode finds the request whose code hashes to codeHash.
+	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
+	// ConsumeCode marks the code exchanged; ErrAlreadyUsed when it was.
+	ConsumeCode(ctx context.Context, id string, now time.Time) error
+	DeleteAuthRequest(ctx context.Context, id string) error
+}
+
+// Tokens stores access and refresh tokens.
+type Tokens interface {
+	// CreateTokens stores an access token and, when r is not nil, a refresh
+	// token, in one transaction.
+	CreateTokens(ctx context.Context, a AccessToken, r *RefreshToken) error
+	GetAccessToken(ctx context.Context, id string) (AccessToken, error)
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// RotateRefreshToken marks the token with oldHash used and stores the
+	// new pair, atomically. When the old token was already used, it revokes
+	// every token of its grant and returns ErrAlreadyUsed.
+	RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, a AccessToken, r RefreshToken) error
+	// RevokeGrant deletes every token of a grant (code replay, refresh reuse).
+	RevokeGrant(ctx context.Context, grantID string) error
+	RevokeAccessToken(ctx context.Context, id string) error
+	// RevokeRefreshToken deletes a refresh token and the access tokens of its grant.
+	RevokeRefreshToken(ctx context.Context, hash string) error
+	// RevokeSessionTokens deletes every token issued in a browser session.
+	RevokeSessionTokens(ctx context.Context, sessionID string) error
+}
+
+// Sessions stores browser sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession finds a live session by the hash of its cookie value.
+	GetSession(ctx context.Context, hash string, now time.Time) (Session, error)
+	GetSessionByID(ctx context.Context, id string) (Session, error)
+	// TouchSession records activity and pushes the idle expiry.
+	TouchSession(ctx context.Context, id string, lastSeen, idleExpiresAt time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+}
+
+// SigningKeys stores the provider's key pairs.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	// ListSigningKeys lists every key still published, newest first.
+	ListSigningKeys(ctx context.Context, now time.Time) ([]SigningKey, error)
+	// RotateSigningKey stores k and retires the other active keys of its
+	// algorithm, published until publishUntil, in one transaction.
+	RotateSigningKey(ctx context.Context, k SigningKey, now, publishUntil time.Time) error
+}
+
+// Storage is everything Sesame stores, in one backend.
+type Storage interface {
+	Organizations
+	Users
+	Clients
+	AuthRequests
+	Tokens
+	Sessions
+	SigningKeys
+	// GarbageCollect deletes what expired before now and says how much.
+	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// GCResult counts what GarbageCollect deleted.
+type GCResult struct {
+	AuthRequests  int64
+	AccessTokens  int64
+	RefreshTokens int64
+	Sessions      int64
+	SigningKeys   int64
+}

@@ -1,0 +1,243 @@
+package storage
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Organization statuses.
+const (
+	OrgPending   = "pending"
+	OrgValidated = "validated"
+	OrgRejected  = "rejected"
+	OrgSuspended = "suspended"
+)
+
+// OrgStatuses lists every organization status, in lifecycle order.
+var OrgStatuses = []string{OrgPending, OrgValidated, OrgRejected, OrgSuspended}
+
+// Domiciles of an organization.
+const (
+	DomicileFrance = "FR"
+	DomicileAbroad = "abroad"
+)
+
+// Membership roles. A person may hold both.
+const (
+	RoleAdmin = "admin"
+	RoleUser  = "user"
+)
+
+// Organization is a company registered on the marketplace.
+type Organization struct {
+	ID             string
+	Name           string
+	Domicile       string // DomicileFrance or DomicileAbroad
+	Country        string // ISO 3166-1 alpha-2; "FR" for French organizations
+	SIRET          string // 14 digits, French organizations only
+	SIREN          string // 9 digits, French organizations only
+	LegalName      string
+	Address        string
+	Status         string
+	CloudAccountID string
+	RejectReason   string
+	CreatedAt      time.Time
+	ValidatedAt    time.Time // zero until validated
+	ValidatedBy    string
+}
+
+// User is a person who can sign in. Email is unique case-insensitively;
+// PasswordHash is empty until the person sets a password.
+type User struct {
+	ID             string
+	Email          string
+	PasswordHash   string
+	Name           string
+	Locale         string
+	Disabled       bool
+	FailedLogins   int
+	LockedUntil    time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	PasswordSetAt  time.Time
+	LastSignInAt   time.Time
+}
+
+// Membership ties a person to their one organization.
+type Membership struct {
+	UserID string
+	OrgID  string
+	Roles  []string // subset of {admin, user}, sorted, never empty
+}
+
+// ValidRoles reports whether roles is a non-empty subset of {admin, user}
+// without duplicates.
+func ValidRoles(roles []string) bool {
+	if len(roles) == 0 || len(roles) > 2 {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, r := range roles {
+		if (r != RoleAdmin && r != RoleUser) || seen[r] {
+			return false
+		}
+		seen[r] = true
+	}
+	return true
+}
+
+// NormalizeRoles returns roles sorted and without duplicates.
+func NormalizeRoles(roles []string) []string {
+	out := slices.Clone(roles)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Client is a registered relying party.
+type Client struct {
+	ID                     string
+	Name                   string
+	SecretHash             string // PHC-encoded argon2id; empty for public clients
+	Public                 bool
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	AllowNoPKCE            bool   // legacy confidential clients only
+	IDTokenSignedAlg       string // "" means the provider's default (RS256)
+	CreatedAt              time.Time
+}
+
+// AuthRequest is an OpenID Connect authorization request on its way through
+// the login screens, then the code that answers it.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	Scopes              []string
+	ResponseType        string
+	ResponseMode        string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              *uint
+	LoginHint           string
+	UILocales           []string
+	ACRValues           []string
+	HintUserID          string // subject of a valid id_token_hint
+	CreatedAt           time.Time
+	ExpiresAt           time.Time
+
+	// Set when the person has authenticated.
+	UserID    string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	Done      bool
+	// Error is an OAuth error code (login_required, access_denied…) the
+	// login screens chose to answer with instead of a code.
+	Error string
+
+	// Set when the code is issued, then when it is exchanged.
+	CodeHash   string
+	CodeExpiry time.Time
+	ConsumedAt time.Time
+}
+
+// AccessToken is the record behind an opaque access token. The token
+// itself is an encrypted reference to ID and is never stored.
+type AccessToken struct {
+	ID        string
+	GrantID   string // the authorization request the grant started with
+	ClientID  string
+	UserID    string
+	SessionID string
+	Scopes    []string
+	Audience  []string
+	AuthTime  time.Time
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// RefreshToken is a refresh token, stored by hash. Tokens of one grant form
+// a family: each use rotates the token, and a second use of a rotated token
+// revokes the family.
+type RefreshToken struct {
+	ID        string
+	Hash      string
+	GrantID   string
+	ClientID  string
+	UserID    string
+	SessionID string
+	Scopes    []string
+	Audience  []string
+	AuthTime  time.Time
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until rotated
+}
+
+// Session is a browser session, found by the hash of its cookie value. ID is
+// public (it is the sid claim); the cookie value never is.
+type Session struct {
+	ID               string
+	Hash             string
+	UserID           string
+	AuthTime         time.Time
+	AMR              []string
+	CreatedAt        time.Time
+	LastSeen         time.Time
+	IdleExpiresAt    time.Time
+	AbsoluteExpiresAt time.Time
+	UserAgent        string
+	IP               string
+}
+
+// SigningKey is a key pair that signs ID tokens. The private part is
+// encrypted by the caller before it reaches storage.
+type SigningKey struct {
+	ID               string // the kid
+	Algorithm        string // RS256, ES256
+	PrivateEncrypted []byte
+	Public           []byte // the public JWK, JSON
+	CreatedAt        time.Time
+	// RetiredAt is set when a newer key of the same algorithm replaces it;
+	// PublishUntil is when its public part may leave the key set.
+	RetiredAt    time.Time
+	PublishUntil time.Time
+}
+
+// NewID returns a random, opaque identifier with a readable prefix, such as
+// "usr_3mz2…". 128 bits of randomness.
+func NewID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// NewSecret returns a random 256-bit secret, URL-safe.
+func NewSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// HashToken returns the SHA-256 of a high-entropy token, the only form in
+// which tokens, codes and session ids are stored. A fast hash is enough:
+// the input is 256 random bits, so there is nothing to brute-force.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// NormalizeEmail folds an email address for comparison: trimmed, lower case.
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
