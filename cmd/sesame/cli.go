@@ -1,0 +1,880 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/text/language"
+
+	"github.com/sesame-idp/sesame/login/company"
+	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// usageError is bad input: one line on stderr, exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func badFlag(flag, format string, args ...any) error {
+	return &usageError{msg: "--" + flag + ": " + fmt.Sprintf(format, args...)}
+}
+
+func badArg(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// cli is one invocation.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            []string
+	configPath     string
+	json           bool
+}
+
+const usage = `usage: sesame [--config FILE] COMMAND [flags]
+
+commands:
+  serve                                   run the OpenID provider
+  client add --id ID (--secret S | --public) --redirect-uri URI [...]
+  client list | client remove ID
+  org create --name NAME [--siret SIRET] [--country CC] [--validated]
+  org list [--status S] | org validate ID | org reject ID --reason TEXT
+  user add --email EMAIL --org ORG_ID [--role admin] [--role user] [--name NAME] [--password-stdin]
+  user list [--org ID] | user disable ID
+  keys list | keys rotate
+
+Every command reads --config FILE, or SESAME_CONFIG, or the embedded defaults.
+Commands that create something print the new id; --json prints JSON.
+`
+
+// run executes a command and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, env: env}
+	err := c.dispatch(ctx, args)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "sesame: "+ue.msg)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "sesame: "+err.Error())
+		return 1
+	}
+}
+
+func (c *cli) getenv(k string) string {
+	for _, kv := range c.env {
+		if key, v, ok := strings.Cut(kv, "="); ok && key == k {
+			return v
+		}
+	}
+	return ""
+}
+
+// newFlags makes a flag set with the flags every command shares.
+func (c *cli) newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.configPath, "config", c.configPath, "configuration file")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+	return fs
+}
+
+var flagErr = regexp.MustCompile(`^(?:flag provided but not defined: -+(\S+)|invalid (?:boolean )?value "(.*)" for flag -+(\S+): (.*)|flag needs an argument: -+(\S+))$`)
+
+// parse parses flags and turns the flag package's errors into ours.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	m := flagErr.FindStringSubmatch(err.Error())
+	switch {
+	case m == nil:
+		return badArg("%v", err)
+	case m[1] != "":
+		return badFlag(m[1], "unknown flag")
+	case m[3] != "":
+		return badFlag(m[3], "invalid value %q", m[2])
+	default:
+		return badFlag(m[5], "needs a value")
+	}
+}
+
+func (c *cli) dispatch(ctx context.Context, args []string) error {
+	global := c.newFlags("sesame")
+	if err := parse(global, args); err != nil {
+		return err
+	}
+	args = global.Args()
+	if len(args) == 0 {
+		return badArg("missing command (try: sesame serve)")
+	}
+	cmd, rest := args[0], args[1:]
+	sub := ""
+	if cmd != "serve" && cmd != "help" {
+		if len(rest) == 0 {
+			return badArg("%s: missing subcommand", cmd)
+		}
+		sub, rest = rest[0], rest[1:]
+	}
+	switch cmd + " " + sub {
+	case "serve ":
+		return c.serve(ctx, rest)
+	case "help ":
+		return flag.ErrHelp
+	case "client add":
+		return c.clientAdd(ctx, rest)
+	case "client list":
+		return c.clientList(ctx, rest)
+	case "client remove":
+		return c.clientRemove(ctx, rest)
+	case "org create":
+		return c.orgCreate(ctx, rest)
+	case "org list":
+		return c.orgList(ctx, rest)
+	case "org validate":
+		return c.orgValidate(ctx, rest)
+	case "org reject":
+		return c.orgReject(ctx, rest)
+	case "user add":
+		return c.userAdd(ctx, rest)
+	case "user list":
+		return c.userList(ctx, rest)
+	case "user disable":
+		return c.userDisable(ctx, rest)
+	case "keys list":
+		return c.keysList(ctx, rest)
+	case "keys rotate":
+		return c.keysRotate(ctx, rest)
+	}
+	if sub == "" {
+		return badArg("unknown command %q", cmd)
+	}
+	return badArg("unknown command %q", cmd+" "+sub)
+}
+
+// open loads the configuration and opens storage. Commands call it only
+// after their flags were checked, so that bad input writes nothing.
+func (c *cli) open(ctx context.Context, ensureKeys bool, logger *slog.Logger) (*Main, error) {
+	path := c.configPath
+	if path == "" {
+		path = c.getenv("SESAME_CONFIG")
+	}
+	cfg, err := LoadConfig(path, c.env)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{Config: cfg, Logger: logger}
+	if err := m.Open(ctx, ensureKeys); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *cli) serve(ctx context.Context, args []string) error {
+	fs := c.newFlags("serve")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return badArg("serve: unexpected argument %q", fs.Arg(0))
+	}
+	path := c.configPath
+	if path == "" {
+		path = c.getenv("SESAME_CONFIG")
+	}
+	cfg, err := LoadConfig(path, c.env)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.Log, c.stderr)
+	// The OpenID library logs through slog's default logger.
+	slog.SetDefault(logger)
+	m := &Main{Config: cfg, Logger: logger}
+	if err := m.Open(ctx, true); err != nil {
+		m.Close()
+		return err
+	}
+	return serve(ctx, m)
+}
+
+func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(lc.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if lc.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// quiet is the logger of administrative commands: only problems.
+func (c *cli) quiet() *slog.Logger {
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func (c *cli) printCreated(id string, obj any) error {
+	if c.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(obj)
+	}
+	_, err := fmt.Fprintln(c.stdout, id)
+	return err
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) table(header string, rows [][]string) error {
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func oneArg(fs *flag.FlagSet, what string) (string, error) {
+	switch fs.NArg() {
+	case 0:
+		return "", badArg("missing %s", what)
+	case 1:
+		return fs.Arg(0), nil
+	default:
+		return "", badArg("unexpected argument %q", fs.Arg(1))
+	}
+}
+
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return badArg("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// --- clients ---
+
+var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// checkRedirectURI applies the registration policy: absolute, no fragment,
+// https, or http on a loopback host, or a custom scheme for public (native)
+// clients.
+func checkRedirectURI(flagName, raw string, public bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return badFlag(flagName, "%q is not an absolute URI", raw)
+	}
+	if u.Fragment != "" || strings.Contains(raw, "#") {
+		return badFlag(flagName, "%q must not have a fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return badFlag(flagName, "%q has no host", raw)
+		}
+	case "http":
+		if !isLoopbackHost(u.Hostname()) {
+			return badFlag(flagName, "%q must use https (http is only for localhost)", raw)
+		}
+	default:
+		if !public {
+			return badFlag(flagName, "%q: custom schemes are only for public (native) clients", raw)
+		}
+	}
+	return nil
+}
+
+type clientJSON struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Public                 bool     `json:"public"`
+	Secret                 string   `json:"secret,omitempty"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	AllowNoPKCE            bool     `json:"allow_no_pkce"`
+	IDTokenSignedAlg       string   `json:"id_token_signed_response_alg,omitempty"`
+	CreatedAt              string   `json:"created_at"`
+}
+
+func toClientJSON(cl storage.Client) clientJSON {
+	return clientJSON{ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
+		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, AllowNoPKCE: cl.AllowNoPKCE, IDTokenSignedAlg: cl.IDTokenSignedAlg,
+		CreatedAt: ts(cl.CreatedAt)}
+}
+
+func (c *cli) clientAdd(ctx context.Context, args []string) error {
+	fs := c.newFlags("client add")
+	id := fs.String("id", "", "")
+	secret := fs.String("secret", "", "")
+	public := fs.Bool("public", false, "")
+	name := fs.String("name", "", "")
+	allowNoPKCE := fs.Bool("allow-no-pkce", false, "")
+	alg := fs.String("id-token-signed-response-alg", "", "")
+	var redirects, postLogout multi
+	fs.Var(&redirects, "redirect-uri", "")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	switch {
+	case *id == "":
+		return badFlag("id", "is required")
+	case !clientIDPattern.MatchString(*id):
+		return badFlag("id", "use 1 to 64 letters, digits, dots, dashes or underscores")
+	case *public && *secret != "":
+		return badFlag("public", "cannot be combined with --secret")
+	case *public && *allowNoPKCE:
+		return badFlag("allow-no-pkce", "is only for confidential clients (public clients always use PKCE)")
+	case *secret != "" && len(*secret) < 16:
+		return badFlag("secret", "must be at least 16 characters")
+	case len(redirects) == 0:
+		return badFlag("redirect-uri", "is required")
+	case *alg != "" && *alg != "RS256" && *alg != "ES256":
+		return badFlag("id-token-signed-response-alg", "must be RS256 or ES256")
+	}
+	for _, u := range redirects {
+		if err := checkRedirectURI("redirect-uri", u, *public); err != nil {
+			return err
+		}
+	}
+	for _, u := range postLogout {
+		if err := checkRedirectURI("post-logout-redirect-uri", u, *public); err != nil {
+			return err
+		}
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	generated := ""
+	if !*public && *secret == "" {
+		generated = storage.NewSecret()
+		*secret = generated
+	}
+	cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+		AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, CreatedAt: m.Now()}
+	if cl.Name == "" {
+		cl.Name = cl.ID
+	}
+	if !*public {
+		if cl.SecretHash, err = m.Hasher.Hash(ctx, *secret); err != nil {
+			return err
+		}
+	}
+	if err := m.Store.CreateClient(ctx, cl); errors.Is(err, storage.ErrConflict) {
+		return badFlag("id", "a client %q already exists", *id)
+	} else if err != nil {
+		return err
+	}
+	out := toClientJSON(cl)
+	out.Secret = generated
+	if generated != "" && !c.json {
+		fmt.Fprintf(c.stderr, "client secret (shown once, store it now): %s\n", generated)
+	}
+	return c.printCreated(cl.ID, out)
+}
+
+func (c *cli) clientList(ctx context.Context, args []string) error {
+	fs := c.newFlags("client list")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	list, err := m.Store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []clientJSON{}
+		for _, cl := range list {
+			out = append(out, toClientJSON(cl))
+		}
+		return c.printJSON(out)
+	}
+	var rows [][]string
+	for _, cl := range list {
+		kind := "confidential"
+		if cl.Public {
+			kind = "public"
+		}
+		rows = append(rows, []string{cl.ID, cl.Name, kind, strings.Join(cl.RedirectURIs, " ")})
+	}
+	return c.table("ID\tNAME\tTYPE\tREDIRECT URIS", rows)
+}
+
+func (c *cli) clientRemove(ctx context.Context, args []string) error {
+	fs := c.newFlags("client remove")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := oneArg(fs, "client id")
+	if err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Store.DeleteClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+		return badArg("no client %q", id)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// --- organizations ---
+
+type orgJSON struct {
+	ID           string `json:"id"`
+	Name         string `json:"name"`
+	Domicile     string `json:"domicile"`
+	Country      string `json:"country"`
+	SIRET        string `json:"siret,omitempty"`
+	SIREN        string `json:"siren,omitempty"`
+	Status       string `json:"status"`
+	RejectReason string `json:"reject_reason,omitempty"`
+	CreatedAt    string `json:"created_at"`
+	ValidatedAt  string `json:"validated_at,omitempty"`
+	ValidatedBy  string `json:"validated_by,omitempty"`
+}
+
+func toOrgJSON(o storage.Organization) orgJSON {
+	j := orgJSON{ID: o.ID, Name: o.Name, Domicile: o.Domicile, Country: o.Country, SIRET: o.SIRET, SIREN: o.SIREN,
+		Status: o.Status, RejectReason: o.RejectReason, CreatedAt: ts(o.CreatedAt), ValidatedBy: o.ValidatedBy}
+	if !o.ValidatedAt.IsZero() {
+		j.ValidatedAt = ts(o.ValidatedAt)
+	}
+	return j
+}
+
+// country checks an ISO 3166-1 alpha-2 code.
+func country(cc string) (string, bool) {
+	cc = strings.ToUpper(strings.TrimSpace(cc))
+	if len(cc) != 2 {
+		return "", false
+	}
+	r, err := language.ParseRegion(cc)
+	if err != nil || !r.IsCountry() || r.String() != cc {
+		return "", false
+	}
+	return cc, true
+}
+
+func (c *cli) orgCreate(ctx context.Context, args []string) error {
+	fs := c.newFlags("org create")
+	name := fs.String("name", "", "")
+	siret := fs.String("siret", "", "")
+	cc := fs.String("country", "", "")
+	validated := fs.Bool("validated", false, "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	*name = strings.TrimSpace(*name)
+	if *name == "" {
+		return badFlag("name", "is required")
+	}
+	if len(*name) > 200 {
+		return badFlag("name", "is longer than 200 characters")
+	}
+	o := storage.Organization{ID: storage.NewID("org"), Name: *name, Status: storage.OrgPending}
+	if *siret != "" {
+		s, err := company.ParseSIRET(*siret)
+		if err != nil {
+			return badFlag("siret", "%v", err)
+		}
+		if *cc != "" && strings.ToUpper(*cc) != "FR" {
+			return badFlag("country", "a SIRET is French: the country is FR")
+		}
+		o.Domicile, o.Country, o.SIRET, o.SIREN = storage.DomicileFrance, "FR", s, s[:9]
+	} else {
+		if *cc == "" {
+			return badFlag("country", "is required without --siret (ISO 3166-1 code such as DE)")
+		}
+		code, ok := country(*cc)
+		if !ok {
+			return badFlag("country", "%q is not an ISO 3166-1 country code", *cc)
+		}
+		if code == "FR" {
+			return badFlag("siret", "is required for a French organization")
+		}
+		o.Domicile, o.Country = storage.DomicileAbroad, code
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	o.CreatedAt = m.Now()
+	if *validated {
+		o.Status, o.ValidatedAt, o.ValidatedBy = storage.OrgValidated, o.CreatedAt, "cli"
+	}
+	if err := m.Store.CreateOrganization(ctx, o); errors.Is(err, storage.ErrConflict) {
+		return badFlag("siret", "an organization with SIRET %s already exists", o.SIRET)
+	} else if err != nil {
+		return err
+	}
+	return c.printCreated(o.ID, toOrgJSON(o))
+}
+
+func (c *cli) orgList(ctx context.Context, args []string) error {
+	fs := c.newFlags("org list")
+	status := fs.String("status", "", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *status != "" && !slices.Contains(storage.OrgStatuses, *status) {
+		return badFlag("status", "must be one of %s", strings.Join(storage.OrgStatuses, ", "))
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	list, err := m.Store.ListOrganizations(ctx, *status)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		out := []orgJSON{}
+		for _, o := range list {
+			out = append(out, toOrgJSON(o))
+		}
+		return c.printJSON(out)
+	}
+	var rows [][]string
+	for _, o := range list {
+		siret := o.SIRET
+		if siret == "" {
+			siret = "-"
+		}
+		rows = append(rows, []string{o.ID, o.Name, o.Country, siret, o.Status, ts(o.CreatedAt)})
+	}
+	return c.table("ID\tNAME\tCOUNTRY\tSIRET\tSTATUS\tCREATED", rows)
+}
+
+func (c *cli) orgDecide(ctx context.Context, args []string, name string, withReason bool, decide func(o *storage.Organization, now time.Time, reason string) error) error {
+	fs := c.newFlags(name)
+	reason := fs.String("reason", "", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := oneArg(fs, "organization id")
+	if err != nil {
+		return err
+	}
+	if withReason && strings.TrimSpace(*reason) == "" {
+		return badFlag("reason", "is required")
+	}
+	if !withReason && *reason != "" {
+		return badFlag("reason", "only applies to org reject")
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	now := m.Now()
+	err = m.Store.UpdateOrganization(ctx, id, func(o *storage.Organization) error { return decide(o, now, strings.TrimSpace(*reason)) })
+	if errors.Is(err, storage.ErrNotFound) {
+		return badArg("no organization %q", id)
+	}
+	return err
+}
+
+func (c *cli) orgValidate(ctx context.Context, args []string) error {
+	return c.orgDecide(ctx, args, "org validate", false, func(o *storage.Organization, now time.Time, _ string) error {
+		if o.Status == storage.OrgValidated {
+			return badArg("organization %s is already validated", o.ID)
+		}
+		o.Status, o.ValidatedAt, o.ValidatedBy, o.RejectReason = storage.OrgValidated, now, "cli", ""
+		return nil
+	})
+}
+
+func (c *cli) orgReject(ctx context.Context, args []string) error {
+	return c.orgDecide(ctx, args, "org reject", true, func(o *storage.Organization, _ time.Time, reason string) error {
+		if o.Status != storage.OrgPending {
+			return badArg("organization %s is %s: only a pending organization can be rejected", o.ID, o.Status)
+		}
+		o.Status, o.RejectReason = storage.OrgRejected, reason
+		return nil
+	})
+}
+
+// --- users ---
+
+type userJSON struct {
+	ID       string   `json:"id"`
+	Email    string   `json:"email"`
+	Name     string   `json:"name,omitempty"`
+	OrgID    string   `json:"org_id,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	Disabled bool     `json:"disabled"`
+	Password bool     `json:"password_set"`
+	Created  string   `json:"created_at"`
+}
+
+func (c *cli) userAdd(ctx context.Context, args []string) error {
+	fs := c.newFlags("user add")
+	email := fs.String("email", "", "")
+	org := fs.String("org", "", "")
+	name := fs.String("name", "", "")
+	pwStdin := fs.Bool("password-stdin", false, "")
+	var roles multi
+	fs.Var(&roles, "role", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	addr, err := mail.ParseAddress(*email)
+	switch {
+	case *email == "":
+		return badFlag("email", "is required")
+	case err != nil || addr.Address != strings.TrimSpace(*email) || !strings.Contains(addr.Address, "."):
+		return badFlag("email", "%q is not an email address", *email)
+	case *org == "":
+		return badFlag("org", "is required")
+	}
+	if len(roles) == 0 {
+		roles = multi{storage.RoleUser}
+	}
+	for _, r := range roles {
+		if r != storage.RoleAdmin && r != storage.RoleUser {
+			return badFlag("role", "%q: must be admin or user", r)
+		}
+	}
+	var pw string
+	if *pwStdin {
+		line, err := bufio.NewReader(c.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return badFlag("password-stdin", "cannot read the password: %v", err)
+		}
+		pw = strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return badFlag("password-stdin", "no password on standard input")
+		}
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if pw != "" {
+		if problem := (password.Policy{MinLength: m.Config.Password.MinLength}).Check(pw, addr.Address); problem != "" {
+			return badFlag("password-stdin", "the password is refused: %s", strings.ReplaceAll(problem, "_", " "))
+		}
+	}
+	if _, err := m.Store.GetOrganization(ctx, *org); errors.Is(err, storage.ErrNotFound) {
+		return badFlag("org", "no organization %q", *org)
+	} else if err != nil {
+		return err
+	}
+	now := m.Now()
+	u := storage.User{ID: storage.NewID("usr"), Email: addr.Address, Name: strings.TrimSpace(*name), CreatedAt: now, UpdatedAt: now}
+	if pw != "" {
+		if u.PasswordHash, err = m.Hasher.Hash(ctx, pw); err != nil {
+			return err
+		}
+		u.PasswordSetAt = now
+	}
+	mem := &storage.Membership{OrgID: *org, Roles: storage.NormalizeRoles(roles)}
+	if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
+		return badFlag("email", "an account with %s already exists", addr.Address)
+	} else if err != nil {
+		return err
+	}
+	return c.printCreated(u.ID, userJSON{ID: u.ID, Email: u.Email, Name: u.Name, OrgID: mem.OrgID, Roles: mem.Roles,
+		Password: pw != "", Created: ts(now)})
+}
+
+func (c *cli) userList(ctx context.Context, args []string) error {
+	fs := c.newFlags("user list")
+	org := fs.String("org", "", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	list, err := m.Store.ListUsers(ctx, *org)
+	if err != nil {
+		return err
+	}
+	out := []userJSON{}
+	var rows [][]string
+	for _, u := range list {
+		j := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Disabled: u.Disabled, Password: u.PasswordHash != "", Created: ts(u.CreatedAt)}
+		if mem, err := m.Store.GetMembership(ctx, u.ID); err == nil {
+			j.OrgID, j.Roles = mem.OrgID, mem.Roles
+		}
+		out = append(out, j)
+		state := "active"
+		if u.Disabled {
+			state = "disabled"
+		}
+		rows = append(rows, []string{u.ID, u.Email, j.OrgID, strings.Join(j.Roles, ","), state})
+	}
+	if c.json {
+		return c.printJSON(out)
+	}
+	return c.table("ID\tEMAIL\tORGANIZATION\tROLES\tSTATE", rows)
+}
+
+func (c *cli) userDisable(ctx context.Context, args []string) error {
+	fs := c.newFlags("user disable")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	id, err := oneArg(fs, "user id")
+	if err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	now := m.Now()
+	err = m.Store.UpdateUser(ctx, id, func(u *storage.User) error { u.Disabled, u.UpdatedAt = true, now; return nil })
+	if errors.Is(err, storage.ErrNotFound) {
+		return badArg("no user %q", id)
+	} else if err != nil {
+		return err
+	}
+	// A disabled person is signed out everywhere and their tokens stop working.
+	sessions, err := m.Store.ListUserSessions(ctx, id, now)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		if err := errors.Join(m.Store.RevokeSessionTokens(ctx, s.ID), m.Store.DeleteSession(ctx, s.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- keys ---
+
+func (c *cli) keysList(ctx context.Context, args []string) error {
+	fs := c.newFlags("keys list")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	keys, err := m.Keys.List(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		if keys == nil {
+			return c.printJSON([]any{})
+		}
+		return c.printJSON(keys)
+	}
+	var rows [][]string
+	for _, k := range keys {
+		state := "signing"
+		if !k.Active {
+			state = "retired, published until " + ts(k.PublishUntil)
+		}
+		rows = append(rows, []string{k.ID, k.Algorithm, ts(k.CreatedAt), state})
+	}
+	return c.table("KID\tALG\tCREATED\tSTATE", rows)
+}
+
+func (c *cli) keysRotate(ctx context.Context, args []string) error {
+	fs := c.newFlags("keys rotate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	ids, err := m.Keys.Rotate(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(map[string][]string{"created": ids})
+	}
+	for _, id := range ids {
+		fmt.Fprintln(c.stdout, id)
+	}
+	return nil
+}

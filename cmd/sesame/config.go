@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sesame-idp/sesame/storage/secretbox"
+)
+
+// Config is Sesame's configuration. Each leaf's yaml tag is its key; a
+// `secret` tag allows SESAME_<PATH>_FILE.
+type Config struct {
+	Issuer   string         `yaml:"issuer"`
+	Listen   string         `yaml:"listen"`
+	DataDir  string         `yaml:"data_dir"`
+	Storage  StorageConfig  `yaml:"storage"`
+	Secrets  SecretsConfig  `yaml:"secrets"`
+	Tokens   TokensConfig   `yaml:"tokens"`
+	Sessions SessionsConfig `yaml:"sessions"`
+	Password PasswordConfig `yaml:"password"`
+	Keys     KeysConfig     `yaml:"keys"`
+	Log      LogConfig      `yaml:"log"`
+}
+
+type StorageConfig struct {
+	Driver     string        `yaml:"driver"`
+	SQLite     SQLiteConfig  `yaml:"sqlite"`
+	GCInterval time.Duration `yaml:"gc_interval"`
+}
+
+type SQLiteConfig struct {
+	Path string `yaml:"path"`
+}
+
+type SecretsConfig struct {
+	Key     string `yaml:"key" secret:"true"`
+	KeyFile string `yaml:"key_file"`
+}
+
+type TokensConfig struct {
+	AccessTokenLifetime  time.Duration `yaml:"access_token_lifetime"`
+	IDTokenLifetime      time.Duration `yaml:"id_token_lifetime"`
+	RefreshTokenLifetime time.Duration `yaml:"refresh_token_lifetime"`
+	AuthCodeLifetime     time.Duration `yaml:"auth_code_lifetime"`
+	AuthRequestLifetime  time.Duration `yaml:"auth_request_lifetime"`
+}
+
+type SessionsConfig struct {
+	IdleTimeout      time.Duration `yaml:"idle_timeout"`
+	AbsoluteLifetime time.Duration `yaml:"absolute_lifetime"`
+}
+
+type PasswordConfig struct {
+	MinLength           int          `yaml:"min_length"`
+	MaxConcurrentHashes int          `yaml:"max_concurrent_hashes"`
+	Argon2              Argon2Config `yaml:"argon2"`
+}
+
+type Argon2Config struct {
+	MemoryKiB   int `yaml:"memory_kib"`
+	Iterations  int `yaml:"iterations"`
+	Parallelism int `yaml:"parallelism"`
+}
+
+type KeysConfig struct {
+	CacheRefresh time.Duration `yaml:"cache_refresh"`
+}
+
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// DefaultConfig is what `sesame serve` runs with and no file.
+func DefaultConfig() Config {
+	return Config{
+		Issuer:  "http://localhost:8080",
+		Listen:  "127.0.0.1:8080",
+		DataDir: "./data",
+		Storage: StorageConfig{Driver: "sqlite", GCInterval: 5 * time.Minute},
+		Tokens: TokensConfig{AccessTokenLifetime: 15 * time.Minute, IDTokenLifetime: time.Hour,
+			RefreshTokenLifetime: 30 * 24 * time.Hour, AuthCodeLifetime: time.Minute, AuthRequestLifetime: 30 * time.Minute},
+		Sessions: SessionsConfig{IdleTimeout: 24 * time.Hour, AbsoluteLifetime: 7 * 24 * time.Hour},
+		Password: PasswordConfig{MinLength: 12, Argon2: Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}},
+		Keys:     KeysConfig{CacheRefresh: 10 * time.Second},
+		Log:      LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// Problems lists every configuration problem as `section.key: problem`.
+type Problems []string
+
+func (p Problems) Error() string { return "invalid configuration:\n  " + strings.Join(p, "\n  ") }
+
+// LoadConfig reads the YAML file at path (none when ""), then the
+// environment, then validates. env is os.Environ() in production.
+func LoadConfig(path string, env []string) (Config, error) {
+	c := DefaultConfig()
+	var probs Problems
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return c, Problems{fmt.Sprintf("config: %v", err)}
+		}
+		probs = append(probs, decodeYAML(raw, &c)...)
+	}
+	probs = append(probs, applyEnv(&c, env)...)
+	probs = append(probs, c.validate()...)
+	if len(probs) > 0 {
+		return c, probs
+	}
+	return c, nil
+}
+
+func decodeYAML(raw []byte, c *Config) Problems {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file is the defaults
+		}
+		return Problems{fmt.Sprintf("config: %v", err)}
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return Problems{"config: the file must be a mapping of keys"}
+	}
+	var probs Problems
+	walkYAML(root, reflect.ValueOf(c).Elem(), "", &probs)
+	return probs
+}
+
+func walkYAML(n *yaml.Node, v reflect.Value, prefix string, probs *Problems) {
+	fields := map[string]int{}
+	for i := 0; i < v.NumField(); i++ {
+		fields[v.Type().Field(i).Tag.Get("yaml")] = i
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i].Value, n.Content[i+1]
+		path := key
+		if prefix != "" {
+			path = prefix + "." + key
+		}
+		idx, ok := fields[key]
+		if !ok {
+			*probs = append(*probs, path+": unknown key")
+			continue
+		}
+		f := v.Field(idx)
+		if f.Kind() == reflect.Struct {
+			if val.Kind != yaml.MappingNode {
+				*probs = append(*probs, path+": must be a mapping")
+				continue
+			}
+			walkYAML(val, f, path, probs)
+			continue
+		}
+		if val.Kind != yaml.ScalarNode {
+			*probs = append(*probs, path+": must be a single value")
+			continue
+		}
+		if err := setLeaf(f, val.Value); err != nil {
+			*probs = append(*probs, path+": "+err.Error())
+		}
+	}
+}
+
+func setLeaf(f reflect.Value, s string) error {
+	switch {
+	case f.Type() == reflect.TypeOf(time.Duration(0)):
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("not a duration (%q; write 90s, 15m, 24h)", s)
+		}
+		f.SetInt(int64(d))
+	case f.Kind() == reflect.String:
+		f.SetString(s)
+	case f.Kind() == reflect.Int:
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("not a whole number (%q)", s)
+		}
+		f.SetInt(int64(n))
+	case f.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("not true or false (%q)", s)
+		}
+		f.SetBool(b)
+	default:
+		return fmt.Errorf("unsupported type %s", f.Type())
+	}
+	return nil
+}
+
+// leaf is one settable key of the configuration.
+type leaf struct {
+	path   string
+	value  reflect.Value
+	secret bool
+}
+
+func leaves(v reflect.Value, prefix string) []leaf {
+	var out []leaf
+	for i := 0; i < v.NumField(); i++ {
+		sf := v.Type().Field(i)
+		path := sf.Tag.Get("yaml")
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		if sf.Type.Kind() == reflect.Struct {
+			out = append(out, leaves(v.Field(i), path)...)
+			continue
+		}
+		out = append(out, leaf{path: path, value: v.Field(i), secret: sf.Tag.Get("secret") == "true"})
+	}
+	return out
+}
+
+// EnvName is the environment variable that overrides a key.
+func EnvName(path string) string {
+	return "SESAME_" + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+}
+
+// ConfigKeys lists every key, for documentation tests.
+func ConfigKeys() []string {
+	c := DefaultConfig()
+	var out []string
+	for _, l := range leaves(reflect.ValueOf(&c).Elem(), "") {
+		out = append(out, l.path)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func applyEnv(c *Config, env []string) Problems {
+	vars := map[string]string{}
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			vars[k] = v
+		}
+	}
+	var probs Problems
+	all := leaves(reflect.ValueOf(c).Elem(), "")
+	exact := map[string]bool{}
+	for _, l := range all {
+		exact[EnvName(l.path)] = true
+	}
+	for _, l := range all {
+		name := EnvName(l.path)
+		if v, ok := vars[name]; ok {
+			if err := setLeaf(l.value, v); err != nil {
+				probs = append(probs, l.path+": "+name+" is "+err.Error())
+			}
+		}
+		if !l.secret || exact[name+"_FILE"] {
+			continue // an exact key wins over the _FILE form
+		}
+		if file, ok := vars[name+"_FILE"]; ok {
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				probs = append(probs, fmt.Sprintf("%s: %s_FILE: %v", l.path, name, err))
+				continue
+			}
+			l.value.SetString(strings.TrimSpace(string(raw)))
+		}
+	}
+	return probs
+}
+
+func (c *Config) validate() Problems {
+	var p Problems
+	add := func(key, format string, args ...any) { p = append(p, key+": "+fmt.Sprintf(format, args...)) }
+
+	if u, err := url.Parse(c.Issuer); err != nil || c.Issuer == "" {
+		add("issuer", "must be an absolute URL such as https://id.example.com")
+	} else {
+		switch {
+		case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
+			add("issuer", "must be an absolute http(s) URL")
+		case u.RawQuery != "" || u.Fragment != "":
+			add("issuer", "must not have a query or a fragment")
+		case strings.HasSuffix(u.Path, "/"):
+			add("issuer", "must not end with a slash")
+		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+			add("issuer", "must use https (http is only for localhost)")
+		}
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "must be host:port, such as 127.0.0.1:8080")
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("listen", "port must be a number from 0 to 65535")
+	}
+	if c.DataDir == "" {
+		add("data_dir", "must not be empty")
+	}
+	switch c.Storage.Driver {
+	case "sqlite":
+		// The path defaults to data_dir/sesame.db.
+	case "":
+		add("storage.driver", "must be set (sqlite)")
+	default:
+		add("storage.driver", "unknown driver %q (supported: sqlite)", c.Storage.Driver)
+	}
+	if c.Secrets.Key != "" {
+		if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.Secrets.Key)); err != nil || len(k) != secretbox.KeySize {
+			add("secrets.key", "must be %d random bytes in base64 (openssl rand -base64 32)", secretbox.KeySize)
+		}
+	}
+	positive := []struct {
+		key string
+		d   time.Duration
+		max time.Duration
+	}{
+		{"storage.gc_interval", c.Storage.GCInterval, 24 * time.Hour},
+		{"tokens.access_token_lifetime", c.Tokens.AccessTokenLifetime, 24 * time.Hour},
+		{"tokens.id_token_lifetime", c.Tokens.IDTokenLifetime, 24 * time.Hour},
+		{"tokens.refresh_token_lifetime", c.Tokens.RefreshTokenLifetime, 365 * 24 * time.Hour},
+		{"tokens.auth_code_lifetime", c.Tokens.AuthCodeLifetime, 10 * time.Minute},
+		{"tokens.auth_request_lifetime", c.Tokens.AuthRequestLifetime, 24 * time.Hour},
+		{"sessions.idle_timeout", c.Sessions.IdleTimeout, 90 * 24 * time.Hour},
+		{"sessions.absolute_lifetime", c.Sessions.AbsoluteLifetime, 365 * 24 * time.Hour},
+		{"keys.cache_refresh", c.Keys.CacheRefresh, time.Hour},
+	}
+	for _, d := range positive {
+		if d.d <= 0 || d.d > d.max {
+			add(d.key, "must be more than 0 and at most %s", d.max)
+		}
+	}
+	if c.Sessions.IdleTimeout > c.Sessions.AbsoluteLifetime {
+		add("sessions.idle_timeout", "must not exceed sessions.absolute_lifetime")
+	}
+	if c.Password.MinLength < 8 || c.Password.MinLength > 128 {
+		add("password.min_length", "must be from 8 to 128")
+	}
+	if c.Password.MaxConcurrentHashes < 0 || c.Password.MaxConcurrentHashes > 1024 {
+		add("password.max_concurrent_hashes", "must be from 0 (one per CPU) to 1024")
+	}
+	a := c.Password.Argon2
+	if a.MemoryKiB < 8*1024 || a.MemoryKiB > 4*1024*1024 {
+		add("password.argon2.memory_kib", "must be from 8192 (8 MiB) to 4194304 (4 GiB)")
+	}
+	if a.Iterations < 1 || a.Iterations > 100 {
+		add("password.argon2.iterations", "must be from 1 to 100")
+	}
+	if a.Parallelism < 1 || a.Parallelism > 255 {
+		add("password.argon2.parallelism", "must be from 1 to 255")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level", "must be debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		add("log.format", "must be text or json")
+	}
+	return p
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// SQLitePath is where the database lives.
+func (c *Config) SQLitePath() string {
+	if c.Storage.SQLite.Path != "" {
+		return c.Storage.SQLite.Path
+	}
+	return filepath.Join(c.DataDir, "sesame.db")
+}
+
+// defaultKeyFile is where the secret-encryption key is created when none
+// is configured.
+func (c *Config) defaultKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }

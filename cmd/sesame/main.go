@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/sesame-idp/sesame/login"
+	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/provider"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
+	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+}
+
+// Main is Sesame wired together. Open prepares storage and keys (every
+// command needs them); Run serves HTTP until Close.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+	// Listener, when set, is served instead of listening on Config.Listen.
+	Listener net.Listener
+	Now      func() time.Time
+
+	Store     storage.Storage
+	Keys      *provider.KeyManager
+	MasterKey []byte
+	Hasher    *password.Hasher
+	Handler   http.Handler
+
+	server  *http.Server
+	stopGC  context.CancelFunc
+	wg      sync.WaitGroup
+	closeMu sync.Once
+}
+
+// Open opens the database and the secret-encryption key, creating them on
+// first use, and makes sure signing keys exist when ensureKeys is set.
+func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	key, created, err := m.Config.masterKey()
+	if err != nil {
+		return err
+	}
+	if created != "" {
+		m.Logger.Info("created the secret-encryption key", "path", created, "mode", "0600")
+	}
+	m.MasterKey = key
+	box, err := secretbox.New(key, "signing-keys")
+	if err != nil {
+		return err
+	}
+
+	dbPath := m.Config.SQLitePath()
+	_, statErr := os.Stat(dbPath)
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		m.Logger.Info("created the database", "path", dbPath, "mode", "0600")
+	}
+	m.Store = db
+
+	c := m.Config
+	m.Keys = &provider.KeyManager{Store: db, Box: box, Now: m.Now, RefreshEvery: c.Keys.CacheRefresh,
+		// A retired key stays published as long as an ID token it signed
+		// can be valid, plus a margin for clock skew and caches.
+		PublishFor: c.Tokens.IDTokenLifetime + time.Hour}
+	if ensureKeys {
+		ids, err := m.Keys.EnsureKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("signing keys: %w", err)
+		}
+		for _, id := range ids {
+			m.Logger.Info("created a signing key", "kid", id)
+		}
+	}
+	a := c.Password.Argon2
+	m.Hasher = password.NewHasher(password.Params{MemoryKiB: uint32(a.MemoryKiB), Iterations: uint32(a.Iterations),
+		Parallelism: uint8(a.Parallelism)}, c.Password.MaxConcurrentHashes)
+	return nil
+}
+
+// masterKey returns the secret-encryption key, and the path of the file it
+// created, if it created one. Only the default file is ever created: a
+// configured key that is missing is an error, never silently replaced.
+func (c *Config) masterKey() ([]byte, string, error) {
+	decode := func(s, where string) ([]byte, error) {
+		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
+		if err != nil || len(k) != secretbox.KeySize {
+			return nil, fmt.Errorf("%s: must hold %d random bytes in base64", where, secretbox.KeySize)
+		}
+		return k, nil
+	}
+	if c.Secrets.Key != "" {
+		k, err := decode(c.Secrets.Key, "secrets.key")
+		return k, "", err
+	}
+	path := c.Secrets.KeyFile
+	if path == "" {
+		path = c.defaultKeyFile()
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+				return nil, "", err
+			}
+			k := make([]byte, secretbox.KeySize)
+			if _, err := rand.Read(k); err != nil {
+				return nil, "", err
+			}
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if err != nil {
+				return nil, "", fmt.Errorf("create %s: %w", path, err)
+			}
+			_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+			if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+				return nil, "", err
+			}
+			return k, path, nil
+		}
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("secrets.key_file: %w", err)
+	}
+	k, err := decode(string(raw), "secrets.key_file "+path)
+	return k, "", err
+}
+
+// Run builds the HTTP handler and serves it in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Store == nil {
+		if err := m.Open(ctx, true); err != nil {
+			return err
+		}
+	}
+	h, err := m.handler()
+	if err != nil {
+		return err
+	}
+	m.Handler = h
+	ln := m.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", m.Config.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		m.Listener = ln
+	}
+	m.server = &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		if err := m.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("serve", "err", err)
+		}
+	}()
+	gcCtx, stop := context.WithCancel(context.Background())
+	m.stopGC = stop
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.collectGarbage(gcCtx) }()
+	m.Logger.Info("sesame is listening", "addr", ln.Addr().String(), "issuer", m.Config.Issuer,
+		"database", m.Config.SQLitePath())
+	return nil
+}
+
+func (m *Main) collectGarbage(ctx context.Context) {
+	t := time.NewTicker(m.Config.Storage.GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			res, err := m.Store.GarbageCollect(ctx, m.Now())
+			if err != nil {
+				m.Logger.Warn("garbage collection", "err", err)
+				continue
+			}
+			if res != (storage.GCResult{}) {
+				m.Logger.Info("garbage collected", "auth_requests", res.AuthRequests, "access_tokens", res.AccessTokens,
+					"refresh_tokens", res.RefreshTokens, "sessions", res.Sessions, "signing_keys", res.SigningKeys)
+			}
+		}
+	}
+}
+
+// Close stops serving, letting requests in flight finish for up to 15 s,
+// then closes the database.
+func (m *Main) Close() error {
+	var err error
+	m.closeMu.Do(func() {
+		if m.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			err = m.server.Shutdown(ctx)
+			cancel()
+		}
+		if m.stopGC != nil {
+			m.stopGC()
+		}
+		m.wg.Wait()
+		if m.Store != nil {
+			err = errors.Join(err, m.Store.Close())
+		}
+	})
+	return err
+}
+
+// handler wires the provider and the login screens into one router.
+func (m *Main) handler() (http.Handler, error) {
+	c := m.Config
+	pages, err := templates.New()
+	if err != nil {
+		return nil, err
+	}
+	https := strings.HasPrefix(c.Issuer, "https://")
+	screens := &login.Handler{
+		Store: m.Store, Pages: pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
+		Finish:        func(_ context.Context, id string) string { return provider.CallbackURL(id) },
+		SecureCookies: https, SessionIdle: c.Sessions.IdleTimeout, SessionAbsolute: c.Sessions.AbsoluteLifetime,
+	}
+	op, err := provider.New(provider.Options{
+		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
+		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
+			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
+		Hooks: screens, ErrorPage: screens.ErrorPage, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
+		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
+	formError := func(w http.ResponseWriter, r *http.Request, status int, key string) {
+		if jsonPaths[r.URL.Path] {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			desc := "the request is invalid"
+			if status == http.StatusRequestEntityTooLarge {
+				desc = "the request body is too large"
+			}
+			fmt.Fprintf(w, `{"error":"invalid_request","error_description":%q}`, desc)
+			return
+		}
+		screens.ErrorPage(w, r, status, key)
+	}
+
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer, web.SecurityHeaders(https), web.Forms(formError))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		screens.ErrorPage(w, r, http.StatusMethodNotAllowed, "Errors.Request.Method")
+	})
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := op.Ready(ctx); err != nil {
+			m.Logger.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "not ready\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	for _, p := range provider.Paths {
+		r.Handle(p, op)
+	}
+	// Cross-origin protection for the screens' forms, on top of their CSRF
+	// tokens. The OAuth endpoints are called cross-origin on purpose.
+	cop := http.NewCrossOriginProtection()
+	if u, err := urlOrigin(c.Issuer); err == nil {
+		_ = cop.AddTrustedOrigin(u)
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(cop.Handler)
+		screens.Routes(r)
+	})
+	return r, nil
+}
+
+func urlOrigin(issuer string) (string, error) {
+	i := strings.Index(issuer, "://")
+	if i < 0 {
+		return "", errors.New("no scheme")
+	}
+	rest := issuer[i+3:]
+	if j := strings.IndexByte(rest, '/'); j >= 0 {
+		rest = rest[:j]
+	}
+	return issuer[:i+3] + rest, nil
+}
+
+// serve runs `sesame serve` until SIGINT or SIGTERM.
+func serve(ctx context.Context, m *Main) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}

@@ -1,0 +1,19 @@
+// Package login serves every screen a person sees: sign-in, the account
+// page, sign-out, and the error pages of the OpenID flows. It owns the
+// browser session (a random cookie, stored only as a hash, with an idle and
+// an absolute expiry) and CSRF protection (a double-submit token checked on
+// every form, beside Go's cross-origin protection on unsafe methods).
+//
+// It never imports the provider: an authorization request is finished by
+// writing the outcome to storage and sending the browser to Finish(id),
+// which cmd/sesame wires to the provider's callback. Single sign-on is the
+// login screen noticing a live session that satisfies the request (no
+// prompt=login, max_age respected, the id_token_hint's subject) and
+// finishing at once; prompt=none without such a session answers
+// login_required.
+//
+// One screen per file; paths are constants; a form that fails is rendered
+// again with what the person typed and one translated message, and the
+// cause goes to the log. Sign-in answers the same message, in the same
+// time, for an unknown email, a wrong password and a disabled account.
+package login

@@ -1,0 +1,88 @@
+package login
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// Paths of the screens.
+const (
+	PathHome      = "/"
+	PathLogin     = "/login"
+	PathLogout    = "/logout"
+	PathLoggedOut = "/logged-out"
+	PathCSS       = "/static/sesame.css"
+)
+
+// Handler serves the screens. Every dependency is a field.
+type Handler struct {
+	Store  storage.Storage
+	Pages  *templates.Renderer
+	Hasher *password.Hasher
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Finish returns where to send the browser once an authorization
+	// request is finished or failed.
+	Finish func(ctx context.Context, authRequestID string) string
+	// SecureCookies marks cookies Secure and __Host- (https issuers).
+	SecureCookies   bool
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+}
+
+// Routes registers the screens.
+func (h *Handler) Routes(r chi.Router) {
+	r.Get(PathCSS, h.handleCSS)
+	r.Get(PathHome, h.handleHome)
+	r.Get(PathLogin, h.handleLogin)
+	r.Post(PathLogin, h.handleLoginSubmit)
+	r.Post(PathLogout, h.handleLogoutSubmit)
+	r.Get(PathLoggedOut, h.handleLoggedOut)
+}
+
+func (h *Handler) now() time.Time { return h.Now() }
+
+// ErrorPage renders the error page; the provider uses it too.
+func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := &errorPage{Base: h.base(w, r, "Error.Title", nil), Message: key}
+	if err := h.Pages.Render(w, status, "error", p); err != nil {
+		h.Logger.Error("render error page", "err", err)
+	}
+}
+
+// fail logs err and renders the page its status and key call for.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, key := web.Status(err)
+	if status >= 500 {
+		h.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+	} else {
+		h.Logger.Info("request refused", "path", r.URL.Path, "status", status, "err", err)
+	}
+	h.ErrorPage(w, r, status, key)
+}
+
+type errorPage struct {
+	templates.Base
+	Message string
+	Detail  string
+}
+
+func (h *Handler) handleCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("ETag", h.Pages.CSSETag)
+	if r.Header.Get("If-None-Match") == h.Pages.CSSETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(h.Pages.CSS)
+}

@@ -1,0 +1,214 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+type loginPage struct {
+	templates.Base
+	Action        string
+	AuthRequestID string
+	Email         string
+	ClientName    string
+}
+
+var errUnknownRequest = &web.Error{Status: http.StatusBadRequest, Key: "Errors.AuthRequest.Unknown"}
+
+// authRequest loads a live, unfinished authorization request.
+func (h *Handler) authRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+	ar, err := h.Store.GetAuthRequest(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return ar, errUnknownRequest
+	}
+	if err != nil {
+		return ar, err
+	}
+	if ar.Done || !h.now().Before(ar.ExpiresAt) {
+		return ar, errUnknownRequest
+	}
+	return ar, nil
+}
+
+func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("authRequestID")
+	var ar *storage.AuthRequest
+	if id != "" {
+		got, err := h.authRequest(r.Context(), id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		ar = &got
+	}
+	sess, signedIn := h.currentSession(r)
+	if ar == nil {
+		if signedIn {
+			http.Redirect(w, r, PathHome, http.StatusSeeOther)
+			return
+		}
+		h.renderLogin(w, r, http.StatusOK, nil, "", "")
+		return
+	}
+	if signedIn && h.sessionSatisfies(r.Context(), *ar, sess) {
+		h.finish(w, r, *ar, sess)
+		return
+	}
+	if slices.Contains(ar.Prompt, "none") {
+		h.failRequest(w, r, *ar, "login_required")
+		return
+	}
+	h.renderLogin(w, r, http.StatusOK, ar, ar.LoginHint, "")
+}
+
+func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, ar *storage.AuthRequest, email, errKey string) {
+	p := &loginPage{Action: PathLogin, Email: email}
+	var locales []string
+	if ar != nil {
+		p.AuthRequestID, locales = ar.ID, ar.UILocales
+		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
+			p.ClientName = c.Name
+		}
+	}
+	p.Base = h.base(w, r, "Login.Title", locales)
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "login", p); err != nil {
+		h.Logger.Error("render login", "err", err)
+	}
+}
+
+// sessionSatisfies reports whether the browser's session answers the
+// request without showing the form (single sign-on).
+func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, s storage.Session) bool {
+	if slices.Contains(ar.Prompt, "login") {
+		return false
+	}
+	if ar.MaxAge != nil && h.now().Sub(s.AuthTime) > time.Duration(*ar.MaxAge)*time.Second {
+		return false
+	}
+	if ar.HintUserID != "" && ar.HintUserID != s.UserID {
+		return false
+	}
+	u, err := h.Store.GetUser(ctx, s.UserID)
+	return err == nil && !u.Disabled
+}
+
+// finish records who authenticated, in which session, and sends the
+// browser on to the provider.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
+	err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
+		if a.Done {
+			return errUnknownRequest
+		}
+		a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
+}
+
+// failRequest answers the relying party with an OAuth error.
+func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, code string) {
+	err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
+		a.Error, a.Done = code, true
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
+}
+
+func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	var ar *storage.AuthRequest
+	if id := r.PostFormValue("authRequestID"); id != "" {
+		got, err := h.authRequest(r.Context(), id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		ar = &got
+	}
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	pw := r.PostFormValue("password")
+	if !h.csrfValid(r) {
+		h.renderLogin(w, r, http.StatusForbidden, ar, email, "Errors.Request.CSRF")
+		return
+	}
+	if email == "" || pw == "" || len(email) > 320 {
+		h.renderLogin(w, r, http.StatusBadRequest, ar, email, "Errors.Login.Missing")
+		return
+	}
+	u, err := h.Store.GetUserByEmail(r.Context(), email)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.fail(w, r, err)
+		return
+	}
+	known := err == nil
+	// An unknown email is checked against a dummy hash: same answer, same time.
+	verr := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
+	if verr != nil && !errors.Is(verr, password.ErrMismatch) && !errors.Is(verr, password.ErrMalformed) {
+		h.fail(w, r, verr) // the context ended while waiting for a hashing slot
+		return
+	}
+	if verr != nil || !known || u.Disabled {
+		if known {
+			h.recordFailure(r.Context(), u.ID)
+		}
+		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
+		h.renderLogin(w, r, http.StatusUnauthorized, ar, email, "Errors.Login.Invalid")
+		return
+	}
+	now := h.now()
+	var rehash string
+	if h.Hasher.NeedsRehash(u.PasswordHash) {
+		if rehash, err = h.Hasher.Hash(r.Context(), pw); err != nil {
+			h.Logger.Warn("rehash password", "err", err)
+		}
+	}
+	err = h.Store.UpdateUser(r.Context(), u.ID, func(x *storage.User) error {
+		x.FailedLogins, x.LastSignInAt = 0, now
+		if rehash != "" {
+			x.PasswordHash = rehash
+		}
+		return nil
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	s, err := h.startSession(w, r, u, []string{"pwd"})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Logger.Info("signed in", "user", u.ID, "session", s.ID)
+	if ar == nil {
+		http.Redirect(w, r, PathHome, http.StatusSeeOther)
+		return
+	}
+	h.finish(w, r, *ar, s)
+}
+
+func (h *Handler) recordFailure(ctx context.Context, userID string) {
+	err := h.Store.UpdateUser(ctx, userID, func(u *storage.User) error {
+		u.FailedLogins++
+		return nil
+	})
+	if err != nil {
+		h.Logger.Warn("record failed sign-in", "err", err)
+	}
+}

@@ -1,0 +1,30 @@
+package login
+
+import (
+	"net/http"
+
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// handleLogoutSubmit signs out from the account page. Relying parties use
+// the provider's end_session endpoint instead.
+func (h *Handler) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
+	if !h.csrfValid(r) {
+		h.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+		return
+	}
+	if err := h.EndBrowserSession(r.Context(), r.Header, w.Header()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, PathLoggedOut, http.StatusSeeOther)
+}
+
+type loggedOutPage struct{ templates.Base }
+
+func (h *Handler) handleLoggedOut(w http.ResponseWriter, r *http.Request) {
+	p := &loggedOutPage{Base: h.base(w, r, "LoggedOut.Title", nil)}
+	if err := h.Pages.Render(w, http.StatusOK, "logged_out", p); err != nil {
+		h.Logger.Error("render logged out", "err", err)
+	}
+}

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// MaxBodyBytes bounds every request body: forms are small.
+const MaxBodyBytes = 64 << 10
+
+// SecurityHeaders sets the headers every answer carries. The CSP allows no
+// inline script or style, no framing, and only this origin's stylesheet and
+// images. form-action is left out on purpose: browsers apply it to the
+// redirects that follow a form, and a sign-in ends with a redirect to the
+// relying party.
+func SecurityHeaders(https bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+			if h.Get("Cache-Control") == "" {
+				h.Set("Cache-Control", "no-store")
+			}
+			if https {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// ErrorWriter answers a request that failed before its handler ran.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, key string)
+
+// Forms bounds the body and parses the form of every request up front, so
+// that an oversized body gets 413 and invalid UTF-8 gets 400 before any
+// handler, the OpenID library's included, sees it.
+func Forms(fail ErrorWriter) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					fail(w, r, http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge")
+					return
+				}
+				fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+				return
+			}
+			for k, vs := range r.Form {
+				if !utf8.ValidString(k) {
+					fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+					return
+				}
+				for _, v := range vs {
+					if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+						fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+						return
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Error is an application error with its HTTP status and message key.
+type Error struct {
+	Status int
+	Key    string
+	Err    error // for the log only
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Key + ": " + e.Err.Error()
+	}
+	return e.Key
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Status maps any error to an HTTP status and a safe message key: the one
+// place where Sesame decides what a failure looks like from outside.
+func Status(err error) (int, string) {
+	var e *Error
+	switch {
+	case err == nil:
+		return http.StatusOK, ""
+	case errors.As(err, &e):
+		return e.Status, e.Key
+	case errors.Is(err, storage.ErrNotFound):
+		return http.StatusNotFound, "Errors.Request.NotFound"
+	case errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrConflict):
+		return http.StatusBadRequest, "Errors.Request.Invalid"
+	default:
+		// The database or another dependency failed: a retryable 503, not
+		// a 500, and nothing of the cause in the page.
+		return http.StatusServiceUnavailable, "Errors.Unavailable"
+	}
+}
+
+// ClientIP is the peer address of the request, without its port.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,75 @@
+package provider
+
+import (
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// Scopes Sesame knows. "organization" adds the org_* claims.
+const ScopeOrganization = "organization"
+
+// SupportedScopes are advertised in discovery.
+var SupportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeOrganization}
+
+// LoginPath is where the login screens take an authorization request.
+const LoginPath = "/login"
+
+// client adapts storage.Client to op.Client.
+type client struct {
+	c               storage.Client
+	idTokenLifetime time.Duration
+}
+
+var _ op.Client = (*client)(nil)
+
+func (c *client) GetID() string                    { return c.c.ID }
+func (c *client) RedirectURIs() []string           { return c.c.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
+
+// ApplicationType is web for every client: redirect URIs were vetted at
+// registration and are matched exactly before the library sees them.
+func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.c.Public {
+		return oidc.AuthMethodNone
+	}
+	return oidc.AuthMethodBasic
+}
+func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *client) GrantTypes() []oidc.GrantType {
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+func (c *client) LoginURL(id string) string {
+	return LoginPath + "?authRequestID=" + url.QueryEscape(id)
+}
+func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *client) IDTokenLifetime() time.Duration      { return c.idTokenLifetime }
+
+// DevMode lets http loopback redirect URIs through the library's scheme
+// policy: registration allows http only for loopback hosts, and the exact
+// match is checked first.
+func (c *client) DevMode() bool { return true }
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(SupportedScopes, scope) }
+
+// IDTokenUserinfoClaimsAssertion puts email, name and the organization in
+// the ID token itself, as relying parties of the marketplace expect.
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration              { return 0 }
+
+// RedirectURIRegistered is the exact match Sesame applies.
+func RedirectURIRegistered(c storage.Client, uri string) bool {
+	return uri != "" && slices.Contains(c.RedirectURIs, uri)
+}

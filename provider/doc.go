@@ -1,0 +1,30 @@
+// Package provider is Sesame's OpenID Provider: the zitadel/oidc op library
+// adapted over storage. It owns clients, authorization requests, codes,
+// tokens, claims (the organization ones among them) and signing keys.
+//
+// Where the library is lax, this package follows the RFCs:
+//   - PKCE is required of every client not registered with AllowNoPKCE, and
+//     only S256 is accepted; a code issued with a challenge is never
+//     exchanged without its verifier, nor one issued without a challenge
+//     with a verifier (RFC 9700 §2.1.1, PKCE downgrade).
+//   - redirect_uri matches a registered one exactly; an unregistered one gets
+//     an error page from the login screens, never a redirect.
+//   - A code works once; a replayed code revokes every token issued from it
+//     (RFC 6749 §4.1.2). Refresh tokens rotate on every use; presenting a
+//     rotated one revokes its whole family (RFC 9700 §4.14.2).
+//   - Token, userinfo, introspection and revocation responses carry
+//     Cache-Control: no-store; a 401 from userinfo carries WWW-Authenticate.
+//   - The authorization callback is bound to the browser session that
+//     authenticated: a leaked authorization request id cannot fetch a code
+//     in another browser.
+//
+// Access tokens are opaque: an AES-GCM encryption of "tokenID:subject"
+// under a key derived from the configured secret, backed by a stored record
+// that revocation deletes. Refresh tokens and codes are random and stored
+// only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 for a
+// client that asks (IDTokenSignedAlg); private keys are stored encrypted.
+//
+// The login screens are another package: they finish an authorization
+// request through storage and hand the browser to CallbackURL. The two meet
+// only through the SessionHooks interface, which cmd/sesame wires.
+package provider

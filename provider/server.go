@@ -1,0 +1,399 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/rs/cors"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
+)
+
+// Paths the provider serves.
+const (
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathAuthorize  = "/authorize"
+	PathCallback   = "/authorize/callback"
+	PathToken      = "/oauth/token"
+	PathIntrospect = "/oauth/introspect"
+	PathUserinfo   = "/userinfo"
+	PathRevoke     = "/oauth/revoke"
+	PathEndSession = "/end_session"
+	PathKeys       = "/keys"
+)
+
+// Paths lists every path the provider's handler answers.
+var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys}
+
+// CallbackURL is where the login screens send the browser once an
+// authorization request is finished (or failed with an error).
+func CallbackURL(authRequestID string) string {
+	return PathCallback + "?id=" + url.QueryEscape(authRequestID)
+}
+
+// SessionHooks is what the provider needs from the login screens, which own
+// the browser session cookie.
+type SessionHooks interface {
+	// CurrentSessionID is the id of the browser's live session, or "".
+	CurrentSessionID(r *http.Request) string
+	// EndBrowserSession ends the browser's session (and revokes the tokens
+	// issued in it); it adds the Set-Cookie that clears the cookie to out.
+	EndBrowserSession(ctx context.Context, in http.Header, out http.Header) error
+}
+
+// ErrorPage renders an error page for a person, with a message key.
+type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageKey string)
+
+// Options configure New.
+type Options struct {
+	Issuer         string
+	Store          storage.Storage
+	Keys           *KeyManager
+	Secrets        SecretVerifier
+	MasterKey      []byte // the secret-encryption key; token encryption derives from it
+	Lifetimes      Lifetimes
+	Now            func() time.Time
+	Hooks          SessionHooks
+	ErrorPage      ErrorPage
+	Logger         *slog.Logger
+	LoggedOutPath  string // where logout lands without a registered post_logout_redirect_uri
+}
+
+// Provider is the HTTP face of the OpenID Provider.
+type Provider struct {
+	http.Handler
+	server *server
+}
+
+// New builds the provider.
+func New(o Options) (*Provider, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	tokenKey, err := secretbox.Derive(o.MasterKey, "access-tokens")
+	if err != nil {
+		return nil, err
+	}
+	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes}
+	config := &op.Config{
+		CryptoKey:                tokenKey,
+		CryptoKeyId:              "1",
+		DefaultLogoutRedirectURI: o.LoggedOutPath,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		SupportedUILocales:       []language.Tag{language.French, language.English},
+		SupportedScopes:          SupportedScopes,
+		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
+			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
+	}
+	opts := []op.Option{}
+	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	endpoints := op.Endpoints{
+		Authorization: op.NewEndpoint(PathAuthorize),
+		Token:         op.NewEndpoint(PathToken),
+		Introspection: op.NewEndpoint(PathIntrospect),
+		Userinfo:      op.NewEndpoint(PathUserinfo),
+		Revocation:    op.NewEndpoint(PathRevoke),
+		EndSession:    op.NewEndpoint(PathEndSession),
+		JwksURI:       op.NewEndpoint(PathKeys),
+	}
+	opts = append(opts, op.WithCustomEndpoints(endpoints.Authorization, endpoints.Token, endpoints.Userinfo, endpoints.Revocation,
+		endpoints.EndSession, endpoints.JwksURI), op.WithCustomIntrospectionEndpoint(endpoints.Introspection))
+	p, err := op.NewProvider(config, st, op.StaticIssuer(o.Issuer), opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{LegacyServer: op.NewLegacyServer(p, endpoints), provider: p, store: st, opts: o}
+	// CORS lets browser applications (public clients) call the token,
+	// userinfo and key endpoints; never with credentials, since none of
+	// these endpoints reads a cookie.
+	h := op.RegisterLegacyServer(s, s.callback, op.WithServerCORSOptions(&cors.Options{
+		AllowOriginFunc:  func(string) bool { return true },
+		AllowedMethods:   []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowedHeaders:   []string{"Accept", "Accept-Language", "Authorization", "Content-Type"},
+		AllowCredentials: false,
+	}))
+	return &Provider{Handler: s.guard(h), server: s}, nil
+}
+
+// server overrides the library's LegacyServer where Sesame is stricter.
+type server struct {
+	*op.LegacyServer
+	provider *op.Provider
+	store    *opStorage
+	opts     Options
+}
+
+// guard runs before the library: it renders an error page for a request
+// that names an unknown client or an unregistered redirect_uri (never a
+// redirect), and adds the headers the RFCs ask for.
+func (s *server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case PathAuthorize:
+			if !s.checkAuthorizeTarget(w, r) {
+				return
+			}
+		case PathToken, PathIntrospect, PathRevoke:
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+		case PathUserinfo:
+			w.Header().Set("Cache-Control", "no-store")
+			w = &bearerChallenge{ResponseWriter: w}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Invalid")
+		return false
+	}
+	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
+	c, err := s.opts.Store.GetClient(r.Context(), clientID)
+	if errors.Is(err, storage.ErrNotFound) || clientID == "" {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
+		return false
+	}
+	if err != nil {
+		s.opts.Logger.Error("authorize: load client", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		return false
+	}
+	if !RedirectURIRegistered(c, redirectURI) {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+		return false
+	}
+	return true
+}
+
+// bearerChallenge adds WWW-Authenticate to a 401 (RFC 6750 §3).
+type bearerChallenge struct{ http.ResponseWriter }
+
+func (b *bearerChallenge) WriteHeader(status int) {
+	if status == http.StatusUnauthorized {
+		b.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is invalid or expired"`)
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
+
+// Authorize enforces PKCE (S256 only) before the request is stored. The
+// redirect_uri is already known to be registered, so errors go back to it.
+func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
+	c := r.Client.(*client)
+	switch {
+	case r.Data.CodeChallenge == "" && !c.c.AllowNoPKCE:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required (PKCE with S256)")
+	case r.Data.CodeChallenge != "" && r.Data.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	case r.Data.CodeChallenge != "" && !validChallenge(r.Data.CodeChallenge):
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge must be a base64url SHA-256")
+	}
+	return s.LegacyServer.Authorize(ctx, r)
+}
+
+func validChallenge(c string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	return err == nil && len(b) == sha256.Size
+}
+
+// callback answers the browser the login screens send back: with a code, or
+// with the error they recorded. Only the browser that authenticated gets it.
+func (s *server) callback(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	ar, err := s.opts.Store.GetAuthRequest(r.Context(), id)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !s.opts.Now().Before(ar.ExpiresAt)) {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return
+	}
+	if err != nil {
+		s.opts.Logger.Error("callback: load request", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		return
+	}
+	adapted := &authRequest{ar}
+	switch {
+	case ar.Error != "":
+		op.AuthRequestError(w, r, adapted, oauthError(ar.Error), s.provider)
+	case !ar.Done || ar.CodeHash != "":
+		// Not authenticated yet, or a code was already issued (a reload).
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+	case !sameSession(ar.SessionID, s.opts.Hooks.CurrentSessionID(r)):
+		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
+	default:
+		op.AuthResponse(adapted, s.provider, w, r)
+	}
+}
+
+func sameSession(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func oauthError(code string) *oidc.Error {
+	switch code {
+	case "login_required":
+		return oidc.ErrLoginRequired()
+	case "interaction_required":
+		return oidc.ErrInteractionRequired()
+	default:
+		return oidc.ErrAccessDenied()
+	}
+}
+
+// CodeExchange checks the code in the order that leaks nothing: the client
+// is already authenticated; then the code, its client, its redirect_uri
+// and its PKCE verifier; then it is consumed exactly once.
+func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	ar, err := s.opts.Store.GetAuthRequestByCode(ctx, storage.HashToken(r.Data.Code))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid authorization code")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !ar.ConsumedAt.IsZero() {
+		s.replayedCode(ctx, ar)
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	}
+	switch {
+	case !s.opts.Now().Before(ar.CodeExpiry):
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code expired")
+	case r.Client.GetID() != ar.ClientID:
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code issued to another client")
+	case r.Data.RedirectURI != ar.RedirectURI:
+		return nil, oidc.ErrInvalidGrant().WithDescription("redirect_uri does not match the authorization request")
+	}
+	if err := checkVerifier(ar.CodeChallenge, r.Data.CodeVerifier); err != nil {
+		return nil, err
+	}
+	if err := s.store.userActive(ctx, ar.UserID); err != nil {
+		return nil, err
+	}
+	if err := s.opts.Store.ConsumeCode(ctx, ar.ID, s.opts.Now()); errors.Is(err, storage.ErrAlreadyUsed) {
+		s.replayedCode(ctx, ar)
+		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
+	} else if err != nil {
+		return nil, err
+	}
+	resp, err := op.CreateTokenResponse(withAlg(ctx, r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
+	if err != nil {
+		return nil, err
+	}
+	return op.NewResponse(resp), nil
+}
+
+// replayedCode revokes what the code yielded (RFC 6749 §4.1.2).
+func (s *server) replayedCode(ctx context.Context, ar storage.AuthRequest) {
+	if err := s.opts.Store.RevokeGrant(ctx, ar.ID); err != nil {
+		s.opts.Logger.Error("revoke tokens of a replayed code", "err", err)
+	}
+	s.opts.Logger.Warn("authorization code replayed: tokens revoked", "client_id", ar.ClientID, "grant", ar.ID)
+}
+
+// checkVerifier applies PKCE (RFC 7636 §4.6) and refuses a downgrade: a
+// verifier for a code issued without a challenge is an attack, too.
+func checkVerifier(challenge, verifier string) error {
+	switch {
+	case challenge == "" && verifier == "":
+		return nil
+	case challenge == "":
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier sent for a request without code_challenge")
+	case verifier == "":
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier is required")
+	case len(verifier) < 43 || len(verifier) > 128:
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier must be 43 to 128 characters")
+	}
+	sum := sha256.Sum256([]byte(verifier))
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(challenge)) != 1 {
+		return oidc.ErrInvalidGrant().WithDescription("code_verifier does not match the code_challenge")
+	}
+	return nil
+}
+
+// RefreshToken signs the new ID token with the client's algorithm.
+func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	return s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
+}
+
+// Introspect answers for refresh tokens too (RFC 7662 §2.1), and only to
+// the client the token was issued to.
+func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Introspect(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if ir, ok := resp.Data.(*oidc.IntrospectionResponse); ok && !ir.Active {
+		if t, err := s.opts.Store.GetRefreshToken(ctx, storage.HashToken(r.Data.Token)); err == nil &&
+			t.UsedAt.IsZero() && s.opts.Now().Before(t.ExpiresAt) && t.ClientID == r.Data.ClientCredentials.ClientID {
+			out := &oidc.IntrospectionResponse{Active: true, Scope: t.Scopes, ClientID: t.ClientID, TokenType: "refresh_token",
+				Expiration: oidc.FromTime(t.ExpiresAt), IssuedAt: oidc.FromTime(t.CreatedAt), Subject: t.UserID,
+				Audience: t.Audience, Issuer: op.IssuerFromContext(ctx)}
+			return op.NewResponse(out), nil
+		}
+	}
+	return resp, nil
+}
+
+// EndSession validates the request (id_token_hint, client_id and a
+// post_logout_redirect_uri registered exactly), ends the browser session
+// and redirects.
+func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
+	session, err := op.ValidateEndSessionRequest(ctx, r.Data, s.provider)
+	if err != nil {
+		return nil, err
+	}
+	redirect := op.NewRedirect(session.RedirectURI)
+	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, redirect.Header); err != nil {
+		return nil, err
+	}
+	return redirect, nil
+}
+
+// Discovery advertises what Sesame does, not all the library could.
+func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Response, error) {
+	resp, err := s.LegacyServer.Discovery(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := resp.Data.(*oidc.DiscoveryConfiguration); ok {
+		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+		d.ACRValuesSupported = []string{ACRPassword, ACRMFA}
+		d.TokenEndpointAuthSigningAlgValuesSupported = nil
+		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
+		d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+		d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
+		d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
+		d.RequestParameterSupported = false
+		d.ClaimsParameterSupported = false
+	}
+	return resp, nil
+}
+
+// Ready reports whether the provider can sign: the database answers and
+// every algorithm has a key.
+func (p *Provider) Ready(ctx context.Context) error {
+	if err := p.server.opts.Store.Ping(ctx); err != nil {
+		return err
+	}
+	return p.server.opts.Keys.Ready(ctx)
+}

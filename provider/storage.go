@@ -1,0 +1,440 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// Lifetimes of what the provider issues.
+type Lifetimes struct {
+	AuthRequest  time.Duration // from /authorize to the end of the login screens
+	Code         time.Duration // from the redirect to the code exchange
+	AccessToken  time.Duration
+	IDToken      time.Duration
+	RefreshToken time.Duration // sliding: each rotation starts it again
+}
+
+// SecretVerifier checks a client secret against its stored hash.
+type SecretVerifier interface {
+	Verify(ctx context.Context, encoded, secret string) error
+}
+
+// opStorage implements op.Storage over storage.Storage.
+type opStorage struct {
+	store     storage.Storage
+	keys      *KeyManager
+	secrets   SecretVerifier
+	now       func() time.Time
+	lifetimes Lifetimes
+
+	// verified remembers, per client and stored hash, the SHA-256 of the
+	// last secret that verified, so that argon2id runs once per secret and
+	// not once per token request.
+	verified sync.Map // clientID + "\x00" + secretHash -> [32]byte
+}
+
+var _ op.Storage = (*opStorage)(nil)
+
+type ctxKey int
+
+const algKey ctxKey = 0
+
+// withAlg makes SigningKey answer with the client's preferred algorithm.
+func withAlg(ctx context.Context, c op.Client) context.Context {
+	if cl, ok := c.(*client); ok && cl.c.IDTokenSignedAlg != "" {
+		return context.WithValue(ctx, algKey, jose.SignatureAlgorithm(cl.c.IDTokenSignedAlg))
+	}
+	return ctx
+}
+
+// --- clients ---
+
+func errUnknownClient() error {
+	return oidc.ErrInvalidClient().WithDescription("unknown client")
+}
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errUnknownClient()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &client{c: c, idTokenLifetime: s.lifetimes.IDToken}, nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.store.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Spend the time a real check takes, so that client ids cannot be probed.
+		_ = s.secrets.Verify(ctx, "", secret)
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	if err != nil {
+		return err
+	}
+	if c.Public || c.SecretHash == "" {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	cacheKey := id + "\x00" + c.SecretHash
+	sum := sha256.Sum256([]byte(secret))
+	if v, ok := s.verified.Load(cacheKey); ok && v.([32]byte) == sum {
+		return nil
+	}
+	if err := s.secrets.Verify(ctx, c.SecretHash, secret); err != nil {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	s.verified.Store(cacheKey, sum)
+	return nil
+}
+
+// --- authorization requests and codes ---
+
+func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintUserID string) (op.AuthRequest, error) {
+	now := s.now()
+	var locales []string
+	for _, t := range req.UILocales {
+		locales = append(locales, t.String())
+	}
+	r := storage.AuthRequest{
+		ID: storage.NewID("ar"), ClientID: req.ClientID, RedirectURI: req.RedirectURI, State: req.State, Nonce: req.Nonce,
+		Scopes: req.Scopes, ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode),
+		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod), Prompt: req.Prompt,
+		MaxAge: req.MaxAge, LoginHint: req.LoginHint, UILocales: locales, ACRValues: req.ACRValues, HintUserID: hintUserID,
+		CreatedAt: now, ExpiresAt: now.Add(s.lifetimes.AuthRequest),
+	}
+	if err := s.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, err
+	}
+	return &authRequest{r}, nil
+}
+
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.store.GetAuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !s.now().Before(r.ExpiresAt) {
+		return nil, storage.ErrNotFound
+	}
+	return &authRequest{r}, nil
+}
+
+// AuthRequestByCode is not the path Sesame's code exchange takes (see
+// Server.CodeExchange), but it is part of the interface: it answers only
+// for a live, unused code.
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	r, err := s.store.GetAuthRequestByCode(ctx, storage.HashToken(code))
+	if err != nil {
+		return nil, err
+	}
+	if !r.ConsumedAt.IsZero() || !s.now().Before(r.CodeExpiry) {
+		return nil, storage.ErrNotFound
+	}
+	return &authRequest{r}, nil
+}
+
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	now := s.now()
+	return s.store.UpdateAuthRequest(ctx, id, func(r *storage.AuthRequest) error {
+		if !r.Done || r.CodeHash != "" {
+			return oidc.ErrInvalidRequest().WithDescription("authorization request is not ready for a code")
+		}
+		r.CodeHash, r.CodeExpiry = storage.HashToken(code), now.Add(s.lifetimes.Code)
+		return nil
+	})
+}
+
+// DeleteAuthRequest keeps the request: after its code is exchanged it is how
+// a replayed code is recognised. Garbage collection removes it.
+func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return nil }
+
+// --- tokens ---
+
+func (s *opStorage) newTokens(req op.TokenRequest, withRefresh bool) (storage.AccessToken, *storage.RefreshToken, error) {
+	g, ok := req.(grantRequest)
+	if !ok {
+		return storage.AccessToken{}, nil, fmt.Errorf("provider: unsupported token request %T", req)
+	}
+	now := s.now()
+	a := storage.AccessToken{ID: storage.NewID("at"), GrantID: g.grantID(), ClientID: g.GetClientID(), UserID: g.GetSubject(),
+		SessionID: g.sessionID(), Scopes: g.GetScopes(), Audience: g.GetAudience(), AuthTime: g.GetAuthTime(), AMR: g.GetAMR(),
+		CreatedAt: now, ExpiresAt: now.Add(s.lifetimes.AccessToken)}
+	if !withRefresh {
+		return a, nil, nil
+	}
+	r := &storage.RefreshToken{ID: storage.NewID("rt"), GrantID: a.GrantID, ClientID: a.ClientID, UserID: a.UserID,
+		SessionID: a.SessionID, Scopes: a.Scopes, Audience: a.Audience, AuthTime: a.AuthTime, AMR: a.AMR,
+		CreatedAt: now, ExpiresAt: now.Add(s.lifetimes.RefreshToken)}
+	// For a rotation, the family keeps the scopes it was granted even when
+	// this request narrowed them.
+	if rr, ok := req.(*refreshRequest); ok {
+		r.Scopes = rr.t.Scopes
+	}
+	return a, r, nil
+}
+
+func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	a, _, err := s.newTokens(req, false)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.store.CreateTokens(ctx, a, nil); err != nil {
+		return "", time.Time{}, err
+	}
+	return a.ID, a.ExpiresAt, nil
+}
+
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	a, r, err := s.newTokens(req, true)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	secret := "rt_" + storage.NewSecret()
+	r.Hash = storage.HashToken(secret)
+	if current == "" {
+		err = s.store.CreateTokens(ctx, a, r)
+	} else {
+		err = s.store.RotateRefreshToken(ctx, storage.HashToken(current), s.now(), a, *r)
+	}
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed):
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of this grant is revoked")
+	case errors.Is(err, storage.ErrNotFound):
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
+	case err != nil:
+		return "", "", time.Time{}, err
+	}
+	return a.ID, secret, a.ExpiresAt, nil
+}
+
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	t, err := s.store.GetRefreshToken(ctx, storage.HashToken(token))
+	if err != nil {
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
+	}
+	if !t.UsedAt.IsZero() {
+		// Reuse of a rotated token: someone holds a copy. Revoke the family.
+		if err := s.store.RevokeGrant(ctx, t.GrantID); err != nil {
+			return nil, err
+		}
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of this grant is revoked")
+	}
+	if !s.now().Before(t.ExpiresAt) {
+		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	if err := s.userActive(ctx, t.UserID); err != nil {
+		return nil, err
+	}
+	return &refreshRequest{t: t, scopes: t.Scopes}, nil
+}
+
+// userActive refuses tokens to a person who was disabled or removed.
+func (s *opStorage) userActive(ctx context.Context, userID string) error {
+	u, err := s.store.GetUser(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+		return oidc.ErrInvalidGrant().WithDescription("the account is disabled")
+	}
+	return err
+}
+
+// TerminateSession is unused: Server.EndSession ends the browser session.
+func (s *opStorage) TerminateSession(context.Context, string, string) error { return nil }
+
+// refreshMarker tells RevokeToken that GetRefreshTokenInfo found a refresh token.
+const refreshMarker = "refresh:"
+
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	hash := storage.HashToken(token)
+	t, err := s.store.GetRefreshToken(ctx, hash)
+	if err != nil || t.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return t.UserID, refreshMarker + hash, nil
+}
+
+func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if hash, ok := strings.CutPrefix(tokenOrID, refreshMarker); ok {
+		if err := s.store.RevokeRefreshToken(ctx, hash); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	if userID == "" {
+		return nil // not a token of ours: RFC 7009 answers 200 all the same
+	}
+	a, err := s.store.GetAccessToken(ctx, tokenOrID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if a.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	if err := s.store.RevokeAccessToken(ctx, a.ID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// --- keys ---
+
+func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	alg, _ := ctx.Value(algKey).(jose.SignatureAlgorithm)
+	if alg == "" {
+		alg = Algorithms[0]
+	}
+	return s.keys.SigningKey(ctx, alg)
+}
+
+func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return Algorithms, nil
+}
+
+func (s *opStorage) KeySet(ctx context.Context) ([]op.Key, error) { return s.keys.KeySet(ctx) }
+
+// --- claims ---
+
+// SetUserinfoFromScopes is deprecated in the library; SetUserinfoFromRequest does the work.
+func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if err := s.fillUserinfo(ctx, info, req.GetSubject(), scopes); err != nil {
+		return err
+	}
+	if g, ok := req.(grantRequest); ok && g.sessionID() != "" {
+		info.AppendClaims("sid", g.sessionID())
+	}
+	return nil
+}
+
+func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	a, err := s.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	return s.fillUserinfo(ctx, info, a.UserID, a.Scopes)
+}
+
+func (s *opStorage) liveAccessToken(ctx context.Context, tokenID, subject string) (storage.AccessToken, error) {
+	a, err := s.store.GetAccessToken(ctx, tokenID)
+	if err != nil || a.UserID != subject || !s.now().Before(a.ExpiresAt) {
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return a, err
+		}
+		return a, oidc.ErrInvalidRequest().WithDescription("access token invalid or expired")
+	}
+	return a, nil
+}
+
+func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	a, err := s.liveAccessToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	if a.ClientID != clientID {
+		return oidc.ErrInvalidRequest().WithDescription("token of another client")
+	}
+	if err := s.userActive(ctx, a.UserID); err != nil {
+		return err
+	}
+	info := new(oidc.UserInfo)
+	if err := s.fillUserinfo(ctx, info, a.UserID, a.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(info)
+	resp.Scope = a.Scopes
+	resp.ClientID = a.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(a.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(a.CreatedAt)
+	resp.Subject = a.UserID
+	resp.Audience = a.Audience
+	resp.Issuer = op.IssuerFromContext(ctx)
+	resp.JWTID = a.ID
+	return nil
+}
+
+func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	info.Subject = u.ID
+	for _, scope := range scopes {
+		switch scope {
+		case oidc.ScopeEmail:
+			info.Email = u.Email
+			// Accounts are created for an address and activated from a
+			// link mailed to it, or vouched for by the operator.
+			info.EmailVerified = true
+		case oidc.ScopeProfile:
+			info.Name = u.Name
+			if u.Locale != "" {
+				info.Locale = oidc.NewLocale(language.Make(u.Locale))
+			}
+			info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
+		case ScopeOrganization:
+			if err := s.orgClaims(ctx, info, u.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// orgClaims adds org_id, org_name, org_roles, org_status and, for French
+// organizations, org_siret. A person without an organization (an operator)
+// gets none.
+func (s *opStorage) orgClaims(ctx context.Context, info *oidc.UserInfo, userID string) error {
+	m, err := s.store.GetMembership(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	org, err := s.store.GetOrganization(ctx, m.OrgID)
+	if err != nil {
+		return err
+	}
+	info.AppendClaims("org_id", org.ID)
+	info.AppendClaims("org_name", org.Name)
+	info.AppendClaims("org_roles", m.Roles)
+	info.AppendClaims("org_status", org.Status)
+	if org.SIRET != "" {
+		info.AppendClaims("org_siret", org.SIRET)
+	}
+	return nil
+}
+
+func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, oidc.ErrInvalidClient().WithDescription("JWT client authentication is not supported")
+}
+
+func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnsupportedGrantType()
+}
+
+func (s *opStorage) Health(ctx context.Context) error { return s.store.Ping(ctx) }

@@ -1,0 +1,178 @@
+package templates
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+//go:embed layout.html pages/*.html static/* locales/*.json
+var files embed.FS
+
+// Languages Sesame speaks, the default first.
+var Languages = []language.Tag{language.French, language.English}
+
+var matcher = language.NewMatcher(Languages)
+
+// Base is embedded by every page's data.
+type Base struct {
+	Lang     string // "fr" or "en"
+	Title    string // message key of the page title
+	CSRF     string // the form token, for pages with a form
+	Error    string // message key of the one error to show, if any
+	ErrorArg string
+	// SwitchURL is this page in the other language.
+	SwitchURL string
+	catalog   map[string]string
+}
+
+// T translates a message key; args fill fmt verbs in the message.
+func (b *Base) T(key string, args ...any) string {
+	msg, ok := b.catalog[key]
+	if !ok {
+		return key
+	}
+	if len(args) > 0 && strings.Contains(msg, "%") {
+		return fmt.Sprintf(msg, args...)
+	}
+	return msg
+}
+
+// OtherLang is the language a page offers to switch to.
+func (b *Base) OtherLang() string {
+	if b.Lang == "en" {
+		return "fr"
+	}
+	return "en"
+}
+
+func (b *Base) base() *Base { return b }
+
+// Page is what Render accepts: a struct embedding Base.
+type Page interface{ base() *Base }
+
+// Renderer renders pages in a language.
+type Renderer struct {
+	pages    map[string]*template.Template
+	catalogs map[string]map[string]string
+	// CSS and CSSETag serve the stylesheet.
+	CSS     []byte
+	CSSETag string
+}
+
+// New parses every page and catalog; it fails on any template error.
+func New() (*Renderer, error) {
+	r := &Renderer{pages: map[string]*template.Template{}, catalogs: map[string]map[string]string{}}
+	for _, tag := range Languages {
+		lang, _ := tag.Base()
+		raw, err := files.ReadFile("locales/" + lang.String() + ".json")
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("locales/%s.json: %w", lang, err)
+		}
+		r.catalogs[lang.String()] = m
+	}
+	names, err := fs.Glob(files, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		t, err := template.New("layout.html").ParseFS(files, "layout.html", name)
+		if err != nil {
+			return nil, err
+		}
+		r.pages[strings.TrimSuffix(path.Base(name), ".html")] = t
+	}
+	r.CSS, err = files.ReadFile("static/sesame.css")
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(r.CSS)
+	r.CSSETag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	return r, nil
+}
+
+// Lang picks the page language: the first of uiLocales Sesame speaks, else
+// the Accept-Language header, else French.
+func Lang(uiLocales []string, acceptLanguage string) string {
+	for _, l := range uiLocales {
+		if tag, err := language.Parse(l); err == nil {
+			if _, _, conf := matcher.Match(tag); conf >= language.High {
+				b, _ := tag.Base()
+				if b.String() == "fr" || b.String() == "en" {
+					return b.String()
+				}
+			}
+		}
+	}
+	if acceptLanguage != "" {
+		tags, _, err := language.ParseAcceptLanguage(acceptLanguage)
+		if err == nil && len(tags) > 0 {
+			_, idx, conf := matcher.Match(tags...)
+			if conf > language.No {
+				b, _ := Languages[idx].Base()
+				return b.String()
+			}
+		}
+	}
+	return "fr"
+}
+
+// Catalog returns the messages of a language, for tests and mail.
+func (r *Renderer) Catalog(lang string) map[string]string { return r.catalogs[lang] }
+
+// T translates outside a page.
+func (r *Renderer) T(lang, key string) string {
+	if m, ok := r.catalogs[lang][key]; ok {
+		return m
+	}
+	return key
+}
+
+// Render writes a page with status. Pages are rendered to a buffer first
+// so that a template error never leaves half a page.
+func (r *Renderer) Render(w http.ResponseWriter, status int, name string, data Page) error {
+	t, ok := r.pages[name]
+	if !ok {
+		return fmt.Errorf("templates: no page %q", name)
+	}
+	b := data.base()
+	if _, ok := r.catalogs[b.Lang]; !ok {
+		b.Lang = "fr"
+	}
+	b.catalog = r.catalogs[b.Lang]
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		return fmt.Errorf("templates: render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", b.Lang)
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// Pages lists the page names, for tests.
+func (r *Renderer) Pages() []string {
+	var out []string
+	for n := range r.pages {
+		out = append(out, n)
+	}
+	return out
+}
+
+// Files exposes the embedded files, for tests that check catalogs against pages.
+func Files() fs.FS { return files }
