@@ -92,7 +92,7 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 	if slices.Contains(ar.Prompt, "login") {
 		return false
 	}
-	if ar.MaxAge != nil && h.now().Sub(s.AuthTime) > time.Duration(*ar.MaxAge)*time.Second {
+	if ar.MaxAge != nil && h.now().Sub(s.AuthTime) >= time.Duration(*ar.MaxAge)*time.Second {
 		return false
 	}
 	if ar.HintUserID != "" && ar.HintUserID != s.UserID {

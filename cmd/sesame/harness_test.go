@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a time source tests move instead of sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testEnv is a running Sesame on a SQLite file in a temporary directory.
+type testEnv struct {
+	t      *testing.T
+	dir    string
+	issuer string
+	env    []string
+	main   *Main
+	clock  *clock
+}
+
+// cheapArgon keeps tests fast; production parameters are the defaults.
+var cheapArgon = []string{"SESAME_PASSWORD_ARGON2_MEMORY_KIB=8192", "SESAME_PASSWORD_ARGON2_ITERATIONS=1"}
+
+func newEnv(t *testing.T, extraEnv ...string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + ln.Addr().String()
+	env := append([]string{"SESAME_DATA_DIR=" + dir, "SESAME_ISSUER=" + issuer, "SESAME_LISTEN=" + ln.Addr().String()}, cheapArgon...)
+	env = append(env, extraEnv...)
+	cfg, err := LoadConfig("", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now()}
+	m := &Main{Config: cfg, Listener: ln, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if testing.Verbose() {
+		m.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return &testEnv{t: t, dir: dir, issuer: issuer, env: env, main: m, clock: clk}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+// cli runs a command against the environment's database.
+func (e *testEnv) cli(stdin string, args ...string) (stdout, stderr string, code int) {
+	var out, errb strings.Builder
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, e.env)
+	return out.String(), errb.String(), code
+}
+
+// mustCLI runs a command that must succeed and returns its trimmed stdout.
+func (e *testEnv) mustCLI(stdin string, args ...string) string {
+	e.t.Helper()
+	out, errs, code := e.cli(stdin, args...)
+	if code != 0 {
+		e.t.Fatalf("sesame %s: exit %d: %s", strings.Join(args, " "), code, errs)
+	}
+	return strings.TrimSpace(out)
+}
+
+// fixture is a client, an organization and a person.
+type fixture struct {
+	clientID, secret, redirect string
+	orgID, userID, email, pw   string
+}
+
+const testPassword = "correct-horse-battery-staple"
+
+func (e *testEnv) fixture(clientID string, extra ...string) fixture {
+	e.t.Helper()
+	f := fixture{clientID: clientID, secret: "s3cret-" + clientID + "-0123456789", redirect: "http://127.0.0.1:1/" + clientID + "/cb",
+		email: "alice@acme.example", pw: testPassword}
+	args := append([]string{"client", "add", "--id", clientID, "--secret", f.secret, "--redirect-uri", f.redirect,
+		"--post-logout-redirect-uri", "http://127.0.0.1:1/" + clientID + "/bye", "--name", "App " + clientID}, extra...)
+	e.mustCLI("", args...)
+	return f
+}
+
+// person creates an organization and its admin, once per environment.
+func (e *testEnv) person(f *fixture) {
+	e.t.Helper()
+	f.orgID = e.mustCLI("", "org", "create", "--name", "ACME", "--siret", "732 829 320 00074")
+	f.userID = e.mustCLI(f.pw+"\n", "user", "add", "--email", f.email, "--org", f.orgID, "--role", "admin", "--role", "user",
+		"--name", "Alice Martin", "--password-stdin")
+}
+
+// browser is a cookie-keeping HTTP client that stops at redirects leaving Sesame.
+type browser struct {
+	t      *testing.T
+	e      *testEnv
+	client *http.Client
+	lang   string
+}
+
+func (e *testEnv) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	host := strings.TrimPrefix(e.issuer, "http://")
+	b := &browser{t: e.t, e: e}
+	b.client = &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host != host {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	return b
+}
+
+func (b *browser) do(req *http.Request) (*http.Response, string) {
+	b.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+func (b *browser) get(u string) (*http.Response, string) {
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	return b.do(req)
+}
+
+func (b *browser) post(u string, form url.Values) (*http.Response, string) {
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+var (
+	csrfRe  = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	arIDRe  = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+	emailRe = regexp.MustCompile(`id="email" name="email"[^>]* value="([^"]*)"`)
+)
+
+func field(re *regexp.Regexp, body string) string {
+	m := re.FindStringSubmatch(body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// pkce returns a verifier and its S256 challenge.
+func pkce() (verifier, challenge string) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	verifier = base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// authorizeURL builds an authorization request.
+func (e *testEnv) authorizeURL(f fixture, challenge string, extra url.Values) string {
+	q := url.Values{"client_id": {f.clientID}, "redirect_uri": {f.redirect}, "response_type": {"code"},
+		"scope": {"openid email profile organization offline_access"}, "state": {"st-" + f.clientID}, "nonce": {"n-" + f.clientID}}
+	if challenge != "" {
+		q.Set("code_challenge", challenge)
+		q.Set("code_challenge_method", "S256")
+	}
+	for k, v := range extra {
+		q[k] = v
+	}
+	return e.issuer + "/authorize?" + q.Encode()
+}
+
+// rpRedirect checks that resp redirects to the relying party and returns its query.
+func rpRedirect(t *testing.T, resp *http.Response, f fixture) url.Values {
+	t.Helper()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound && resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("want a redirect to the relying party, got %d (Location %q)", resp.StatusCode, loc)
+	}
+	u, err := url.Parse(loc)
+	if err != nil || !strings.HasPrefix(loc, f.redirect) {
+		t.Fatalf("redirected to %q, want %s", loc, f.redirect)
+	}
+	return u.Query()
+}
+
+// signIn walks authorize → form → POST and returns the code. It fails the
+// test if the form is not shown.
+func (b *browser) signIn(f fixture, challenge string, extra url.Values) string {
+	b.t.Helper()
+	resp, body := b.get(b.e.authorizeURL(f, challenge, extra))
+	if resp.StatusCode != http.StatusOK || field(arIDRe, body) == "" {
+		b.t.Fatalf("want the login form, got %d: %.300s", resp.StatusCode, body)
+	}
+	resp, body = b.post(b.e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
+		"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+	q := rpRedirect(b.t, resp, f)
+	if q.Get("error") != "" || q.Get("code") == "" {
+		b.t.Fatalf("no code: %v (%.200s)", q, body)
+	}
+	if q.Get("state") != "st-"+f.clientID {
+		b.t.Fatalf("state %q", q.Get("state"))
+	}
+	return q.Get("code")
+}
+
+// tokenRequest posts to the token endpoint with client_secret_basic.
+func (e *testEnv) tokenRequest(f fixture, form url.Values) (int, map[string]any, http.Header) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if f.secret != "" {
+		req.SetBasicAuth(url.QueryEscape(f.clientID), url.QueryEscape(f.secret))
+	}
+	return doJSON(e.t, req)
+}
+
+func doJSON(t *testing.T, req *http.Request) (int, map[string]any, http.Header) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	_ = jsonUnmarshal(raw, &out)
+	return resp.StatusCode, out, resp.Header
+}
