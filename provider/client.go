@@ -42,7 +42,9 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	}
 	return oidc.AuthMethodBasic
 }
-func (c *client) ResponseTypes() []oidc.ResponseType { return []oidc.ResponseType{oidc.ResponseTypeCode} }
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
 func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
@@ -67,7 +69,7 @@ func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(Supp
 // IDTokenUserinfoClaimsAssertion puts email, name and the organization in
 // the ID token itself, as relying parties of the marketplace expect.
 func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
-func (c *client) ClockSkew() time.Duration              { return 0 }
+func (c *client) ClockSkew() time.Duration             { return 0 }
 
 // RedirectURIRegistered is the exact match Sesame applies.
 func RedirectURIRegistered(c storage.Client, uri string) bool {

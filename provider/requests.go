@@ -59,15 +59,15 @@ type refreshRequest struct {
 
 var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
 
-func (r *refreshRequest) GetAMR() []string                { return r.t.AMR }
-func (r *refreshRequest) GetAudience() []string           { return r.t.Audience }
-func (r *refreshRequest) GetAuthTime() time.Time          { return r.t.AuthTime }
-func (r *refreshRequest) GetClientID() string             { return r.t.ClientID }
-func (r *refreshRequest) GetScopes() []string             { return r.scopes }
-func (r *refreshRequest) GetSubject() string              { return r.t.UserID }
+func (r *refreshRequest) GetAMR() []string                 { return r.t.AMR }
+func (r *refreshRequest) GetAudience() []string            { return r.t.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time           { return r.t.AuthTime }
+func (r *refreshRequest) GetClientID() string              { return r.t.ClientID }
+func (r *refreshRequest) GetScopes() []string              { return r.scopes }
+func (r *refreshRequest) GetSubject() string               { return r.t.UserID }
 func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
-func (r *refreshRequest) sessionID() string               { return r.t.SessionID }
-func (r *refreshRequest) grantID() string                 { return r.t.GrantID }
+func (r *refreshRequest) sessionID() string                { return r.t.SessionID }
+func (r *refreshRequest) grantID() string                  { return r.t.GrantID }
 
 // grantRequest is what both adapters share for token bookkeeping.
 type grantRequest interface {

@@ -57,17 +57,17 @@ type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageK
 
 // Options configure New.
 type Options struct {
-	Issuer         string
-	Store          storage.Storage
-	Keys           *KeyManager
-	Secrets        SecretVerifier
-	MasterKey      []byte // the secret-encryption key; token encryption derives from it
-	Lifetimes      Lifetimes
-	Now            func() time.Time
-	Hooks          SessionHooks
-	ErrorPage      ErrorPage
-	Logger         *slog.Logger
-	LoggedOutPath  string // where logout lands without a registered post_logout_redirect_uri
+	Issuer        string
+	Store         storage.Storage
+	Keys          *KeyManager
+	Secrets       SecretVerifier
+	MasterKey     []byte // the secret-encryption key; token encryption derives from it
+	Lifetimes     Lifetimes
+	Now           func() time.Time
+	Hooks         SessionHooks
+	ErrorPage     ErrorPage
+	Logger        *slog.Logger
+	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
 }
 
 // Provider is the HTTP face of the OpenID Provider.

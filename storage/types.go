@@ -54,18 +54,18 @@ type Organization struct {
 // User is a person who can sign in. Email is unique case-insensitively;
 // PasswordHash is empty until the person sets a password.
 type User struct {
-	ID             string
-	Email          string
-	PasswordHash   string
-	Name           string
-	Locale         string
-	Disabled       bool
-	FailedLogins   int
-	LockedUntil    time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	PasswordSetAt  time.Time
-	LastSignInAt   time.Time
+	ID            string
+	Email         string
+	PasswordHash  string
+	Name          string
+	Locale        string
+	Disabled      bool
+	FailedLogins  int
+	LockedUntil   time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	PasswordSetAt time.Time
+	LastSignInAt  time.Time
 }
 
 // Membership ties a person to their one organization.
@@ -187,17 +187,17 @@ type RefreshToken struct {
 // Session is a browser session, found by the hash of its cookie value. ID is
 // public (it is the sid claim); the cookie value never is.
 type Session struct {
-	ID               string
-	Hash             string
-	UserID           string
-	AuthTime         time.Time
-	AMR              []string
-	CreatedAt        time.Time
-	LastSeen         time.Time
-	IdleExpiresAt    time.Time
+	ID                string
+	Hash              string
+	UserID            string
+	AuthTime          time.Time
+	AMR               []string
+	CreatedAt         time.Time
+	LastSeen          time.Time
+	IdleExpiresAt     time.Time
 	AbsoluteExpiresAt time.Time
-	UserAgent        string
-	IP               string
+	UserAgent         string
+	IP                string
 }
 
 // SigningKey is a key pair that signs ID tokens. The private part is

@@ -77,7 +77,10 @@ func newEnv(t *testing.T, extraEnv ...string) *testEnv {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // cli runs a command against the environment's database.
 func (e *testEnv) cli(stdin string, args ...string) (stdout, stderr string, code int) {

@@ -81,4 +81,3 @@ func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time
 	}
 	return out, rows.Err()
 }
-
