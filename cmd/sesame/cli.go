@@ -98,10 +98,32 @@ func (c *cli) newFlags(name string) *flag.FlagSet {
 	return fs
 }
 
-var flagErr = regexp.MustCompile(`^(?:flag provided but not defined: -+(\S+)|invalid (?:boolean )?value "(.*)" for flag -+(\S+): (.*)|flag needs an argument: -+(\S+))$`)
+var flagErr = regexp.MustCompile(`^(?:flag provided but not defined: -+(\S+)|invalid (?:boolean )?value "(.*)" for (?:flag )?-+([^\s:]+): (.*)|flag needs an argument: -+(\S+))$`)
 
-// parse parses flags and turns the flag package's errors into ours.
+// parse parses flags, which may come before or after the positional
+// arguments, and turns the flag package's errors into ours. The positional
+// arguments are left in fs.Args().
 func parse(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := parseOnce(fs, args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if rest[0] == "--" {
+			positional = append(positional, rest[1:]...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+func parseOnce(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return err
@@ -120,8 +142,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func (c *cli) dispatch(ctx context.Context, args []string) error {
+	// Global flags come before the command; the command's own flag set
+	// takes them too, anywhere.
 	global := c.newFlags("sesame")
-	if err := parse(global, args); err != nil {
+	if err := parseOnce(global, args); err != nil {
 		return err
 	}
 	args = global.Args()
@@ -129,6 +153,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return badArg("missing command (try: sesame serve)")
 	}
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve", "help", "client", "org", "user", "keys":
+	default:
+		return badArg("unknown command %q", cmd)
+	}
 	sub := ""
 	if cmd != "serve" && cmd != "help" {
 		if len(rest) == 0 {

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cliEnv is a data directory with no server: the commands alone.
+func cliEnv(t *testing.T) *testEnv {
+	dir := filepath.Join(t.TempDir(), "data")
+	return &testEnv{t: t, dir: dir, env: append([]string{"SESAME_DATA_DIR=" + dir}, cheapArgon...)}
+}
+
+func TestCLIBadInputWritesNothing(t *testing.T) {
+	e := cliEnv(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "missing command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"client"}, "client: missing subcommand"},
+		{[]string{"client", "explode"}, `unknown command "client explode"`},
+		{[]string{"client", "add", "--redirect-uri", "https://rp.example/cb"}, "--id: is required"},
+		{[]string{"client", "add", "--id", "a b", "--redirect-uri", "https://rp.example/cb"}, "--id: use 1 to 64 letters"},
+		{[]string{"client", "add", "--id", "x"}, "--redirect-uri: is required"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "http://rp.example/cb"}, "--redirect-uri: \"http://rp.example/cb\" must use https"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "/cb"}, "is not an absolute URI"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb#frag"}, "must not have a fragment"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "com.example.app:/cb"}, "custom schemes are only for public"},
+		{[]string{"client", "add", "--id", "x", "--public", "--secret", "0123456789abcdef", "--redirect-uri", "https://rp.example/cb"}, "--public: cannot be combined with --secret"},
+		{[]string{"client", "add", "--id", "x", "--public", "--allow-no-pkce", "--redirect-uri", "https://rp.example/cb"}, "--allow-no-pkce: is only for confidential"},
+		{[]string{"client", "add", "--id", "x", "--secret", "short", "--redirect-uri", "https://rp.example/cb"}, "--secret: must be at least 16"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--id-token-signed-response-alg", "HS256"}, "must be RS256 or ES256"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--post-logout-redirect-uri", "ftp://x"}, "--post-logout-redirect-uri"},
+		{[]string{"client", "add", "--nope"}, "--nope: unknown flag"},
+		{[]string{"client", "add", "--id"}, "--id: needs a value"},
+		{[]string{"client", "remove"}, "missing client id"},
+		{[]string{"client", "list", "extra"}, `unexpected argument "extra"`},
+		{[]string{"org", "create"}, "--name: is required"},
+		{[]string{"org", "create", "--name", "A", "--siret", "123"}, "--siret: a SIRET is 14 digits"},
+		{[]string{"org", "create", "--name", "A", "--siret", "73282932000075"}, "--siret: the SIRET's check digit is wrong"},
+		{[]string{"org", "create", "--name", "A", "--siret", "73282932000074", "--country", "DE"}, "--country: a SIRET is French"},
+		{[]string{"org", "create", "--name", "A"}, "--country: is required without --siret"},
+		{[]string{"org", "create", "--name", "A", "--country", "XX"}, `--country: "XX" is not an ISO 3166-1 country code`},
+		{[]string{"org", "create", "--name", "A", "--country", "FR"}, "--siret: is required for a French organization"},
+		{[]string{"org", "list", "--status", "happy"}, "--status: must be one of pending, validated, rejected, suspended"},
+		{[]string{"org", "validate"}, "missing organization id"},
+		{[]string{"org", "reject", "org_x"}, "--reason: is required"},
+		{[]string{"org", "validate", "org_x", "--reason", "x"}, "--reason: only applies to org reject"},
+		{[]string{"org", "create", "--validated=maybe", "--name", "A"}, `--validated: invalid value "maybe"`},
+		{[]string{"user", "add", "--org", "org_x"}, "--email: is required"},
+		{[]string{"user", "add", "--email", "not an email", "--org", "org_x"}, "--email: \"not an email\" is not an email address"},
+		{[]string{"user", "add", "--email", "Alice <a@b.example>", "--org", "org_x"}, "is not an email address"},
+		{[]string{"user", "add", "--email", "a@b.example"}, "--org: is required"},
+		{[]string{"user", "add", "--email", "a@b.example", "--org", "o", "--role", "owner"}, `--role: "owner": must be admin or user`},
+		{[]string{"user", "add", "--email", "a@b.example", "--org", "o", "--password-stdin"}, "--password-stdin: no password on standard input"},
+		{[]string{"user", "disable"}, "missing user id"},
+		{[]string{"keys", "list", "x"}, `unexpected argument "x"`},
+		{[]string{"serve", "now"}, `serve: unexpected argument "now"`},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errs, code := e.cli("", tc.args...)
+			if code != 2 || out != "" || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 2 and one line with %q", code, out, errs, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(e.dir); !os.IsNotExist(err) {
+		t.Fatalf("bad input wrote %s", e.dir)
+	}
+	// A bad configuration is reported with every problem, exit 1, nothing written.
+	e.env = append(e.env, "SESAME_LISTEN=nowhere", "SESAME_LOG_LEVEL=loud")
+	_, errs, code := e.cli("", "client", "list")
+	if code != 1 || !strings.Contains(errs, "listen: must be host:port") || !strings.Contains(errs, "log.level:") {
+		t.Fatalf("bad config: exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(e.dir); !os.IsNotExist(err) {
+		t.Fatalf("a bad configuration wrote %s", e.dir)
+	}
+}
+
+func TestCLICommands(t *testing.T) {
+	e := cliEnv(t)
+	// Clients.
+	id := e.mustCLI("", "client", "add", "--id", "marketplace", "--secret", "0123456789abcdef0123", "--redirect-uri", "https://market.example/cb",
+		"--redirect-uri", "http://localhost:3000/cb", "--post-logout-redirect-uri", "https://market.example/bye", "--name", "Marketplace")
+	if id != "marketplace" {
+		t.Fatalf("client add printed %q", id)
+	}
+	out, errs, code := e.cli("", "client", "add", "--id", "generated", "--redirect-uri", "https://gen.example/cb")
+	if code != 0 || strings.TrimSpace(out) != "generated" || !strings.Contains(errs, "client secret (shown once") {
+		t.Fatalf("generated secret: %d %q %q", code, out, errs)
+	}
+	out = e.mustCLI("", "client", "add", "--id", "json-client", "--redirect-uri", "https://j.example/cb", "--json")
+	var created clientJSON
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.ID != "json-client" || len(created.Secret) < 40 {
+		t.Fatalf("--json: %s", out)
+	}
+	e.mustCLI("", "client", "add", "--id", "app", "--public", "--redirect-uri", "com.example.app:/cb")
+	_, errs, code = e.cli("", "client", "add", "--id", "marketplace", "--redirect-uri", "https://market.example/cb")
+	if code != 2 || !strings.Contains(errs, `--id: a client "marketplace" already exists`) {
+		t.Fatalf("duplicate client: %d %s", code, errs)
+	}
+	list := e.mustCLI("", "client", "list")
+	for _, want := range []string{"marketplace", "Marketplace", "confidential", "app", "public", "https://market.example/cb http://localhost:3000/cb"} {
+		if !strings.Contains(list, want) {
+			t.Fatalf("client list lacks %q:\n%s", want, list)
+		}
+	}
+	var clients []clientJSON
+	json.Unmarshal([]byte(e.mustCLI("", "client", "list", "--json")), &clients)
+	if len(clients) != 4 || clients[0].Secret != "" {
+		t.Fatalf("client list --json: %+v", clients)
+	}
+	e.mustCLI("", "client", "remove", "generated")
+	if _, errs, code := e.cli("", "client", "remove", "generated"); code != 2 || !strings.Contains(errs, `no client "generated"`) {
+		t.Fatalf("remove twice: %d %s", code, errs)
+	}
+
+	// Organizations.
+	fr := e.mustCLI("", "org", "create", "--name", "ACME", "--siret", "732 829 320 00074")
+	de := e.mustCLI("", "org", "create", "--name", "Müller", "--country", "DE", "--validated")
+	if _, errs, code := e.cli("", "org", "create", "--name", "Copy", "--siret", "73282932000074"); code != 2 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate SIRET: %d %s", code, errs)
+	}
+	if got := e.mustCLI("", "org", "list", "--status", "pending"); !strings.Contains(got, fr) || strings.Contains(got, de) || !strings.Contains(got, "73282932000074") {
+		t.Fatalf("org list --status pending:\n%s", got)
+	}
+	var orgs []orgJSON
+	json.Unmarshal([]byte(e.mustCLI("", "org", "list", "--json")), &orgs)
+	if len(orgs) != 2 || orgs[1].Status != "validated" || orgs[1].Country != "DE" || orgs[0].SIREN != "732829320" {
+		t.Fatalf("org list --json: %+v", orgs)
+	}
+	e.mustCLI("", "org", "validate", fr)
+	if _, errs, code := e.cli("", "org", "validate", fr); code != 2 || !strings.Contains(errs, "already validated") {
+		t.Fatalf("validate twice: %d %s", code, errs)
+	}
+	rejected := e.mustCLI("", "org", "create", "--name", "Shady", "--country", "BE")
+	e.mustCLI("", "org", "reject", rejected, "--reason", "no such company")
+	json.Unmarshal([]byte(e.mustCLI("", "org", "list", "--status", "rejected", "--json")), &orgs)
+	if len(orgs) != 1 || orgs[0].RejectReason != "no such company" {
+		t.Fatalf("rejected: %+v", orgs)
+	}
+	if _, errs, code := e.cli("", "org", "validate", "org_missing"); code != 2 || !strings.Contains(errs, `no organization "org_missing"`) {
+		t.Fatalf("validate missing: %d %s", code, errs)
+	}
+
+	// Users.
+	alice := e.mustCLI(testPassword+"\n", "user", "add", "--email", "alice@acme.example", "--org", fr, "--role", "admin", "--password-stdin")
+	bob := e.mustCLI("", "user", "add", "--email", "bob@acme.example", "--org", fr, "--name", "Bob")
+	e.mustCLI("", "user", "add", "--email", "hans@mueller.example", "--org", de)
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"user", "add", "--email", "ALICE@acme.example", "--org", fr}, "--email: an account with ALICE@acme.example already exists"},
+		{"", []string{"user", "add", "--email", "carol@acme.example", "--org", "org_missing"}, `--org: no organization "org_missing"`},
+		{"short\n", []string{"user", "add", "--email", "carol@acme.example", "--org", fr, "--password-stdin"}, "the password is refused: too short"},
+		{"carol-is-my-name-2026\n", []string{"user", "add", "--email", "carol@acme.example", "--org", fr, "--password-stdin"}, "contains email"},
+		{"Password1234\n", []string{"user", "add", "--email", "carol@acme.example", "--org", fr, "--password-stdin"}, "too common"},
+	} {
+		if _, errs, code := e.cli(tc.stdin, tc.args...); code != 2 || !strings.Contains(errs, tc.want) {
+			t.Fatalf("%v: %d %s", tc.args, code, errs)
+		}
+	}
+	var users []userJSON
+	json.Unmarshal([]byte(e.mustCLI("", "user", "list", "--org", fr, "--json")), &users)
+	if len(users) != 2 || users[0].ID != alice || !users[0].Password || users[0].Roles[0] != "admin" || users[1].ID != bob ||
+		users[1].Password || users[1].Roles[0] != "user" || users[1].Name != "Bob" {
+		t.Fatalf("user list: %+v", users)
+	}
+	if all := e.mustCLI("", "user", "list"); strings.Count(all, "\n") != 3 {
+		t.Fatalf("user list (all):\n%s", all)
+	}
+	e.mustCLI("", "user", "disable", bob)
+	if got := e.mustCLI("", "user", "list", "--org", fr); !strings.Contains(got, "disabled") {
+		t.Fatalf("disabled not shown:\n%s", got)
+	}
+	if _, errs, code := e.cli("", "user", "disable", "usr_missing"); code != 2 || !strings.Contains(errs, "no user") {
+		t.Fatalf("disable missing: %d %s", code, errs)
+	}
+
+	// Keys: created on first use of serve; rotate works before that too.
+	if got := e.mustCLI("", "keys", "list", "--json"); got != "[]" {
+		t.Fatalf("keys before serve: %s", got)
+	}
+	rotated := strings.Fields(e.mustCLI("", "keys", "rotate"))
+	if len(rotated) != 2 {
+		t.Fatalf("keys rotate: %v", rotated)
+	}
+	if got := e.mustCLI("", "keys", "list"); !strings.Contains(got, rotated[0]) || !strings.Contains(got, "RS256") || !strings.Contains(got, "ES256") {
+		t.Fatalf("keys list:\n%s", got)
+	}
+	// Help.
+	if out, _, code := e.cli("", "help"); code != 0 || !strings.Contains(out, "usage: sesame") {
+		t.Fatalf("help: %d %s", code, out)
+	}
+}
+
+func TestCLIReadsConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sesame.yaml")
+	os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "d")+"\npassword:\n  argon2:\n    memory_kib: 8192\n    iterations: 1\n"), 0o600)
+	var out, errs strings.Builder
+	if code := run(context.Background(), []string{"--config", cfg, "org", "create", "--name", "X", "--country", "ES"}, strings.NewReader(""), &out, &errs, nil); code != 0 {
+		t.Fatalf("--config: %d %s", code, errs.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"org", "list"}, strings.NewReader(""), &out, &errs, []string{"SESAME_CONFIG=" + cfg}); code != 0 || !strings.Contains(out.String(), "ES") {
+		t.Fatalf("SESAME_CONFIG: %d %s", code, out.String())
+	}
+	for _, p := range []string{filepath.Join(dir, "d", "sesame.db"), filepath.Join(dir, "d", "secret.key")} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", p, err, fi)
+		}
+	}
+}
