@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium starts a headless Debian Chromium, or skips the test when none is
+// installed outside CI (in CI, .ci/run installs it and a missing browser fails).
+func chromium(t *testing.T, lang string) context.Context {
+	t.Helper()
+	var path string
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (.ci/run installs it)")
+		}
+		t.Skip("chromium is not installed; apt-get install chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// inputFor finds an input through its label, as a person (or a screen
+// reader) would: the label's text, then its for attribute.
+func inputFor(t *testing.T, ctx context.Context, label string) string {
+	t.Helper()
+	res, err := chromedp.Run(ctx, chromedp.AttributeValue(fmt.Sprintf(`//label[normalize-space()=%q]`, label), "for"))
+	if err != nil || !res.Exists {
+		t.Fatalf("no label %q pointing to an input: %v", label, err)
+	}
+	return "#" + res.Value
+}
+
+func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// artifact saves a screenshot beside the tests, for people to look at.
+func artifact(t *testing.T, name string, png []byte) {
+	dir := filepath.Join("testdata", "artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoginPageInChromium(t *testing.T) {
+	ctx := chromium(t, "fr-FR")
+	e := newEnv(t)
+	// A relying party that shows what it received.
+	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "<!doctype html><title>RP</title><p id=result>%s %s</p>", r.URL.Query().Get("error"), map[bool]string{true: "code received"}[r.URL.Query().Get("code") != ""])
+	}))
+	defer rpSrv.Close()
+	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
+	e.mustCLI("", "client", "add", "--id", f.clientID, "--secret", f.secret, "--redirect-uri", f.redirect, "--name", "Marketplace")
+	e.person(&f)
+	_, challenge := pkce()
+
+	do(t, ctx, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(e.authorizeURL(f, challenge, nil)))
+	do(t, ctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+	email, pass := inputFor(t, ctx, "Adresse e-mail"), inputFor(t, ctx, "Mot de passe")
+	if email != "#email" || pass != "#password" {
+		t.Fatalf("labels point to %q and %q", email, pass)
+	}
+	artifact(t, "login-fr-desktop.png", get(t, ctx, chromedp.CaptureScreenshot()))
+
+	// A wrong password: the form comes back with one message and the email kept.
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(email), f.email), chromedp.SendKeys(chromedp.CSS(pass), "not-my-password"),
+		chromedp.Click(`//button[normalize-space()="Se connecter"]`), chromedp.WaitVisible(chromedp.CSS(`[role=alert]`)))
+	if alert := get(t, ctx, chromedp.Text(chromedp.CSS(`[role=alert]`))); strings.TrimSpace(alert) != "Adresse e-mail ou mot de passe incorrect." {
+		t.Fatalf("alert %q", alert)
+	}
+	artifact(t, "login-fr-error.png", get(t, ctx, chromedp.CaptureScreenshot()))
+	if kept := get(t, ctx, chromedp.Value(chromedp.CSS(email))); kept != f.email {
+		t.Fatalf("email not kept: %q", kept)
+	}
+
+	// The right password takes the person to the relying party with a code.
+	do(t, ctx, chromedp.SendKeys(chromedp.CSS(pass), f.pw), chromedp.Click(`//button[normalize-space()="Se connecter"]`),
+		chromedp.WaitVisible(chromedp.CSS(`#result`)))
+	if result := get(t, ctx, chromedp.Text(chromedp.CSS(`#result`))); strings.TrimSpace(result) != "code received" {
+		t.Fatalf("relying party got %q", result)
+	}
+
+	// On a phone, in English by ui_locales (a new browser: the session above would sign in at once).
+	ctx2 := chromium(t, "fr-FR")
+	do(t, ctx2, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(e.authorizeURL(f, challenge, url.Values{"ui_locales": {"en"}})),
+		chromedp.WaitVisible(`//h1[normalize-space()="Sign in"]`))
+	inputFor(t, ctx2, "Email address")
+	inputFor(t, ctx2, "Password")
+	if width := get(t, ctx2, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {
+		t.Fatalf("the page scrolls sideways on a phone: %dpx wide", width)
+	}
+	artifact(t, "login-en-phone.png", get(t, ctx2, chromedp.CaptureScreenshot()))
+}
