@@ -111,4 +111,5 @@ func BenchmarkVerifyDefault(b *testing.B) {
 			}
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
 }
