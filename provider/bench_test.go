@@ -28,7 +28,7 @@ import (
 
 type noSessions struct{}
 
-func (noSessions) CurrentSessionID(*http.Request) string                          { return "" }
+func (noSessions) CurrentSessionID(*http.Request) string                             { return "" }
 func (noSessions) EndBrowserSession(context.Context, http.Header, http.Header) error { return nil }
 
 // benchProvider is a provider over a real SQLite file, a client and a person.
@@ -71,7 +71,7 @@ func newBenchProvider(b *testing.B) *benchProvider {
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) // the library logs its routes
 	p, err := New(Options{Issuer: "https://id.example.com", Store: db, Keys: keys, Secrets: hasher, MasterKey: master,
 		Lifetimes: Lifetimes{AuthRequest: time.Hour, Code: time.Hour, AccessToken: time.Hour, IDToken: time.Hour, RefreshToken: 24 * time.Hour},
-		Hooks: noSessions{}, ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string) { w.WriteHeader(status) },
+		Hooks:     noSessions{}, ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string) { w.WriteHeader(status) },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoggedOutPath: "/logged-out"})
 	if err != nil {
 		b.Fatal(err)
