@@ -304,6 +304,22 @@ func oneArg(fs *flag.FlagSet, what string) (string, error) {
 	}
 }
 
+// parseNoArgs parses a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return noArgs(fs)
+}
+
+// parseOneArg parses a command that takes one positional argument.
+func parseOneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	return oneArg(fs, what)
+}
+
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
 		return badArg("unexpected argument %q", fs.Arg(0))
@@ -379,10 +395,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 	var redirects, postLogout multi
 	fs.Var(&redirects, "redirect-uri", "")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
@@ -446,10 +459,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 
 func (c *cli) clientList(ctx context.Context, args []string) error {
 	fs := c.newFlags("client list")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	m, err := c.open(ctx, false, c.quiet())
@@ -481,10 +491,7 @@ func (c *cli) clientList(ctx context.Context, args []string) error {
 
 func (c *cli) clientRemove(ctx context.Context, args []string) error {
 	fs := c.newFlags("client remove")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := oneArg(fs, "client id")
+	id, err := parseOneArg(fs, args, "client id")
 	if err != nil {
 		return err
 	}
@@ -545,10 +552,7 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 	siret := fs.String("siret", "", "")
 	cc := fs.String("country", "", "")
 	validated := fs.Bool("validated", false, "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	*name = strings.TrimSpace(*name)
@@ -601,10 +605,7 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 func (c *cli) orgList(ctx context.Context, args []string) error {
 	fs := c.newFlags("org list")
 	status := fs.String("status", "", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *status != "" && !slices.Contains(storage.OrgStatuses, *status) {
@@ -640,10 +641,7 @@ func (c *cli) orgList(ctx context.Context, args []string) error {
 func (c *cli) orgDecide(ctx context.Context, args []string, name string, withReason bool, decide func(o *storage.Organization, now time.Time, reason string) error) error {
 	fs := c.newFlags(name)
 	reason := fs.String("reason", "", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := oneArg(fs, "organization id")
+	id, err := parseOneArg(fs, args, "organization id")
 	if err != nil {
 		return err
 	}
@@ -707,10 +705,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	pwStdin := fs.Bool("password-stdin", false, "")
 	var roles multi
 	fs.Var(&roles, "role", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	addr, err := mail.ParseAddress(*email)
@@ -777,10 +772,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 func (c *cli) userList(ctx context.Context, args []string) error {
 	fs := c.newFlags("user list")
 	org := fs.String("org", "", "")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	m, err := c.open(ctx, false, c.quiet())
@@ -814,10 +806,7 @@ func (c *cli) userList(ctx context.Context, args []string) error {
 
 func (c *cli) userDisable(ctx context.Context, args []string) error {
 	fs := c.newFlags("user disable")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	id, err := oneArg(fs, "user id")
+	id, err := parseOneArg(fs, args, "user id")
 	if err != nil {
 		return err
 	}
@@ -850,10 +839,7 @@ func (c *cli) userDisable(ctx context.Context, args []string) error {
 
 func (c *cli) keysList(ctx context.Context, args []string) error {
 	fs := c.newFlags("keys list")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	m, err := c.open(ctx, false, c.quiet())
@@ -884,10 +870,7 @@ func (c *cli) keysList(ctx context.Context, args []string) error {
 
 func (c *cli) keysRotate(ctx context.Context, args []string) error {
 	fs := c.newFlags("keys rotate")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	m, err := c.open(ctx, false, c.quiet())

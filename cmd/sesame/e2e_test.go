@@ -59,10 +59,7 @@ func TestCodeFlowWithOrganizationClaims(t *testing.T) {
 
 	// The zitadel/oidc relying party checks signature, issuer, audience, expiry, nonce and at_hash.
 	party := e.relyingParty(f, "n-marketplace")
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, party, rp.WithCodeVerifier(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := exchange(t, party, code, verifier)
 	if tokens.RefreshToken == "" || tokens.AccessToken == "" {
 		t.Fatal("missing access or refresh token")
 	}
@@ -107,6 +104,17 @@ func TestCodeFlowWithOrganizationClaims(t *testing.T) {
 	}
 }
 
+// exchange redeems a code through the zitadel/oidc relying party, which
+// verifies the ID token (signature, issuer, audience, expiry, nonce, at_hash).
+func exchange(t *testing.T, party rp.RelyingParty, code, verifier string) *oidc.Tokens[*oidc.IDTokenClaims] {
+	t.Helper()
+	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, party, rp.WithCodeVerifier(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens
+}
+
 func equalClaims(a, b orgClaims) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
@@ -122,10 +130,7 @@ func TestClientChoosesES256AndAbroadOrganization(t *testing.T) {
 	verifier, challenge := pkce()
 	code := e.browser().signIn(f, challenge, nil)
 	party := e.relyingParty(f, "n-es-app", "ES256")
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, party, rp.WithCodeVerifier(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := exchange(t, party, code, verifier)
 	provider, _ := gooidc.NewProvider(context.Background(), e.issuer)
 	idt, err := provider.Verifier(&gooidc.Config{ClientID: f.clientID, SupportedSigningAlgs: []string{"ES256"}}).Verify(context.Background(), tokens.IDToken)
 	if err != nil {
@@ -165,10 +170,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	verifier, challenge := pkce()
 	code := e.browser().signIn(f, challenge, nil)
 	party := e.relyingParty(f, "n-marketplace")
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, party, rp.WithCodeVerifier(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := exchange(t, party, code, verifier)
 	first := tokens.RefreshToken
 	// ID tokens from a refresh carry no nonce (OpenID Connect Core §12.2).
 	refreshed, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), e.relyingParty(f, ""), first, "", "")
@@ -211,10 +213,7 @@ func TestRevocationIntrospectionAndUserinfo(t *testing.T) {
 	verifier, challenge := pkce()
 	code := e.browser().signIn(f, challenge, nil)
 	party := e.relyingParty(f, "n-marketplace")
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, party, rp.WithCodeVerifier(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := exchange(t, party, code, verifier)
 	introspect := func(c fixture, token string) map[string]any {
 		req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -286,10 +285,7 @@ func TestSingleSignOnAndLogout(t *testing.T) {
 	br := e.browser()
 	va, ca := pkce()
 	codeA := br.signIn(a, ca, nil)
-	ta, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), codeA, e.relyingParty(a, "n-marketplace"), rp.WithCodeVerifier(va))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ta := exchange(t, e.relyingParty(a, "n-marketplace"), codeA, va)
 
 	// The second application gets a code without the form.
 	vb, cb := pkce()
@@ -299,10 +295,7 @@ func TestSingleSignOnAndLogout(t *testing.T) {
 		t.Fatalf("SSO: %v", q)
 	}
 	partyB := e.relyingParty(bApp, "n-billing")
-	tb, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), q.Get("code"), partyB, rp.WithCodeVerifier(vb))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb := exchange(t, partyB, q.Get("code"), vb)
 	if tb.IDTokenClaims.Subject != a.userID || tb.IDTokenClaims.AuthTime != ta.IDTokenClaims.AuthTime {
 		t.Fatal("SSO token differs in subject or auth_time")
 	}
@@ -490,10 +483,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	verifier, challenge := pkce()
 	code := e.browser().signIn(f, challenge, nil)
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), code, e.relyingParty(f, "n-marketplace"), rp.WithCodeVerifier(verifier))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tokens := exchange(t, e.relyingParty(f, "n-marketplace"), code, verifier)
 	if kid := tokens.IDTokenClaims.SignatureAlg; kid != "RS256" {
 		t.Fatalf("alg %s", kid)
 	}

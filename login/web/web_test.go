@@ -1,0 +1,69 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+func TestStatus(t *testing.T) {
+	tests := []struct {
+		err    error
+		status int
+		key    string
+	}{
+		{nil, 200, ""},
+		{&Error{Status: 403, Key: "Errors.Request.CSRF"}, 403, "Errors.Request.CSRF"},
+		{fmt.Errorf("wrapped: %w", &Error{Status: 400, Key: "X"}), 400, "X"},
+		{storage.ErrNotFound, 404, "Errors.Request.NotFound"},
+		{fmt.Errorf("user: %w", storage.ErrConflict), 400, "Errors.Request.Invalid"},
+		{errors.New("database is locked"), 503, "Errors.Unavailable"},
+	}
+	for _, tc := range tests {
+		status, key := Status(tc.err)
+		if status != tc.status || key != tc.key {
+			t.Errorf("Status(%v) = %d %q, want %d %q", tc.err, status, key, tc.status, tc.key)
+		}
+	}
+}
+
+func TestFormsAndHeaders(t *testing.T) {
+	var got []string
+	h := SecurityHeaders(true)(Forms(func(w http.ResponseWriter, r *http.Request, status int, key string) {
+		got = append(got, key)
+		w.WriteHeader(status)
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })))
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{"a=b", 204},
+		{"a=" + strings.Repeat("x", MaxBodyBytes), 413},
+		{"a=%ff", 400},
+		{"%ff=b", 400},
+		{"a=%00", 400},
+		{"a=%zz", 400},
+	}
+	for _, tc := range tests {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(w, r)
+		if w.Code != tc.status {
+			t.Errorf("%.20q: got %d, want %d", tc.body, w.Code, tc.status)
+		}
+		if w.Header().Get("Strict-Transport-Security") == "" || w.Header().Get("X-Frame-Options") != "DENY" {
+			t.Errorf("headers missing: %v", w.Header())
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "192.0.2.7:5555"
+	if ClientIP(r) != "192.0.2.7" {
+		t.Error(ClientIP(r))
+	}
+}
