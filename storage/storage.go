@@ -14,6 +14,8 @@ type Organizations interface {
 	// UpdateOrganization reads, changes and writes one organization
 	// atomically; update returning an error leaves it untouched.
 	UpdateOrganization(ctx context.Context, id string, update func(*Organization) error) error
+	// GetOrganizationBySignupKey finds the organization a sign-up form created.
+	GetOrganizationBySignupKey(ctx context.Context, key string) (Organization, error)
 }
 
 // Users stores people and their membership.
@@ -28,6 +30,49 @@ type Users interface {
 	UpdateUser(ctx context.Context, id string, update func(*User) error) error
 	// GetMembership returns the person's membership, ErrNotFound if none.
 	GetMembership(ctx context.Context, userID string) (Membership, error)
+	// ListMemberships lists an organization's memberships, oldest member first.
+	ListMemberships(ctx context.Context, orgID string) ([]Membership, error)
+	// SetRoles replaces a person's roles in their organization.
+	SetRoles(ctx context.Context, userID string, roles []string) error
+	// DeleteUser deletes the person, their membership, sessions, links and tokens.
+	DeleteUser(ctx context.Context, id string) error
+}
+
+// ActionTokens stores the single-use links mailed to people.
+type ActionTokens interface {
+	CreateActionToken(ctx context.Context, t ActionToken) error
+	GetActionToken(ctx context.Context, hash string) (ActionToken, error)
+	// ConsumeActionToken marks the token used at now and returns it:
+	// ErrNotFound when unknown or expired, ErrAlreadyUsed when used.
+	ConsumeActionToken(ctx context.Context, hash string, now time.Time) (ActionToken, error)
+}
+
+// Outbox stores mail until it is sent.
+type Outbox interface {
+	EnqueueMail(ctx context.Context, m Mail) error
+	// ClaimMails returns up to limit unsent mails due at now and pushes their
+	// next attempt lease into the future, so that no other worker takes them
+	// while this one sends.
+	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	MarkMailSent(ctx context.Context, id string, now time.Time) error
+	MarkMailFailed(ctx context.Context, id string, reason string, next time.Time) error
+	// ListMails lists the most recent mails, newest first.
+	ListMails(ctx context.Context, limit int) ([]Mail, error)
+}
+
+// Audit stores the audit trail.
+type Audit interface {
+	RecordEvent(ctx context.Context, e AuditEvent) error
+	// ListEvents lists events, newest first.
+	ListEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+}
+
+// RateLimits counts events per key in fixed windows, in the database so
+// that every replica sees the same counts.
+type RateLimits interface {
+	// Hit counts one event for key in the window that contains now and
+	// returns the count so far and when the window ends.
+	Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error)
 }
 
 // Clients stores relying parties.
@@ -101,6 +146,13 @@ type Storage interface {
 	Tokens
 	Sessions
 	SigningKeys
+	ActionTokens
+	Outbox
+	Audit
+	RateLimits
+	// Atomic runs fn in one transaction: the storage calls fn makes with the
+	// context it receives commit together or not at all.
+	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
 	// GarbageCollect deletes what expired before now and says how much.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 	// Ping checks that the database answers.
@@ -115,4 +167,7 @@ type GCResult struct {
 	RefreshTokens int64
 	Sessions      int64
 	SigningKeys   int64
+	ActionTokens  int64
+	Mails         int64
+	RateLimits    int64
 }

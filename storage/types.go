@@ -49,6 +49,9 @@ type Organization struct {
 	CreatedAt      time.Time
 	ValidatedAt    time.Time // zero until validated
 	ValidatedBy    string
+	// SignupKey makes sign-up idempotent: a form submitted twice carries the
+	// same key and finds the organization the first submit created.
+	SignupKey string
 }
 
 // User is a person who can sign in. Email is unique case-insensitively;
@@ -60,6 +63,7 @@ type User struct {
 	Name          string
 	Locale        string
 	Disabled      bool
+	IsOperator    bool // validates organizations; belongs to none
 	FailedLogins  int
 	LockedUntil   time.Time
 	CreatedAt     time.Time
@@ -240,4 +244,56 @@ func HashToken(token string) string {
 // NormalizeEmail folds an email address for comparison: trimmed, lower case.
 func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// Purposes of action tokens (the links mailed to people).
+const (
+	PurposeSetPassword   = "set_password"
+	PurposeResetPassword = "reset_password"
+)
+
+// ActionToken is a single-use link, stored by the hash of its token.
+type ActionToken struct {
+	Hash      string
+	UserID    string
+	Purpose   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time
+}
+
+// Mail is a message in the outbox. It is written in the same transaction as
+// the action that causes it and stays until an SMTP server accepted it.
+type Mail struct {
+	ID            string
+	Kind          string // invitation, org_validated…: for logs and tests
+	To            string
+	Subject       string
+	Text          string
+	HTML          string
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        time.Time
+	LastError     string
+}
+
+// AuditEvent is one security-relevant fact: who did what to what, when, from where.
+type AuditEvent struct {
+	ID         string
+	At         time.Time
+	ActorID    string // a user id, "cli", or "" for anonymous
+	Action     string // org.created, org.validated, member.invited…
+	TargetType string
+	TargetID   string
+	OrgID      string
+	IP         string
+	Details    string
+}
+
+// AuditFilter selects audit events; zero fields select everything.
+type AuditFilter struct {
+	OrgID string
+	Since time.Time
+	Limit int
 }

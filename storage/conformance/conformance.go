@@ -29,6 +29,11 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Sessions", testSessions},
 		{"SigningKeys", testSigningKeys},
 		{"GarbageCollect", testGarbageCollect},
+		{"Atomic", testAtomic},
+		{"Memberships", testMemberships},
+		{"ActionTokens", testActionTokens},
+		{"Outbox", testOutbox},
+		{"AuditAndRateLimits", testAuditAndRateLimits},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,7 +43,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 	if r.ID == "" || r.ClientID == "" || r.CreatedAt.IsZero() || r.ExpiresAt.IsZero() {
 		return fmt.Errorf("%w: auth request needs an id, a client and an expiry", storage.ErrInvalid)
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
 	switch {
 	case isUnique(err):
@@ -55,12 +55,12 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 }
 
 func (db *DB) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
-	r, err := scanAuthRequest(db.read.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
+	r, err := scanAuthRequest(db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
 	return r, notFound(err)
 }
 
 func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
-	r, err := scanAuthRequest(db.read.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
+	r, err := scanAuthRequest(db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
 	return r, notFound(err)
 }
 
@@ -109,6 +109,6 @@ func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
 }
 
 func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM auth_requests WHERE id = ?`, id)
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM auth_requests WHERE id = ?`, id)
 	return err
 }

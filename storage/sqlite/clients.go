@@ -22,7 +22,7 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 	if c.ID == "" || len(c.RedirectURIs) == 0 || c.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: client needs an id and a redirect URI", storage.ErrInvalid)
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
 		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt))
 	if isUnique(err) {
@@ -32,12 +32,12 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 }
 
 func (db *DB) GetClient(ctx context.Context, id string) (storage.Client, error) {
-	c, err := scanClient(db.read.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	c, err := scanClient(db.reader(ctx).QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 	return c, notFound(err)
 }
 
 func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

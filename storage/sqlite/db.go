@@ -100,18 +100,18 @@ func (db *DB) Close() error {
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return db.reader(ctx).QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict.
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
-	err := db.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
+	err := db.reader(ctx).QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
 	return res, err
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := db.writer(ctx).ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
@@ -147,8 +147,53 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction (BEGIN IMMEDIATE through _txlock).
+// querier is what a pool and a transaction share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type txKey struct{}
+
+func txFrom(ctx context.Context) *sql.Tx {
+	tx, _ := ctx.Value(txKey{}).(*sql.Tx)
+	return tx
+}
+
+// reader is the transaction of an Atomic call, else the reader pool.
+func (db *DB) reader(ctx context.Context) querier {
+	if tx := txFrom(ctx); tx != nil {
+		return tx
+	}
+	return db.read
+}
+
+// writer is the transaction of an Atomic call, else the writer connection.
+func (db *DB) writer(ctx context.Context) querier {
+	if tx := txFrom(ctx); tx != nil {
+		return tx
+	}
+	return db.write
+}
+
+// Atomic runs fn in one write transaction: every storage call fn makes with
+// the context it is given joins it, and an error rolls all of them back.
+func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
+	if txFrom(ctx) != nil {
+		return fn(ctx)
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// tx runs fn in a write transaction (BEGIN IMMEDIATE through _txlock), or
+// in the transaction of the Atomic call ctx carries.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if tx := txFrom(ctx); tx != nil {
+		return fn(tx)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -175,6 +220,15 @@ func isForeignKey(err error) bool {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// isCheck reports whether err is a CHECK constraint violation.
+func isCheck(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK
 	}
 	return false
 }

@@ -12,6 +12,10 @@ import (
 // that a replayed code is recognised and its tokens revoked (RFC 6749 §4.1.2).
 const consumedCodeRetention = 24 * time.Hour
 
+// sentMailRetention keeps sent mail a week for `sesame mail list`. Expired
+// links are kept a day too, so that a late click says "expired", not "unknown".
+const sentMailRetention = 7 * 24 * time.Hour
+
 func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	var res storage.GCResult
 	n := now.UnixNano()
@@ -27,6 +31,9 @@ func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResu
 			{&res.RefreshTokens, `DELETE FROM refresh_tokens WHERE expires_at <= ?`, []any{n}},
 			{&res.Sessions, `DELETE FROM sessions WHERE idle_expires_at <= ? OR absolute_expires_at <= ?`, []any{n, n}},
 			{&res.SigningKeys, `DELETE FROM signing_keys WHERE publish_until IS NOT NULL AND publish_until <= ?`, []any{n}},
+			{&res.ActionTokens, `DELETE FROM action_tokens WHERE expires_at <= ?`, []any{now.Add(-consumedCodeRetention).UnixNano()}},
+			{&res.Mails, `DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at <= ?`, []any{now.Add(-sentMailRetention).UnixNano()}},
+			{&res.RateLimits, `DELETE FROM rate_limits WHERE window_start <= ?`, []any{now.Add(-24 * time.Hour).UnixNano()}},
 		}
 		for _, s := range steps {
 			r, err := tx.ExecContext(ctx, s.query, s.args...)

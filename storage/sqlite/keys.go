@@ -11,7 +11,7 @@ import (
 const keyColumns = `id, algorithm, private_encrypted, public_jwk, created_at, retired_at, publish_until`
 
 func (db *DB) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
-	return insertKey(ctx, db.write, k)
+	return insertKey(ctx, db.writer(ctx), k)
 }
 
 func insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
@@ -24,7 +24,7 @@ func insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
 }
 
 func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
 		WHERE publish_until IS NULL OR publish_until > ? ORDER BY created_at DESC, id`, now.UnixNano())
 	if err != nil {
 		return nil, err

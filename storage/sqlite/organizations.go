@@ -9,7 +9,7 @@ import (
 )
 
 const orgColumns = `id, name, domicile, country, siret, siren, legal_name, address, status,
-	cloud_account_id, reject_reason, created_at, validated_at, validated_by`
+	cloud_account_id, reject_reason, created_at, validated_at, validated_by, signup_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -17,14 +17,14 @@ func scanOrg(row scanner) (storage.Organization, error) {
 	var o storage.Organization
 	err := row.Scan(&o.ID, &o.Name, &o.Domicile, &o.Country, strOut{&o.SIRET}, strOut{&o.SIREN},
 		&o.LegalName, &o.Address, &o.Status, &o.CloudAccountID, &o.RejectReason,
-		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy)
+		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy, strOut{&o.SignupKey})
 	return o, err
 }
 
 func orgArgs(o storage.Organization) []any {
 	return []any{o.ID, o.Name, o.Domicile, o.Country, nullString(o.SIRET), nullString(o.SIREN),
 		o.LegalName, o.Address, o.Status, o.CloudAccountID, o.RejectReason,
-		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy}
+		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy, nullString(o.SignupKey)}
 }
 
 func validOrg(o storage.Organization) error {
@@ -46,8 +46,8 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 	if err := validOrg(o); err != nil {
 		return err
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
 	if isUnique(err) {
 		return storage.ErrConflict
 	}
@@ -55,12 +55,12 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 }
 
 func (db *DB) GetOrganization(ctx context.Context, id string) (storage.Organization, error) {
-	o, err := scanOrg(db.read.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
+	o, err := scanOrg(db.reader(ctx).QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
 	return o, notFound(err)
 }
 
 func (db *DB) ListOrganizations(ctx context.Context, status string) ([]storage.Organization, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations
 		WHERE ? = '' OR status = ? ORDER BY created_at, id`, status, status)
 	if err != nil {
 		return nil, err
@@ -93,10 +93,16 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*st
 		args := orgArgs(o)
 		_, err = tx.ExecContext(ctx, `UPDATE organizations SET name = ?, domicile = ?, country = ?, siret = ?,
 			siren = ?, legal_name = ?, address = ?, status = ?, cloud_account_id = ?, reject_reason = ?,
-			created_at = ?, validated_at = ?, validated_by = ? WHERE id = ?`, append(args[1:], id)...)
+			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ? WHERE id = ?`, append(args[1:], id)...)
 		if isUnique(err) {
 			return storage.ErrConflict
 		}
 		return err
 	})
+}
+
+// GetOrganizationBySignupKey finds the organization a sign-up form created.
+func (db *DB) GetOrganizationBySignupKey(ctx context.Context, key string) (storage.Organization, error) {
+	o, err := scanOrg(db.reader(ctx).QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE signup_key = ?`, key))
+	return o, notFound(err)
 }

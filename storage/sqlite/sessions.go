@@ -22,7 +22,7 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 	if s.ID == "" || s.Hash == "" || s.UserID == "" || s.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: session needs an id, a hash and a user", storage.ErrInvalid)
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Hash, s.UserID, ts(s.AuthTime), list(s.AMR), ts(s.CreatedAt), ts(s.LastSeen), ts(s.IdleExpiresAt),
 		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP)
 	switch {
@@ -36,18 +36,18 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 
 func (db *DB) GetSession(ctx context.Context, hash string, now time.Time) (storage.Session, error) {
 	n := now.UnixNano()
-	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	s, err := scanSession(db.reader(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE hash = ? AND idle_expires_at > ? AND absolute_expires_at > ?`, hash, n, n))
 	return s, notFound(err)
 }
 
 func (db *DB) GetSessionByID(ctx context.Context, id string) (storage.Session, error) {
-	s, err := scanSession(db.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	s, err := scanSession(db.reader(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 	return s, notFound(err)
 }
 
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen, idleExpiresAt time.Time) error {
-	res, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen = ?, idle_expires_at = ? WHERE id = ?`,
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE sessions SET last_seen = ?, idle_expires_at = ? WHERE id = ?`,
 		ts(lastSeen), ts(idleExpiresAt), id)
 	if err != nil {
 		return err
@@ -59,13 +59,13 @@ func (db *DB) TouchSession(ctx context.Context, id string, lastSeen, idleExpires
 }
 
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	return err
 }
 
 func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]storage.Session, error) {
 	n := now.UnixNano()
-	rows, err := db.read.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND idle_expires_at > ? AND absolute_expires_at > ? ORDER BY last_seen DESC`, userID, n, n)
 	if err != nil {
 		return nil, err

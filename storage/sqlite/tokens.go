@@ -25,7 +25,7 @@ func scanRefresh(row scanner) (storage.RefreshToken, error) {
 	return r, err
 }
 
-type execer interface {
+type execer interface { // a pool or a transaction
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
@@ -51,7 +51,7 @@ func insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error
 
 func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
 	if r == nil {
-		return insertAccess(ctx, db.write, a)
+		return insertAccess(ctx, db.writer(ctx), a)
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := insertAccess(ctx, tx, a); err != nil {
@@ -62,12 +62,12 @@ func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storag
 }
 
 func (db *DB) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
-	a, err := scanAccess(db.read.QueryRowContext(ctx, `SELECT `+accessColumns+` FROM access_tokens WHERE id = ?`, id))
+	a, err := scanAccess(db.reader(ctx).QueryRowContext(ctx, `SELECT `+accessColumns+` FROM access_tokens WHERE id = ?`, id))
 	return a, notFound(err)
 }
 
 func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.RefreshToken, error) {
-	r, err := scanRefresh(db.read.QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	r, err := scanRefresh(db.reader(ctx).QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
 	return r, notFound(err)
 }
 
@@ -112,7 +112,7 @@ func (db *DB) RevokeGrant(ctx context.Context, grantID string) error {
 }
 
 func (db *DB) RevokeAccessToken(ctx context.Context, id string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
+	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
 	return err
 }
 

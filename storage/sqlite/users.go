@@ -9,12 +9,12 @@ import (
 )
 
 const userColumns = `id, email, password_hash, name, locale, disabled, failed_logins, locked_until,
-	created_at, updated_at, password_set_at, last_sign_in_at`
+	created_at, updated_at, password_set_at, last_sign_in_at, is_operator`
 
 func scanUser(row scanner) (storage.User, error) {
 	var u storage.User
 	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled, &u.FailedLogins,
-		tsOut(&u.LockedUntil), tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt))
+		tsOut(&u.LockedUntil), tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator)
 	return u, err
 }
 
@@ -37,9 +37,9 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled), u.FailedLogins, ts(u.LockedUntil),
-			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), storage.NormalizeEmail(u.Email))
+			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), storage.NormalizeEmail(u.Email))
 		if isUnique(err) {
 			return storage.ErrConflict
 		}
@@ -56,12 +56,12 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 }
 
 func (db *DB) GetUser(ctx context.Context, id string) (storage.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	return u, notFound(err)
 }
 
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
-	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
+	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
 	return u, notFound(err)
 }
 
@@ -72,7 +72,7 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, erro
 		q = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = ?) ORDER BY created_at, id`
 		args = append(args, orgID)
 	}
-	rows, err := db.read.QueryContext(ctx, q, args...)
+	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -102,9 +102,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, name = ?, locale = ?,
-			disabled = ?, failed_logins = ?, locked_until = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?
-			WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
-			u.FailedLogins, ts(u.LockedUntil), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), id)
+			disabled = ?, failed_logins = ?, locked_until = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
+			is_operator = ? WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
+			u.FailedLogins, ts(u.LockedUntil), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
 		if isUnique(err) {
 			return storage.ErrConflict
 		}
@@ -114,7 +114,58 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 
 func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
 	var m storage.Membership
-	err := db.read.QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID).
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID).
 		Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
 	return m, notFound(err)
+}
+
+func (db *DB) ListMemberships(ctx context.Context, orgID string) ([]storage.Membership, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT m.user_id, m.org_id, m.roles FROM memberships m
+		JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.created_at, u.id`, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.Membership
+	for rows.Next() {
+		var m storage.Membership
+		if err := rows.Scan(&m.UserID, &m.OrgID, listOut(&m.Roles)); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) SetRoles(ctx context.Context, userID string, roles []string) error {
+	if !storage.ValidRoles(roles) {
+		return fmt.Errorf("%w: roles %v", storage.ErrInvalid, roles)
+	}
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE memberships SET roles = ? WHERE user_id = ?`, list(storage.NormalizeRoles(roles)), userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+func (db *DB) DeleteUser(ctx context.Context, id string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM access_tokens WHERE user_id = ?`, `DELETE FROM refresh_tokens WHERE user_id = ?`} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		// Sessions, membership and links go by cascade.
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrNotFound
+		}
+		return nil
+	})
 }

@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+func (db *DB) RecordEvent(ctx context.Context, e storage.AuditEvent) error {
+	if e.ID == "" || e.Action == "" || e.At.IsZero() {
+		return fmt.Errorf("%w: audit event needs an id, an action and a time", storage.ErrInvalid)
+	}
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, org_id, ip, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, ts(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.OrgID, e.IP, e.Details)
+	return err
+}
+
+func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
+	var since int64
+	if !f.Since.IsZero() {
+		since = f.Since.UnixNano()
+	}
+	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
+		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`, f.OrgID, f.OrgID, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storage.AuditEvent
+	for rows.Next() {
+		var e storage.AuditEvent
+		if err := rows.Scan(&e.ID, tsOut(&e.At), &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.OrgID, &e.IP, &e.Details); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Hit counts an event in a fixed window, atomically.
+func (db *DB) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
+	start := now.Truncate(window)
+	var count int
+	err := db.writer(ctx).QueryRowContext(ctx, `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
+			window_start = excluded.window_start
+		RETURNING count`, key, start.UnixNano()).Scan(&count)
+	return count, start.Add(window), err
+}
