@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	textTemplate "text/template"
 	"io/fs"
 	"net/http"
 	"path"
@@ -16,7 +17,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed layout.html pages/*.html static/* locales/*.json
+//go:embed layout.html pages/*.html mail/* static/* locales/*.json
 var files embed.FS
 
 // Languages Sesame speaks, the default first.
@@ -64,6 +65,8 @@ type Page interface{ base() *Base }
 // Renderer renders pages in a language.
 type Renderer struct {
 	pages    map[string]*template.Template
+	mailHTML map[string]*template.Template
+	mailText map[string]*textTemplate.Template
 	catalogs map[string]map[string]string
 	// CSS and CSSETag serve the stylesheet.
 	CSS     []byte
@@ -72,7 +75,8 @@ type Renderer struct {
 
 // New parses every page and catalog; it fails on any template error.
 func New() (*Renderer, error) {
-	r := &Renderer{pages: map[string]*template.Template{}, catalogs: map[string]map[string]string{}}
+	r := &Renderer{pages: map[string]*template.Template{}, catalogs: map[string]map[string]string{},
+		mailHTML: map[string]*template.Template{}, mailText: map[string]*textTemplate.Template{}}
 	for _, tag := range Languages {
 		lang, _ := tag.Base()
 		raw, err := files.ReadFile("locales/" + lang.String() + ".json")
@@ -95,6 +99,22 @@ func New() (*Renderer, error) {
 			return nil, err
 		}
 		r.pages[strings.TrimSuffix(path.Base(name), ".html")] = t
+	}
+	mails, err := fs.Glob(files, "mail/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range mails {
+		base := strings.TrimSuffix(path.Base(name), ".html")
+		h, err := template.ParseFS(files, name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := textTemplate.ParseFS(files, "mail/"+base+".txt")
+		if err != nil {
+			return nil, err
+		}
+		r.mailHTML[base], r.mailText[base] = h, t
 	}
 	r.CSS, err = files.ReadFile("static/sesame.css")
 	if err != nil {
@@ -176,3 +196,41 @@ func (r *Renderer) Pages() []string {
 
 // Files exposes the embedded files, for tests that check catalogs against pages.
 func Files() fs.FS { return files }
+
+// MailData is embedded by the data of every mail.
+type MailData struct {
+	Lang    string
+	catalog map[string]string
+}
+
+// T translates in the mail's language.
+func (m *MailData) T(key string, args ...any) string {
+	return (&Base{catalog: m.catalog}).T(key, args...)
+}
+
+func (m *MailData) mail() *MailData { return m }
+
+// Mail is what RenderMail accepts: a struct embedding MailData.
+type Mail interface{ mail() *MailData }
+
+// RenderMail renders a mail's subject (catalog key Mail.<Kind>.Subject),
+// text and html bodies in the data's language.
+func (r *Renderer) RenderMail(name, subjectKey string, data Mail) (subject, text, html string, err error) {
+	h, ok := r.mailHTML[name]
+	if !ok {
+		return "", "", "", fmt.Errorf("templates: no mail %q", name)
+	}
+	m := data.mail()
+	if _, ok := r.catalogs[m.Lang]; !ok {
+		m.Lang = "fr"
+	}
+	m.catalog = r.catalogs[m.Lang]
+	var hb, tb bytes.Buffer
+	if err := h.Execute(&hb, data); err != nil {
+		return "", "", "", err
+	}
+	if err := r.mailText[name].Execute(&tb, data); err != nil {
+		return "", "", "", err
+	}
+	return r.T(m.Lang, subjectKey), tb.String(), hb.String(), nil
+}

@@ -28,7 +28,7 @@ func TestCatalogsMatch(t *testing.T) {
 	// Every literal key a page or the layout uses exists.
 	used := regexp.MustCompile(`\.T "([A-Za-z.]+)"`)
 	_ = fs.WalkDir(Files(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".txt")) {
 			return err
 		}
 		b, _ := fs.ReadFile(Files(), p)
@@ -91,5 +91,28 @@ func TestRenderEscapesAndTranslates(t *testing.T) {
 	}
 	if !slices.Contains(r.Pages(), "login") {
 		t.Fatal("login page missing")
+	}
+}
+
+type setPasswordMail struct {
+	MailData
+	OrgName, Inviter, Link string
+}
+
+func TestRenderMail(t *testing.T) {
+	r, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"fr", "en"} {
+		d := &setPasswordMail{MailData: MailData{Lang: lang}, OrgName: "ACME & <Co>", Inviter: "Alice", Link: "https://id.example.com/set-password?token=abc"}
+		subject, text, html, err := r.RenderMail("set_password", "Mail.SetPassword.Subject", d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subject != r.Catalog(lang)["Mail.SetPassword.Subject"] || !strings.Contains(text, d.Link) || !strings.Contains(text, "ACME & <Co>") ||
+			!strings.Contains(html, `href="https://id.example.com/set-password?token=abc"`) || !strings.Contains(html, "ACME &amp; &lt;Co&gt;") {
+			t.Fatalf("%s:\n%s\n%s\n%s", lang, subject, text, html)
+		}
 	}
 }

@@ -1,0 +1,4 @@
+package mail
+
+// BackoffForTest exposes backoff to the external tests.
+var BackoffForTest = backoff

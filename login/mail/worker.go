@@ -1,0 +1,105 @@
+package mail
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// Worker delivers the outbox.
+type Worker struct {
+	Store     storage.Outbox
+	Transport Transport
+	Now       func() time.Time
+	Logger    *slog.Logger
+	// Poll is how often the outbox is looked at without a Wake (default 5 s).
+	Poll time.Duration
+	// Lease is how long a claimed mail is left to this worker (default 2 min).
+	Lease time.Duration
+	// Sent, when set, is called after each delivery attempt (for metrics).
+	Sent func(kind string, err error)
+
+	wake chan struct{}
+}
+
+// NewWorker returns a worker with its wake-up channel.
+func NewWorker(store storage.Outbox, t Transport, now func() time.Time, logger *slog.Logger) *Worker {
+	return &Worker{Store: store, Transport: t, Now: now, Logger: logger, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks the worker to look at the outbox now (after an enqueue).
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// backoff is the wait before attempt n+1: 30 s, 1 min, 2 min… at most 1 h.
+func backoff(attempts int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Run delivers until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	poll := w.Poll
+	if poll <= 0 {
+		poll = 5 * time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if _, err := w.Deliver(ctx); err != nil && ctx.Err() == nil {
+			w.Logger.Warn("mail outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// Deliver sends every mail due now and returns how many were sent.
+func (w *Worker) Deliver(ctx context.Context) (int, error) {
+	lease := w.Lease
+	if lease <= 0 {
+		lease = 2 * time.Minute
+	}
+	sent := 0
+	for {
+		batch, err := w.Store.ClaimMails(ctx, w.Now(), lease, 20)
+		if err != nil || len(batch) == 0 {
+			return sent, err
+		}
+		for _, m := range batch {
+			sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			err := w.Transport.Send(sendCtx, m)
+			cancel()
+			if w.Sent != nil {
+				w.Sent(m.Kind, err)
+			}
+			if err != nil {
+				next := w.Now().Add(backoff(m.Attempts))
+				w.Logger.Warn("mail not accepted, will retry", "mail", m.ID, "kind", m.Kind, "attempt", m.Attempts,
+					"retry_at", next.Format(time.RFC3339), "err", err)
+				if err := w.Store.MarkMailFailed(ctx, m.ID, err.Error(), next); err != nil {
+					return sent, err
+				}
+				continue
+			}
+			if err := w.Store.MarkMailSent(ctx, m.ID, w.Now()); err != nil {
+				return sent, err
+			}
+			sent++
+			w.Logger.Info("mail sent", "mail", m.ID, "kind", m.Kind)
+		}
+	}
+}
