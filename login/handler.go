@@ -8,9 +8,12 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/login/cloudaccount"
+	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -37,6 +40,18 @@ type Handler struct {
 	SecureCookies   bool
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+
+	// Accounts carries out sign-up, invitations and decisions.
+	Accounts *Accounts
+	// Cloud checks the founder's cloud account; Directory finds companies.
+	Cloud     cloudaccount.Verifier
+	Directory company.Directory
+	// Drafts seals the sign-up's progress between its steps.
+	Drafts *secretbox.Box
+	// Policy is the rule for new passwords.
+	Policy password.Policy
+	// SignupPerHour bounds sign-up attempts per IP address.
+	SignupPerHour int
 }
 
 // Routes registers the screens.
@@ -47,6 +62,19 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Post(PathLogin, h.handleLoginSubmit)
 	r.Post(PathLogout, h.handleLogoutSubmit)
 	r.Get(PathLoggedOut, h.handleLoggedOut)
+	r.Get(PathSignup, h.handleSignup)
+	r.Post(PathSignup, h.handleSignupAccount)
+	r.Post(PathSignupCompany, h.handleSignupCompany)
+	r.Get(PathSetPassword, h.handleSetPassword)
+	r.Post(PathSetPassword, h.handleSetPasswordSubmit)
+	r.Get(PathMembers, h.handleMembers)
+	r.Post(PathMembers+"/invite", h.handleInvite)
+	r.Post(PathMembers+"/{id}/roles", h.handleMemberRoles)
+	r.Post(PathMembers+"/{id}/resend", h.handleMemberResend)
+	r.Post(PathMembers+"/{id}/remove", h.handleMemberRemove)
+	r.Get(PathOperator, h.handleOperator)
+	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
+	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)
 }
 
 func (h *Handler) now() time.Time { return h.Now() }

@@ -8,28 +8,25 @@ import (
 
 type homePage struct {
 	templates.Base
-	Email   string
-	OrgName string
+	Email     string
+	OrgName   string
+	OrgStatus string
+	Admin     bool
+	Operator  bool
 }
 
 func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.currentSession(r)
+	v, ok := h.signedIn(w, r)
 	if !ok {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	u, err := h.Store.GetUser(r.Context(), s.UserID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p := &homePage{Email: u.Email}
-	if m, err := h.Store.GetMembership(r.Context(), u.ID); err == nil {
-		if org, err := h.Store.GetOrganization(r.Context(), m.OrgID); err == nil {
-			p.OrgName = org.Name
+	p := &homePage{Email: v.user.Email, Operator: v.user.IsOperator, Admin: v.hasOrg && isAdmin(v.membership)}
+	if v.hasOrg {
+		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil {
+			p.OrgName, p.OrgStatus = org.Name, org.Status
 		}
 	}
-	p.Base = h.base(w, r, "Home.Title", nil)
+	p.Base = h.base(w, r, "Home.Title", []string{v.user.Locale})
 	if err := h.Pages.Render(w, http.StatusOK, "home", p); err != nil {
 		h.Logger.Error("render home", "err", err)
 	}

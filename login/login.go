@@ -22,6 +22,9 @@ type loginPage struct {
 	ClientName    string
 }
 
+// pendingLifetime is how long a browser remembers the sign-in it was doing.
+const pendingLifetime = 30 * time.Minute
+
 var errUnknownRequest = &web.Error{Status: http.StatusBadRequest, Key: "Errors.AuthRequest.Unknown"}
 
 // authRequest loads a live, unfinished authorization request.
@@ -75,6 +78,8 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID, locales = ar.ID, ar.UILocales
+		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: ar.ID, Path: "/", MaxAge: int(pendingLifetime.Seconds()),
+			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name
 		}

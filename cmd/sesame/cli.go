@@ -19,7 +19,9 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/company"
+	sesamemail "github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -52,9 +54,10 @@ commands:
   client list | client remove ID
   org create --name NAME [--siret SIRET] [--country CC] [--validated]
   org list [--status S] | org validate ID | org reject ID --reason TEXT
-  user add --email EMAIL --org ORG_ID [--role admin] [--role user] [--name NAME] [--password-stdin]
+  user add --email EMAIL (--org ORG_ID [--role admin] [--role user] | --operator) [--name NAME] [--password-stdin]
   user list [--org ID] | user disable ID
   keys list | keys rotate
+  mail list [--limit N]                   recent mail, sent or queued, with its links
 
 Every command reads --config FILE, or SESAME_CONFIG, or the embedded defaults.
 Commands that create something print the new id; --json prints JSON.
@@ -154,7 +157,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "client", "org", "user", "keys":
+	case "serve", "help", "client", "org", "user", "keys", "mail":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
@@ -194,6 +197,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.keysList(ctx, rest)
 	case "keys rotate":
 		return c.keysRotate(ctx, rest)
+	case "mail list":
+		return c.mailList(ctx, rest)
 	}
 	if sub == "" {
 		return badArg("unknown command %q", cmd)
@@ -638,14 +643,15 @@ func (c *cli) orgList(ctx context.Context, args []string) error {
 	return c.table("ID\tNAME\tCOUNTRY\tSIRET\tSTATUS\tCREATED", rows)
 }
 
-func (c *cli) orgDecide(ctx context.Context, args []string, name string, withReason bool, decide func(o *storage.Organization, now time.Time, reason string) error) error {
+func (c *cli) orgDecide(ctx context.Context, args []string, name string, withReason bool) error {
 	fs := c.newFlags(name)
 	reason := fs.String("reason", "", "")
 	id, err := parseOneArg(fs, args, "organization id")
 	if err != nil {
 		return err
 	}
-	if withReason && strings.TrimSpace(*reason) == "" {
+	*reason = strings.TrimSpace(*reason)
+	if withReason && *reason == "" {
 		return badFlag("reason", "is required")
 	}
 	if !withReason && *reason != "" {
@@ -656,32 +662,33 @@ func (c *cli) orgDecide(ctx context.Context, args []string, name string, withRea
 		return err
 	}
 	defer m.Close()
-	now := m.Now()
-	err = m.Store.UpdateOrganization(ctx, id, func(o *storage.Organization) error { return decide(o, now, strings.TrimSpace(*reason)) })
+	org, err := m.Store.GetOrganization(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return badArg("no organization %q", id)
+	} else if err != nil {
+		return err
+	}
+	actor := login.Actor{ID: "cli"}
+	if withReason {
+		err = m.Accounts.RejectOrganization(ctx, actor, id, *reason)
+	} else {
+		err = m.Accounts.ValidateOrganization(ctx, actor, id)
+	}
+	switch {
+	case errors.Is(err, login.ErrNotPending) && !withReason:
+		return badArg("organization %s is already validated", id)
+	case errors.Is(err, login.ErrNotPending):
+		return badArg("organization %s is %s: only a pending organization can be rejected", id, org.Status)
 	}
 	return err
 }
 
 func (c *cli) orgValidate(ctx context.Context, args []string) error {
-	return c.orgDecide(ctx, args, "org validate", false, func(o *storage.Organization, now time.Time, _ string) error {
-		if o.Status == storage.OrgValidated {
-			return badArg("organization %s is already validated", o.ID)
-		}
-		o.Status, o.ValidatedAt, o.ValidatedBy, o.RejectReason = storage.OrgValidated, now, "cli", ""
-		return nil
-	})
+	return c.orgDecide(ctx, args, "org validate", false)
 }
 
 func (c *cli) orgReject(ctx context.Context, args []string) error {
-	return c.orgDecide(ctx, args, "org reject", true, func(o *storage.Organization, _ time.Time, reason string) error {
-		if o.Status != storage.OrgPending {
-			return badArg("organization %s is %s: only a pending organization can be rejected", o.ID, o.Status)
-		}
-		o.Status, o.RejectReason = storage.OrgRejected, reason
-		return nil
-	})
+	return c.orgDecide(ctx, args, "org reject", true)
 }
 
 // --- users ---
@@ -694,6 +701,7 @@ type userJSON struct {
 	Roles    []string `json:"roles,omitempty"`
 	Disabled bool     `json:"disabled"`
 	Password bool     `json:"password_set"`
+	Operator bool     `json:"operator,omitempty"`
 	Created  string   `json:"created_at"`
 }
 
@@ -703,6 +711,8 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	org := fs.String("org", "", "")
 	name := fs.String("name", "", "")
 	pwStdin := fs.Bool("password-stdin", false, "")
+	operator := fs.Bool("operator", false, "")
+	lang := fs.String("lang", "fr", "")
 	var roles multi
 	fs.Var(&roles, "role", "")
 	if err := parseNoArgs(fs, args); err != nil {
@@ -714,10 +724,14 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 		return badFlag("email", "is required")
 	case err != nil || addr.Address != strings.TrimSpace(*email) || !strings.Contains(addr.Address, "."):
 		return badFlag("email", "%q is not an email address", *email)
-	case *org == "":
-		return badFlag("org", "is required")
+	case *org == "" && !*operator:
+		return badFlag("org", "is required (or --operator)")
+	case *operator && (*org != "" || len(roles) > 0):
+		return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
+	case *lang != "fr" && *lang != "en":
+		return badFlag("lang", "must be fr or en")
 	}
-	if len(roles) == 0 {
+	if len(roles) == 0 && !*operator {
 		roles = multi{storage.RoleUser}
 	}
 	for _, r := range roles {
@@ -746,27 +760,49 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 			return badFlag("password-stdin", "the password is refused: %s", strings.ReplaceAll(problem, "_", " "))
 		}
 	}
-	if _, err := m.Store.GetOrganization(ctx, *org); errors.Is(err, storage.ErrNotFound) {
-		return badFlag("org", "no organization %q", *org)
-	} else if err != nil {
-		return err
+	if !*operator {
+		if _, err := m.Store.GetOrganization(ctx, *org); errors.Is(err, storage.ErrNotFound) {
+			return badFlag("org", "no organization %q", *org)
+		} else if err != nil {
+			return err
+		}
+	}
+	if pw == "" && !*operator {
+		// No password: the person gets the set-password mail, as when an admin invites them.
+		u, err := m.Accounts.Invite(ctx, login.Actor{ID: "cli"}, *org, addr.Address, *name, *lang, storage.NormalizeRoles(roles))
+		if errors.Is(err, login.ErrEmailTaken) {
+			return badFlag("email", "an account with %s already exists", addr.Address)
+		} else if err != nil {
+			return err
+		}
+		return c.printCreated(u.ID, userJSON{ID: u.ID, Email: u.Email, Name: u.Name, OrgID: *org, Roles: storage.NormalizeRoles(roles), Created: ts(u.CreatedAt)})
 	}
 	now := m.Now()
-	u := storage.User{ID: storage.NewID("usr"), Email: addr.Address, Name: strings.TrimSpace(*name), CreatedAt: now, UpdatedAt: now}
+	u := storage.User{ID: storage.NewID("usr"), Email: addr.Address, Name: strings.TrimSpace(*name), Locale: *lang, CreatedAt: now, UpdatedAt: now,
+		IsOperator: *operator}
 	if pw != "" {
 		if u.PasswordHash, err = m.Hasher.Hash(ctx, pw); err != nil {
 			return err
 		}
 		u.PasswordSetAt = now
 	}
-	mem := &storage.Membership{OrgID: *org, Roles: storage.NormalizeRoles(roles)}
+	var mem *storage.Membership
+	if !*operator {
+		mem = &storage.Membership{OrgID: *org, Roles: storage.NormalizeRoles(roles)}
+	}
+	if *operator && pw == "" {
+		return badFlag("password-stdin", "an operator needs a password: pass it on standard input")
+	}
 	if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
 		return badFlag("email", "an account with %s already exists", addr.Address)
 	} else if err != nil {
 		return err
 	}
-	return c.printCreated(u.ID, userJSON{ID: u.ID, Email: u.Email, Name: u.Name, OrgID: mem.OrgID, Roles: mem.Roles,
-		Password: pw != "", Created: ts(now)})
+	out := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Password: pw != "", Operator: *operator, Created: ts(now)}
+	if mem != nil {
+		out.OrgID, out.Roles = mem.OrgID, mem.Roles
+	}
+	return c.printCreated(u.ID, out)
 }
 
 func (c *cli) userList(ctx context.Context, args []string) error {
@@ -889,4 +925,59 @@ func (c *cli) keysRotate(ctx context.Context, args []string) error {
 		fmt.Fprintln(c.stdout, id)
 	}
 	return nil
+}
+
+// --- mail ---
+
+type mailJSON struct {
+	ID        string   `json:"id"`
+	Kind      string   `json:"kind"`
+	To        string   `json:"to"`
+	Subject   string   `json:"subject"`
+	Status    string   `json:"status"`
+	Attempts  int      `json:"attempts"`
+	LastError string   `json:"last_error,omitempty"`
+	Created   string   `json:"created_at"`
+	Sent      string   `json:"sent_at,omitempty"`
+	Links     []string `json:"links"`
+}
+
+func (c *cli) mailList(ctx context.Context, args []string) error {
+	fs := c.newFlags("mail list")
+	limit := fs.Int("limit", 20, "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > 10000 {
+		return badFlag("limit", "must be from 1 to 10000")
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	list, err := m.Store.ListMails(ctx, *limit)
+	if err != nil {
+		return err
+	}
+	out := []mailJSON{}
+	var rows [][]string
+	for _, x := range list {
+		j := mailJSON{ID: x.ID, Kind: x.Kind, To: x.To, Subject: x.Subject, Status: "queued", Attempts: x.Attempts,
+			LastError: x.LastError, Created: ts(x.CreatedAt), Links: sesamemail.Links(x.Text)}
+		if !x.SentAt.IsZero() {
+			j.Status, j.Sent = "sent", ts(x.SentAt)
+		} else if x.LastError != "" {
+			j.Status = "retrying"
+		}
+		if j.Links == nil {
+			j.Links = []string{}
+		}
+		out = append(out, j)
+		rows = append(rows, []string{j.Created, j.To, j.Kind, j.Status, strings.Join(j.Links, " ")})
+	}
+	if c.json {
+		return c.printJSON(out)
+	}
+	return c.table("CREATED\tTO\tKIND\tSTATUS\tLINKS", rows)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sesame-idp/sesame/login/company"
 
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
@@ -34,7 +37,68 @@ type Config struct {
 	Password PasswordConfig `yaml:"password"`
 	Keys     KeysConfig     `yaml:"keys"`
 	Log      LogConfig      `yaml:"log"`
+	Accounts AccountsConfig `yaml:"accounts"`
+	Signup   SignupConfig   `yaml:"signup"`
+	Mail     MailConfig     `yaml:"mail"`
 }
+
+type AccountsConfig struct {
+	SetPasswordLinkLifetime time.Duration `yaml:"set_password_link_lifetime"`
+}
+
+type SignupConfig struct {
+	CloudAccount         string               `yaml:"cloud_account"`
+	Outscale             OutscaleConfig       `yaml:"outscale"`
+	StaticAccounts       []StaticAccount      `yaml:"static_accounts"`
+	Directory            string               `yaml:"directory"`
+	RechercheEntreprises RechercheEntreprises `yaml:"recherche_entreprises"`
+	StaticCompanies      []StaticCompany      `yaml:"static_companies"`
+	RateLimit            int                  `yaml:"rate_limit"`
+}
+
+type OutscaleConfig struct {
+	Region    string `yaml:"region"`
+	Endpoint  string `yaml:"endpoint"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key" secret:"true"`
+}
+
+type StaticAccount struct {
+	Email        string `yaml:"email"`
+	PasswordHash string `yaml:"password_hash"`
+}
+
+type RechercheEntreprises struct {
+	BaseURL  string        `yaml:"base_url"`
+	Timeout  time.Duration `yaml:"timeout"`
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+}
+
+type StaticCompany struct {
+	SIRET     string `yaml:"siret"`
+	Name      string `yaml:"name"`
+	LegalName string `yaml:"legal_name"`
+	Address   string `yaml:"address"`
+	Activity  string `yaml:"activity"`
+}
+
+type MailConfig struct {
+	From         string        `yaml:"from"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	SMTP         SMTPConfig    `yaml:"smtp"`
+}
+
+type SMTPConfig struct {
+	Host     string `yaml:"host"`
+	Port     int    `yaml:"port"`
+	TLS      string `yaml:"tls"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password" secret:"true"`
+}
+
+// demoCloudPasswordHash is the argon2id hash of "demo-cloud-password", the
+// password of the development cloud account shipped in the defaults.
+const demoCloudPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$9U8fxGEOdLSWXtYG1nYVJQ$YsbqKbEJ89efNuOP3ZtKMaQ87n8kvzg15ksiOLbXx/I"
 
 type StorageConfig struct {
 	Driver     string        `yaml:"driver"`
@@ -98,6 +162,24 @@ func DefaultConfig() Config {
 		Password: PasswordConfig{MinLength: 12, Argon2: Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}},
 		Keys:     KeysConfig{CacheRefresh: 10 * time.Second},
 		Log:      LogConfig{Level: "info", Format: "text"},
+		Accounts: AccountsConfig{SetPasswordLinkLifetime: 24 * time.Hour},
+		Signup: SignupConfig{
+			CloudAccount:   "static",
+			Outscale:       OutscaleConfig{Region: "cloudgouv-eu-west-1"},
+			StaticAccounts: []StaticAccount{{Email: "demo@cloud.example", PasswordHash: demoCloudPasswordHash}},
+			Directory:      "static",
+			RechercheEntreprises: RechercheEntreprises{BaseURL: "https://recherche-entreprises.api.gouv.fr",
+				Timeout: 5 * time.Second, CacheTTL: time.Hour},
+			StaticCompanies: []StaticCompany{
+				{SIRET: "73282932000074", Name: "NUAGE SOUVERAIN", LegalName: "NUAGE SOUVERAIN SAS",
+					Address: "12 RUE DE LA REPUBLIQUE 13100 AIX-EN-PROVENCE", Activity: "63.11Z"},
+				{SIRET: "44306184100013", Name: "ATELIER NUMERIQUE DU RHONE", LegalName: "ATELIER NUMERIQUE DU RHONE SARL",
+					Address: "5 QUAI DU RHONE 69002 LYON", Activity: "62.01Z"},
+			},
+			RateLimit: 20,
+		},
+		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second,
+			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
 }
 
@@ -170,6 +252,19 @@ func walkYAML(n *yaml.Node, v reflect.Value, prefix string, probs *Problems) {
 				continue
 			}
 			walkYAML(val, f, path, probs)
+			continue
+		}
+		if f.Kind() == reflect.Slice {
+			if val.Kind != yaml.SequenceNode {
+				*probs = append(*probs, path+": must be a list")
+				continue
+			}
+			fresh := reflect.New(f.Type())
+			if err := val.Decode(fresh.Interface()); err != nil {
+				*probs = append(*probs, path+": "+err.Error())
+				continue
+			}
+			f.Set(fresh.Elem())
 			continue
 		}
 		if val.Kind != yaml.ScalarNode {
@@ -264,6 +359,9 @@ func applyEnv(c *Config, env []string) Problems {
 		exact[EnvName(l.path)] = true
 	}
 	for _, l := range all {
+		if l.value.Kind() == reflect.Slice {
+			continue // lists come from the file only
+		}
 		name := EnvName(l.path)
 		if v, ok := vars[name]; ok {
 			if err := setLeaf(l.value, v); err != nil {
@@ -346,6 +444,63 @@ func (c *Config) validate() Problems {
 	}
 	if c.Sessions.IdleTimeout > c.Sessions.AbsoluteLifetime {
 		add("sessions.idle_timeout", "must not exceed sessions.absolute_lifetime")
+	}
+	if d := c.Accounts.SetPasswordLinkLifetime; d < time.Minute || d > 30*24*time.Hour {
+		add("accounts.set_password_link_lifetime", "must be from 1m to 720h")
+	}
+	switch c.Signup.CloudAccount {
+	case "static":
+		for i, a := range c.Signup.StaticAccounts {
+			if !strings.Contains(a.Email, "@") || !strings.HasPrefix(a.PasswordHash, "$argon2id$") {
+				add(fmt.Sprintf("signup.static_accounts[%d]", i), "needs an email and an argon2id password_hash")
+			}
+		}
+	case "outscale":
+		if c.Signup.Outscale.AccessKey == "" || c.Signup.Outscale.SecretKey == "" {
+			add("signup.outscale.access_key", "the outscale backend needs access_key and secret_key")
+		}
+		if e := c.Signup.Outscale.Endpoint; e != "" && !strings.HasPrefix(e, "https://") && !strings.HasPrefix(e, "http://") {
+			add("signup.outscale.endpoint", "must be an http(s) URL")
+		}
+	default:
+		add("signup.cloud_account", "must be static or outscale")
+	}
+	switch c.Signup.Directory {
+	case "static":
+		for i, co := range c.Signup.StaticCompanies {
+			if _, err := company.ParseSIRET(co.SIRET); err != nil || co.Name == "" {
+				add(fmt.Sprintf("signup.static_companies[%d]", i), "needs a valid siret and a name")
+			}
+		}
+	case "recherche-entreprises":
+		if u, err := url.Parse(c.Signup.RechercheEntreprises.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("signup.recherche_entreprises.base_url", "must be an http(s) URL")
+		}
+	default:
+		add("signup.directory", "must be static or recherche-entreprises")
+	}
+	if t := c.Signup.RechercheEntreprises.Timeout; t <= 0 || t > time.Minute {
+		add("signup.recherche_entreprises.timeout", "must be more than 0 and at most 1m")
+	}
+	if t := c.Signup.RechercheEntreprises.CacheTTL; t < 0 || t > 30*24*time.Hour {
+		add("signup.recherche_entreprises.cache_ttl", "must be from 0 to 720h")
+	}
+	if c.Signup.RateLimit < 1 || c.Signup.RateLimit > 100000 {
+		add("signup.rate_limit", "must be from 1 to 100000 attempts per hour")
+	}
+	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
+		add("mail.from", "must be an address such as Sesame <no-reply@example.com>")
+	}
+	if c.Mail.PollInterval < 100*time.Millisecond || c.Mail.PollInterval > time.Hour {
+		add("mail.poll_interval", "must be from 100ms to 1h")
+	}
+	if c.Mail.SMTP.Port < 1 || c.Mail.SMTP.Port > 65535 {
+		add("mail.smtp.port", "must be from 1 to 65535")
+	}
+	switch c.Mail.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		add("mail.smtp.tls", "must be none, starttls or tls")
 	}
 	if c.Password.MinLength < 8 || c.Password.MinLength > 128 {
 		add("password.min_length", "must be from 8 to 128")

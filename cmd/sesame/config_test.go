@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ func TestExampleConfigLoadsAndDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg != DefaultConfig() {
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
 		t.Fatalf("config.example.yaml differs from the defaults:\n%+v\n%+v", cfg, DefaultConfig())
 	}
 	raw, _ := os.ReadFile(path)
@@ -55,6 +56,9 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Mail.SMTP.Password != "" {
+		t.Fatal("smtp password set from nowhere")
 	}
 	if cfg.Issuer != "https://id.example.com" || cfg.Listen != "127.0.0.1:9100" || cfg.Storage.SQLite.Path != "/tmp/x.db" ||
 		cfg.Tokens.AccessTokenLifetime != 5*time.Minute || cfg.Tokens.IDTokenLifetime != 30*time.Minute ||

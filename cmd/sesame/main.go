@@ -22,6 +22,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/sesame-idp/sesame/login"
+	"github.com/sesame-idp/sesame/login/cloudaccount"
+	"github.com/sesame-idp/sesame/login/company"
+	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/provider"
@@ -49,6 +52,13 @@ type Main struct {
 	MasterKey []byte
 	Hasher    *password.Hasher
 	Handler   http.Handler
+	Pages     *templates.Renderer
+	Accounts  *login.Accounts
+	Mail      *mail.Worker
+	// Cloud and Directory, when set before Run, replace the configured ones
+	// (tests point them at fakes that speak the real wire format).
+	Cloud     cloudaccount.Verifier
+	Directory company.Directory
 
 	server  *http.Server
 	stopGC  context.CancelFunc
@@ -106,7 +116,55 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	a := c.Password.Argon2
 	m.Hasher = password.NewHasher(password.Params{MemoryKiB: uint32(a.MemoryKiB), Iterations: uint32(a.Iterations),
 		Parallelism: uint8(a.Parallelism)}, c.Password.MaxConcurrentHashes)
+	if m.Pages, err = templates.New(); err != nil {
+		return err
+	}
+	var transport mail.Transport = mail.Log{Logger: m.Logger}
+	if s := c.Mail.SMTP; s.Host != "" {
+		transport = &mail.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password, From: c.Mail.From}
+	}
+	m.Mail = mail.NewWorker(db, transport, m.Now, m.Logger)
+	m.Mail.Poll = c.Mail.PollInterval
+	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
+		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, Wake: m.Mail.Wake}
 	return nil
+}
+
+// signupBackends builds the cloud account verifier and the company
+// directory the configuration names, unless the caller set them.
+func (m *Main) signupBackends() {
+	c := m.Config.Signup
+	if m.Cloud == nil {
+		switch c.CloudAccount {
+		case "outscale":
+			m.Cloud = &cloudaccount.Outscale{Region: c.Outscale.Region, Endpoint: c.Outscale.Endpoint,
+				AccessKey: c.Outscale.AccessKey, SecretKey: c.Outscale.SecretKey}
+		default:
+			accounts := map[string]string{}
+			for _, a := range c.StaticAccounts {
+				accounts[strings.ToLower(a.Email)] = a.PasswordHash
+			}
+			m.Cloud = cloudaccount.Static{Accounts: accounts, Check: m.Hasher.Verify}
+			m.Logger.Warn("sign-up checks cloud accounts against the static list of the configuration (development only)",
+				"accounts", len(accounts))
+		}
+	}
+	if m.Directory == nil {
+		switch c.Directory {
+		case "recherche-entreprises":
+			m.Directory = &company.RechercheEntreprises{BaseURL: c.RechercheEntreprises.BaseURL, CacheTTL: c.RechercheEntreprises.CacheTTL,
+				Client: &http.Client{Timeout: c.RechercheEntreprises.Timeout}, Now: m.Now,
+				UserAgent: "Sesame identity provider (organization sign-up; " + m.Config.Issuer + ")"}
+		default:
+			dir := company.Static{}
+			for _, co := range c.StaticCompanies {
+				siret, _ := company.ParseSIRET(co.SIRET)
+				dir[siret] = company.Company{Name: co.Name, LegalName: co.LegalName, Address: co.Address, Activity: co.Activity}
+			}
+			m.Directory = dir
+			m.Logger.Warn("sign-up finds companies in the static list of the configuration (development only)", "companies", len(dir))
+		}
+	}
 }
 
 // masterKey returns the secret-encryption key, and the path of the file it
@@ -191,8 +249,12 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	gcCtx, stop := context.WithCancel(context.Background())
 	m.stopGC = stop
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go func() { defer m.wg.Done(); m.collectGarbage(gcCtx) }()
+	go func() { defer m.wg.Done(); m.Mail.Run(gcCtx) }()
+	if m.Config.Mail.SMTP.Host == "" {
+		m.Logger.Info("no SMTP server is configured (mail.smtp.host): mail is queued, its links are logged, and `sesame mail list` shows it")
+	}
 	m.Logger.Info("sesame is listening", "addr", ln.Addr().String(), "issuer", m.Config.Issuer,
 		"database", m.Config.SQLitePath())
 	return nil
@@ -243,15 +305,18 @@ func (m *Main) Close() error {
 // handler wires the provider and the login screens into one router.
 func (m *Main) handler() (http.Handler, error) {
 	c := m.Config
-	pages, err := templates.New()
+	m.signupBackends()
+	drafts, err := secretbox.New(m.MasterKey, "signup-drafts")
 	if err != nil {
 		return nil, err
 	}
 	https := strings.HasPrefix(c.Issuer, "https://")
 	screens := &login.Handler{
-		Store: m.Store, Pages: pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
+		Store: m.Store, Pages: m.Pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
 		Finish:        func(_ context.Context, id string) string { return provider.CallbackURL(id) },
 		SecureCookies: https, SessionIdle: c.Sessions.IdleTimeout, SessionAbsolute: c.Sessions.AbsoluteLifetime,
+		Accounts: m.Accounts, Cloud: m.Cloud, Directory: m.Directory, Drafts: drafts,
+		Policy: password.Policy{MinLength: c.Password.MinLength}, SignupPerHour: c.Signup.RateLimit,
 	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,

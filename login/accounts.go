@@ -1,0 +1,425 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// Accounts carries out the account operations that write more than one
+// record: each one commits its records, its mail and its audit event in one
+// transaction. The screens and the command line share it.
+type Accounts struct {
+	Store  storage.Storage
+	Pages  *templates.Renderer
+	Issuer string
+	Now    func() time.Time
+	// LinkLifetime is the validity of a set-password link (24 h).
+	LinkLifetime time.Duration
+	// Wake tells the mail worker there is mail (optional).
+	Wake func()
+}
+
+// Actor is who does something, for the audit trail.
+type Actor struct {
+	ID string // a user id, or "cli"
+	IP string
+}
+
+// Domain errors, each with its status and message.
+var (
+	ErrLastAdmin    = &web.Error{Status: http.StatusConflict, Key: "Errors.Members.LastAdmin"}
+	ErrEmailTaken   = &web.Error{Status: http.StatusConflict, Key: "Errors.Members.EmailTaken"}
+	ErrSIRETTaken   = &web.Error{Status: http.StatusConflict, Key: "Errors.Signup.SIRETTaken"}
+	ErrNotPending   = &web.Error{Status: http.StatusConflict, Key: "Errors.Operator.NotPending"}
+	ErrNotMember    = &web.Error{Status: http.StatusNotFound, Key: "Errors.Members.NotFound"}
+	ErrLinkInvalid  = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Invalid"}
+	ErrLinkUsed     = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Used"}
+	ErrInvalidRoles = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Members.Roles"}
+)
+
+func (a *Accounts) audit(ctx context.Context, actor Actor, action, targetType, targetID, orgID, details string) error {
+	return a.Store.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: a.Now(), ActorID: actor.ID, Action: action,
+		TargetType: targetType, TargetID: targetID, OrgID: orgID, IP: actor.IP, Details: details})
+}
+
+func (a *Accounts) wake() {
+	if a.Wake != nil {
+		a.Wake()
+	}
+}
+
+type setPasswordMail struct {
+	templates.MailData
+	OrgName, Inviter, Link string
+}
+
+type orgMail struct {
+	templates.MailData
+	OrgName, Link, Reason string
+}
+
+func (a *Accounts) compose(kind, subjectKey, to string, data templates.Mail) (storage.Mail, error) {
+	subject, text, html, err := a.Pages.RenderMail(kind, subjectKey, data)
+	if err != nil {
+		return storage.Mail{}, err
+	}
+	return storage.Mail{ID: storage.NewID("mail"), Kind: kind, To: to, Subject: subject, Text: text, HTML: html, CreatedAt: a.Now()}, nil
+}
+
+// PathSetPassword is the screen the invitation links to.
+const PathSetPassword = "/set-password"
+
+// invite creates the set-password link of u and queues its mail, inside
+// the caller's transaction.
+func (a *Accounts) invite(ctx context.Context, u storage.User, orgName, inviter string) error {
+	token := storage.NewSecret()
+	now := a.Now()
+	if err := a.Store.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
+		Purpose: storage.PurposeSetPassword, CreatedAt: now, ExpiresAt: now.Add(a.LinkLifetime)}); err != nil {
+		return err
+	}
+	link := a.Issuer + PathSetPassword + "?" + url.Values{"token": {token}}.Encode()
+	m, err := a.compose("set_password", "Mail.SetPassword.Subject", u.Email,
+		&setPasswordMail{MailData: templates.MailData{Lang: langOf(u)}, OrgName: orgName, Inviter: inviter, Link: link})
+	if err != nil {
+		return err
+	}
+	return a.Store.EnqueueMail(ctx, m)
+}
+
+func langOf(u storage.User) string {
+	if u.Locale == "en" {
+		return "en"
+	}
+	return "fr"
+}
+
+// CreateOrganization creates a pending organization with its founder as
+// admin, and mails the founder the set-password link. A signup key already
+// used returns the organization it created (a double submit).
+func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org storage.Organization, founderEmail, lang string) (storage.Organization, error) {
+	if org.SignupKey != "" {
+		if prev, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
+			return prev, nil
+		}
+	}
+	now := a.Now()
+	org.ID, org.Status, org.CreatedAt = storage.NewID("org"), storage.OrgPending, now
+	founder := storage.User{ID: storage.NewID("usr"), Email: founderEmail, Locale: lang, CreatedAt: now, UpdatedAt: now}
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if err := a.Store.CreateOrganization(ctx, org); errors.Is(err, storage.ErrConflict) {
+			if org.SignupKey != "" {
+				if _, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
+					return errDoubleSubmit
+				}
+			}
+			return ErrSIRETTaken
+		} else if err != nil {
+			return err
+		}
+		if err := a.Store.CreateUser(ctx, founder, &storage.Membership{OrgID: org.ID, Roles: []string{storage.RoleAdmin, storage.RoleUser}}); errors.Is(err, storage.ErrConflict) {
+			return ErrEmailTaken
+		} else if err != nil {
+			return err
+		}
+		if err := a.invite(ctx, founder, org.Name, ""); err != nil {
+			return err
+		}
+		if err := a.audit(ctx, actor, "org.created", "organization", org.ID, org.ID, "founder="+founder.ID+" siret="+org.SIRET); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "member.invited", "user", founder.ID, org.ID, "roles=admin,user")
+	})
+	if errors.Is(err, errDoubleSubmit) {
+		return a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey)
+	}
+	if err != nil {
+		return storage.Organization{}, err
+	}
+	a.wake()
+	return org, nil
+}
+
+var errDoubleSubmit = errors.New("the same sign-up was submitted twice")
+
+// Invite creates a member without a password and mails them the link.
+func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, lang string, roles []string) (storage.User, error) {
+	if !storage.ValidRoles(roles) {
+		return storage.User{}, ErrInvalidRoles
+	}
+	org, err := a.Store.GetOrganization(ctx, orgID)
+	if err != nil {
+		return storage.User{}, err
+	}
+	inviter := "Sesame"
+	if u, err := a.Store.GetUser(ctx, actor.ID); err == nil {
+		inviter = u.Email
+		if u.Name != "" {
+			inviter = u.Name
+		}
+	}
+	now := a.Now()
+	u := storage.User{ID: storage.NewID("usr"), Email: strings.TrimSpace(email), Name: strings.TrimSpace(name), Locale: lang, CreatedAt: now, UpdatedAt: now}
+	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if err := a.Store.CreateUser(ctx, u, &storage.Membership{OrgID: orgID, Roles: storage.NormalizeRoles(roles)}); errors.Is(err, storage.ErrConflict) {
+			return ErrEmailTaken
+		} else if err != nil {
+			return err
+		}
+		if err := a.invite(ctx, u, org.Name, inviter); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "member.invited", "user", u.ID, orgID, "roles="+strings.Join(storage.NormalizeRoles(roles), ","))
+	})
+	if err != nil {
+		return storage.User{}, err
+	}
+	a.wake()
+	return u, nil
+}
+
+// ResendInvitation mails a new link to a member who has not set a password.
+func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, userID string) error {
+	u, m, err := a.member(ctx, orgID, userID)
+	if err != nil {
+		return err
+	}
+	if u.PasswordHash != "" {
+		return &web.Error{Status: http.StatusConflict, Key: "Errors.Members.AlreadyActive"}
+	}
+	org, err := a.Store.GetOrganization(ctx, m.OrgID)
+	if err != nil {
+		return err
+	}
+	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if err := a.invite(ctx, u, org.Name, ""); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "member.invitation_resent", "user", u.ID, orgID, "")
+	})
+	if err == nil {
+		a.wake()
+	}
+	return err
+}
+
+func (a *Accounts) member(ctx context.Context, orgID, userID string) (storage.User, storage.Membership, error) {
+	m, err := a.Store.GetMembership(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.OrgID != orgID) {
+		return storage.User{}, m, ErrNotMember
+	}
+	if err != nil {
+		return storage.User{}, m, err
+	}
+	u, err := a.Store.GetUser(ctx, userID)
+	return u, m, err
+}
+
+// countAdmins counts the admins of an organization, in the caller's transaction.
+func (a *Accounts) countAdmins(ctx context.Context, orgID string) (int, error) {
+	list, err := a.Store.ListMemberships(ctx, orgID)
+	n := 0
+	for _, m := range list {
+		for _, r := range m.Roles {
+			if r == storage.RoleAdmin {
+				n++
+			}
+		}
+	}
+	return n, err
+}
+
+func isAdmin(m storage.Membership) bool {
+	for _, r := range m.Roles {
+		if r == storage.RoleAdmin {
+			return true
+		}
+	}
+	return false
+}
+
+// SetRoles changes a member's roles; the last admin keeps theirs.
+func (a *Accounts) SetRoles(ctx context.Context, actor Actor, orgID, userID string, roles []string) error {
+	if !storage.ValidRoles(roles) {
+		return ErrInvalidRoles
+	}
+	roles = storage.NormalizeRoles(roles)
+	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+		_, m, err := a.member(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if isAdmin(m) && !isAdmin(storage.Membership{Roles: roles}) {
+			if n, err := a.countAdmins(ctx, orgID); err != nil {
+				return err
+			} else if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		if err := a.Store.SetRoles(ctx, userID, roles); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "member.roles_changed", "user", userID, orgID, "roles="+strings.Join(roles, ","))
+	})
+}
+
+// RemoveMember deletes a member's account; the last admin stays.
+func (a *Accounts) RemoveMember(ctx context.Context, actor Actor, orgID, userID string) error {
+	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+		u, m, err := a.member(ctx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		if isAdmin(m) {
+			if n, err := a.countAdmins(ctx, orgID); err != nil {
+				return err
+			} else if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		if err := a.Store.DeleteUser(ctx, userID); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "member.removed", "user", userID, orgID, "email="+u.Email)
+	})
+}
+
+// ValidateOrganization validates a pending (or rejected, or suspended)
+// organization and mails every member.
+func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID string) error {
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		var org storage.Organization
+		err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
+			if o.Status == storage.OrgValidated {
+				return ErrNotPending
+			}
+			o.Status, o.ValidatedAt, o.ValidatedBy, o.RejectReason = storage.OrgValidated, a.Now(), actor.ID, ""
+			org = *o
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		members, err := a.Store.ListUsers(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		for _, u := range members {
+			m, err := a.compose("org_validated", "Mail.OrgValidated.Subject", u.Email,
+				&orgMail{MailData: templates.MailData{Lang: langOf(u)}, OrgName: org.Name, Link: a.Issuer + PathHome})
+			if err != nil {
+				return err
+			}
+			if err := a.Store.EnqueueMail(ctx, m); err != nil {
+				return err
+			}
+		}
+		return a.audit(ctx, actor, "org.validated", "organization", orgID, orgID, "")
+	})
+	if err == nil {
+		a.wake()
+	}
+	return err
+}
+
+// RejectOrganization rejects a pending organization and mails its admins the reason.
+func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, reason string) error {
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		var org storage.Organization
+		err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
+			if o.Status != storage.OrgPending {
+				return ErrNotPending
+			}
+			o.Status, o.RejectReason = storage.OrgRejected, reason
+			org = *o
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		members, err := a.Store.ListMemberships(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		for _, mem := range members {
+			if !isAdmin(mem) {
+				continue
+			}
+			u, err := a.Store.GetUser(ctx, mem.UserID)
+			if err != nil {
+				return err
+			}
+			m, err := a.compose("org_rejected", "Mail.OrgRejected.Subject", u.Email,
+				&orgMail{MailData: templates.MailData{Lang: langOf(u)}, OrgName: org.Name, Reason: reason})
+			if err != nil {
+				return err
+			}
+			if err := a.Store.EnqueueMail(ctx, m); err != nil {
+				return err
+			}
+		}
+		return a.audit(ctx, actor, "org.rejected", "organization", orgID, orgID, "reason="+reason)
+	})
+	if err == nil {
+		a.wake()
+	}
+	return err
+}
+
+// CheckLink returns the live set-password link's token record.
+func (a *Accounts) CheckLink(ctx context.Context, token string) (storage.ActionToken, error) {
+	t, err := a.Store.GetActionToken(ctx, storage.HashToken(token))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return t, ErrLinkInvalid
+	case err != nil:
+		return t, err
+	case !t.UsedAt.IsZero():
+		return t, ErrLinkUsed
+	case !a.Now().Before(t.ExpiresAt):
+		return t, ErrLinkInvalid
+	}
+	return t, nil
+}
+
+// SetPassword consumes the link and stores the new password hash.
+func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
+	var u storage.User
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
+		switch {
+		case errors.Is(err, storage.ErrAlreadyUsed):
+			return ErrLinkUsed
+		case errors.Is(err, storage.ErrNotFound):
+			return ErrLinkInvalid
+		case err != nil:
+			return err
+		}
+		now := a.Now()
+		err = a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {
+			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt, x.FailedLogins, x.LockedUntil = hash, now, now, 0, time.Time{}
+			u = *x
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		orgID := ""
+		if m, err := a.Store.GetMembership(ctx, u.ID); err == nil {
+			orgID = m.OrgID
+		}
+		if actor.ID == "" {
+			actor.ID = u.ID
+		}
+		return a.audit(ctx, actor, "password.set", "user", u.ID, orgID, t.Purpose)
+	})
+	return u, err
+}

@@ -1,0 +1,153 @@
+package login
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// PathMembers is the organization admins' screen.
+const PathMembers = "/organization/members"
+
+type memberRow struct {
+	ID, Email, Name  string
+	Admin, User      bool
+	Invited, Blocked bool
+	Self             bool
+}
+
+type membersPage struct {
+	templates.Base
+	OrgName string
+	Status  string
+	Members []memberRow
+	Notice  string
+	// The invitation form, kept after an error.
+	InviteEmail, InviteName string
+	InviteAdmin, InviteUser bool
+}
+
+func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, v viewer, status int, p *membersPage, errKey string) {
+	org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	list, err := h.Store.ListMemberships(r.Context(), org.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.OrgName, p.Status = org.Name, org.Status
+	for _, m := range list {
+		u, err := h.Store.GetUser(r.Context(), m.UserID)
+		if err != nil {
+			continue
+		}
+		row := memberRow{ID: u.ID, Email: u.Email, Name: u.Name, Invited: u.PasswordHash == "", Blocked: u.Disabled, Self: u.ID == v.user.ID}
+		for _, role := range m.Roles {
+			row.Admin = row.Admin || role == storage.RoleAdmin
+			row.User = row.User || role == storage.RoleUser
+		}
+		p.Members = append(p.Members, row)
+	}
+	p.Base = h.base(w, r, "Members.Title", []string{v.user.Locale})
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "members", p); err != nil {
+		h.Logger.Error("render members", "err", err)
+	}
+}
+
+var noticeKeys = map[string]string{
+	"invited": "Members.Notice.Invited", "roles": "Members.Notice.Roles", "resent": "Members.Notice.Resent",
+	"removed": "Members.Notice.Removed", "validated": "Operator.Notice.Validated", "rejected": "Operator.Notice.Rejected",
+}
+
+func (h *Handler) handleMembers(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	h.renderMembers(w, r, v, http.StatusOK, &membersPage{Notice: noticeKeys[r.URL.Query().Get("done")], InviteUser: true}, "")
+}
+
+// memberAction runs a members-screen form: admin check, CSRF, then the
+// action; on success back to the list with a notice.
+func (h *Handler) memberAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error, keep *membersPage) {
+	v, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	if keep == nil {
+		keep = &membersPage{InviteUser: true}
+	}
+	if !h.csrfValid(r) {
+		h.renderMembers(w, r, v, http.StatusForbidden, keep, "Errors.Request.CSRF")
+		return
+	}
+	if err := act(v); err != nil {
+		status, key := webStatus(err)
+		if status >= 500 {
+			h.Logger.Error("members", "err", err)
+		}
+		h.renderMembers(w, r, v, status, keep, key)
+		return
+	}
+	http.Redirect(w, r, PathMembers+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
+}
+
+func rolesFrom(r *http.Request) []string {
+	var roles []string
+	if r.PostFormValue("role_admin") != "" {
+		roles = append(roles, storage.RoleAdmin)
+	}
+	if r.PostFormValue("role_user") != "" {
+		roles = append(roles, storage.RoleUser)
+	}
+	return roles
+}
+
+func (h *Handler) handleInvite(w http.ResponseWriter, r *http.Request) {
+	email, name := strings.TrimSpace(r.PostFormValue("email")), strings.TrimSpace(r.PostFormValue("name"))
+	roles := rolesFrom(r)
+	keep := &membersPage{InviteEmail: email, InviteName: name, InviteAdmin: r.PostFormValue("role_admin") != "",
+		InviteUser: r.PostFormValue("role_user") != ""}
+	h.memberAction(w, r, "invited", func(v viewer) error {
+		if !plausibleEmail(email) || len(name) > 200 {
+			return &webError{Status: http.StatusBadRequest, Key: "Errors.Members.Email"}
+		}
+		lang := h.lang(w, r, nil)
+		_, err := h.Accounts.Invite(r.Context(), actorOf(v, r), v.membership.OrgID, email, name, lang, roles)
+		return err
+	}, keep)
+}
+
+func (h *Handler) handleMemberRoles(w http.ResponseWriter, r *http.Request) {
+	h.memberAction(w, r, "roles", func(v viewer) error {
+		return h.Accounts.SetRoles(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"), rolesFrom(r))
+	}, nil)
+}
+
+func (h *Handler) handleMemberResend(w http.ResponseWriter, r *http.Request) {
+	h.memberAction(w, r, "resent", func(v viewer) error {
+		return h.Accounts.ResendInvitation(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
+	}, nil)
+}
+
+func (h *Handler) handleMemberRemove(w http.ResponseWriter, r *http.Request) {
+	h.memberAction(w, r, "removed", func(v viewer) error {
+		return h.Accounts.RemoveMember(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
+	}, nil)
+}
+
+// plausibleEmail is the light check of an address typed in a form; the
+// mail that follows is the real one.
+func plausibleEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && len(s) <= 320 && !strings.ContainsAny(s, " <>,;\"")
+}

@@ -1,0 +1,110 @@
+package login
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// PathOperator is the operator console.
+const PathOperator = "/admin/organizations"
+
+type orgRow struct {
+	storage.Organization
+	Founder string
+	Members int
+}
+
+type operatorPage struct {
+	templates.Base
+	Pending []orgRow
+	Others  []orgRow
+	Notice  string
+}
+
+type webError = web.Error
+
+func webStatus(err error) (int, string) { return web.Status(err) }
+
+func (h *Handler) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+	all, err := h.Store.ListOrganizations(r.Context(), "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := &operatorPage{Notice: notice}
+	for _, o := range all {
+		row := orgRow{Organization: o}
+		if members, err := h.Store.ListMemberships(r.Context(), o.ID); err == nil {
+			row.Members = len(members)
+			for _, m := range members {
+				if isAdmin(m) {
+					if u, err := h.Store.GetUser(r.Context(), m.UserID); err == nil {
+						row.Founder = u.Email
+					}
+					break
+				}
+			}
+		}
+		if o.Status == storage.OrgPending {
+			p.Pending = append(p.Pending, row)
+		} else {
+			p.Others = append(p.Others, row)
+		}
+	}
+	p.Base = h.base(w, r, "Operator.Title", []string{v.user.Locale})
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "operator", p); err != nil {
+		h.Logger.Error("render operator", "err", err)
+	}
+}
+
+func (h *Handler) handleOperator(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.operator(w, r)
+	if !ok {
+		return
+	}
+	h.renderOperator(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
+}
+
+func (h *Handler) operatorAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error) {
+	v, ok := h.operator(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderOperator(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	if err := act(v); err != nil {
+		status, key := web.Status(err)
+		if status >= 500 {
+			h.Logger.Error("operator", "err", err)
+		}
+		h.renderOperator(w, r, v, status, "", key)
+		return
+	}
+	http.Redirect(w, r, PathOperator+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
+}
+
+func (h *Handler) handleOperatorValidate(w http.ResponseWriter, r *http.Request) {
+	h.operatorAction(w, r, "validated", func(v viewer) error {
+		return h.Accounts.ValidateOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"))
+	})
+}
+
+func (h *Handler) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	h.operatorAction(w, r, "rejected", func(v viewer) error {
+		if reason == "" || len(reason) > 1000 {
+			return &web.Error{Status: http.StatusBadRequest, Key: "Errors.Operator.Reason"}
+		}
+		return h.Accounts.RejectOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"), reason)
+	})
+}

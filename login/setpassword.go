@@ -1,0 +1,130 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+func strconvItoa(n int) string { return strconv.Itoa(n) }
+
+type setPasswordPage struct {
+	templates.Base
+	Token string
+	Email string
+}
+
+type linkPage struct {
+	templates.Base
+	Message string
+}
+
+func (h *Handler) renderLink(w http.ResponseWriter, r *http.Request, err error) {
+	status, key := web.Status(err)
+	if status >= 500 {
+		h.fail(w, r, err)
+		return
+	}
+	p := &linkPage{Base: h.base(w, r, "Link.Title", nil), Message: key}
+	if err := h.Pages.Render(w, status, "link_invalid", p); err != nil {
+		h.Logger.Error("render link page", "err", err)
+	}
+}
+
+func (h *Handler) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
+	p := &setPasswordPage{Token: token, Email: u.Email}
+	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
+	p.Error = errKey
+	if errKey != "" {
+		p.ErrorArg = strconv.Itoa(max(h.Policy.MinLength, 12))
+	}
+	if err := h.Pages.Render(w, status, "set_password", p); err != nil {
+		h.Logger.Error("render set password", "err", err)
+	}
+}
+
+func (h *Handler) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	t, err := h.Accounts.CheckLink(r.Context(), token)
+	if err != nil {
+		h.renderLink(w, r, err)
+		return
+	}
+	u, err := h.Store.GetUser(r.Context(), t.UserID)
+	if err != nil {
+		h.renderLink(w, r, ErrLinkInvalid)
+		return
+	}
+	h.renderSetPassword(w, r, http.StatusOK, token, u, "")
+}
+
+// policyKeys maps password policy problems to messages.
+var policyKeys = map[string]string{
+	"too_short":      "Errors.Password.TooShort",
+	"too_long":       "Errors.Password.TooLong",
+	"contains_email": "Errors.Password.ContainsEmail",
+	"too_common":     "Errors.Password.TooCommon",
+}
+
+func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+	token := r.PostFormValue("token")
+	t, err := h.Accounts.CheckLink(r.Context(), token)
+	if err != nil {
+		h.renderLink(w, r, err)
+		return
+	}
+	u, err := h.Store.GetUser(r.Context(), t.UserID)
+	if err != nil {
+		h.renderLink(w, r, ErrLinkInvalid)
+		return
+	}
+	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
+	switch {
+	case !h.csrfValid(r):
+		h.renderSetPassword(w, r, http.StatusForbidden, token, u, "Errors.Request.CSRF")
+		return
+	case pw != confirm:
+		h.renderSetPassword(w, r, http.StatusBadRequest, token, u, "Errors.Password.Mismatch")
+		return
+	}
+	if problem := h.Policy.Check(pw, u.Email); problem != "" {
+		h.renderSetPassword(w, r, http.StatusBadRequest, token, u, policyKeys[problem])
+		return
+	}
+	hash, err := h.Hasher.Hash(r.Context(), pw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash)
+	if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) {
+		h.renderLink(w, r, err)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	s, err := h.startSession(w, r, u, []string{"pwd"})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Logger.Info("password set", "user", u.ID)
+	// A sign-in that was waiting in this browser goes on.
+	if c, err := r.Cookie(pendingCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/", MaxAge: -1})
+		if ar, err := h.authRequest(r.Context(), c.Value); err == nil {
+			h.finish(w, r, ar, s)
+			return
+		}
+	}
+	http.Redirect(w, r, PathHome, http.StatusSeeOther)
+}
+
+// pendingCookie remembers the authorization request a browser was signing
+// in for, so that setting a password from the mail continues it.
+const pendingCookie = "sesame_pending"

@@ -1,0 +1,208 @@
+package login
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/cloudaccount"
+	"github.com/sesame-idp/sesame/login/company"
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// Paths of the sign-up.
+const (
+	PathSignup        = "/signup"
+	PathSignupCompany = "/signup/company"
+)
+
+// draftLifetime bounds the time between the cloud account check and the creation.
+const draftLifetime = 30 * time.Minute
+
+// draft is the sign-up's progress, sealed (encrypted and authenticated)
+// into the form: the verified cloud account, never its password.
+type draft struct {
+	Account string `json:"a"`
+	Email   string `json:"e"`
+	Key     string `json:"k"` // the idempotency key of the creation
+	Exp     int64  `json:"x"`
+}
+
+func (h *Handler) sealDraft(d draft) (string, error) {
+	raw, _ := json.Marshal(d)
+	sealed, err := h.Drafts.Seal(raw)
+	return base64.RawURLEncoding.EncodeToString(sealed), err
+}
+
+func (h *Handler) openDraft(s string) (draft, bool) {
+	var d draft
+	sealed, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return d, false
+	}
+	raw, err := h.Drafts.Open(sealed)
+	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp {
+		return d, false
+	}
+	return d, true
+}
+
+type signupPage struct {
+	templates.Base
+	Step      string // account, company, done
+	Email     string
+	Draft     string
+	Domicile  string
+	SIRET     string
+	Company   *company.Company
+	Name      string
+	Country   string
+	Countries []country
+	Org       storage.Organization
+}
+
+func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status int, p *signupPage, errKey string) {
+	p.Base = h.base(w, r, "Signup.Title", nil)
+	p.Error = errKey
+	if p.Step == "company" {
+		p.Countries = countries(p.Lang)
+		if p.Domicile == "" {
+			p.Domicile = storage.DomicileFrance
+		}
+	}
+	if err := h.Pages.Render(w, status, "signup", p); err != nil {
+		h.Logger.Error("render signup", "err", err)
+	}
+}
+
+func (h *Handler) handleSignup(w http.ResponseWriter, r *http.Request) {
+	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "account"}, "")
+}
+
+// handleSignupAccount checks the cloud account (step 1).
+func (h *Handler) handleSignupAccount(w http.ResponseWriter, r *http.Request) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	p := &signupPage{Step: "account", Email: email}
+	if !h.csrfValid(r) {
+		h.renderSignup(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		return
+	}
+	if !h.limit(w, r, "signup:"+web.ClientIP(r), h.SignupPerHour) {
+		return
+	}
+	pw := r.PostFormValue("password")
+	if email == "" || pw == "" || len(email) > 320 {
+		h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Missing")
+		return
+	}
+	account, err := h.Cloud.Verify(r.Context(), email, pw)
+	switch {
+	case errors.Is(err, cloudaccount.ErrInvalid):
+		h.Logger.Info("sign-up: cloud account refused", "ip", web.ClientIP(r))
+		h.renderSignup(w, r, http.StatusUnauthorized, p, "Errors.Signup.CloudInvalid")
+		return
+	case errors.Is(err, cloudaccount.ErrLocked):
+		h.renderSignup(w, r, http.StatusTooManyRequests, p, "Errors.Signup.CloudLocked")
+		return
+	case err != nil:
+		h.Logger.Warn("sign-up: cloud provider unavailable", "err", err)
+		h.renderSignup(w, r, http.StatusServiceUnavailable, p, "Errors.Signup.CloudDown")
+		return
+	}
+	d := draft{Account: account, Email: email, Key: storage.NewSecret(), Exp: h.now().Add(draftLifetime).Unix()}
+	if p.Draft, err = h.sealDraft(d); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p.Step = "company"
+	h.renderSignup(w, r, http.StatusOK, p, "")
+}
+
+// handleSignupCompany searches the SIRET, or creates the organization (steps 2 to 4).
+func (h *Handler) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
+	f := r.PostForm
+	p := &signupPage{Step: "company", Draft: f.Get("draft"), Domicile: f.Get("domicile"), SIRET: strings.TrimSpace(f.Get("siret")),
+		Name: strings.TrimSpace(f.Get("name")), Country: strings.ToUpper(strings.TrimSpace(f.Get("country")))}
+	if !h.csrfValid(r) {
+		h.renderSignup(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		return
+	}
+	d, ok := h.openDraft(p.Draft)
+	if !ok {
+		h.renderSignup(w, r, http.StatusBadRequest, &signupPage{Step: "account"}, "Errors.Signup.Expired")
+		return
+	}
+	p.Email = d.Email
+	if !h.limit(w, r, "signup:"+web.ClientIP(r), h.SignupPerHour) {
+		return
+	}
+	org := storage.Organization{CloudAccountID: d.Account, SignupKey: d.Key}
+	switch p.Domicile {
+	case storage.DomicileFrance:
+		siret, err := company.ParseSIRET(p.SIRET)
+		if errors.Is(err, company.ErrSIRETKey) {
+			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.SIRETKey")
+			return
+		} else if err != nil {
+			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.SIRETFormat")
+			return
+		}
+		c, err := h.Directory.Lookup(r.Context(), siret)
+		switch {
+		case errors.Is(err, company.ErrUnknown):
+			h.renderSignup(w, r, http.StatusUnprocessableEntity, p, "Errors.Signup.SIRETUnknown")
+			return
+		case errors.Is(err, company.ErrClosed):
+			h.renderSignup(w, r, http.StatusUnprocessableEntity, p, "Errors.Signup.SIRETClosed")
+			return
+		case err != nil:
+			h.Logger.Warn("sign-up: company directory unavailable", "err", err)
+			var rl *company.RateLimitedError
+			if errors.As(err, &rl) {
+				w.Header().Set("Retry-After", formatSeconds(rl.RetryAfter))
+			}
+			h.renderSignup(w, r, http.StatusServiceUnavailable, p, "Errors.Signup.DirectoryDown")
+			return
+		}
+		p.SIRET, p.Company = siret, &c
+		if f.Get("action") != "create" {
+			h.renderSignup(w, r, http.StatusOK, p, "")
+			return
+		}
+		org.Name, org.LegalName, org.Address = c.Name, c.LegalName, c.Address
+		org.Domicile, org.Country, org.SIRET, org.SIREN = storage.DomicileFrance, "FR", c.SIRET, c.SIREN
+	case storage.DomicileAbroad:
+		switch {
+		case p.Name == "" || len(p.Name) > 200:
+			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Name")
+			return
+		case !validCountry(p.Country):
+			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Country")
+			return
+		}
+		org.Name, org.LegalName, org.Domicile, org.Country = p.Name, p.Name, storage.DomicileAbroad, p.Country
+	default:
+		h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Domicile")
+		return
+	}
+	created, err := h.Accounts.CreateOrganization(r.Context(), Actor{IP: web.ClientIP(r)}, org, d.Email, p.Lang)
+	if err != nil {
+		status, key := web.Status(err)
+		if status >= 500 {
+			h.Logger.Error("sign-up: create organization", "err", err)
+		}
+		h.renderSignup(w, r, status, p, key)
+		return
+	}
+	h.Logger.Info("organization created", "org", created.ID, "ip", web.ClientIP(r))
+	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "done", Email: d.Email, Org: created}, "")
+}
+
+func formatSeconds(d time.Duration) string {
+	return strconvItoa(max(int(d.Seconds()), 1))
+}
