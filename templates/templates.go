@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	textTemplate "text/template"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+	textTemplate "text/template"
 
 	"golang.org/x/text/language"
 )
