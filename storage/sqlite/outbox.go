@@ -22,11 +22,14 @@ func (db *DB) EnqueueMail(ctx context.Context, m storage.Mail) error {
 	if m.ID == "" || m.To == "" || m.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: mail needs an id, a recipient and a time", storage.ErrInvalid)
 	}
-	if m.NextAttemptAt.IsZero() {
-		m.NextAttemptAt = m.CreatedAt
+	// A new mail is due at once, whatever the clocks of the machine that
+	// queued it and of the one that sends it.
+	next := int64(0)
+	if !m.NextAttemptAt.IsZero() {
+		next = m.NextAttemptAt.UnixNano()
 	}
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML, ts(m.CreatedAt), m.Attempts, ts(m.NextAttemptAt), ts(m.SentAt), m.LastError)
+		m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML, ts(m.CreatedAt), m.Attempts, next, ts(m.SentAt), m.LastError)
 	if isUnique(err) {
 		return storage.ErrConflict
 	}

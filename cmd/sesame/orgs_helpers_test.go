@@ -1,0 +1,10 @@
+package main
+
+import (
+	"github.com/sesame-idp/sesame/login"
+	"github.com/sesame-idp/sesame/storage"
+)
+
+func loginActor(id string) login.Actor { return login.Actor{ID: id} }
+
+func auditFilter(orgID string) storage.AuditFilter { return storage.AuditFilter{OrgID: orgID} }
