@@ -190,7 +190,8 @@ func (h *Handler) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
 		h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Domicile")
 		return
 	}
-	created, err := h.Accounts.CreateOrganization(r.Context(), Actor{IP: web.ClientIP(r)}, org, d.Email, p.Lang)
+	// The founder's mail speaks the language of the sign-up.
+	created, err := h.Accounts.CreateOrganization(r.Context(), Actor{IP: web.ClientIP(r)}, org, d.Email, h.lang(w, r, nil))
 	if err != nil {
 		status, key := web.Status(err)
 		if status >= 500 {
