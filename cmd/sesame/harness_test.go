@@ -51,6 +51,12 @@ var cheapArgon = []string{"SESAME_PASSWORD_ARGON2_MEMORY_KIB=8192", "SESAME_PASS
 
 func newEnv(t *testing.T, extraEnv ...string) *testEnv {
 	t.Helper()
+	return newEnvWith(t, nil, extraEnv...)
+}
+
+// newEnvWith starts Sesame with a logger of the test's choosing.
+func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,6 +73,9 @@ func newEnv(t *testing.T, extraEnv ...string) *testEnv {
 	m := &Main{Config: cfg, Listener: ln, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
 		m.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	if logger != nil {
+		m.Logger = logger
 	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -544,4 +547,51 @@ var _ = oidc.ScopeOpenID
 // path with the given done notice.
 func landed(resp *http.Response, path, done string) bool {
 	return resp.StatusCode == 200 && resp.Request.URL.Path == path && resp.Request.URL.Query().Get("done") == done
+}
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestWithoutSMTPTheLinkIsLoggedAndListed(t *testing.T) {
+	logs := &syncBuffer{}
+	e := newEnvWith(t, slog.New(slog.NewTextHandler(logs, nil)), "SESAME_MAIL_POLL_INTERVAL=100ms")
+	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")
+	e.mustCLI("", "user", "add", "--email", "newcomer@acme.example", "--org", orgID)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "/set-password?token=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the link was not logged:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the worker's progress, not waiting for time to pass
+	}
+	if !strings.Contains(logs.String(), "no SMTP server is configured") {
+		t.Fatal("the log does not say why the mail was not sent")
+	}
+	var list []mailJSON
+	if err := json.Unmarshal([]byte(e.mustCLI("", "mail", "list", "--json")), &list); err != nil || len(list) != 1 {
+		t.Fatalf("mail list: %v %+v", err, list)
+	}
+	if list[0].To != "newcomer@acme.example" || list[0].Kind != "set_password" || len(list[0].Links) != 1 {
+		t.Fatalf("mail list: %+v", list[0])
+	}
+	// The listed link works.
+	br := e.browser()
+	if resp, body := br.get(list[0].Links[0]); resp.StatusCode != 200 || !strings.Contains(body, "newcomer@acme.example") {
+		t.Fatalf("the listed link: %d", resp.StatusCode)
+	}
+	// Secrets never reach the log: no password, no session cookie, no client secret.
+	if strings.Contains(logs.String(), "demo-cloud-password") || strings.Contains(logs.String(), "$argon2id$") {
+		t.Fatal("a secret reached the log")
+	}
 }
