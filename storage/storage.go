@@ -125,6 +125,10 @@ type Sessions interface {
 	TouchSession(ctx context.Context, id string, lastSeen, idleExpiresAt time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 	ListUserSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// ListSessionClients lists the clients that received tokens or codes in a session.
+	ListSessionClients(ctx context.Context, sessionID string) ([]string, error)
+	// ListExpiredSessions lists up to limit sessions expired at now.
+	ListExpiredSessions(ctx context.Context, now time.Time, limit int) ([]Session, error)
 }
 
 // SigningKeys stores the provider's key pairs.
@@ -135,6 +139,41 @@ type SigningKeys interface {
 	// RotateSigningKey stores k and retires the other active keys of its
 	// algorithm, published until publishUntil, in one transaction.
 	RotateSigningKey(ctx context.Context, k SigningKey, now, publishUntil time.Time) error
+}
+
+// SecondFactors stores TOTP secrets and recovery codes.
+type SecondFactors interface {
+	// PutTOTP starts (or restarts) an enrolment; it replaces any secret.
+	PutTOTP(ctx context.Context, t TOTP) error
+	GetTOTP(ctx context.Context, userID string) (TOTP, error)
+	// ConfirmTOTP confirms the enrolment at step and replaces the recovery codes.
+	ConfirmTOTP(ctx context.Context, userID string, step int64, now time.Time, recoveryHashes []string) error
+	// UseTOTPStep records step as used; ErrAlreadyUsed when it is not after the last one.
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+	// DeleteTOTP removes the secret and the recovery codes.
+	DeleteTOTP(ctx context.Context, userID string) error
+	// UseRecoveryCode spends a code: ErrNotFound if unknown, ErrAlreadyUsed if spent.
+	UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error
+	// CountRecoveryCodes counts the unspent codes.
+	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// LoginThrottle counts failed sign-ins per email address, for every
+// replica to see.
+type LoginThrottle interface {
+	// GetLoginFailures returns the count; a zero value when there is none.
+	GetLoginFailures(ctx context.Context, key string) (LoginFailures, error)
+	// RecordLoginFailure adds a failure and locks for lockFor(failures).
+	RecordLoginFailure(ctx context.Context, key string, now time.Time, lockFor func(failures int) time.Duration) (LoginFailures, error)
+	ClearLoginFailures(ctx context.Context, key string) error
+}
+
+// LogoutNotices stores back-channel logout tokens until delivered.
+type LogoutNotices interface {
+	EnqueueLogoutNotice(ctx context.Context, n LogoutNotice) error
+	ClaimLogoutNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]LogoutNotice, error)
+	MarkLogoutNoticeSent(ctx context.Context, id string, now time.Time) error
+	MarkLogoutNoticeFailed(ctx context.Context, id, reason string, next time.Time) error
 }
 
 // Storage is everything Sesame stores, in one backend.
@@ -150,6 +189,9 @@ type Storage interface {
 	Outbox
 	Audit
 	RateLimits
+	SecondFactors
+	LoginThrottle
+	LogoutNotices
 	// Atomic runs fn in one transaction: the storage calls fn makes with the
 	// context it receives commit together or not at all.
 	Atomic(ctx context.Context, fn func(ctx context.Context) error) error

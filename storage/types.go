@@ -49,6 +49,8 @@ type Organization struct {
 	CreatedAt      time.Time
 	ValidatedAt    time.Time // zero until validated
 	ValidatedBy    string
+	// RequireMFA makes every member enrol a second factor.
+	RequireMFA bool
 	// SignupKey makes sign-up idempotent: a form submitted twice carries the
 	// same key and finds the organization the first submit created.
 	SignupKey string
@@ -112,6 +114,7 @@ type Client struct {
 	PostLogoutRedirectURIs []string
 	AllowNoPKCE            bool   // legacy confidential clients only
 	IDTokenSignedAlg       string // "" means the provider's default (RS256)
+	BackchannelLogoutURI   string // OpenID Connect Back-Channel Logout 1.0
 	CreatedAt              time.Time
 }
 
@@ -296,4 +299,33 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
+}
+
+// TOTP is a person's authenticator secret (encrypted by the caller).
+type TOTP struct {
+	UserID          string
+	SecretEncrypted []byte
+	CreatedAt       time.Time
+	ConfirmedAt     time.Time // zero while the enrolment is not confirmed
+	LastStep        int64     // the last time step used: older codes are refused
+}
+
+// LoginFailures counts failed sign-ins of one email address.
+type LoginFailures struct {
+	Key         string
+	Failures    int
+	LockedUntil time.Time
+}
+
+// LogoutNotice is a back-channel logout token on its way to a client.
+type LogoutNotice struct {
+	ID            string
+	ClientID      string
+	URI           string
+	Token         string
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        time.Time
+	LastError     string
 }

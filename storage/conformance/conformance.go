@@ -34,6 +34,9 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ActionTokens", testActionTokens},
 		{"Outbox", testOutbox},
 		{"AuditAndRateLimits", testAuditAndRateLimits},
+		{"SecondFactors", testSecondFactors},
+		{"LoginThrottle", testLoginThrottle},
+		{"LogoutNotices", testLogoutNotices},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,12 +9,12 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	allow_no_pkce, id_token_signed_alg, created_at`
+	allow_no_pkce, id_token_signed_alg, created_at, backchannel_logout_uri`
 
 func scanClient(row scanner) (storage.Client, error) {
 	var c storage.Client
 	err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
-		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt))
+		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI)
 	return c, err
 }
 
@@ -22,9 +22,9 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 	if c.ID == "" || len(c.RedirectURIs) == 0 || c.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: client needs an id and a redirect URI", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt))
+		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI)
 	if isUnique(err) {
 		return storage.ErrConflict
 	}

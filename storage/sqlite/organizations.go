@@ -9,7 +9,7 @@ import (
 )
 
 const orgColumns = `id, name, domicile, country, siret, siren, legal_name, address, status,
-	cloud_account_id, reject_reason, created_at, validated_at, validated_by, signup_key`
+	cloud_account_id, reject_reason, created_at, validated_at, validated_by, signup_key, require_mfa`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -17,14 +17,14 @@ func scanOrg(row scanner) (storage.Organization, error) {
 	var o storage.Organization
 	err := row.Scan(&o.ID, &o.Name, &o.Domicile, &o.Country, strOut{&o.SIRET}, strOut{&o.SIREN},
 		&o.LegalName, &o.Address, &o.Status, &o.CloudAccountID, &o.RejectReason,
-		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy, strOut{&o.SignupKey})
+		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy, strOut{&o.SignupKey}, &o.RequireMFA)
 	return o, err
 }
 
 func orgArgs(o storage.Organization) []any {
 	return []any{o.ID, o.Name, o.Domicile, o.Country, nullString(o.SIRET), nullString(o.SIREN),
 		o.LegalName, o.Address, o.Status, o.CloudAccountID, o.RejectReason,
-		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy, nullString(o.SignupKey)}
+		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy, nullString(o.SignupKey), boolInt(o.RequireMFA)}
 }
 
 func validOrg(o storage.Organization) error {
@@ -47,7 +47,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 		return err
 	}
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
 	if isUnique(err) {
 		return storage.ErrConflict
 	}
@@ -93,7 +93,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*st
 		args := orgArgs(o)
 		_, err = tx.ExecContext(ctx, `UPDATE organizations SET name = ?, domicile = ?, country = ?, siret = ?,
 			siren = ?, legal_name = ?, address = ?, status = ?, cloud_account_id = ?, reject_reason = ?,
-			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ? WHERE id = ?`, append(args[1:], id)...)
+			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ?, require_mfa = ? WHERE id = ?`, append(args[1:], id)...)
 		if isUnique(err) {
 			return storage.ErrConflict
 		}
