@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,11 @@ type Accounts struct {
 	LinkLifetime time.Duration
 	// Wake tells the mail worker there is mail (optional).
 	Wake func()
+	// ResetLifetime is the validity of a reset link (5 min).
+	ResetLifetime time.Duration
+	// SessionEnded is told of every session that ends, before its tokens
+	// are revoked (back-channel logout). Optional.
+	SessionEnded func(ctx context.Context, s storage.Session) error
 }
 
 // Actor is who does something, for the audit trail.
@@ -422,4 +428,235 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		return a.audit(ctx, actor, "password.set", "user", u.ID, orgID, t.Purpose)
 	})
 	return u, err
+}
+
+// EndSession ends one browser session: the relying parties that asked are
+// told (back-channel logout), its tokens are revoked, the session deleted.
+func (a *Accounts) EndSession(ctx context.Context, s storage.Session) error {
+	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if a.SessionEnded != nil {
+			if err := a.SessionEnded(ctx, s); err != nil {
+				return err
+			}
+		}
+		if err := a.Store.RevokeSessionTokens(ctx, s.ID); err != nil {
+			return err
+		}
+		return a.Store.DeleteSession(ctx, s.ID)
+	})
+}
+
+// EndUserSessions ends every session of a person but exceptID.
+func (a *Accounts) EndUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
+	list, err := a.Store.ListUserSessions(ctx, userID, a.Now())
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range list {
+		if s.ID == exceptID {
+			continue
+		}
+		if err := a.EndSession(ctx, s); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// PathResetPassword is the screen a reset link opens.
+const PathResetPassword = "/reset-password"
+
+type linkMail struct {
+	templates.MailData
+	Link string
+}
+
+// loginFailureKey is the throttle key of an email address.
+func loginFailureKey(email string) string {
+	return "email:" + storage.HashToken(storage.NormalizeEmail(email))
+}
+
+// RequestReset mails a reset link when the account exists, and does the
+// same amount of work when it does not, so that neither the answer nor its
+// time tells which.
+func (a *Accounts) RequestReset(ctx context.Context, actor Actor, email, lang string) error {
+	u, err := a.Store.GetUserByEmail(ctx, email)
+	known := err == nil && !u.Disabled
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	token := storage.NewSecret()
+	now := a.Now()
+	if known {
+		lang = langOf(u)
+	}
+	m, err := a.compose("reset_password", "Mail.Reset.Subject", email, &linkMail{MailData: templates.MailData{Lang: lang},
+		Link: a.Issuer + PathResetPassword + "?" + url.Values{"token": {token}}.Encode()})
+	if err != nil {
+		return err
+	}
+	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if !known {
+			return a.audit(ctx, actor, "password.reset_requested", "email", "", "", "unknown address")
+		}
+		if err := a.Store.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
+			Purpose: storage.PurposeResetPassword, CreatedAt: now, ExpiresAt: now.Add(a.ResetLifetime)}); err != nil {
+			return err
+		}
+		m.To = u.Email
+		if err := a.Store.EnqueueMail(ctx, m); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "password.reset_requested", "user", u.ID, a.orgOf(ctx, u.ID), "")
+	})
+	if err == nil && known {
+		a.wake()
+	}
+	return err
+}
+
+func (a *Accounts) orgOf(ctx context.Context, userID string) string {
+	if m, err := a.Store.GetMembership(ctx, userID); err == nil {
+		return m.OrgID
+	}
+	return ""
+}
+
+// CheckResetLink returns the live reset link's token record.
+func (a *Accounts) CheckResetLink(ctx context.Context, token string) (storage.ActionToken, error) {
+	t, err := a.CheckLink(ctx, token)
+	if err == nil && t.Purpose != storage.PurposeResetPassword {
+		return t, ErrLinkInvalid
+	}
+	return t, err
+}
+
+type noticeMail struct {
+	templates.MailData
+	Email string
+	When  string
+	Link  string
+}
+
+// notify queues the "your password changed" mail, in the caller's transaction.
+func (a *Accounts) notify(ctx context.Context, u storage.User) error {
+	m, err := a.compose("password_changed", "Mail.PasswordChanged.Subject", u.Email, &noticeMail{MailData: templates.MailData{Lang: langOf(u)},
+		Email: u.Email, When: a.Now().UTC().Format("2006-01-02 15:04 UTC"), Link: a.Issuer + PathForgot})
+	if err != nil {
+		return err
+	}
+	return a.Store.EnqueueMail(ctx, m)
+}
+
+// ResetPassword consumes a reset link, sets the password, ends every
+// session of the person and mails a notification.
+func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
+	var u storage.User
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
+		switch {
+		case errors.Is(err, storage.ErrAlreadyUsed):
+			return ErrLinkUsed
+		case errors.Is(err, storage.ErrNotFound):
+			return ErrLinkInvalid
+		case err != nil:
+			return err
+		case t.Purpose != storage.PurposeResetPassword:
+			return ErrLinkInvalid
+		}
+		now := a.Now()
+		if err := a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {
+			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
+			u = *x
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := a.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email)); err != nil {
+			return err
+		}
+		if _, err := a.EndUserSessions(ctx, u.ID, ""); err != nil {
+			return err
+		}
+		if err := a.notify(ctx, u); err != nil {
+			return err
+		}
+		if actor.ID == "" {
+			actor.ID = u.ID
+		}
+		return a.audit(ctx, actor, "password.reset", "user", u.ID, a.orgOf(ctx, u.ID), "")
+	})
+	if err == nil {
+		a.wake()
+	}
+	return u, err
+}
+
+// ChangePassword sets a new password from the security settings, ends the
+// person's other sessions and mails a notification.
+func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, userID, hash, keepSession string) error {
+	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		now := a.Now()
+		var u storage.User
+		if err := a.Store.UpdateUser(ctx, userID, func(x *storage.User) error {
+			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
+			u = *x
+			return nil
+		}); err != nil {
+			return err
+		}
+		if _, err := a.EndUserSessions(ctx, userID, keepSession); err != nil {
+			return err
+		}
+		if err := a.notify(ctx, u); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "password.changed", "user", userID, a.orgOf(ctx, userID), "")
+	})
+	if err == nil {
+		a.wake()
+	}
+	return err
+}
+
+// ResetSecondFactor removes a member's second factor (an admin of their
+// organization, or the command line with orgID "").
+func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, orgID, userID string) error {
+	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if orgID != "" {
+			if _, _, err := a.member(ctx, orgID, userID); err != nil {
+				return err
+			}
+		} else if _, err := a.Store.GetUser(ctx, userID); err != nil {
+			return err
+		}
+		if err := a.Store.DeleteTOTP(ctx, userID); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "2fa.reset", "user", userID, a.orgOf(ctx, userID), "")
+	})
+}
+
+// SetRequireMFA makes the second factor mandatory (or not) for an organization.
+func (a *Accounts) SetRequireMFA(ctx context.Context, actor Actor, orgID string, require bool) error {
+	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+		if err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error { o.RequireMFA = require; return nil }); err != nil {
+			return err
+		}
+		return a.audit(ctx, actor, "org.require_mfa", "organization", orgID, orgID, fmt.Sprintf("require=%v", require))
+	})
+}
+
+// DisableUser disables a person and ends their sessions.
+func (a *Accounts) DisableUser(ctx context.Context, actor Actor, userID string) error {
+	now := a.Now()
+	if err := a.Store.UpdateUser(ctx, userID, func(u *storage.User) error { u.Disabled, u.UpdatedAt = true, now; return nil }); err != nil {
+		return err
+	}
+	if _, err := a.EndUserSessions(ctx, userID, ""); err != nil {
+		return err
+	}
+	return a.audit(ctx, actor, "user.disabled", "user", userID, a.orgOf(ctx, userID), "")
 }

@@ -52,6 +52,18 @@ type Handler struct {
 	Policy password.Policy
 	// SignupPerHour bounds sign-up attempts per IP address.
 	SignupPerHour int
+
+	// TOTPBox encrypts TOTP secrets at rest; MFABox seals a sign-in
+	// between its password and its second factor.
+	TOTPBox    *secretbox.Box
+	MFABox     *secretbox.Box
+	TOTPIssuer string // the name authenticator apps show
+	// ReauthAfter: a session whose sign-in is older asks for the current
+	// password before changing it (5 min).
+	ReauthAfter time.Duration
+	// Per IP address and hour: sign-in attempts, second-factor codes,
+	// password reset requests. Per email address and hour: reset requests.
+	SignInPerHour, CodePerHour, ResetPerHour, ResetPerEmail int
 }
 
 // Routes registers the screens.
@@ -72,6 +84,23 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Post(PathMembers+"/{id}/roles", h.handleMemberRoles)
 	r.Post(PathMembers+"/{id}/resend", h.handleMemberResend)
 	r.Post(PathMembers+"/{id}/remove", h.handleMemberRemove)
+	r.Get(PathLoginCode, h.handleLoginCode)
+	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
+	r.Get(PathLoginEnrol, h.handleLoginEnrol)
+	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
+	r.Get(PathSecurity, h.handleSecurity)
+	r.Post(PathSecurity+"/password", h.handleChangePassword)
+	r.Get(PathSecurity+"/totp", h.handleTOTPSetup)
+	r.Post(PathSecurity+"/totp", h.handleTOTPConfirm)
+	r.Post(PathSecurity+"/totp/disable", h.handleTOTPDisable)
+	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
+	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
+	r.Get(PathForgot, h.handleForgot)
+	r.Post(PathForgot, h.handleForgotSubmit)
+	r.Get(PathResetPassword, h.handleReset)
+	r.Post(PathResetPassword, h.handleResetSubmit)
+	r.Post(PathMembers+"/{id}/reset-2fa", h.handleMemberReset2FA)
+	r.Post(PathMembers+"/require-2fa", h.handleRequire2FA)
 	r.Get(PathOperator, h.handleOperator)
 	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
 	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)

@@ -22,6 +22,9 @@ type loginPage struct {
 	ClientName    string
 }
 
+// acrMFA is the provider's ACRMFA (the packages do not import each other).
+const acrMFA = "urn:sesame:loa:2"
+
 // pendingLifetime is how long a browser remembers the sign-in it was doing.
 const pendingLifetime = 30 * time.Minute
 
@@ -103,6 +106,10 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 	if ar.HintUserID != "" && ar.HintUserID != s.UserID {
 		return false
 	}
+	// Step-up: a relying party asking for the second factor gets it.
+	if slices.Contains(ar.ACRValues, acrMFA) && !slices.Contains(s.AMR, "mfa") {
+		return false
+	}
 	u, err := h.Store.GetUser(ctx, s.UserID)
 	return err == nil && !u.Disabled
 }
@@ -157,6 +164,18 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusBadRequest, ar, email, "Errors.Login.Missing")
 		return
 	}
+	if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
+		return
+	}
+	// Guessing is paused per email address, known or not, so the pause
+	// tells nothing about the account.
+	if locked, err := h.locked(r.Context(), email); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if locked {
+		h.renderLogin(w, r, http.StatusTooManyRequests, ar, email, "Errors.Login.Locked")
+		return
+	}
 	u, err := h.Store.GetUserByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.fail(w, r, err)
@@ -170,8 +189,9 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if verr != nil || !known || u.Disabled {
+		h.recordFailure(r.Context(), email)
 		if known {
-			h.recordFailure(r.Context(), u.ID)
+			h.audit(r.Context(), "", "signin.failed", u.ID, "password")
 		}
 		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
 		h.renderLogin(w, r, http.StatusUnauthorized, ar, email, "Errors.Login.Invalid")
@@ -195,25 +215,27 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	s, err := h.startSession(w, r, u, []string{"pwd"})
+	_ = h.Store.ClearLoginFailures(r.Context(), loginFailureKey(email))
+	arID := ""
+	if ar != nil {
+		arID = ar.ID
+	}
+	code, enrol, err := h.secondStep(r.Context(), u)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.Logger.Info("signed in", "user", u.ID, "session", s.ID)
-	if ar == nil {
-		http.Redirect(w, r, PathHome, http.StatusSeeOther)
+	if code || enrol {
+		if err := h.setPendingSignIn(w, pendingSignIn{UserID: u.ID, AuthRequestID: arID, Enrol: enrol && !code}); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		next := PathLoginCode
+		if enrol && !code {
+			next = PathLoginEnrol
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.finish(w, r, *ar, s)
-}
-
-func (h *Handler) recordFailure(ctx context.Context, userID string) {
-	err := h.Store.UpdateUser(ctx, userID, func(u *storage.User) error {
-		u.FailedLogins++
-		return nil
-	})
-	if err != nil {
-		h.Logger.Warn("record failed sign-in", "err", err)
-	}
+	h.completeSignIn(w, r, u, arID, []string{"pwd"})
 }

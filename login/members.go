@@ -19,14 +19,16 @@ type memberRow struct {
 	Admin, User      bool
 	Invited, Blocked bool
 	Self             bool
+	MFA              bool
 }
 
 type membersPage struct {
 	templates.Base
-	OrgName string
-	Status  string
-	Members []memberRow
-	Notice  string
+	OrgName    string
+	Status     string
+	RequireMFA bool
+	Members    []memberRow
+	Notice     string
 	// The invitation form, kept after an error.
 	InviteEmail, InviteName string
 	InviteAdmin, InviteUser bool
@@ -43,13 +45,16 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, v viewer
 		h.fail(w, r, err)
 		return
 	}
-	p.OrgName, p.Status = org.Name, org.Status
+	p.OrgName, p.Status, p.RequireMFA = org.Name, org.Status, org.RequireMFA
 	for _, m := range list {
 		u, err := h.Store.GetUser(r.Context(), m.UserID)
 		if err != nil {
 			continue
 		}
 		row := memberRow{ID: u.ID, Email: u.Email, Name: u.Name, Invited: u.PasswordHash == "", Blocked: u.Disabled, Self: u.ID == v.user.ID}
+		if t, err := h.Store.GetTOTP(r.Context(), u.ID); err == nil && !t.ConfirmedAt.IsZero() {
+			row.MFA = true
+		}
 		for _, role := range m.Roles {
 			row.Admin = row.Admin || role == storage.RoleAdmin
 			row.User = row.User || role == storage.RoleUser
@@ -65,7 +70,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, v viewer
 
 var noticeKeys = map[string]string{
 	"invited": "Members.Notice.Invited", "roles": "Members.Notice.Roles", "resent": "Members.Notice.Resent",
-	"removed": "Members.Notice.Removed", "validated": "Operator.Notice.Validated", "rejected": "Operator.Notice.Rejected",
+	"removed": "Members.Notice.Removed", "2fa-reset": "Members.Notice.Reset2FA", "require-2fa": "Members.Notice.Require2FA", "validated": "Operator.Notice.Validated", "rejected": "Operator.Notice.Rejected",
 }
 
 func (h *Handler) handleMembers(w http.ResponseWriter, r *http.Request) {
@@ -150,4 +155,16 @@ func (h *Handler) handleMemberRemove(w http.ResponseWriter, r *http.Request) {
 func plausibleEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && len(s) <= 320 && !strings.ContainsAny(s, " <>,;\"")
+}
+
+func (h *Handler) handleMemberReset2FA(w http.ResponseWriter, r *http.Request) {
+	h.memberAction(w, r, "2fa-reset", func(v viewer) error {
+		return h.Accounts.ResetSecondFactor(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
+	}, nil)
+}
+
+func (h *Handler) handleRequire2FA(w http.ResponseWriter, r *http.Request) {
+	h.memberAction(w, r, "require-2fa", func(v viewer) error {
+		return h.Accounts.SetRequireMFA(r.Context(), actorOf(v, r), v.membership.OrgID, r.PostFormValue("require") != "")
+	}, nil)
 }

@@ -57,8 +57,9 @@ func (h *Handler) CurrentSessionID(r *http.Request) string {
 // browser had is ended first: a sign-in always gets a fresh id (no session
 // fixation).
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage.User, amr []string) (storage.Session, error) {
+	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 	if old, ok := h.currentSession(r); ok {
-		if err := h.endSession(r.Context(), old.ID); err != nil {
+		if err := h.Accounts.EndSession(r.Context(), old); err != nil {
 			return storage.Session{}, err
 		}
 	}
@@ -75,14 +76,6 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage
 	return s, nil
 }
 
-// endSession deletes a session and revokes the tokens issued in it.
-func (h *Handler) endSession(ctx context.Context, id string) error {
-	if err := h.Store.RevokeSessionTokens(ctx, id); err != nil {
-		return err
-	}
-	return h.Store.DeleteSession(ctx, id)
-}
-
 func (h *Handler) clearSessionCookie() *http.Cookie {
 	return &http.Cookie{Name: h.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode}
@@ -96,7 +89,7 @@ func (h *Handler) EndBrowserSession(ctx context.Context, in, out http.Header) er
 		s, err := h.Store.GetSession(ctx, storage.HashToken(c.Value), h.now())
 		switch {
 		case err == nil:
-			if err := h.endSession(ctx, s.ID); err != nil {
+			if err := h.Accounts.EndSession(ctx, s); err != nil {
 				return err
 			}
 			h.Logger.Info("session ended", "session", s.ID, "user", s.UserID)

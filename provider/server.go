@@ -90,14 +90,16 @@ func New(o Options) (*Provider, error) {
 	}
 	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes}
 	config := &op.Config{
-		CryptoKey:                tokenKey,
-		CryptoKeyId:              "1",
-		DefaultLogoutRedirectURI: o.LoggedOutPath,
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
-		SupportedUILocales:       []language.Tag{language.French, language.English},
-		SupportedScopes:          SupportedScopes,
+		CryptoKey:                         tokenKey,
+		CryptoKeyId:                       "1",
+		DefaultLogoutRedirectURI:          o.LoggedOutPath,
+		CodeMethodS256:                    true,
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		SupportedUILocales:                []language.Tag{language.French, language.English},
+		SupportedScopes:                   SupportedScopes,
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
 			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
 	}

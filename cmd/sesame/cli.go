@@ -50,12 +50,12 @@ const usage = `usage: sesame [--config FILE] COMMAND [flags]
 
 commands:
   serve                                   run the OpenID provider
-  client add --id ID (--secret S | --public) --redirect-uri URI [...]
+  client add --id ID (--secret S | --public) --redirect-uri URI [...] [--backchannel-logout-uri URI]
   client list | client remove ID
   org create --name NAME [--siret SIRET] [--country CC] [--validated]
   org list [--status S] | org validate ID | org reject ID --reason TEXT
   user add --email EMAIL (--org ORG_ID [--role admin] [--role user] | --operator) [--name NAME] [--password-stdin]
-  user list [--org ID] | user disable ID
+  user list [--org ID] | user disable ID | user reset-2fa ID
   keys list | keys rotate
   mail list [--limit N]                   recent mail, sent or queued, with its links
 
@@ -193,6 +193,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.userList(ctx, rest)
 	case "user disable":
 		return c.userDisable(ctx, rest)
+	case "user reset-2fa":
+		return c.userReset2FA(ctx, rest)
 	case "keys list":
 		return c.keysList(ctx, rest)
 	case "keys rotate":
@@ -397,6 +399,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "")
 	allowNoPKCE := fs.Bool("allow-no-pkce", false, "")
 	alg := fs.String("id-token-signed-response-alg", "", "")
+	bcl := fs.String("backchannel-logout-uri", "", "")
 	var redirects, postLogout multi
 	fs.Var(&redirects, "redirect-uri", "")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "")
@@ -429,6 +432,11 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	if *bcl != "" {
+		if err := checkRedirectURI("backchannel-logout-uri", *bcl, false); err != nil {
+			return err
+		}
+	}
 	m, err := c.open(ctx, false, c.quiet())
 	if err != nil {
 		return err
@@ -440,7 +448,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 		*secret = generated
 	}
 	cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-		AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, CreatedAt: m.Now()}
+		AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl, CreatedAt: m.Now()}
 	if cl.Name == "" {
 		cl.Name = cl.ID
 	}
@@ -851,22 +859,32 @@ func (c *cli) userDisable(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	now := m.Now()
-	err = m.Store.UpdateUser(ctx, id, func(u *storage.User) error { u.Disabled, u.UpdatedAt = true, now; return nil })
-	if errors.Is(err, storage.ErrNotFound) {
+	// A disabled person is signed out everywhere (relying parties that asked
+	// are told) and their tokens stop working.
+	if err := m.Accounts.DisableUser(ctx, login.Actor{ID: "cli"}, id); errors.Is(err, storage.ErrNotFound) {
 		return badArg("no user %q", id)
 	} else if err != nil {
 		return err
 	}
-	// A disabled person is signed out everywhere and their tokens stop working.
-	sessions, err := m.Store.ListUserSessions(ctx, id, now)
+	_, _ = m.Backchannel.Deliver(ctx)
+	return nil
+}
+
+func (c *cli) userReset2FA(ctx context.Context, args []string) error {
+	fs := c.newFlags("user reset-2fa")
+	id, err := parseOneArg(fs, args, "user id")
 	if err != nil {
 		return err
 	}
-	for _, s := range sessions {
-		if err := errors.Join(m.Store.RevokeSessionTokens(ctx, s.ID), m.Store.DeleteSession(ctx, s.ID)); err != nil {
-			return err
-		}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Accounts.ResetSecondFactor(ctx, login.Actor{ID: "cli"}, "", id); errors.Is(err, storage.ErrNotFound) {
+		return badArg("no user %q", id)
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -44,6 +44,13 @@ type Config struct {
 
 type AccountsConfig struct {
 	SetPasswordLinkLifetime time.Duration `yaml:"set_password_link_lifetime"`
+	ResetLinkLifetime       time.Duration `yaml:"reset_link_lifetime"`
+	ReauthAfter             time.Duration `yaml:"reauth_after"`
+	TOTPIssuer              string        `yaml:"totp_issuer"`
+	SignInPerIP             int           `yaml:"signin_per_ip"`
+	CodePerIP               int           `yaml:"code_per_ip"`
+	ResetPerIP              int           `yaml:"reset_per_ip"`
+	ResetPerEmail           int           `yaml:"reset_per_email"`
 }
 
 type SignupConfig struct {
@@ -162,7 +169,8 @@ func DefaultConfig() Config {
 		Password: PasswordConfig{MinLength: 12, Argon2: Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}},
 		Keys:     KeysConfig{CacheRefresh: 10 * time.Second},
 		Log:      LogConfig{Level: "info", Format: "text"},
-		Accounts: AccountsConfig{SetPasswordLinkLifetime: 24 * time.Hour},
+		Accounts: AccountsConfig{SetPasswordLinkLifetime: 24 * time.Hour, ResetLinkLifetime: 5 * time.Minute, ReauthAfter: 5 * time.Minute,
+			TOTPIssuer: "Sesame", SignInPerIP: 300, CodePerIP: 100, ResetPerIP: 20, ResetPerEmail: 5},
 		Signup: SignupConfig{
 			CloudAccount:   "static",
 			Outscale:       OutscaleConfig{Region: "cloudgouv-eu-west-1"},
@@ -447,6 +455,24 @@ func (c *Config) validate() Problems {
 	}
 	if d := c.Accounts.SetPasswordLinkLifetime; d < time.Minute || d > 30*24*time.Hour {
 		add("accounts.set_password_link_lifetime", "must be from 1m to 720h")
+	}
+	if d := c.Accounts.ResetLinkLifetime; d < time.Minute || d > 24*time.Hour {
+		add("accounts.reset_link_lifetime", "must be from 1m to 24h")
+	}
+	if d := c.Accounts.ReauthAfter; d < 0 || d > 24*time.Hour {
+		add("accounts.reauth_after", "must be from 0 to 24h")
+	}
+	if c.Accounts.TOTPIssuer == "" || strings.ContainsAny(c.Accounts.TOTPIssuer, ":") {
+		add("accounts.totp_issuer", "must be a name without a colon")
+	}
+	for _, l := range []struct {
+		key string
+		n   int
+	}{{"accounts.signin_per_ip", c.Accounts.SignInPerIP}, {"accounts.code_per_ip", c.Accounts.CodePerIP},
+		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail}} {
+		if l.n < 1 || l.n > 1000000 {
+			add(l.key, "must be from 1 to 1000000 per hour")
+		}
 	}
 	switch c.Signup.CloudAccount {
 	case "static":

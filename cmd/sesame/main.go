@@ -47,14 +47,15 @@ type Main struct {
 	Listener net.Listener
 	Now      func() time.Time
 
-	Store     storage.Storage
-	Keys      *provider.KeyManager
-	MasterKey []byte
-	Hasher    *password.Hasher
-	Handler   http.Handler
-	Pages     *templates.Renderer
-	Accounts  *login.Accounts
-	Mail      *mail.Worker
+	Store       storage.Storage
+	Keys        *provider.KeyManager
+	MasterKey   []byte
+	Hasher      *password.Hasher
+	Handler     http.Handler
+	Pages       *templates.Renderer
+	Accounts    *login.Accounts
+	Mail        *mail.Worker
+	Backchannel *provider.Backchannel
 	// Cloud and Directory, when set before Run, replace the configured ones
 	// (tests point them at fakes that speak the real wire format).
 	Cloud     cloudaccount.Verifier
@@ -125,8 +126,11 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	}
 	m.Mail = mail.NewWorker(db, transport, m.Now, m.Logger)
 	m.Mail.Poll = c.Mail.PollInterval
+	m.Backchannel = provider.NewBackchannel(db, m.Keys, c.Issuer, m.Now, m.Logger)
+	m.Backchannel.Poll = c.Mail.PollInterval
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
-		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, Wake: m.Mail.Wake}
+		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
+		SessionEnded: m.Backchannel.SessionEnded}
 	return nil
 }
 
@@ -249,9 +253,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	gcCtx, stop := context.WithCancel(context.Background())
 	m.stopGC = stop
-	m.wg.Add(2)
+	m.wg.Add(3)
 	go func() { defer m.wg.Done(); m.collectGarbage(gcCtx) }()
 	go func() { defer m.wg.Done(); m.Mail.Run(gcCtx) }()
+	go func() { defer m.wg.Done(); m.Backchannel.Run(gcCtx) }()
 	if m.Config.Mail.SMTP.Host == "" {
 		m.Logger.Info("no SMTP server is configured (mail.smtp.host): mail is queued, its links are logged, and `sesame mail list` shows it")
 	}
@@ -268,6 +273,7 @@ func (m *Main) collectGarbage(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			m.endExpiredSessions(ctx)
 			res, err := m.Store.GarbageCollect(ctx, m.Now())
 			if err != nil {
 				m.Logger.Warn("garbage collection", "err", err)
@@ -276,6 +282,26 @@ func (m *Main) collectGarbage(ctx context.Context) {
 			if res != (storage.GCResult{}) {
 				m.Logger.Info("garbage collected", "auth_requests", res.AuthRequests, "access_tokens", res.AccessTokens,
 					"refresh_tokens", res.RefreshTokens, "sessions", res.Sessions, "signing_keys", res.SigningKeys)
+			}
+		}
+	}
+}
+
+// endExpiredSessions ends the sessions that expired, so that the relying
+// parties that asked are told (back-channel logout) before the rows go.
+func (m *Main) endExpiredSessions(ctx context.Context) {
+	for range 100 { // bounded: at most 10 000 sessions per pass
+		list, err := m.Store.ListExpiredSessions(ctx, m.Now(), 100)
+		if err != nil || len(list) == 0 {
+			if err != nil {
+				m.Logger.Warn("expired sessions", "err", err)
+			}
+			return
+		}
+		for _, s := range list {
+			if err := m.Accounts.EndSession(ctx, s); err != nil {
+				m.Logger.Warn("end an expired session", "err", err)
+				return
 			}
 		}
 	}
@@ -310,6 +336,14 @@ func (m *Main) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	totpBox, err := secretbox.New(m.MasterKey, "totp-secrets")
+	if err != nil {
+		return nil, err
+	}
+	mfaBox, err := secretbox.New(m.MasterKey, "second-step")
+	if err != nil {
+		return nil, err
+	}
 	https := strings.HasPrefix(c.Issuer, "https://")
 	screens := &login.Handler{
 		Store: m.Store, Pages: m.Pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
@@ -317,6 +351,9 @@ func (m *Main) handler() (http.Handler, error) {
 		SecureCookies: https, SessionIdle: c.Sessions.IdleTimeout, SessionAbsolute: c.Sessions.AbsoluteLifetime,
 		Accounts: m.Accounts, Cloud: m.Cloud, Directory: m.Directory, Drafts: drafts,
 		Policy: password.Policy{MinLength: c.Password.MinLength}, SignupPerHour: c.Signup.RateLimit,
+		TOTPBox: totpBox, MFABox: mfaBox, TOTPIssuer: c.Accounts.TOTPIssuer, ReauthAfter: c.Accounts.ReauthAfter,
+		SignInPerHour: c.Accounts.SignInPerIP, CodePerHour: c.Accounts.CodePerIP, ResetPerHour: c.Accounts.ResetPerIP,
+		ResetPerEmail: c.Accounts.ResetPerEmail,
 	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,

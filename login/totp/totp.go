@@ -8,6 +8,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"image/png"
+	"net/url"
 	"strings"
 	"time"
 
@@ -32,6 +33,13 @@ func Generate(issuer, account string) (Key, error) {
 		return Key{}, err
 	}
 	return Key{Secret: k.Secret(), URL: k.URL()}, nil
+}
+
+// KeyFor rebuilds the Key of an existing secret.
+func KeyFor(issuer, account, secret string) Key {
+	v := url.Values{"secret": {secret}, "issuer": {issuer}, "period": {"30"}, "digits": {"6"}, "algorithm": {"SHA1"}}
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: v.Encode()}
+	return Key{Secret: secret, URL: u.String()}
 }
 
 // QRCode renders the otpauth URL as a PNG, for a data: URI.

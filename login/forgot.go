@@ -1,0 +1,146 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// PathForgot is "Mot de passe oublié ?".
+const PathForgot = "/forgot"
+
+type forgotPage struct {
+	templates.Base
+	Email string
+	Sent  bool
+}
+
+func (h *Handler) renderForgot(w http.ResponseWriter, r *http.Request, status int, p *forgotPage, errKey string) {
+	p.Base = h.base(w, r, "Forgot.Title", nil)
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "forgot", p); err != nil {
+		h.Logger.Error("render forgot", "err", err)
+	}
+}
+
+func (h *Handler) handleForgot(w http.ResponseWriter, r *http.Request) {
+	h.renderForgot(w, r, http.StatusOK, &forgotPage{}, "")
+}
+
+// handleForgotSubmit always answers the same page: whether the address has
+// an account is not for the asker to know.
+func (h *Handler) handleForgotSubmit(w http.ResponseWriter, r *http.Request) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	p := &forgotPage{Email: email}
+	if !h.csrfValid(r) {
+		h.renderForgot(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		return
+	}
+	if !plausibleEmail(email) {
+		h.renderForgot(w, r, http.StatusBadRequest, p, "Errors.Members.Email")
+		return
+	}
+	if !h.limit(w, r, "reset:"+web.ClientIP(r), h.ResetPerHour) {
+		return
+	}
+	// Per address, over the limit, nothing more is mailed, and nothing shows.
+	n, _, err := h.Store.Hit(r.Context(), "reset-email:"+storage.HashToken(storage.NormalizeEmail(email)), hour, h.now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if n <= h.ResetPerEmail {
+		if err := h.Accounts.RequestReset(r.Context(), Actor{IP: web.ClientIP(r)}, email, h.lang(w, r, nil)); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	} else {
+		h.Logger.Warn("password reset requests over the limit for an address")
+	}
+	h.renderForgot(w, r, http.StatusOK, &forgotPage{Email: email, Sent: true}, "")
+}
+
+type resetPage struct {
+	templates.Base
+	Token string
+	Email string
+	Done  bool
+}
+
+func (h *Handler) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, lang, errKey string) {
+	p.Base = h.base(w, r, "Reset.Title", []string{lang})
+	p.Error = errKey
+	if errKey != "" {
+		p.ErrorArg = strconvItoa(max(h.Policy.MinLength, 12))
+	}
+	if err := h.Pages.Render(w, status, "reset_password", p); err != nil {
+		h.Logger.Error("render reset", "err", err)
+	}
+}
+
+func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) {
+	token := r.URL.Query().Get("token")
+	t, err := h.Accounts.CheckResetLink(r.Context(), token)
+	if err != nil {
+		h.renderLink(w, r, err)
+		return
+	}
+	u, err := h.Store.GetUser(r.Context(), t.UserID)
+	if err != nil {
+		h.renderLink(w, r, ErrLinkInvalid)
+		return
+	}
+	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u.Locale, "")
+}
+
+func (h *Handler) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
+	token := r.PostFormValue("token")
+	t, err := h.Accounts.CheckResetLink(r.Context(), token)
+	if err != nil {
+		h.renderLink(w, r, err)
+		return
+	}
+	u, err := h.Store.GetUser(r.Context(), t.UserID)
+	if err != nil {
+		h.renderLink(w, r, ErrLinkInvalid)
+		return
+	}
+	p := &resetPage{Token: token, Email: u.Email}
+	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
+	switch {
+	case !h.csrfValid(r):
+		h.renderReset(w, r, http.StatusForbidden, p, u.Locale, "Errors.Request.CSRF")
+		return
+	case pw != confirm:
+		h.renderReset(w, r, http.StatusBadRequest, p, u.Locale, "Errors.Password.Mismatch")
+		return
+	}
+	if problem := h.Policy.Check(pw, u.Email); problem != "" {
+		h.renderReset(w, r, http.StatusBadRequest, p, u.Locale, policyKeys[problem])
+		return
+	}
+	hash, err := h.Hasher.Hash(r.Context(), pw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if _, err := h.Accounts.ResetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash); errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) {
+		h.renderLink(w, r, err)
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.Logger.Info("password reset", "user", u.ID)
+	// Every session ended, this browser's too: sign in again, with the
+	// second factor if there is one.
+	http.SetCookie(w, h.clearSessionCookie())
+	h.renderReset(w, r, http.StatusOK, &resetPage{Done: true}, u.Locale, "")
+}
+
+const hour = time.Hour

@@ -1,0 +1,274 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// PathSecurity is the person's authentication settings.
+const PathSecurity = "/account/security"
+
+type sessionRow struct {
+	ID, Browser, IP, LastSeen string
+	Current                   bool
+}
+
+type securityPage struct {
+	templates.Base
+	Email        string
+	NeedsCurrent bool // the sign-in is older than ReauthAfter
+	TOTPEnabled  bool
+	RecoveryLeft int
+	MFARequired  bool
+	Sessions     []sessionRow
+	Notice       string
+}
+
+var securityNotices = map[string]string{
+	"password": "Security.Notice.Password", "totp-off": "Security.Notice.TOTPOff", "session": "Security.Notice.Session",
+	"sessions": "Security.Notice.Sessions",
+}
+
+func (h *Handler) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter}
+	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
+		p.TOTPEnabled = true
+		p.RecoveryLeft, _ = h.Store.CountRecoveryCodes(r.Context(), v.user.ID)
+	}
+	if v.hasOrg {
+		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil {
+			p.MFARequired = org.RequireMFA
+		}
+	}
+	list, err := h.Store.ListUserSessions(r.Context(), v.user.ID, h.now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	for _, s := range list {
+		p.Sessions = append(p.Sessions, sessionRow{ID: s.ID, Browser: browserName(s.UserAgent), IP: s.IP,
+			LastSeen: s.LastSeen.UTC().Format("2006-01-02 15:04 UTC"), Current: s.ID == v.session.ID})
+	}
+	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "security", p); err != nil {
+		h.Logger.Error("render security", "err", err)
+	}
+}
+
+// browserName turns a User-Agent into what a person recognises.
+func browserName(ua string) string {
+	for _, b := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Chromium/", "Chromium"}, {"Safari/", "Safari"},
+	} {
+		if contains(ua, b.token) {
+			os := ""
+			for _, o := range []struct{ token, name string }{{"Android", "Android"}, {"iPhone", "iPhone"}, {"Windows", "Windows"},
+				{"Mac OS X", "macOS"}, {"Linux", "Linux"}} {
+				if contains(ua, o.token) {
+					os = " · " + o.name
+					break
+				}
+			}
+			return b.name + os
+		}
+	}
+	if ua == "" {
+		return "?"
+	}
+	if len(ua) > 40 {
+		return ua[:40] + "…"
+	}
+	return ua
+}
+
+func contains(s, sub string) bool {
+	return len(sub) <= len(s) && (func() bool {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			if s[i:i+len(sub)] == sub {
+				return true
+			}
+		}
+		return false
+	})()
+}
+
+func (h *Handler) handleSecurity(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	h.renderSecurity(w, r, v, http.StatusOK, securityNotices[r.URL.Query().Get("done")], "")
+}
+
+func securityDone(w http.ResponseWriter, r *http.Request, notice string) {
+	http.Redirect(w, r, PathSecurity+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
+}
+
+func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
+		if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
+			return
+		}
+		if err := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password")); err != nil {
+			h.recordFailure(r.Context(), v.user.Email)
+			h.renderSecurity(w, r, v, http.StatusUnauthorized, "", "Errors.Security.Current")
+			return
+		}
+	}
+	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
+	if pw != confirm {
+		h.renderSecurity(w, r, v, http.StatusBadRequest, "", "Errors.Password.Mismatch")
+		return
+	}
+	if problem := h.Policy.Check(pw, v.user.Email); problem != "" {
+		h.renderSecurity(w, r, v, http.StatusBadRequest, "", policyKeys[problem])
+		return
+	}
+	hash, err := h.Hasher.Hash(r.Context(), pw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.Accounts.ChangePassword(r.Context(), actorOf(v, r), v.user.ID, hash, v.session.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	securityDone(w, r, "password")
+}
+
+func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", "")
+}
+
+func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderTOTPSetup(w, r, http.StatusForbidden, v.user, PathSecurity+"/totp", "Errors.Request.CSRF")
+		return
+	}
+	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+		return
+	}
+	codes, err := h.totpConfirm(r.Context(), v.user, r.PostFormValue("code"))
+	if errors.Is(err, errCodeInvalid) {
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, v.user, PathSecurity+"/totp", "Errors.Code.Invalid")
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderRecovery(w, r, v.user, codes, PathSecurity)
+}
+
+func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+		return
+	}
+	if v.hasOrg {
+		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil && org.RequireMFA {
+			h.renderSecurity(w, r, v, http.StatusConflict, "", "Errors.TOTP.Required")
+			return
+		}
+	}
+	if locked, _ := h.locked(r.Context(), v.user.Email); locked {
+		h.renderSecurity(w, r, v, http.StatusTooManyRequests, "", "Errors.Login.Locked")
+		return
+	}
+	// Both the password and a code: a stolen session alone cannot turn it off.
+	perr := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password"))
+	cerr := h.checkSecondFactor(r.Context(), v.user, r.PostFormValue("code"))
+	if perr != nil || cerr != nil {
+		if cerr != nil && !errors.Is(cerr, errCodeInvalid) {
+			h.fail(w, r, cerr)
+			return
+		}
+		h.recordFailure(r.Context(), v.user.Email)
+		h.renderSecurity(w, r, v, http.StatusUnauthorized, "", "Errors.TOTP.DisableRefused")
+		return
+	}
+	if err := h.Store.DeleteTOTP(r.Context(), v.user.ID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.audit(r.Context(), v.user.ID, "2fa.disabled", v.user.ID, "")
+	securityDone(w, r, "totp-off")
+}
+
+func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	s, err := h.Store.GetSessionByID(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && s.UserID != v.user.ID) {
+		h.renderSecurity(w, r, v, http.StatusNotFound, "", "Errors.Request.NotFound")
+		return
+	} else if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.Accounts.EndSession(r.Context(), s); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.audit(r.Context(), v.user.ID, "session.revoked", v.user.ID, "session="+s.ID)
+	if s.ID == v.session.ID {
+		http.SetCookie(w, h.clearSessionCookie())
+		http.Redirect(w, r, PathLoggedOut, http.StatusSeeOther)
+		return
+	}
+	securityDone(w, r, "session")
+}
+
+func (h *Handler) handleEndOtherSessions(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	n, err := h.Accounts.EndUserSessions(r.Context(), v.user.ID, v.session.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.audit(r.Context(), v.user.ID, "session.revoked", v.user.ID, "others="+strconvItoa(n))
+	securityDone(w, r, "sessions")
+}
