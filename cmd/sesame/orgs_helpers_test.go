@@ -8,3 +8,5 @@ import (
 func loginActor(id string) login.Actor { return login.Actor{ID: id} }
 
 func auditFilter(orgID string) storage.AuditFilter { return storage.AuditFilter{OrgID: orgID} }
+
+func storageHash(s string) string { return storage.HashToken(s) }
