@@ -19,19 +19,24 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// DB is the SQLite backend. It implements storage.Storage.
+// DB is the SQLite backend: the shared SQL store on two pools of one file.
 type DB struct {
-	write *sql.DB // exactly one connection: SQLite has one writer
-	read  *sql.DB // readers, in parallel thanks to WAL
-	path  string
+	*sqlstore.DB
+	path string
+	read *sql.DB
 }
 
 var _ storage.Storage = (*DB)(nil)
+
+// dialect is SQLite's: ? placeholders, one writer (so no row locks), the
+// constraint errors of modernc.org/sqlite.
+var dialect = &sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsForeignKey: isForeignKey, IsCheck: isCheck}
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations.
@@ -81,8 +86,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	db := &DB{write: write, read: read, path: path}
-	if err := db.migrate(ctx); err != nil {
+	db := &DB{DB: sqlstore.New(write, read, dialect), path: path, read: read}
+	if err := migrate(ctx, write); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -92,26 +97,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // Path is the database file.
 func (db *DB) Path() string { return db.path }
 
-// Close closes both pools.
-func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
-}
-
-// Ping checks that the database answers a query.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	return db.reader(ctx).QueryRowContext(ctx, "SELECT 1").Scan(&one)
-}
-
 // IntegrityCheck runs PRAGMA integrity_check and returns its verdict.
 func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
-	err := db.reader(ctx).QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
+	err := db.read.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
 	return res, err
 }
 
-func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.writer(ctx).ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+func migrate(ctx context.Context, write *sql.DB) error {
+	if _, err := write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
@@ -126,7 +120,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
+		err = inTx(ctx, write, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", version).Scan(&n); err != nil {
 				return err
@@ -147,54 +141,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// querier is what a pool and a transaction share.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-type txKey struct{}
-
-func txFrom(ctx context.Context) *sql.Tx {
-	tx, _ := ctx.Value(txKey{}).(*sql.Tx)
-	return tx
-}
-
-// reader is the transaction of an Atomic call, else the reader pool.
-func (db *DB) reader(ctx context.Context) querier {
-	if tx := txFrom(ctx); tx != nil {
-		return tx
-	}
-	return db.read
-}
-
-// writer is the transaction of an Atomic call, else the writer connection.
-func (db *DB) writer(ctx context.Context) querier {
-	if tx := txFrom(ctx); tx != nil {
-		return tx
-	}
-	return db.write
-}
-
-// Atomic runs fn in one write transaction: every storage call fn makes with
-// the context it is given joins it, and an error rolls all of them back.
-func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
-	if txFrom(ctx) != nil {
-		return fn(ctx)
-	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
-	})
-}
-
-// tx runs fn in a write transaction (BEGIN IMMEDIATE through _txlock), or
-// in the transaction of the Atomic call ctx carries.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if tx := txFrom(ctx); tx != nil {
-		return fn(tx)
-	}
-	tx, err := db.write.BeginTx(ctx, nil)
+// inTx runs fn in a transaction of the writer.
+func inTx(ctx context.Context, write *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -233,9 +182,3 @@ func isCheck(err error) bool {
 	return false
 }
 
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return storage.ErrNotFound
-	}
-	return err
-}

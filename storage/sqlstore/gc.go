@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -19,7 +18,7 @@ const sentMailRetention = 7 * 24 * time.Hour
 func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResult, error) {
 	var res storage.GCResult
 	n := now.UnixNano()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		steps := []struct {
 			count *int64
 			query string

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -46,9 +46,9 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
 	switch {
-	case isUnique(err):
+	case db.isUnique(err):
 		return storage.ErrConflict
-	case isForeignKey(err):
+	case db.isForeignKey(err):
 		return fmt.Errorf("%w: client %q", storage.ErrNotFound, r.ClientID)
 	}
 	return err
@@ -65,8 +65,8 @@ func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storag
 }
 
 func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*storage.AuthRequest) error) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		r, err := scanAuthRequest(tx.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
+	return db.tx(ctx, func(tx conn) error {
+		r, err := scanAuthRequest(tx.QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`+db.d.ForUpdate, id))
 		if err != nil {
 			return notFound(err)
 		}
@@ -80,7 +80,7 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 			max_age = ?, login_hint = ?, ui_locales = ?, acr_values = ?, hint_user_id = ?, created_at = ?, expires_at = ?,
 			user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = ?, error = ?, code_hash = ?, code_expiry = ?,
 			consumed_at = ? WHERE id = ?`, append(args[1:], id)...)
-		if isUnique(err) {
+		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
 		return err
@@ -88,7 +88,7 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 }
 
 func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
 			WHERE id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`, now.UnixNano(), id)
 		if err != nil {

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -26,9 +26,9 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 		s.ID, s.Hash, s.UserID, ts(s.AuthTime), list(s.AMR), ts(s.CreatedAt), ts(s.LastSeen), ts(s.IdleExpiresAt),
 		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP)
 	switch {
-	case isUnique(err):
+	case db.isUnique(err):
 		return storage.ErrConflict
-	case isForeignKey(err):
+	case db.isForeignKey(err):
 		return fmt.Errorf("%w: user %q", storage.ErrNotFound, s.UserID)
 	}
 	return err

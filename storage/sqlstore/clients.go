@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -25,7 +24,7 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
 		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI)
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
@@ -56,7 +55,7 @@ func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
 // DeleteClient removes the client, its pending requests (by cascade) and
 // every token it holds.
 func (db *DB) DeleteClient(ctx context.Context, id string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM clients WHERE id = ?`, id)
 		if err != nil {
 			return err

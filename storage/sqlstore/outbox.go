@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -30,7 +29,7 @@ func (db *DB) EnqueueMail(ctx context.Context, m storage.Mail) error {
 	}
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML, ts(m.CreatedAt), m.Attempts, next, ts(m.SentAt), m.LastError)
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
@@ -40,9 +39,9 @@ func (db *DB) EnqueueMail(ctx context.Context, m storage.Mail) error {
 // select and the lease in one transaction cannot race with another worker.
 func (db *DB) ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
 	var out []storage.Mail
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+mailColumns+` FROM mail_outbox
-			WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`, now.UnixNano(), limit)
+			WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+db.d.SkipLocked, now.UnixNano(), limit)
 		if err != nil {
 			return err
 		}

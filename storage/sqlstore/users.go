@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -35,12 +34,12 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 	if u.UpdatedAt.IsZero() {
 		u.UpdatedAt = u.CreatedAt
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled), u.FailedLogins, ts(u.LockedUntil),
 			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), storage.NormalizeEmail(u.Email))
-		if isUnique(err) {
+		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
 		if err != nil || m == nil {
@@ -48,7 +47,7 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO memberships (user_id, org_id, roles) VALUES (?, ?, ?)`,
 			u.ID, m.OrgID, list(storage.NormalizeRoles(m.Roles)))
-		if isForeignKey(err) {
+		if db.isForeignKey(err) {
 			return fmt.Errorf("%w: organization %q", storage.ErrNotFound, m.OrgID)
 		}
 		return err
@@ -89,8 +88,8 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, erro
 }
 
 func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return db.tx(ctx, func(tx conn) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`+db.d.ForUpdate, id))
 		if err != nil {
 			return notFound(err)
 		}
@@ -105,7 +104,7 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 			disabled = ?, failed_logins = ?, locked_until = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
 			is_operator = ? WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
 			u.FailedLogins, ts(u.LockedUntil), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
-		if isUnique(err) {
+		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
 		return err
@@ -152,7 +151,7 @@ func (db *DB) SetRoles(ctx context.Context, userID string, roles []string) error
 }
 
 func (db *DB) DeleteUser(ctx context.Context, id string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		for _, q := range []string{`DELETE FROM access_tokens WHERE user_id = ?`, `DELETE FROM refresh_tokens WHERE user_id = ?`} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -48,7 +47,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 	}
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
@@ -78,8 +77,8 @@ func (db *DB) ListOrganizations(ctx context.Context, status string) ([]storage.O
 }
 
 func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*storage.Organization) error) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
+	return db.tx(ctx, func(tx conn) error {
+		o, err := scanOrg(tx.QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`+db.d.ForUpdate, id))
 		if err != nil {
 			return notFound(err)
 		}
@@ -94,7 +93,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*st
 		_, err = tx.ExecContext(ctx, `UPDATE organizations SET name = ?, domicile = ?, country = ?, siret = ?,
 			siren = ?, legal_name = ?, address = ?, status = ?, cloud_account_id = ?, reject_reason = ?,
 			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ?, require_mfa = ? WHERE id = ?`, append(args[1:], id)...)
-		if isUnique(err) {
+		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
 		return err

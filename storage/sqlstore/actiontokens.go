@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -16,11 +15,11 @@ func (db *DB) CreateActionToken(ctx context.Context, t storage.ActionToken) erro
 	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO action_tokens (hash, user_id, purpose, created_at, expires_at, used_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, t.UserID, t.Purpose, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt))
 	switch {
-	case isUnique(err):
+	case db.isUnique(err):
 		return storage.ErrConflict
-	case isForeignKey(err):
+	case db.isForeignKey(err):
 		return fmt.Errorf("%w: user %q", storage.ErrNotFound, t.UserID)
-	case err != nil && isCheck(err):
+	case err != nil && db.isCheck(err):
 		return fmt.Errorf("%w: purpose %q", storage.ErrInvalid, t.Purpose)
 	}
 	return err
@@ -40,10 +39,10 @@ func (db *DB) GetActionToken(ctx context.Context, hash string) (storage.ActionTo
 
 func (db *DB) ConsumeActionToken(ctx context.Context, hash string, now time.Time) (storage.ActionToken, error) {
 	var t storage.ActionToken
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		var err error
 		t, err = scanActionToken(tx.QueryRowContext(ctx, `SELECT hash, user_id, purpose, created_at, expires_at, used_at
-			FROM action_tokens WHERE hash = ?`, hash))
+			FROM action_tokens WHERE hash = ?`+db.d.ForUpdate, hash))
 		if err != nil {
 			return notFound(err)
 		}

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -11,13 +10,13 @@ import (
 const keyColumns = `id, algorithm, private_encrypted, public_jwk, created_at, retired_at, publish_until`
 
 func (db *DB) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
-	return insertKey(ctx, db.writer(ctx), k)
+	return db.insertKey(ctx, db.writer(ctx), k)
 }
 
-func insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
+func (db *DB) insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Algorithm, k.PrivateEncrypted, k.Public, ts(k.CreatedAt), ts(k.RetiredAt), ts(k.PublishUntil))
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
@@ -43,11 +42,11 @@ func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.Sig
 }
 
 func (db *DB) RotateSigningKey(ctx context.Context, k storage.SigningKey, now, publishUntil time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = ?, publish_until = ?
 			WHERE algorithm = ? AND retired_at IS NULL`, now.UnixNano(), publishUntil.UnixNano(), k.Algorithm); err != nil {
 			return err
 		}
-		return insertKey(ctx, tx, k)
+		return db.insertKey(ctx, tx, k)
 	})
 }

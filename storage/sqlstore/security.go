@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func (db *DB) PutTOTP(ctx context.Context, t storage.TOTP) error {
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET secret_encrypted = excluded.secret_encrypted,
 		created_at = excluded.created_at, confirmed_at = excluded.confirmed_at, last_step = excluded.last_step`,
 		t.UserID, t.SecretEncrypted, ts(t.CreatedAt), ts(t.ConfirmedAt), t.LastStep)
-	if isForeignKey(err) {
+	if db.isForeignKey(err) {
 		return fmt.Errorf("%w: user %q", storage.ErrNotFound, t.UserID)
 	}
 	return err
@@ -31,7 +31,7 @@ func (db *DB) GetTOTP(ctx context.Context, userID string) (storage.TOTP, error) 
 }
 
 func (db *DB) ConfirmTOTP(ctx context.Context, userID string, step int64, now time.Time, hashes []string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE totp_credentials SET confirmed_at = ?, last_step = ? WHERE user_id = ?`, now.UnixNano(), step, userID)
 		if err != nil {
 			return err
@@ -63,7 +63,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error 
 }
 
 func (db *DB) DeleteTOTP(ctx context.Context, userID string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (db *DB) DeleteTOTP(ctx context.Context, userID string) error {
 }
 
 func (db *DB) UseRecoveryCode(ctx context.Context, userID, hash string, now time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`, now.UnixNano(), userID, hash)
 		if err != nil {
 			return err
@@ -110,7 +110,7 @@ func (db *DB) GetLoginFailures(ctx context.Context, key string) (storage.LoginFa
 
 func (db *DB) RecordLoginFailure(ctx context.Context, key string, now time.Time, lockFor func(int) time.Duration) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{Key: key}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (key, failures, updated_at) VALUES (?, 1, ?)
 			ON CONFLICT (key) DO UPDATE SET failures = login_failures.failures + 1, updated_at = excluded.updated_at
 			RETURNING failures`, key, now.UnixNano()).Scan(&f.Failures); err != nil {
@@ -144,9 +144,9 @@ func (db *DB) EnqueueLogoutNotice(ctx context.Context, n storage.LogoutNotice) e
 
 func (db *DB) ClaimLogoutNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.LogoutNotice, error) {
 	var out []storage.LogoutNotice
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+noticeColumns+` FROM logout_notices WHERE sent_at IS NULL AND next_attempt_at <= ?
-			ORDER BY next_attempt_at, id LIMIT ?`, now.UnixNano(), limit)
+			ORDER BY next_attempt_at, id LIMIT ?`+db.d.SkipLocked, now.UnixNano(), limit)
 		if err != nil {
 			return err
 		}

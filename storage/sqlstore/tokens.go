@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -29,21 +29,21 @@ type execer interface { // a pool or a transaction
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func insertAccess(ctx context.Context, tx execer, a storage.AccessToken) error {
+func (db *DB) insertAccess(ctx context.Context, tx execer, a storage.AccessToken) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO access_tokens (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.GrantID, a.ClientID, a.UserID, a.SessionID, list(a.Scopes), list(a.Audience), ts(a.AuthTime), list(a.AMR),
 		ts(a.CreatedAt), ts(a.ExpiresAt))
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
 }
 
-func insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error {
+func (db *DB) insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Hash, r.GrantID, r.ClientID, r.UserID, r.SessionID, list(r.Scopes), list(r.Audience), ts(r.AuthTime),
 		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt))
-	if isUnique(err) {
+	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
 	return err
@@ -51,13 +51,13 @@ func insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error
 
 func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
 	if r == nil {
-		return insertAccess(ctx, db.writer(ctx), a)
+		return db.insertAccess(ctx, db.writer(ctx), a)
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := insertAccess(ctx, tx, a); err != nil {
+	return db.tx(ctx, func(tx conn) error {
+		if err := db.insertAccess(ctx, tx, a); err != nil {
 			return err
 		}
-		return insertRefresh(ctx, tx, *r)
+		return db.insertRefresh(ctx, tx, *r)
 	})
 }
 
@@ -73,7 +73,7 @@ func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.Refresh
 
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, a storage.AccessToken, r storage.RefreshToken) error {
 	var reused string
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL`, now.UnixNano(), oldHash)
 		if err != nil {
 			return err
@@ -87,10 +87,10 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 			reused = grant
 			return storage.ErrAlreadyUsed
 		}
-		if err := insertAccess(ctx, tx, a); err != nil {
+		if err := db.insertAccess(ctx, tx, a); err != nil {
 			return err
 		}
-		return insertRefresh(ctx, tx, r)
+		return db.insertRefresh(ctx, tx, r)
 	})
 	if reused != "" {
 		// The revocation commits on its own: the rotation was rolled back.
@@ -102,7 +102,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 }
 
 func (db *DB) RevokeGrant(ctx context.Context, grantID string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE grant_id = ?`, grantID); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (db *DB) RevokeAccessToken(ctx context.Context, id string) error {
 }
 
 func (db *DB) RevokeRefreshToken(ctx context.Context, hash string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		var grant string
 		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM refresh_tokens WHERE hash = ?`, hash).Scan(&grant); err != nil {
 			return notFound(err)
@@ -134,7 +134,7 @@ func (db *DB) RevokeSessionTokens(ctx context.Context, sessionID string) error {
 	if sessionID == "" {
 		return nil
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, func(tx conn) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE session_id = ?`, sessionID); err != nil {
 			return err
 		}
