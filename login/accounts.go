@@ -121,13 +121,10 @@ func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org stor
 	org.ID, org.Status, org.CreatedAt = storage.NewID("org"), storage.OrgPending, now
 	founder := storage.User{ID: storage.NewID("usr"), Email: founderEmail, Locale: lang, CreatedAt: now, UpdatedAt: now}
 	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+		// A conflict aborts the transaction (PostgreSQL refuses any further
+		// statement in it): what it means is looked at after the rollback.
 		if err := a.Store.CreateOrganization(ctx, org); errors.Is(err, storage.ErrConflict) {
-			if org.SignupKey != "" {
-				if _, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
-					return errDoubleSubmit
-				}
-			}
-			return ErrSIRETTaken
+			return errOrgConflict
 		} else if err != nil {
 			return err
 		}
@@ -144,8 +141,13 @@ func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org stor
 		}
 		return a.audit(ctx, actor, "member.invited", "user", founder.ID, org.ID, "roles=admin,user")
 	})
-	if errors.Is(err, errDoubleSubmit) {
-		return a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey)
+	if errors.Is(err, errOrgConflict) {
+		if org.SignupKey != "" {
+			if prev, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
+				return prev, nil // the same form, submitted twice
+			}
+		}
+		return storage.Organization{}, ErrSIRETTaken
 	}
 	if err != nil {
 		return storage.Organization{}, err
@@ -154,7 +156,7 @@ func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org stor
 	return org, nil
 }
 
-var errDoubleSubmit = errors.New("the same sign-up was submitted twice")
+var errOrgConflict = errors.New("an organization with this SIRET or sign-up key exists")
 
 // Invite creates a member without a password and mails them the link.
 func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, lang string, roles []string) (storage.User, error) {

@@ -148,6 +148,7 @@ type server struct {
 // redirect), and adds the headers the RFCs ask for.
 func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = &unavailable{ResponseWriter: w}
 		switch r.URL.Path {
 		case PathAuthorize:
 			if !s.checkAuthorizeTarget(w, r) {
@@ -185,6 +186,19 @@ func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bo
 		return false
 	}
 	return true
+}
+
+// unavailable turns the library's 500 (a storage failure: the database is
+// unreachable) into a 503 with Retry-After, so that clients retry instead
+// of giving up.
+type unavailable struct{ http.ResponseWriter }
+
+func (u *unavailable) WriteHeader(status int) {
+	if status == http.StatusInternalServerError {
+		status = http.StatusServiceUnavailable
+		u.Header().Set("Retry-After", "5")
+	}
+	u.ResponseWriter.WriteHeader(status)
 }
 
 // bearerChallenge adds WWW-Authenticate to a 401 (RFC 6750 §3).

@@ -108,9 +108,15 @@ type SMTPConfig struct {
 const demoCloudPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$9U8fxGEOdLSWXtYG1nYVJQ$YsbqKbEJ89efNuOP3ZtKMaQ87n8kvzg15ksiOLbXx/I"
 
 type StorageConfig struct {
-	Driver     string        `yaml:"driver"`
-	SQLite     SQLiteConfig  `yaml:"sqlite"`
-	GCInterval time.Duration `yaml:"gc_interval"`
+	Driver     string         `yaml:"driver"`
+	SQLite     SQLiteConfig   `yaml:"sqlite"`
+	Postgres   PostgresConfig `yaml:"postgres"`
+	GCInterval time.Duration  `yaml:"gc_interval"`
+}
+
+type PostgresConfig struct {
+	DSN      string `yaml:"dsn" secret:"true"`
+	MaxConns int    `yaml:"max_conns"`
 }
 
 type SQLiteConfig struct {
@@ -162,7 +168,7 @@ func DefaultConfig() Config {
 		Issuer:  "http://localhost:8080",
 		Listen:  "127.0.0.1:8080",
 		DataDir: "./data",
-		Storage: StorageConfig{Driver: "sqlite", GCInterval: 5 * time.Minute},
+		Storage: StorageConfig{Driver: "sqlite", GCInterval: 5 * time.Minute, Postgres: PostgresConfig{MaxConns: 20}},
 		Tokens: TokensConfig{AccessTokenLifetime: 15 * time.Minute, IDTokenLifetime: time.Hour,
 			RefreshTokenLifetime: 30 * 24 * time.Hour, AuthCodeLifetime: time.Minute, AuthRequestLifetime: 30 * time.Minute},
 		Sessions: SessionsConfig{IdleTimeout: 24 * time.Hour, AbsoluteLifetime: 7 * 24 * time.Hour},
@@ -420,10 +426,20 @@ func (c *Config) validate() Problems {
 	switch c.Storage.Driver {
 	case "sqlite":
 		// The path defaults to data_dir/sesame.db.
+	case "postgres":
+		if c.Storage.Postgres.DSN == "" {
+			add("storage.postgres.dsn", "is required with the postgres driver (or SESAME_STORAGE_POSTGRES_DSN_FILE)")
+		} else if !strings.HasPrefix(c.Storage.Postgres.DSN, "postgres://") && !strings.HasPrefix(c.Storage.Postgres.DSN, "postgresql://") &&
+			!strings.Contains(c.Storage.Postgres.DSN, "=") {
+			add("storage.postgres.dsn", "must be a postgres:// URL or key=value connection string")
+		}
 	case "":
-		add("storage.driver", "must be set (sqlite)")
+		add("storage.driver", "must be set (sqlite or postgres)")
 	default:
-		add("storage.driver", "unknown driver %q (supported: sqlite)", c.Storage.Driver)
+		add("storage.driver", "unknown driver %q (supported: sqlite, postgres)", c.Storage.Driver)
+	}
+	if c.Storage.Postgres.MaxConns < 1 || c.Storage.Postgres.MaxConns > 1000 {
+		add("storage.postgres.max_conns", "must be from 1 to 1000")
 	}
 	if c.Secrets.Key != "" {
 		if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.Secrets.Key)); err != nil || len(k) != secretbox.KeySize {

@@ -96,7 +96,7 @@ colour: blue
 		`tokens.access_token_lifetime: not a duration ("forever"; write 90s, 15m, 24h)`,
 		"issuer: must not end with a slash",
 		"listen: must be host:port, such as 127.0.0.1:8080",
-		`storage.driver: unknown driver "mysql" (supported: sqlite)`,
+		`storage.driver: unknown driver "mysql" (supported: sqlite, postgres)`,
 		"tokens.id_token_lifetime: must be more than 0 and at most 24h0m0s",
 		"password.argon2.memory_kib: must be from 8192 (8 MiB) to 4194304 (4 GiB)",
 		"log.level: must be debug, info, warn or error",

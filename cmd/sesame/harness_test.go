@@ -16,7 +16,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
+
+// pgBase, when set by TestOnPostgres, runs newEnv on PostgreSQL.
+var pgBase string
 
 // clock is a time source tests move instead of sleeping.
 type clock struct {
@@ -65,6 +70,9 @@ func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv 
 	issuer := "http://" + ln.Addr().String()
 	env := append([]string{"SESAME_DATA_DIR=" + dir, "SESAME_ISSUER=" + issuer, "SESAME_LISTEN=" + ln.Addr().String()}, cheapArgon...)
 	env = append(env, extraEnv...)
+	if pgBase != "" {
+		env = append(env, "SESAME_STORAGE_DRIVER=postgres", "SESAME_STORAGE_POSTGRES_DSN="+pgtest.Schema(t, pgBase))
+	}
 	cfg, err := LoadConfig("", env)
 	if err != nil {
 		t.Fatal(err)

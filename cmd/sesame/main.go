@@ -29,6 +29,7 @@ import (
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/postgres"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/storage/sqlite"
 	"github.com/sesame-idp/sesame/templates"
@@ -89,14 +90,9 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		return err
 	}
 
-	dbPath := m.Config.SQLitePath()
-	_, statErr := os.Stat(dbPath)
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := m.openStorage(ctx)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", dbPath, err)
-	}
-	if errors.Is(statErr, fs.ErrNotExist) {
-		m.Logger.Info("created the database", "path", dbPath, "mode", "0600")
+		return err
 	}
 	m.Store = db
 
@@ -169,6 +165,31 @@ func (m *Main) signupBackends() {
 			m.Logger.Warn("sign-up finds companies in the static list of the configuration (development only)", "companies", len(dir))
 		}
 	}
+}
+
+// openStorage opens the configured backend, creating and migrating it.
+func (m *Main) openStorage(ctx context.Context) (storage.Storage, error) {
+	c := m.Config.Storage
+	if c.Driver == "postgres" {
+		openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		db, err := postgres.Open(openCtx, c.Postgres.DSN, postgres.Options{MaxConns: c.Postgres.MaxConns})
+		if err != nil {
+			return nil, err // the DSN may hold a password: the error does not repeat it
+		}
+		m.Logger.Info("connected to PostgreSQL; migrations applied")
+		return db, nil
+	}
+	dbPath := m.Config.SQLitePath()
+	_, statErr := os.Stat(dbPath)
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		m.Logger.Info("created the database", "path", dbPath, "mode", "0600")
+	}
+	return db, nil
 }
 
 // masterKey returns the secret-encryption key, and the path of the file it
@@ -260,8 +281,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Config.Mail.SMTP.Host == "" {
 		m.Logger.Info("no SMTP server is configured (mail.smtp.host): mail is queued, its links are logged, and `sesame mail list` shows it")
 	}
-	m.Logger.Info("sesame is listening", "addr", ln.Addr().String(), "issuer", m.Config.Issuer,
-		"database", m.Config.SQLitePath())
+	where := m.Config.SQLitePath()
+	if m.Config.Storage.Driver == "postgres" {
+		where = "postgres"
+	}
+	m.Logger.Info("sesame is listening", "addr", ln.Addr().String(), "issuer", m.Config.Issuer, "storage", where)
 	return nil
 }
 
@@ -382,7 +406,7 @@ func (m *Main) handler() (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, web.SecurityHeaders(https), web.Forms(formError))
+	r.Use(middleware.Recoverer, web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})

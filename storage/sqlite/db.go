@@ -181,4 +181,3 @@ func isCheck(err error) bool {
 	}
 	return false
 }
-
