@@ -283,7 +283,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid authorization code")
 	}
 	if err != nil {
-		return nil, err
+		return nil, serverError(err)
 	}
 	if !ar.ConsumedAt.IsZero() {
 		s.replayedCode(ctx, ar)
@@ -307,7 +307,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		s.replayedCode(ctx, ar)
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
 	} else if err != nil {
-		return nil, err
+		return nil, serverError(err)
 	}
 	resp, err := op.CreateTokenResponse(withAlg(ctx, r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
 	if err != nil {

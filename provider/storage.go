@@ -71,7 +71,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 		return nil, errUnknownClient()
 	}
 	if err != nil {
-		return nil, err
+		return nil, serverError(err)
 	}
 	return &client{c: c, idTokenLifetime: s.lifetimes.IDToken}, nil
 }
@@ -84,7 +84,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret stri
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
 	if err != nil {
-		return err
+		return serverError(err)
 	}
 	if c.Public || c.SecretHash == "" {
 		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
@@ -223,8 +223,10 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
 	t, err := s.store.GetRefreshToken(ctx, storage.HashToken(token))
-	if err != nil {
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
+	} else if err != nil {
+		return nil, serverError(err)
 	}
 	if !t.UsedAt.IsZero() {
 		// Reuse of a rotated token: someone holds a copy. Revoke the family.
@@ -242,13 +244,22 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	return &refreshRequest{t: t, scopes: t.Scopes}, nil
 }
 
+// serverError marks a storage failure as the server's: the client gets a
+// 503 (see unavailable) and retries, instead of a refusal it would believe.
+func serverError(err error) error {
+	return oidc.ErrServerError().WithDescription("the service is temporarily unavailable").WithParent(err)
+}
+
 // userActive refuses tokens to a person who was disabled or removed.
 func (s *opStorage) userActive(ctx context.Context, userID string) error {
 	u, err := s.store.GetUser(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return oidc.ErrInvalidGrant().WithDescription("the account is disabled")
 	}
-	return err
+	if err != nil {
+		return serverError(err)
+	}
+	return nil
 }
 
 // TerminateSession is unused: Server.EndSession ends the browser session.
