@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -24,6 +25,9 @@ import (
 	sesamemail "github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/postgres"
+	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
 // usageError is bad input: one line on stderr, exit status 2.
@@ -59,6 +63,7 @@ commands:
   user list [--org ID] | user disable ID | user reset-2fa ID
   keys list | keys rotate
   mail list [--limit N]                   recent mail, sent or queued, with its links
+  storage copy --from FILE --to FILE      copy every record between two configured backends
 
 Every command reads --config FILE, or SESAME_CONFIG, or the embedded defaults.
 Commands that create something print the new id; --json prints JSON.
@@ -158,7 +163,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "client", "org", "user", "keys", "mail":
+	case "serve", "help", "migrate", "client", "org", "user", "keys", "mail", "storage":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
@@ -204,6 +209,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.keysRotate(ctx, rest)
 	case "mail list":
 		return c.mailList(ctx, rest)
+	case "storage copy":
+		return c.storageCopy(ctx, rest)
 	}
 	if sub == "" {
 		return badArg("unknown command %q", cmd)
@@ -1015,5 +1022,78 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	}
 	defer m.Close()
 	fmt.Fprintf(c.stdout, "%s schema is up to date\n", m.Config.Storage.Driver)
+	return nil
+}
+
+// --- storage ---
+
+// sqlStore is what both backends are made of.
+func sqlStore(s storage.Storage) (*sqlstore.DB, bool) {
+	switch db := s.(type) {
+	case *sqlite.DB:
+		return db.DB, true
+	case *postgres.DB:
+		return db.DB, true
+	}
+	return nil, false
+}
+
+// storageCopy copies every record from one configured backend to another.
+func (c *cli) storageCopy(ctx context.Context, args []string) error {
+	fs := c.newFlags("storage copy")
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *from == "":
+		return badFlag("from", "is required (the configuration file of the source)")
+	case *to == "":
+		return badFlag("to", "is required (the configuration file of the target)")
+	case *from == *to:
+		return badFlag("to", "must differ from --from")
+	}
+	open := func(path, flagName string) (*Main, error) {
+		cfg, err := LoadConfig(path, nil)
+		if err != nil {
+			return nil, badFlag(flagName, "%s: %v", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		m := &Main{Config: cfg, Logger: c.quiet(), Now: time.Now}
+		s, err := m.openStorage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m.Store = s
+		return m, nil
+	}
+	src, err := open(*from, "from")
+	if err != nil {
+		return err
+	}
+	defer src.Store.Close()
+	dst, err := open(*to, "to")
+	if err != nil {
+		return err
+	}
+	defer dst.Store.Close()
+	a, _ := sqlStore(src.Store)
+	b, _ := sqlStore(dst.Store)
+	counts, err := sqlstore.Copy(ctx, a, b)
+	if c.json {
+		if jerr := c.printJSON(counts); jerr != nil {
+			return jerr
+		}
+	} else {
+		var rows [][]string
+		for _, x := range counts {
+			rows = append(rows, []string{x.Table, strconv.FormatInt(x.Source, 10), strconv.FormatInt(x.Target, 10)})
+		}
+		c.table("TABLE\tSOURCE\tTARGET", rows)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stderr, "copied; the target needs the source's secrets.key to read the signing keys")
 	return nil
 }
