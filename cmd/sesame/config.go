@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sesame-idp/sesame/login/company"
+	"github.com/sesame-idp/sesame/login/web"
 
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
@@ -27,19 +28,21 @@ import (
 // Config is Sesame's configuration. Each leaf's yaml tag is its key; a
 // `secret` tag allows SESAME_<PATH>_FILE.
 type Config struct {
-	Issuer   string         `yaml:"issuer"`
-	Listen   string         `yaml:"listen"`
-	DataDir  string         `yaml:"data_dir"`
-	Storage  StorageConfig  `yaml:"storage"`
-	Secrets  SecretsConfig  `yaml:"secrets"`
-	Tokens   TokensConfig   `yaml:"tokens"`
-	Sessions SessionsConfig `yaml:"sessions"`
-	Password PasswordConfig `yaml:"password"`
-	Keys     KeysConfig     `yaml:"keys"`
-	Log      LogConfig      `yaml:"log"`
-	Accounts AccountsConfig `yaml:"accounts"`
-	Signup   SignupConfig   `yaml:"signup"`
-	Mail     MailConfig     `yaml:"mail"`
+	Issuer string `yaml:"issuer"`
+	Listen string `yaml:"listen"`
+	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies string         `yaml:"trusted_proxies"`
+	DataDir        string         `yaml:"data_dir"`
+	Storage        StorageConfig  `yaml:"storage"`
+	Secrets        SecretsConfig  `yaml:"secrets"`
+	Tokens         TokensConfig   `yaml:"tokens"`
+	Sessions       SessionsConfig `yaml:"sessions"`
+	Password       PasswordConfig `yaml:"password"`
+	Keys           KeysConfig     `yaml:"keys"`
+	Log            LogConfig      `yaml:"log"`
+	Accounts       AccountsConfig `yaml:"accounts"`
+	Signup         SignupConfig   `yaml:"signup"`
+	Mail           MailConfig     `yaml:"mail"`
 }
 
 type AccountsConfig struct {
@@ -419,6 +422,9 @@ func (c *Config) validate() Problems {
 		add("listen", "must be host:port, such as 127.0.0.1:8080")
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		add("listen", "port must be a number from 0 to 65535")
+	}
+	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
+		add("trusted_proxies", "%v", err)
 	}
 	if c.DataDir == "" {
 		add("data_dir", "must not be empty")

@@ -406,7 +406,8 @@ func (m *Main) handler() (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer, web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
+	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
+	r.Use(middleware.Recoverer, web.RealIP(trusted), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})

@@ -67,3 +67,34 @@ func TestFormsAndHeaders(t *testing.T) {
 		t.Error(ClientIP(r))
 	}
 }
+
+func TestRealIP(t *testing.T) {
+	trusted, err := ParsePrefixes("10.0.0.0/8, 127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParsePrefixes("10.0.0.0/8, nonsense"); err == nil {
+		t.Fatal("nonsense accepted")
+	}
+	var got string
+	h := RealIP(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = ClientIP(r) }))
+	tests := []struct{ peer, xff, want string }{
+		{"127.0.0.1:1234", "203.0.113.9", "203.0.113.9"},               // through the proxy
+		{"127.0.0.1:1234", "198.51.100.1, 203.0.113.9", "203.0.113.9"}, // a forged first hop is ignored
+		{"127.0.0.1:1234", "203.0.113.9, 10.1.2.3", "203.0.113.9"},     // two trusted proxies
+		{"192.0.2.50:1234", "203.0.113.9", "192.0.2.50"},               // not a trusted peer: header ignored
+		{"127.0.0.1:1234", "", "127.0.0.1"},                            // no header
+		{"127.0.0.1:1234", "garbage", "127.0.0.1"},
+	}
+	for _, tc := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tc.want {
+			t.Errorf("peer %s, XFF %q: got %s, want %s", tc.peer, tc.xff, got, tc.want)
+		}
+	}
+}
