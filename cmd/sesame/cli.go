@@ -55,6 +55,8 @@ const usage = `usage: sesame [--config FILE] COMMAND [flags]
 commands:
   serve                                   run the OpenID provider
   migrate                                 create or update the database schema, then exit
+  loadtest [--setup] [--target URL ...] [--scenario S] [-c N] [-d DURATION] [--pid PID]
+                                          measure a running Sesame (loopback only)
   client add --id ID (--secret S | --public) --redirect-uri URI [...] [--backchannel-logout-uri URI]
   client list | client remove ID
   org create --name NAME [--siret SIRET] [--country CC] [--validated]
@@ -163,12 +165,12 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "client", "org", "user", "keys", "mail", "storage":
+	case "serve", "help", "migrate", "loadtest", "client", "org", "user", "keys", "mail", "storage":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
 	sub := ""
-	if cmd != "serve" && cmd != "help" && cmd != "migrate" {
+	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" {
 		if len(rest) == 0 {
 			return badArg("%s: missing subcommand", cmd)
 		}
@@ -181,6 +183,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	case "migrate ":
 		return c.migrate(ctx, rest)
+	case "loadtest ":
+		return c.loadtest(ctx, rest)
 	case "client add":
 		return c.clientAdd(ctx, rest)
 	case "client list":

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// The load test signs in through the hosted form exactly as a browser and
+// a relying party would, against a running Sesame, and measures.
+
+const (
+	loadClientID     = "loadtest"
+	loadClientSecret = "loadtest-client-secret-0123456789"
+	loadRedirect     = "http://127.0.0.1:9/loadtest/cb" // never contacted
+	loadPassword     = "load-test-passphrase-2026"
+)
+
+func loadEmail(i int) string { return fmt.Sprintf("load%05d@loadtest.example", i) }
+
+var (
+	loadCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	loadAR   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+)
+
+func (c *cli) loadtest(ctx context.Context, args []string) error {
+	fs := c.newFlags("loadtest")
+	var targets multi
+	fs.Var(&targets, "target", "")
+	setup := fs.Bool("setup", false, "")
+	users := fs.Int("users", 100, "")
+	scenario := fs.String("scenario", "signin", "")
+	conc := fs.Int("c", 16, "")
+	dur := fs.Duration("d", 10*time.Second, "")
+	maxReq := fs.Int("max-requests", 1000000, "")
+	pid := fs.Int("pid", 0, "")
+	remote := fs.Bool("allow-remote", false, "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		targets = multi{"http://127.0.0.1:8080"}
+	}
+	for _, t := range targets {
+		u, err := url.Parse(t)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return badFlag("target", "%q is not an http(s) URL", t)
+		}
+		if !*remote && !isLoopbackHost(u.Hostname()) {
+			return badFlag("target", "%q is not on this machine (loopback only; --allow-remote to override)", t)
+		}
+	}
+	switch {
+	case !slices.Contains([]string{"signin", "token", "refresh", "userinfo", "jwks", "discovery"}, *scenario):
+		return badFlag("scenario", "must be signin, token, refresh, userinfo, jwks or discovery")
+	case *conc < 1 || *conc > 1024:
+		return badFlag("c", "must be from 1 to 1024")
+	case *dur <= 0 || *dur > 10*time.Minute:
+		return badFlag("d", "must be more than 0 and at most 10m")
+	case *users < 1 || *users > 100000:
+		return badFlag("users", "must be from 1 to 100000")
+	case *maxReq < 1 || *maxReq > 10000000:
+		return badFlag("max-requests", "must be from 1 to 10000000")
+	}
+	if *setup {
+		if err := c.loadSetup(ctx, *users); err != nil {
+			return err
+		}
+	}
+	r := &loadRun{targets: targets, users: *users, scenario: *scenario}
+	return r.run(ctx, c.stdout, *conc, *dur, *maxReq, *pid)
+}
+
+// loadSetup creates, through storage, the client, an organization and the users.
+func (c *cli) loadSetup(ctx context.Context, n int) error {
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	now := m.Now()
+	hash, err := m.Hasher.Hash(ctx, loadClientSecret)
+	if err != nil {
+		return err
+	}
+	err = m.Store.CreateClient(ctx, storage.Client{ID: loadClientID, Name: "Load test", SecretHash: hash,
+		RedirectURIs: []string{loadRedirect}, CreatedAt: now})
+	if err != nil && !errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	org := storage.Organization{ID: "org_loadtest", Name: "Load test", Domicile: storage.DomicileAbroad, Country: "BE",
+		Status: storage.OrgValidated, CreatedAt: now}
+	if err := m.Store.CreateOrganization(ctx, org); err != nil && !errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	pw, err := m.Hasher.Hash(ctx, loadPassword) // one hash for all: setup stays fast
+	if err != nil {
+		return err
+	}
+	created := 0
+	for i := range n {
+		u := storage.User{ID: storage.NewID("usr"), Email: loadEmail(i), PasswordHash: pw, CreatedAt: now, UpdatedAt: now}
+		err := m.Store.CreateUser(ctx, u, &storage.Membership{OrgID: org.ID, Roles: []string{storage.RoleUser}})
+		if err == nil {
+			created++
+		} else if !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+	}
+	fmt.Fprintf(c.stdout, "setup: client %s, organization %s, %d users created (%d asked)\n", loadClientID, org.ID, created, n)
+	return nil
+}
+
+type loadRun struct {
+	targets  []string
+	users    int
+	scenario string
+
+	mu        sync.Mutex
+	latencies []time.Duration
+	errors    atomic.Int64
+	errSample atomic.Value
+}
+
+func (r *loadRun) record(d time.Duration) {
+	r.mu.Lock()
+	r.latencies = append(r.latencies, d)
+	r.mu.Unlock()
+}
+
+func (r *loadRun) fail(err error) {
+	r.errors.Add(1)
+	r.errSample.CompareAndSwap(nil, err.Error())
+}
+
+func newLoadClient() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: loadTransport,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if strings.HasPrefix(req.URL.String(), loadRedirect) {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		}}
+}
+
+var loadTransport = &http.Transport{MaxIdleConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second,
+	DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
+
+// flow signs user i in and returns the token response and the time the
+// code exchange took.
+func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) (map[string]any, time.Duration, error) {
+	client := newLoadClient()
+	verifier := storage.NewSecret()
+	sum := sha256.Sum256([]byte(verifier))
+	scope := "openid email organization"
+	if offline {
+		scope += " offline_access"
+	}
+	q := url.Values{"client_id": {loadClientID}, "redirect_uri": {loadRedirect}, "response_type": {"code"}, "scope": {scope},
+		"state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+	resp, err := client.Get(target + "/authorize?" + q.Encode())
+	if err != nil {
+		return nil, 0, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	csrf, ar := loadCSRF.FindSubmatch(body), loadAR.FindSubmatch(body)
+	if resp.StatusCode != 200 || csrf == nil || ar == nil {
+		return nil, 0, fmt.Errorf("authorize: status %d, no login form", resp.StatusCode)
+	}
+	resp, err = client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
+		"email": {loadEmail(i % r.users)}, "password": {loadPassword}})
+	if err != nil {
+		return nil, 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
+		return nil, 0, fmt.Errorf("login: status %d, no code (did --setup run?)", resp.StatusCode)
+	}
+	start := time.Now()
+	tok, err := r.token(ctx, target, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
+		"redirect_uri": {loadRedirect}, "code_verifier": {verifier}})
+	return tok, time.Since(start), err
+}
+
+func (r *loadRun) token(ctx context.Context, target string, form url.Values) (map[string]any, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target+"/oauth/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(loadClientID, loadClientSecret)
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: loadTransport}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		return nil, fmt.Errorf("token: status %d %v", resp.StatusCode, out["error"])
+	}
+	return out, nil
+}
+
+func (r *loadRun) get(ctx context.Context, u, bearer string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: loadTransport}).Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: status %d", u, resp.StatusCode)
+	}
+	return nil
+}
+
+// worker runs one scenario until the deadline or the request budget.
+func (r *loadRun) worker(ctx context.Context, w int, budget *atomic.Int64) {
+	target := r.targets[w%len(r.targets)]
+	var bearer, refresh string
+	if r.scenario == "refresh" || r.scenario == "userinfo" {
+		tok, _, err := r.flow(ctx, target, w, true)
+		if err != nil {
+			r.fail(err)
+			return
+		}
+		bearer, _ = tok["access_token"].(string)
+		refresh, _ = tok["refresh_token"].(string)
+	}
+	for i := w; ctx.Err() == nil && budget.Add(-1) >= 0; i += 1024 {
+		start := time.Now()
+		var err error
+		switch r.scenario {
+		case "signin":
+			_, _, err = r.flow(ctx, target, i, false)
+		case "token":
+			var d time.Duration
+			_, d, err = r.flow(ctx, target, i, false)
+			if err == nil {
+				r.record(d)
+				continue
+			}
+		case "refresh":
+			var tok map[string]any
+			tok, err = r.token(ctx, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+			if err == nil {
+				refresh, _ = tok["refresh_token"].(string)
+			}
+		case "userinfo":
+			err = r.get(ctx, target+"/userinfo", bearer)
+		case "jwks":
+			err = r.get(ctx, target+"/keys", "")
+		case "discovery":
+			err = r.get(ctx, target+"/.well-known/openid-configuration", "")
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				r.fail(err)
+			}
+			continue
+		}
+		r.record(time.Since(start))
+	}
+}
+
+// procStat reads a process's CPU time (user+system) and resident memory.
+func procStat(pid int) (cpu time.Duration, rssKiB int64, ok bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, false
+	}
+	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+	if len(fields) < 13 {
+		return 0, 0, false
+	}
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	cpu = time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rssKiB, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	return cpu, rssKiB, true
+}
+
+func (r *loadRun) run(ctx context.Context, out io.Writer, conc int, d time.Duration, maxReq, pid int) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	cpu0, _, haveProc := procStat(pid)
+	var budget atomic.Int64
+	budget.Store(int64(maxReq))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range conc {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.worker(ctx, w, &budget) }()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	lat := slices.Clone(r.latencies)
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	fmt.Fprintf(out, "scenario %s, %d workers, %s, targets %s\n", r.scenario, conc, elapsed.Round(time.Millisecond), strings.Join(r.targets, " "))
+	fmt.Fprintf(out, "operations %d, errors %d, %.1f ops/s\n", len(lat), r.errors.Load(), float64(len(lat))/elapsed.Seconds())
+	fmt.Fprintf(out, "latency p50 %s  p90 %s  p99 %s  max %s\n", pct(.5).Round(10*time.Microsecond), pct(.9).Round(10*time.Microsecond),
+		pct(.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
+	if s, ok := r.errSample.Load().(string); ok {
+		fmt.Fprintf(out, "first error: %s\n", s)
+	}
+	if cpu1, rss, ok := procStat(pid); haveProc && ok && len(lat) > 0 {
+		fmt.Fprintf(out, "server pid %d: CPU %.2f ms per operation, RSS %.1f MiB\n", pid,
+			float64((cpu1-cpu0).Microseconds())/1000/float64(len(lat)), float64(rss)/1024)
+	}
+	return nil
+}
