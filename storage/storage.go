@@ -65,6 +65,8 @@ type Audit interface {
 	RecordEvent(ctx context.Context, e AuditEvent) error
 	// ListEvents lists events, newest first.
 	ListEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PruneEvents deletes events older than before (the retention).
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // RateLimits counts events per key in fixed windows, in the database so

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/mail"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -66,6 +67,8 @@ commands:
   keys list | keys rotate
   mail list [--limit N]                   recent mail, sent or queued, with its links
   storage copy --from FILE --to FILE      copy every record between two configured backends
+  backup --out FILE                       a consistent copy of the SQLite database, while it runs
+  audit list [--org ID] [--since TIME] [--limit N]
 
 Every command reads --config FILE, or SESAME_CONFIG, or the embedded defaults.
 Commands that create something print the new id; --json prints JSON.
@@ -165,12 +168,12 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "loadtest", "client", "org", "user", "keys", "mail", "storage":
+	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "keys", "mail", "storage", "audit":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
 	sub := ""
-	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" {
+	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" && cmd != "backup" {
 		if len(rest) == 0 {
 			return badArg("%s: missing subcommand", cmd)
 		}
@@ -185,6 +188,10 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.migrate(ctx, rest)
 	case "loadtest ":
 		return c.loadtest(ctx, rest)
+	case "backup ":
+		return c.backup(ctx, rest)
+	case "audit list":
+		return c.auditList(ctx, rest)
 	case "client add":
 		return c.clientAdd(ctx, rest)
 	case "client list":
@@ -476,6 +483,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	cliAudit(ctx, m, "client.created", "client", cl.ID, "redirect_uris="+strings.Join(cl.RedirectURIs, " "))
 	out := toClientJSON(cl)
 	out.Secret = generated
 	if generated != "" && !c.json {
@@ -532,6 +540,7 @@ func (c *cli) clientRemove(ctx context.Context, args []string) error {
 	} else if err != nil {
 		return err
 	}
+	cliAudit(ctx, m, "client.removed", "client", id, "")
 	return nil
 }
 
@@ -950,6 +959,7 @@ func (c *cli) keysRotate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cliAudit(ctx, m, "keys.rotated", "key", strings.Join(ids, ","), "")
 	if c.json {
 		return c.printJSON(map[string][]string{"created": ids})
 	}
@@ -1100,4 +1110,104 @@ func (c *cli) storageCopy(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(c.stderr, "copied; the target needs the source's secrets.key to read the signing keys")
 	return nil
+}
+
+// --- backup and audit ---
+
+func (c *cli) backup(ctx context.Context, args []string) error {
+	fs := c.newFlags("backup")
+	out := fs.String("out", "", "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return badFlag("out", "is required (the file to write)")
+	}
+	if _, err := os.Stat(*out); err == nil {
+		return badFlag("out", "%s exists: choose a new file", *out)
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	db, ok := m.Store.(*sqlite.DB)
+	if !ok {
+		return badArg("backup copies the SQLite database; for PostgreSQL use pg_dump (see README)")
+	}
+	if err := db.Backup(ctx, *out); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, *out)
+	fmt.Fprintln(c.stderr, "backup written; keep secrets.key with it, apart")
+	return nil
+}
+
+type auditJSON struct {
+	At      string `json:"at"`
+	Actor   string `json:"actor"`
+	Action  string `json:"action"`
+	Target  string `json:"target"`
+	OrgID   string `json:"org_id,omitempty"`
+	IP      string `json:"ip,omitempty"`
+	Details string `json:"details,omitempty"`
+}
+
+func (c *cli) auditList(ctx context.Context, args []string) error {
+	fs := c.newFlags("audit list")
+	org := fs.String("org", "", "")
+	since := fs.String("since", "", "")
+	limit := fs.Int("limit", 100, "")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	var from time.Time
+	if *since != "" {
+		t, err := time.Parse(time.RFC3339, *since)
+		if err != nil {
+			d, derr := time.ParseDuration(*since)
+			if derr != nil {
+				return badFlag("since", "%q is neither a time (2026-11-25T10:00:00Z) nor a duration (24h)", *since)
+			}
+			t = time.Now().Add(-d)
+		}
+		from = t
+	}
+	if *limit < 1 || *limit > 100000 {
+		return badFlag("limit", "must be from 1 to 100000")
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	events, err := m.Store.ListEvents(ctx, storage.AuditFilter{OrgID: *org, Since: from, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	out := []auditJSON{}
+	var rows [][]string
+	for _, e := range events {
+		j := auditJSON{At: ts(e.At), Actor: e.ActorID, Action: e.Action, Target: strings.Trim(e.TargetType+":"+e.TargetID, ":"),
+			OrgID: e.OrgID, IP: e.IP, Details: e.Details}
+		out = append(out, j)
+		rows = append(rows, []string{j.At, orDash(j.Actor), j.Action, orDash(j.Target), orDash(j.OrgID), orDash(j.IP), j.Details})
+	}
+	if c.json {
+		return c.printJSON(out)
+	}
+	return c.table("AT\tACTOR\tACTION\tTARGET\tORGANIZATION\tIP\tDETAILS", rows)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// cliAudit records what the command line changed.
+func cliAudit(ctx context.Context, m *Main, action, targetType, targetID, details string) {
+	_ = m.Store.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: m.Now(), ActorID: "cli", Action: action,
+		TargetType: targetType, TargetID: targetID, Details: details})
 }

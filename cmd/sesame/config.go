@@ -43,6 +43,11 @@ type Config struct {
 	Accounts       AccountsConfig `yaml:"accounts"`
 	Signup         SignupConfig   `yaml:"signup"`
 	Mail           MailConfig     `yaml:"mail"`
+	Audit          AuditConfig    `yaml:"audit"`
+}
+
+type AuditConfig struct {
+	Retention time.Duration `yaml:"retention"`
 }
 
 type AccountsConfig struct {
@@ -195,6 +200,7 @@ func DefaultConfig() Config {
 			},
 			RateLimit: 20,
 		},
+		Audit: AuditConfig{Retention: 365 * 24 * time.Hour},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
@@ -549,6 +555,9 @@ func (c *Config) validate() Problems {
 	case "none", "starttls", "tls":
 	default:
 		add("mail.smtp.tls", "must be none, starttls or tls")
+	}
+	if c.Audit.Retention < 24*time.Hour || c.Audit.Retention > 10*365*24*time.Hour {
+		add("audit.retention", "must be from 24h to 87600h (10 years)")
 	}
 	if c.Password.MinLength < 8 || c.Password.MinLength > 128 {
 		add("password.min_length", "must be from 8 to 128")

@@ -298,6 +298,11 @@ func (m *Main) collectGarbage(ctx context.Context) {
 			return
 		case <-t.C:
 			m.endExpiredSessions(ctx)
+			if n, err := m.Store.PruneEvents(ctx, m.Now().Add(-m.Config.Audit.Retention)); err != nil {
+				m.Logger.Warn("audit retention", "err", err)
+			} else if n > 0 {
+				m.Logger.Info("audit events past their retention deleted", "events", n)
+			}
 			res, err := m.Store.GarbageCollect(ctx, m.Now())
 			if err != nil {
 				m.Logger.Warn("garbage collection", "err", err)

@@ -236,6 +236,12 @@ func testAuditAndRateLimits(t *testing.T, s storage.Storage) {
 		t.Fatalf("filters: %d %d", len(a), len(recent))
 	}
 
+	if n, err := s.PruneEvents(ctx(), base.Add(time.Minute)); err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if left, _ := s.ListEvents(ctx(), storage.AuditFilter{}); len(left) != 2 {
+		t.Fatalf("%d events after pruning", len(left))
+	}
 	for i := 1; i <= 3; i++ {
 		n, reset, err := s.Hit(ctx(), "signup:192.0.2.1", time.Hour, base.Add(time.Duration(i)*time.Minute))
 		must(t, err)

@@ -29,6 +29,7 @@ var migrations embed.FS
 type DB struct {
 	*sqlstore.DB
 	path string
+	dsn  string
 	read *sql.DB
 }
 
@@ -86,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	read.SetMaxIdleConns(n)
 	read.SetConnMaxIdleTime(0)
 
-	db := &DB{DB: sqlstore.New(write, read, dialect), path: path, read: read}
+	db := &DB{DB: sqlstore.New(write, read, dialect), path: path, dsn: dsn(), read: read}
 	if err := migrate(ctx, write); err != nil {
 		db.Close()
 		return nil, err
@@ -180,4 +181,31 @@ func isCheck(err error) bool {
 		return se.Code() == sqlite3.SQLITE_CONSTRAINT_CHECK
 	}
 	return false
+}
+
+// Backup writes a consistent copy of the database to path while it is in
+// use (VACUUM INTO: a snapshot of one read transaction, compacted). The
+// file is created 0600 and must not exist yet.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	// VACUUM INTO wants to create the file itself.
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	// A connection of its own, not query_only, so that the backup neither
+	// waits for nor blocks the writer (WAL: it reads one snapshot).
+	conn, err := sql.Open("sqlite", db.dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return os.Chmod(path, 0o600)
 }

@@ -58,3 +58,37 @@ func TestFileModeAndReopen(t *testing.T) {
 		t.Fatalf("integrity: %q %v", res, err)
 	}
 }
+
+func TestBackupWhileOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "live.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.CreateClient(ctx, storage.Client{ID: "c", RedirectURIs: []string{"https://x/cb"}, CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "backup.db")
+	if err := db.Backup(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Backup(ctx, out); err == nil {
+		t.Fatal("a backup overwrote an existing file")
+	}
+	if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("backup mode %v", fi.Mode().Perm())
+	}
+	restored, err := sqlite.Open(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restored.Close()
+	if _, err := restored.GetClient(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := restored.IntegrityCheck(ctx); res != "ok" {
+		t.Fatal(res)
+	}
+}

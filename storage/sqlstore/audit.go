@@ -54,3 +54,11 @@ func (db *DB) Hit(ctx context.Context, key string, window time.Duration, now tim
 		RETURNING count`, key, start.UnixNano()).Scan(&count)
 	return count, start.Add(window), err
 }
+
+func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, before.UnixNano())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
