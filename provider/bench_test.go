@@ -41,7 +41,7 @@ type benchProvider struct {
 
 const benchSecret = "bench-client-secret-0123456789"
 
-func newBenchProvider(b *testing.B) *benchProvider {
+func newBenchProvider(b testing.TB) *benchProvider {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
