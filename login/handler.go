@@ -64,6 +64,15 @@ type Handler struct {
 	// Per IP address and hour: sign-in attempts, second-factor codes,
 	// password reset requests. Per email address and hour: reset requests.
 	SignInPerHour, CodePerHour, ResetPerHour, ResetPerEmail int
+	// SignIns, when set, counts sign-in outcomes: success, failure,
+	// locked, second_factor (password right, code asked).
+	SignIns func(result string)
+}
+
+func (h *Handler) count(result string) {
+	if h.SignIns != nil {
+		h.SignIns(result)
+	}
 }
 
 // Routes registers the screens.

@@ -173,6 +173,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	} else if locked {
+		h.count("locked")
 		h.renderLogin(w, r, http.StatusTooManyRequests, ar, email, "Errors.Login.Locked")
 		return
 	}
@@ -190,6 +191,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if verr != nil || !known || u.Disabled {
 		h.recordFailure(r.Context(), email)
+		h.count("failure")
 		if known {
 			h.audit(r.Context(), "", "signin.failed", u.ID, "password")
 		}
@@ -230,6 +232,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		h.count("second_factor")
 		next := PathLoginCode
 		if enrol && !code {
 			next = PathLoginEnrol

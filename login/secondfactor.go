@@ -199,6 +199,7 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 	}
 	if err := h.checkSecondFactor(r.Context(), u, r.PostFormValue("code")); err != nil {
 		if errors.Is(err, errCodeInvalid) {
+			h.count("failure")
 			h.recordFailure(r.Context(), u.Email)
 			h.audit(r.Context(), u.ID, "signin.failed", u.ID, "second factor")
 			h.renderCode(w, r, http.StatusUnauthorized, u, "Errors.Code.Invalid")
@@ -220,6 +221,7 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 		return
 	}
 	h.audit(r.Context(), u.ID, "signin.succeeded", u.ID, "amr="+joinAMR(amr))
+	h.count("success")
 	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
 	if authRequestID != "" {
 		if ar, err := h.authRequest(r.Context(), authRequestID); err == nil {

@@ -68,6 +68,8 @@ type Options struct {
 	ErrorPage     ErrorPage
 	Logger        *slog.Logger
 	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
+	// TokensIssued, when set, counts successful token responses by grant.
+	TokensIssued func(grant string)
 }
 
 // Provider is the HTTP face of the OpenID Provider.
@@ -313,6 +315,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err != nil {
 		return nil, err
 	}
+	s.issued("authorization_code")
 	return op.NewResponse(resp), nil
 }
 
@@ -346,7 +349,17 @@ func checkVerifier(challenge, verifier string) error {
 
 // RefreshToken signs the new ID token with the client's algorithm.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
-	return s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
+	resp, err := s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
+	if err == nil {
+		s.issued("refresh_token")
+	}
+	return resp, err
+}
+
+func (s *server) issued(grant string) {
+	if s.opts.TokensIssued != nil {
+		s.opts.TokensIssued(grant)
+	}
 }
 
 // Introspect answers for refresh tokens too (RFC 7662 §2.1), and only to

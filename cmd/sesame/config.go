@@ -31,19 +31,21 @@ type Config struct {
 	Issuer string `yaml:"issuer"`
 	Listen string `yaml:"listen"`
 	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
-	TrustedProxies string         `yaml:"trusted_proxies"`
-	DataDir        string         `yaml:"data_dir"`
-	Storage        StorageConfig  `yaml:"storage"`
-	Secrets        SecretsConfig  `yaml:"secrets"`
-	Tokens         TokensConfig   `yaml:"tokens"`
-	Sessions       SessionsConfig `yaml:"sessions"`
-	Password       PasswordConfig `yaml:"password"`
-	Keys           KeysConfig     `yaml:"keys"`
-	Log            LogConfig      `yaml:"log"`
-	Accounts       AccountsConfig `yaml:"accounts"`
-	Signup         SignupConfig   `yaml:"signup"`
-	Mail           MailConfig     `yaml:"mail"`
-	Audit          AuditConfig    `yaml:"audit"`
+	TrustedProxies string `yaml:"trusted_proxies"`
+	// OpsListen, when set, serves /metrics, /healthz and /readyz apart.
+	OpsListen string         `yaml:"ops_listen"`
+	DataDir   string         `yaml:"data_dir"`
+	Storage   StorageConfig  `yaml:"storage"`
+	Secrets   SecretsConfig  `yaml:"secrets"`
+	Tokens    TokensConfig   `yaml:"tokens"`
+	Sessions  SessionsConfig `yaml:"sessions"`
+	Password  PasswordConfig `yaml:"password"`
+	Keys      KeysConfig     `yaml:"keys"`
+	Log       LogConfig      `yaml:"log"`
+	Accounts  AccountsConfig `yaml:"accounts"`
+	Signup    SignupConfig   `yaml:"signup"`
+	Mail      MailConfig     `yaml:"mail"`
+	Audit     AuditConfig    `yaml:"audit"`
 }
 
 type AuditConfig struct {
@@ -428,6 +430,11 @@ func (c *Config) validate() Problems {
 		add("listen", "must be host:port, such as 127.0.0.1:8080")
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		add("listen", "port must be a number from 0 to 65535")
+	}
+	if c.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil || c.OpsListen == c.Listen {
+			add("ops_listen", "must be host:port, other than listen")
+		}
 	}
 	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
 		add("trusted_proxies", "%v", err)

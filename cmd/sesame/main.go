@@ -63,6 +63,8 @@ type Main struct {
 	Directory company.Directory
 
 	server  *http.Server
+	ops     *http.Server
+	metrics *metrics
 	stopGC  context.CancelFunc
 	wg      sync.WaitGroup
 	closeMu sync.Once
@@ -272,6 +274,20 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Error("serve", "err", err)
 		}
 	}()
+	if m.ops != nil {
+		opsLn, err := net.Listen("tcp", m.ops.Addr)
+		if err != nil {
+			return fmt.Errorf("ops_listen: %w", err)
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := m.ops.Serve(opsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Logger.Error("serve ops", "err", err)
+			}
+		}()
+		m.Logger.Info("health and metrics are served apart", "addr", opsLn.Addr().String())
+	}
 	gcCtx, stop := context.WithCancel(context.Background())
 	m.stopGC = stop
 	m.wg.Add(3)
@@ -344,6 +360,9 @@ func (m *Main) Close() error {
 		if m.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			err = m.server.Shutdown(ctx)
+			if m.ops != nil {
+				err = errors.Join(err, m.ops.Shutdown(ctx))
+			}
 			cancel()
 		}
 		if m.stopGC != nil {
@@ -361,6 +380,15 @@ func (m *Main) Close() error {
 func (m *Main) handler() (http.Handler, error) {
 	c := m.Config
 	m.signupBackends()
+	m.metrics = newMetrics(m.Store)
+	m.Hasher.Wait = func(d time.Duration) { m.metrics.hashWait.Observe(d.Seconds()) }
+	m.Mail.Sent = func(kind string, err error) {
+		result := "sent"
+		if err != nil {
+			result = "failed"
+		}
+		m.metrics.mailSent.WithLabelValues(kind, result).Inc()
+	}
 	drafts, err := secretbox.New(m.MasterKey, "signup-drafts")
 	if err != nil {
 		return nil, err
@@ -383,12 +411,14 @@ func (m *Main) handler() (http.Handler, error) {
 		TOTPBox: totpBox, MFABox: mfaBox, TOTPIssuer: c.Accounts.TOTPIssuer, ReauthAfter: c.Accounts.ReauthAfter,
 		SignInPerHour: c.Accounts.SignInPerIP, CodePerHour: c.Accounts.CodePerIP, ResetPerHour: c.Accounts.ResetPerIP,
 		ResetPerEmail: c.Accounts.ResetPerEmail,
+		SignIns:       func(result string) { m.metrics.signIns.WithLabelValues(result).Inc() },
 	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
 		Hooks: screens, ErrorPage: screens.ErrorPage, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
+		TokensIssued: func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
 	})
 	if err != nil {
 		return nil, err
@@ -412,18 +442,18 @@ func (m *Main) handler() (http.Handler, error) {
 
 	r := chi.NewRouter()
 	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
-	r.Use(middleware.Recoverer, web.RealIP(trusted), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
+	r.Use(middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusMethodNotAllowed, "Errors.Request.Method")
 	})
-	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+	}
+	ready := func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -434,7 +464,18 @@ func (m *Main) handler() (http.Handler, error) {
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")
-	})
+	}
+	r.Get("/healthz", health)
+	r.Get("/readyz", ready)
+	if c.OpsListen == "" {
+		r.Handle("/metrics", m.metrics.handler())
+	} else {
+		ops := chi.NewRouter()
+		ops.Get("/healthz", health)
+		ops.Get("/readyz", ready)
+		ops.Handle("/metrics", m.metrics.handler())
+		m.ops = &http.Server{Addr: c.OpsListen, Handler: ops, ReadHeaderTimeout: 10 * time.Second}
+	}
 	for _, p := range provider.Paths {
 		r.Handle(p, op)
 	}

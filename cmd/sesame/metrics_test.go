@@ -1,0 +1,63 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func scrape(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d", u, resp.StatusCode)
+	}
+	return string(b)
+}
+
+func TestMetrics(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture("marketplace")
+	e.person(&f)
+	v, c := pkce()
+	code := e.browser().signIn(f, c, nil)
+	e.tokenRequest(f, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {f.redirect}, "code_verifier": {v}})
+	b := e.browser()
+	_, body := b.get(e.issuer + "/login")
+	b.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {f.email}, "password": {"wrong"}})
+	got := scrape(t, e.issuer+"/metrics")
+	for _, want := range []string{
+		`sesame_signins_total{result="success"} 1`,
+		`sesame_signins_total{result="failure"} 1`,
+		`sesame_tokens_issued_total{grant="authorization_code"} 1`,
+		`sesame_http_request_duration_seconds_count{code="2xx",route="/login"}`,
+		`sesame_password_hash_wait_seconds_count`,
+		`sesame_mail_queue_depth 0`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Apart: on ops_listen, and no longer on the public listener.
+	ops := freeAddr(t)
+	e2 := newEnv(t, "SESAME_OPS_LISTEN="+ops)
+	if !strings.Contains(scrape(t, "http://"+ops+"/metrics"), "go_goroutines") {
+		t.Fatal("no metrics on ops_listen")
+	}
+	if scrape(t, "http://"+ops+"/readyz") != "ok\n" {
+		t.Fatal("readyz on ops_listen")
+	}
+	resp, _ := http.Get(e2.issuer + "/metrics")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("/metrics on the public listener with ops_listen set: %d", resp.StatusCode)
+	}
+}
