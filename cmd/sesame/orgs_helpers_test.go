@@ -16,4 +16,6 @@ func storageHash(s string) string { return storage.HashToken(s) }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
-func httpRequest(method, target string) *http.Request { return httptest.NewRequest(method, target, nil) }
+func httpRequest(method, target string) *http.Request {
+	return httptest.NewRequest(method, target, nil)
+}
