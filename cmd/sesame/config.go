@@ -102,6 +102,7 @@ type StaticCompany struct {
 type MailConfig struct {
 	From         string        `yaml:"from"`
 	PollInterval time.Duration `yaml:"poll_interval"`
+	Lease        time.Duration `yaml:"lease"`
 	SMTP         SMTPConfig    `yaml:"smtp"`
 }
 
@@ -203,7 +204,7 @@ func DefaultConfig() Config {
 			RateLimit: 20,
 		},
 		Audit: AuditConfig{Retention: 365 * 24 * time.Hour},
-		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second,
+		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
 }
@@ -554,6 +555,9 @@ func (c *Config) validate() Problems {
 	}
 	if c.Mail.PollInterval < 100*time.Millisecond || c.Mail.PollInterval > time.Hour {
 		add("mail.poll_interval", "must be from 100ms to 1h")
+	}
+	if c.Mail.Lease < time.Second || c.Mail.Lease > time.Hour {
+		add("mail.lease", "must be from 1s to 1h")
 	}
 	if c.Mail.SMTP.Port < 1 || c.Mail.SMTP.Port > 65535 {
 		add("mail.smtp.port", "must be from 1 to 65535")

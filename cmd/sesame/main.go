@@ -123,7 +123,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		transport = &mail.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password, From: c.Mail.From}
 	}
 	m.Mail = mail.NewWorker(db, transport, m.Now, m.Logger)
-	m.Mail.Poll = c.Mail.PollInterval
+	m.Mail.Poll, m.Mail.Lease = c.Mail.PollInterval, c.Mail.Lease
 	m.Backchannel = provider.NewBackchannel(db, m.Keys, c.Issuer, m.Now, m.Logger)
 	m.Backchannel.Poll = c.Mail.PollInterval
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,

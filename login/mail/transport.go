@@ -45,7 +45,10 @@ func (s *SMTP) Send(ctx context.Context, m storage.Mail) error {
 		return fmt.Errorf("recipient: %w", err)
 	}
 	msg.Subject(m.Subject)
-	msg.SetMessageID()
+	// The outbox id as Message-ID: a mail sent again after a crash (between
+	// the server's acceptance and its recording) is recognised as the same
+	// message by the receiving servers.
+	msg.SetMessageIDWithValue(m.ID + "@sesame")
 	msg.SetDate()
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {

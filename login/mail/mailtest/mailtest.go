@@ -25,6 +25,7 @@ import (
 // Message is one received mail, decoded.
 type Message struct {
 	From, To, Subject string
+	MessageID         string
 	Text, HTML        string
 	Raw               []byte
 }
@@ -174,7 +175,7 @@ func Parse(raw []byte) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	out := Message{Subject: subject, Raw: raw}
+	out := Message{Subject: subject, Raw: raw, MessageID: msg.Header.Get("Message-Id")}
 	err = walk(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &out)
 	return out, err
 }
