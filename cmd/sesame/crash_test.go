@@ -259,3 +259,77 @@ func readBody(resp *http.Response) string {
 		}
 	}
 }
+
+// TestGracefulShutdown sends SIGTERM while sign-ins are being processed
+// (hashing real argon2id passwords): they finish, and the process exits 0.
+func TestGracefulShutdown(t *testing.T) {
+	bin := buildBinary(t)
+	addr := freeAddr(t)
+	dir := t.TempDir()
+	env := []string{"SESAME_DATA_DIR=" + dir, "SESAME_LISTEN=" + addr, "SESAME_ISSUER=http://" + addr, "SESAME_ACCOUNTS_SIGNIN_PER_IP=100000",
+		"SESAME_PASSWORD_ARGON2_ITERATIONS=8"} // slow hashes: the requests stay in flight
+	proc := startProcess(t, bin, env)
+
+	var wg sync.WaitGroup
+	statuses := make(chan string, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := (&testEnv{t: t, issuer: "http://" + addr}).browser()
+			resp, err := b.client.Get("http://" + addr + "/login")
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			body := readBody(resp)
+			resp, err = b.client.PostForm("http://"+addr+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
+				"email": {fmt.Sprintf("nobody%d@acme.example", i)}, "password": {"wrong-password"}})
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			readBody(resp)
+			statuses <- resp.Status
+		}()
+	}
+	// Wait until the fourth hash has begun: every request is inside the
+	// server, and the last ones are still hashing.
+	for !strings.Contains(scrapeQuiet("http://"+addr+"/metrics"), "sesame_password_hash_wait_seconds_count 4") {
+		time.Sleep(5 * time.Millisecond) // polling the server's progress
+	}
+	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- proc.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit within 30 s of SIGTERM")
+	}
+	wg.Wait()
+	close(statuses)
+	answered := 0
+	for s := range statuses {
+		if s == "401 Unauthorized" {
+			answered++
+		} else {
+			t.Errorf("a sign-in in flight got %q", s)
+		}
+	}
+	if answered != 4 {
+		t.Fatalf("%d of 4 sign-ins in flight answered", answered)
+	}
+}
+
+func scrapeQuiet(u string) string {
+	resp, err := http.Get(u)
+	if err != nil {
+		return ""
+	}
+	return readBody(resp)
+}
