@@ -110,6 +110,8 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Post(PathResetPassword, h.handleResetSubmit)
 	r.Post(PathMembers+"/{id}/reset-2fa", h.handleMemberReset2FA)
 	r.Post(PathMembers+"/require-2fa", h.handleRequire2FA)
+	r.Get(PathOrgAudit, h.handleOrgAudit)
+	r.Get(PathOperatorAudit, h.handleOperatorAudit)
 	r.Get(PathOperator, h.handleOperator)
 	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
 	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)

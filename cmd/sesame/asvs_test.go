@@ -238,3 +238,36 @@ func TestCookiesSecureWithHTTPSIssuer(t *testing.T) {
 		t.Error("no HSTS with an https issuer")
 	}
 }
+
+// TestAuditScreens: an organization's admins see its trail, operators see
+// everything, members and other organizations' admins see nothing.
+func TestAuditScreens(t *testing.T) {
+	e := newOrgEnv(t)
+	admin := e.member("admin@acme.example", "keys-to-the-castle-26", "admin", "user")
+	other := e.member("boss@other.example", "another-castle-key-26", "admin")
+	member := fixture{email: "member@acme.example", pw: "quiet-harbour-passphrase"}
+	e.mustCLI(member.pw+"\n", "user", "add", "--email", member.email, "--org", admin.orgID, "--password-stdin")
+	ab, ob, mb, opb := e.browser(), e.browser(), e.browser(), e.browser()
+	ab.signInPlain(admin)
+	ob.signInPlain(other)
+	mb.signInPlain(member)
+	opb.signInPlain(e.operator)
+	_, body := ab.get(e.issuer + "/organization/audit")
+	if !strings.Contains(body, "signin.succeeded") || !strings.Contains(body, "admin@acme.example") || strings.Contains(body, "boss@other.example") {
+		t.Fatalf("the admin's trail:\n%.2000s", body)
+	}
+	_, body = opb.get(e.issuer + "/admin/audit")
+	if !strings.Contains(body, "admin@acme.example") || !strings.Contains(body, "boss@other.example") {
+		t.Fatal("the operator does not see every organization")
+	}
+	for name, b := range map[string]*browser{"member": mb} {
+		if resp, _ := b.get(e.issuer + "/organization/audit"); resp.StatusCode != 403 {
+			t.Errorf("%s on the organization's trail: %d", name, resp.StatusCode)
+		}
+	}
+	for name, b := range map[string]*browser{"member": mb, "admin": ab} {
+		if resp, _ := b.get(e.issuer + "/admin/audit"); resp.StatusCode != 403 {
+			t.Errorf("%s on the operator's trail: %d", name, resp.StatusCode)
+		}
+	}
+}

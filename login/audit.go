@@ -1,0 +1,83 @@
+package login
+
+import (
+	"net/http"
+
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// Paths of the audit trail screens.
+const (
+	PathOrgAudit      = "/organization/audit"
+	PathOperatorAudit = "/admin/audit"
+)
+
+type auditRow struct {
+	At, Actor, Action, Target, IP, Details string
+}
+
+type auditPage struct {
+	templates.Base
+	Scope string // the organization's name, or "" for everything
+	Rows  []auditRow
+}
+
+func (h *Handler) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
+	events, err := h.Store.ListEvents(r.Context(), storage.AuditFilter{OrgID: orgID, Limit: 200})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	name := func(id string) string {
+		if id == "" || id == "cli" {
+			return map[string]string{"": "—", "cli": "cli"}[id]
+		}
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := id
+		if u, err := h.Store.GetUser(r.Context(), id); err == nil {
+			n = u.Email
+		}
+		names[id] = n
+		return n
+	}
+	p := &auditPage{Scope: scope}
+	for _, e := range events {
+		target := e.TargetID
+		if e.TargetType == "user" {
+			target = name(e.TargetID)
+		}
+		p.Rows = append(p.Rows, auditRow{At: e.At.UTC().Format("2006-01-02 15:04:05 UTC"), Actor: name(e.ActorID), Action: e.Action,
+			Target: target, IP: e.IP, Details: e.Details})
+	}
+	p.Base = h.base(w, r, "Audit.Title", []string{v.user.Locale})
+	if err := h.Pages.Render(w, http.StatusOK, "audit", p); err != nil {
+		h.Logger.Error("render audit", "err", err)
+	}
+}
+
+// handleOrgAudit shows an organization's trail to its admins.
+func (h *Handler) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.orgAdmin(w, r)
+	if !ok {
+		return
+	}
+	org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderAudit(w, r, v, org.ID, org.Name)
+}
+
+// handleOperatorAudit shows every event to operators.
+func (h *Handler) handleOperatorAudit(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.operator(w, r)
+	if !ok {
+		return
+	}
+	h.renderAudit(w, r, v, "", "")
+}
