@@ -75,8 +75,18 @@ func (h *Handler) count(result string) {
 	}
 }
 
+type ipKey struct{}
+
+// withIP keeps the client's address in the request context, for the audit trail.
+func withIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ipKey{}, web.ClientIP(r))))
+	})
+}
+
 // Routes registers the screens.
 func (h *Handler) Routes(r chi.Router) {
+	r.Use(withIP)
 	r.Get(PathCSS, h.handleCSS)
 	r.Get(PathHome, h.handleHome)
 	r.Get(PathLogin, h.handleLogin)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -174,6 +175,11 @@ func (h *Handler) recordFailure(ctx context.Context, email string) {
 	}
 	if !f.LockedUntil.IsZero() && f.LockedUntil.After(h.now()) && lockFor(f.Failures) > 0 {
 		h.Logger.Warn("sign-in locked after repeated failures", "failures", f.Failures, "until", f.LockedUntil.Format(time.RFC3339))
+		target := ""
+		if u, err := h.Store.GetUserByEmail(ctx, email); err == nil {
+			target = u.ID
+		}
+		h.audit(ctx, "", "signin.locked", target, fmt.Sprintf("failures=%d until=%s", f.Failures, f.LockedUntil.UTC().Format(time.RFC3339)))
 	}
 }
 
@@ -249,8 +255,9 @@ func (h *Handler) audit(ctx context.Context, actorID, action, userID, details st
 	if m, err := h.Store.GetMembership(ctx, userID); err == nil {
 		orgID = m.OrgID
 	}
+	ip, _ := ctx.Value(ipKey{}).(string)
 	err := h.Store.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: h.now(), ActorID: actorID, Action: action,
-		TargetType: "user", TargetID: userID, OrgID: orgID, Details: details})
+		TargetType: "user", TargetID: userID, OrgID: orgID, IP: ip, Details: details})
 	if err != nil {
 		h.Logger.Warn("audit", "err", err)
 	}

@@ -19,3 +19,5 @@ func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 func httpRequest(method, target string) *http.Request {
 	return httptest.NewRequest(method, target, nil)
 }
+
+type storageEvent = storage.AuditEvent

@@ -230,6 +230,10 @@ func TestGuessingIsThrottled(t *testing.T) {
 			t.Fatalf("%s after 4 failures: %d", email, code)
 		}
 	}
+	events, _ := e.main.Store.ListEvents(context.Background(), auditFilter(f.orgID))
+	if !slices.ContainsFunc(events, func(ev storageEvent) bool { return ev.Action == "signin.locked" && ev.TargetID == f.userID && ev.IP != "" }) {
+		t.Fatal("the lock is not in the audit trail")
+	}
 	e.clock.Add(61 * time.Second)
 	for i := 5; i <= 8; i++ {
 		try(f.email, "wrong-guess")
