@@ -231,7 +231,9 @@ func TestGuessingIsThrottled(t *testing.T) {
 		}
 	}
 	events, _ := e.main.Store.ListEvents(context.Background(), auditFilter(f.orgID))
-	if !slices.ContainsFunc(events, func(ev storageEvent) bool { return ev.Action == "signin.locked" && ev.TargetID == f.userID && ev.IP != "" }) {
+	if !slices.ContainsFunc(events, func(ev storageEvent) bool {
+		return ev.Action == "signin.locked" && ev.TargetID == f.userID && ev.IP != ""
+	}) {
 		t.Fatal("the lock is not in the audit trail")
 	}
 	e.clock.Add(61 * time.Second)
