@@ -40,6 +40,8 @@ type KeyManager struct {
 	loadedAt time.Time
 	signing  map[jose.SignatureAlgorithm]*signingKey
 	public   []op.Key
+	ids      string // the kids published, to notice a change
+	version  uint64 // moves when the published keys change
 }
 
 type signingKey struct {
@@ -221,8 +223,16 @@ func (m *KeyManager) load(ctx context.Context) error {
 		}
 		signing[alg] = &signingKey{id: k.ID, alg: alg, key: signer}
 	}
+	ids := ""
+	for _, k := range public {
+		ids += k.ID() + " "
+	}
 	m.mu.Lock()
 	m.signing, m.public, m.loadedAt = signing, public, now
+	if ids != m.ids {
+		m.ids = ids
+		m.version++
+	}
 	m.mu.Unlock()
 	return nil
 }
@@ -252,6 +262,16 @@ func (m *KeyManager) KeySet(ctx context.Context) ([]op.Key, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.public, nil
+}
+
+// keySet is KeySet with a version that moves when the keys change.
+func (m *KeyManager) keySet(ctx context.Context) ([]op.Key, uint64, error) {
+	if err := m.load(ctx); err != nil {
+		return nil, 0, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.public, m.version, nil
 }
 
 // Ready reports whether every algorithm has an active key.

@@ -140,9 +140,11 @@ func New(o Options) (*Provider, error) {
 // server overrides the library's LegacyServer where Sesame is stricter.
 type server struct {
 	*op.LegacyServer
-	provider *op.Provider
-	store    *opStorage
-	opts     Options
+	provider  *op.Provider
+	store     *opStorage
+	opts      Options
+	discovery cachedDoc
+	jwks      cachedDoc
 }
 
 // guard runs before the library: it renders an error page for a request
@@ -152,6 +154,14 @@ func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = &unavailable{ResponseWriter: w}
 		switch r.URL.Path {
+		case PathDiscovery:
+			if r.Method == http.MethodGet && s.serveDiscovery(w, r) {
+				return
+			}
+		case PathKeys:
+			if r.Method == http.MethodGet && s.serveKeys(w, r) {
+				return
+			}
 		case PathAuthorize:
 			if !s.checkAuthorizeTarget(w, r) {
 				return

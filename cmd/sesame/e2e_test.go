@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -499,5 +500,41 @@ func TestKeyRotation(t *testing.T) {
 	e.clock.Add(3 * time.Hour)
 	if got := jwks(); len(got) != 2 || !slices.Contains(got, created[0]) {
 		t.Fatalf("after the window: %v", got)
+	}
+}
+
+func TestDiscoveryAndKeysAreCachedWithETags(t *testing.T) {
+	e := newEnv(t)
+	get := func(path, etag string) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodGet, e.issuer+path, nil)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b := new(strings.Builder)
+		io.Copy(b, resp.Body)
+		return resp, b.String()
+	}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		resp, body := get(path, "")
+		etag := resp.Header.Get("ETag")
+		if resp.StatusCode != 200 || etag == "" || !strings.HasPrefix(resp.Header.Get("Cache-Control"), "public") || !json.Valid([]byte(body)) {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, resp.Header)
+		}
+		if resp, _ := get(path, etag); resp.StatusCode != http.StatusNotModified {
+			t.Fatalf("%s with its ETag: %d", path, resp.StatusCode)
+		}
+	}
+	resp, _ := get("/keys", "")
+	before := resp.Header.Get("ETag")
+	e.mustCLI("", "keys", "rotate")
+	e.clock.Add(11 * time.Second)
+	resp, body := get("/keys", before)
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == before || strings.Count(body, `"kid"`) != 4 {
+		t.Fatalf("after a rotation: %d, ETag %q, %d keys", resp.StatusCode, resp.Header.Get("ETag"), strings.Count(body, `"kid"`))
 	}
 }
