@@ -85,14 +85,9 @@ func (h *Handler) renderReset(w http.ResponseWriter, r *http.Request, status int
 
 func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	t, err := h.Accounts.CheckResetLink(r.Context(), token)
+	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
 		h.renderLink(w, r, err)
-		return
-	}
-	u, err := h.Store.GetUser(r.Context(), t.UserID)
-	if err != nil {
-		h.renderLink(w, r, ErrLinkInvalid)
 		return
 	}
 	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u.Locale, "")
@@ -100,31 +95,17 @@ func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
-	t, err := h.Accounts.CheckResetLink(r.Context(), token)
+	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
 		h.renderLink(w, r, err)
 		return
 	}
-	u, err := h.Store.GetUser(r.Context(), t.UserID)
-	if err != nil {
-		h.renderLink(w, r, ErrLinkInvalid)
-		return
-	}
 	p := &resetPage{Token: token, Email: u.Email}
-	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
-	switch {
-	case !h.csrfValid(r):
-		h.renderReset(w, r, http.StatusForbidden, p, u.Locale, "Errors.Request.CSRF")
-		return
-	case pw != confirm:
-		h.renderReset(w, r, http.StatusBadRequest, p, u.Locale, "Errors.Password.Mismatch")
+	if status, key := h.newPassword(r, u.Email); key != "" {
+		h.renderReset(w, r, status, p, u.Locale, key)
 		return
 	}
-	if problem := h.Policy.Check(pw, u.Email); problem != "" {
-		h.renderReset(w, r, http.StatusBadRequest, p, u.Locale, policyKeys[problem])
-		return
-	}
-	hash, err := h.Hasher.Hash(r.Context(), pw)
+	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -108,17 +108,26 @@ func (h *Handler) handleSecurity(w http.ResponseWriter, r *http.Request) {
 	h.renderSecurity(w, r, v, http.StatusOK, securityNotices[r.URL.Query().Get("done")], "")
 }
 
+// securityForm starts every form of the settings: signed in, CSRF token right.
+func (h *Handler) securityForm(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return v, false
+	}
+	if !h.csrfValid(r) {
+		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return v, false
+	}
+	return v, true
+}
+
 func securityDone(w http.ResponseWriter, r *http.Request, notice string) {
 	http.Redirect(w, r, PathSecurity+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
 }
 
 func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
+	v, ok := h.securityForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
 		return
 	}
 	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
@@ -184,12 +193,8 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
+	v, ok := h.securityForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
 		return
 	}
 	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
@@ -226,12 +231,8 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
+	v, ok := h.securityForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
 		return
 	}
 	s, err := h.Store.GetSessionByID(r.Context(), chi.URLParam(r, "id"))
@@ -256,12 +257,8 @@ func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleEndOtherSessions(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
+	v, ok := h.securityForm(w, r)
 	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
 		return
 	}
 	n, err := h.Accounts.EndUserSessions(r.Context(), v.user.ID, v.session.ID)

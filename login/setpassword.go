@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -47,16 +48,40 @@ func (h *Handler) renderSetPassword(w http.ResponseWriter, r *http.Request, stat
 	}
 }
 
+// linkUser checks a mailed link and finds its person.
+func (h *Handler) linkUser(ctx context.Context, token string, check func(context.Context, string) (storage.ActionToken, error)) (storage.User, error) {
+	t, err := check(ctx, token)
+	if err != nil {
+		return storage.User{}, err
+	}
+	u, err := h.Store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return u, ErrLinkInvalid
+	}
+	return u, nil
+}
+
+// newPassword checks the form that chooses a password (token, twice the
+// same, the policy) and returns the status and message of its problem.
+func (h *Handler) newPassword(r *http.Request, email string) (int, string) {
+	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
+	switch {
+	case !h.csrfValid(r):
+		return http.StatusForbidden, "Errors.Request.CSRF"
+	case pw != confirm:
+		return http.StatusBadRequest, "Errors.Password.Mismatch"
+	}
+	if problem := h.Policy.Check(pw, email); problem != "" {
+		return http.StatusBadRequest, policyKeys[problem]
+	}
+	return 0, ""
+}
+
 func (h *Handler) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	t, err := h.Accounts.CheckLink(r.Context(), token)
+	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
 		h.renderLink(w, r, err)
-		return
-	}
-	u, err := h.Store.GetUser(r.Context(), t.UserID)
-	if err != nil {
-		h.renderLink(w, r, ErrLinkInvalid)
 		return
 	}
 	h.renderSetPassword(w, r, http.StatusOK, token, u, "")
@@ -72,30 +97,16 @@ var policyKeys = map[string]string{
 
 func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
-	t, err := h.Accounts.CheckLink(r.Context(), token)
+	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
 		h.renderLink(w, r, err)
 		return
 	}
-	u, err := h.Store.GetUser(r.Context(), t.UserID)
-	if err != nil {
-		h.renderLink(w, r, ErrLinkInvalid)
+	if status, key := h.newPassword(r, u.Email); key != "" {
+		h.renderSetPassword(w, r, status, token, u, key)
 		return
 	}
-	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
-	switch {
-	case !h.csrfValid(r):
-		h.renderSetPassword(w, r, http.StatusForbidden, token, u, "Errors.Request.CSRF")
-		return
-	case pw != confirm:
-		h.renderSetPassword(w, r, http.StatusBadRequest, token, u, "Errors.Password.Mismatch")
-		return
-	}
-	if problem := h.Policy.Check(pw, u.Email); problem != "" {
-		h.renderSetPassword(w, r, http.StatusBadRequest, token, u, policyKeys[problem])
-		return
-	}
-	hash, err := h.Hasher.Hash(r.Context(), pw)
+	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -146,7 +146,7 @@ func TestOrganizationJourneyInChromium(t *testing.T) {
 	fill(t, bobCtx, "Nouveau mot de passe", "tall-ship-passphrase-26")
 	fill(t, bobCtx, "Confirmez le mot de passe", "tall-ship-passphrase-26")
 	click(t, bobCtx, "Enregistrer le mot de passe")
-	do(t, bobCtx, chromedp.WaitVisible(`//a[normalize-space()="English"]`))
+	waitText(t, bobCtx, "Vous êtes connecté en tant que bob@nuage.example")
 	do(t, bobCtx, chromedp.Navigate(app.srv.URL+"/start"), chromedp.WaitVisible(chromedp.CSS("#claims")))
 	var claims map[string]any
 	json.Unmarshal([]byte(get(t, bobCtx, chromedp.Text(chromedp.CSS("#claims")))), &claims)

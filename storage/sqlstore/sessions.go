@@ -65,8 +65,13 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 
 func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time) ([]storage.Session, error) {
 	n := now.UnixNano()
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return db.querySessions(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE user_id = ? AND idle_expires_at > ? AND absolute_expires_at > ? ORDER BY last_seen DESC`, userID, n, n)
+}
+
+// querySessions runs a select of sessionColumns.
+func (db *DB) querySessions(ctx context.Context, q string, args ...any) ([]storage.Session, error) {
+	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -104,19 +109,6 @@ func (db *DB) ListSessionClients(ctx context.Context, sessionID string) ([]strin
 
 func (db *DB) ListExpiredSessions(ctx context.Context, now time.Time, limit int) ([]storage.Session, error) {
 	n := now.UnixNano()
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	return db.querySessions(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE idle_expires_at <= ? OR absolute_expires_at <= ? ORDER BY idle_expires_at LIMIT ?`, n, n, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
 }
