@@ -86,6 +86,11 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 		}
 	}
 	r := &loadRun{targets: targets, users: *users, scenario: *scenario}
+	if *scenario == "token" {
+		n := min(*maxReq, 2000)
+		fmt.Fprintf(c.stdout, "signing in %d times first (not measured) for the codes to exchange\n", n)
+		r.prepareCodes(ctx, *conc, n)
+	}
 	return r.run(ctx, c.stdout, *conc, *dur, *maxReq, *pid)
 }
 
@@ -133,11 +138,47 @@ type loadRun struct {
 	targets  []string
 	users    int
 	scenario string
+	codes    chan pendingCode // for the token scenario: codes signed in beforehand
 
 	mu        sync.Mutex
 	latencies []time.Duration
 	errors    atomic.Int64
 	errSample atomic.Value
+}
+
+type pendingCode struct{ target, code, verifier string }
+
+// prepareCodes signs in, untimed, for the token scenario: the exchanges are
+// then measured alone. Codes live tokens.auth_code_lifetime (1 min), so the
+// preparation stops after 40 s.
+func (r *loadRun) prepareCodes(ctx context.Context, conc, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	r.codes = make(chan pendingCode, n)
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			target := r.targets[w%len(r.targets)]
+			for ctx.Err() == nil {
+				i := int(next.Add(1))
+				if i > n {
+					return
+				}
+				code, verifier, err := r.code(target, i, false)
+				if err != nil {
+					r.fail(err)
+					continue
+				}
+				r.codes <- pendingCode{target, code, verifier}
+			}
+		}()
+	}
+	wg.Wait()
+	close(r.codes)
+	return nil
 }
 
 func (r *loadRun) record(d time.Duration) {
@@ -165,9 +206,9 @@ func newLoadClient() *http.Client {
 var loadTransport = &http.Transport{MaxIdleConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second,
 	DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
 
-// flow signs user i in and returns the token response and the time the
-// code exchange took.
-func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) (map[string]any, time.Duration, error) {
+// code signs user i in through the hosted form and returns the code and
+// its PKCE verifier.
+func (r *loadRun) code(target string, i int, offline bool) (string, string, error) {
 	client := newLoadClient()
 	verifier := storage.NewSecret()
 	sum := sha256.Sum256([]byte(verifier))
@@ -179,29 +220,41 @@ func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) 
 		"state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	resp, err := client.Get(target + "/authorize?" + q.Encode())
 	if err != nil {
-		return nil, 0, err
+		return "", "", err
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	csrf, ar := loadCSRF.FindSubmatch(body), loadAR.FindSubmatch(body)
 	if resp.StatusCode != 200 || csrf == nil || ar == nil {
-		return nil, 0, fmt.Errorf("authorize: status %d, no login form", resp.StatusCode)
+		return "", "", fmt.Errorf("authorize: status %d, no login form", resp.StatusCode)
 	}
 	resp, err = client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
 		"email": {loadEmail(i % r.users)}, "password": {loadPassword}})
 	if err != nil {
-		return nil, 0, err
+		return "", "", err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	if resp.StatusCode != http.StatusFound || loc == nil || loc.Query().Get("code") == "" {
-		return nil, 0, fmt.Errorf("login: status %d, no code (did --setup run?)", resp.StatusCode)
+		return "", "", fmt.Errorf("login: status %d, no code (did --setup run?)", resp.StatusCode)
 	}
-	start := time.Now()
-	tok, err := r.token(ctx, target, url.Values{"grant_type": {"authorization_code"}, "code": {loc.Query().Get("code")},
+	return loc.Query().Get("code"), verifier, nil
+}
+
+// exchange redeems a code.
+func (r *loadRun) exchange(ctx context.Context, target, code, verifier string) (map[string]any, error) {
+	return r.token(ctx, target, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {loadRedirect}, "code_verifier": {verifier}})
-	return tok, time.Since(start), err
+}
+
+// flow signs user i in and exchanges the code.
+func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) (map[string]any, error) {
+	code, verifier, err := r.code(target, i, offline)
+	if err != nil {
+		return nil, err
+	}
+	return r.exchange(ctx, target, code, verifier)
 }
 
 func (r *loadRun) token(ctx context.Context, target string, form url.Values) (map[string]any, error) {
@@ -242,7 +295,7 @@ func (r *loadRun) worker(ctx context.Context, w int, budget *atomic.Int64) {
 	target := r.targets[w%len(r.targets)]
 	var bearer, refresh string
 	if r.scenario == "refresh" || r.scenario == "userinfo" {
-		tok, _, err := r.flow(ctx, target, w, true)
+		tok, err := r.flow(ctx, target, w, true)
 		if err != nil {
 			r.fail(err)
 			return
@@ -255,14 +308,13 @@ func (r *loadRun) worker(ctx context.Context, w int, budget *atomic.Int64) {
 		var err error
 		switch r.scenario {
 		case "signin":
-			_, _, err = r.flow(ctx, target, i, false)
+			_, err = r.flow(ctx, target, i, false)
 		case "token":
-			var d time.Duration
-			_, d, err = r.flow(ctx, target, i, false)
-			if err == nil {
-				r.record(d)
-				continue
+			c := <-r.codes
+			if c.code == "" {
+				return // the codes ran out before the deadline
 			}
+			_, err = r.exchange(ctx, c.target, c.code, c.verifier)
 		case "refresh":
 			var tok map[string]any
 			tok, err = r.token(ctx, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
