@@ -53,6 +53,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 	maxReq := fs.Int("max-requests", 1000000, "")
 	pid := fs.Int("pid", 0, "")
 	remote := fs.Bool("allow-remote", false, "")
+	alg := fs.String("id-token-alg", "", "")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -79,9 +80,13 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 		return badFlag("users", "must be from 1 to 100000")
 	case *maxReq < 1 || *maxReq > 10000000:
 		return badFlag("max-requests", "must be from 1 to 10000000")
+	case *alg != "" && *alg != "RS256" && *alg != "ES256":
+		return badFlag("id-token-alg", "must be RS256 or ES256")
+	case *alg != "" && !*setup:
+		return badFlag("id-token-alg", "only with --setup (it sets the load-test client's algorithm)")
 	}
 	if *setup {
-		if err := c.loadSetup(ctx, *users); err != nil {
+		if err := c.loadSetup(ctx, *users, *alg); err != nil {
 			return err
 		}
 	}
@@ -95,7 +100,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 }
 
 // loadSetup creates, through storage, the client, an organization and the users.
-func (c *cli) loadSetup(ctx context.Context, n int) error {
+func (c *cli) loadSetup(ctx context.Context, n int, alg string) error {
 	m, err := c.open(ctx, false, c.quiet())
 	if err != nil {
 		return err
@@ -106,9 +111,10 @@ func (c *cli) loadSetup(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
+	_ = m.Store.DeleteClient(ctx, loadClientID) // a new setup sets the algorithm afresh
 	err = m.Store.CreateClient(ctx, storage.Client{ID: loadClientID, Name: "Load test", SecretHash: hash,
-		RedirectURIs: []string{loadRedirect}, CreatedAt: now})
-	if err != nil && !errors.Is(err, storage.ErrConflict) {
+		RedirectURIs: []string{loadRedirect}, IDTokenSignedAlg: alg, CreatedAt: now})
+	if err != nil {
 		return err
 	}
 	org := storage.Organization{ID: "org_loadtest", Name: "Load test", Domicile: storage.DomicileAbroad, Country: "BE",
