@@ -207,7 +207,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	err = h.Store.UpdateUser(r.Context(), u.ID, func(x *storage.User) error {
-		x.FailedLogins, x.LastSignInAt = 0, now
+		x.LastSignInAt = now
 		if rehash != "" {
 			x.PasswordHash = rehash
 		}

@@ -66,8 +66,6 @@ type User struct {
 	Locale        string
 	Disabled      bool
 	IsOperator    bool // validates organizations; belongs to none
-	FailedLogins  int
-	LockedUntil   time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	PasswordSetAt time.Time

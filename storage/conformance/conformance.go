@@ -204,11 +204,11 @@ func testUsers(t *testing.T, s storage.Storage) {
 	}
 
 	must(t, s.UpdateUser(ctx(), u.ID, func(u *storage.User) error {
-		u.Disabled, u.FailedLogins, u.LockedUntil = true, 3, base.Add(time.Minute)
+		u.Disabled, u.Name, u.LastSignInAt = true, "Alice Martin", base.Add(time.Minute)
 		return nil
 	}))
 	got, _ = s.GetUser(ctx(), u.ID)
-	if !got.Disabled || got.FailedLogins != 3 || !got.LockedUntil.Equal(base.Add(time.Minute)) {
+	if !got.Disabled || got.Name != "Alice Martin" || !got.LastSignInAt.Equal(base.Add(time.Minute)) {
 		t.Fatalf("after update: %+v", got)
 	}
 	wantErr(t, s.UpdateUser(ctx(), operator.ID, func(x *storage.User) error { x.Email = "alice@EXAMPLE.com"; return nil }), storage.ErrConflict)

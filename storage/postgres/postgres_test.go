@@ -53,7 +53,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	}
 	defer db.Close()
 	var n int
-	if err := db.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 3 {
+	if err := db.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != 4 {
 		t.Fatalf("%d migrations recorded: %v", n, err)
 	}
 }

@@ -7,13 +7,13 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 )
 
-const userColumns = `id, email, password_hash, name, locale, disabled, failed_logins, locked_until,
+const userColumns = `id, email, password_hash, name, locale, disabled,
 	created_at, updated_at, password_set_at, last_sign_in_at, is_operator`
 
 func scanUser(row scanner) (storage.User, error) {
 	var u storage.User
-	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled, &u.FailedLogins,
-		tsOut(&u.LockedUntil), tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator)
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled,
+		tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator)
 	return u, err
 }
 
@@ -36,8 +36,8 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 	}
 	return db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled), u.FailedLogins, ts(u.LockedUntil),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
 			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), storage.NormalizeEmail(u.Email))
 		if db.isUnique(err) {
 			return storage.ErrConflict
@@ -101,9 +101,9 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, name = ?, locale = ?,
-			disabled = ?, failed_logins = ?, locked_until = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
+			disabled = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
 			is_operator = ? WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
-			u.FailedLogins, ts(u.LockedUntil), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
+			ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
