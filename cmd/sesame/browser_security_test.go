@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -102,5 +101,4 @@ func TestAccountSecurityInChromium(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(e.issuer+"/"), chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
 	signIn(b4, "third-passphrase-of-the-day")
 	waitText(t, b4, "Vous êtes connecté en tant que alice@acme.example")
-	_ = time.Second
 }

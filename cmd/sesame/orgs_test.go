@@ -17,9 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zitadel/oidc/v3/pkg/client/rp"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
-
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
 )
 
@@ -539,9 +536,6 @@ func userByEmail(t *testing.T, e *testEnv, email string) string {
 	}
 	return u.ID
 }
-
-var _ = rp.RevokeToken
-var _ = oidc.ScopeOpenID
 
 // landed reports whether the browser, after following redirects, is on
 // path with the given done notice.

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -137,5 +136,4 @@ func testLogoutNotices(t *testing.T, s storage.Storage) {
 	if none, _ := s.ListExpiredSessions(ctx(), base, 10); len(none) != 0 {
 		t.Fatal("a live session listed as expired")
 	}
-	_ = errors.New
 }

@@ -56,9 +56,6 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// Writer exposes the write pool to the backend (migrations, checks).
-func (db *DB) Writer() *sql.DB { return db.write }
-
 // rebind turns ? placeholders into the dialect's.
 func (db *DB) rebind(q string) string {
 	if !db.d.Numbered {
