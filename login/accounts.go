@@ -316,19 +316,10 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 		if err != nil {
 			return err
 		}
-		members, err := a.Store.ListUsers(ctx, orgID)
+		err = a.mailOrganization(ctx, orgID, false, "org_validated", "Mail.OrgValidated.Subject",
+			orgMail{OrgName: org.Name, Link: a.Issuer + PathHome})
 		if err != nil {
 			return err
-		}
-		for _, u := range members {
-			m, err := a.compose("org_validated", "Mail.OrgValidated.Subject", u.Email,
-				&orgMail{MailData: templates.MailData{Lang: langOf(u)}, OrgName: org.Name, Link: a.Issuer + PathHome})
-			if err != nil {
-				return err
-			}
-			if err := a.Store.EnqueueMail(ctx, m); err != nil {
-				return err
-			}
 		}
 		return a.audit(ctx, actor, "org.validated", "organization", orgID, orgID, "")
 	})
@@ -353,26 +344,10 @@ func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, r
 		if err != nil {
 			return err
 		}
-		members, err := a.Store.ListMemberships(ctx, orgID)
+		err = a.mailOrganization(ctx, orgID, true, "org_rejected", "Mail.OrgRejected.Subject",
+			orgMail{OrgName: org.Name, Reason: reason})
 		if err != nil {
 			return err
-		}
-		for _, mem := range members {
-			if !isAdmin(mem) {
-				continue
-			}
-			u, err := a.Store.GetUser(ctx, mem.UserID)
-			if err != nil {
-				return err
-			}
-			m, err := a.compose("org_rejected", "Mail.OrgRejected.Subject", u.Email,
-				&orgMail{MailData: templates.MailData{Lang: langOf(u)}, OrgName: org.Name, Reason: reason})
-			if err != nil {
-				return err
-			}
-			if err := a.Store.EnqueueMail(ctx, m); err != nil {
-				return err
-			}
 		}
 		return a.audit(ctx, actor, "org.rejected", "organization", orgID, orgID, "reason="+reason)
 	})
@@ -380,6 +355,42 @@ func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, r
 		a.wake()
 	}
 	return err
+}
+
+// mailOrganization queues one mail per member of the organization (only its
+// administrators when adminsOnly), each in the member's language, within the
+// caller's transaction: two queries whatever the number of members.
+func (a *Accounts) mailOrganization(ctx context.Context, orgID string, adminsOnly bool, kind, subjectKey string, data orgMail) error {
+	users, err := a.Store.ListUsers(ctx, orgID)
+	if err != nil {
+		return err
+	}
+	var admins map[string]bool
+	if adminsOnly {
+		members, err := a.Store.ListMemberships(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		admins = make(map[string]bool, len(members))
+		for _, m := range members {
+			admins[m.UserID] = isAdmin(m)
+		}
+	}
+	for _, u := range users {
+		if adminsOnly && !admins[u.ID] {
+			continue
+		}
+		d := data
+		d.MailData = templates.MailData{Lang: langOf(u)}
+		m, err := a.compose(kind, subjectKey, u.Email, &d)
+		if err != nil {
+			return err
+		}
+		if err := a.Store.EnqueueMail(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CheckLink returns the live set-password link's token record.
@@ -413,7 +424,7 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		}
 		now := a.Now()
 		err = a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {
-			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt, x.FailedLogins, x.LockedUntil = hash, now, now, 0, time.Time{}
+			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
 			u = *x
 			return nil
 		})

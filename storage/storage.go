@@ -58,6 +58,8 @@ type Outbox interface {
 	MarkMailFailed(ctx context.Context, id string, reason string, next time.Time) error
 	// ListMails lists the most recent mails, newest first.
 	ListMails(ctx context.Context, limit int) ([]Mail, error)
+	// CountUnsentMails counts the mails the SMTP server has not yet accepted.
+	CountUnsentMails(ctx context.Context) (int, error)
 }
 
 // Audit stores the audit trail.

@@ -40,18 +40,12 @@ func newMetrics(store storage.Storage) *metrics {
 	m.hashWait = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sesame_password_hash_wait_seconds",
 		Help: "Time a password hash waited for a slot of the hashing pool.", Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)})
 	m.mailQueued = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "sesame_mail_queue_depth",
-		Help: "Mails not yet accepted by the SMTP server (among the 1000 most recent)."}, func() float64 {
+		Help: "Mails not yet accepted by the SMTP server."}, func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		list, err := store.ListMails(ctx, 1000)
+		n, err := store.CountUnsentMails(ctx)
 		if err != nil {
 			return -1
-		}
-		n := 0
-		for _, x := range list {
-			if x.SentAt.IsZero() {
-				n++
-			}
 		}
 		return float64(n)
 	})

@@ -189,6 +189,9 @@ func testOutbox(t *testing.T, s storage.Storage) {
 		t.Fatalf("list: %+v", list)
 	}
 	wantErr(t, s.MarkMailSent(ctx(), "missing", base), storage.ErrNotFound)
+	if n, err := s.CountUnsentMails(ctx()); err != nil || n != 2 {
+		t.Fatalf("unsent: %d, %v", n, err)
+	}
 
 	// Concurrent workers never claim the same mail twice.
 	for range 20 {

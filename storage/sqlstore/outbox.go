@@ -93,6 +93,12 @@ func (db *DB) MarkMailFailed(ctx context.Context, id, reason string, next time.T
 	return nil
 }
 
+func (db *DB) CountUnsentMails(ctx context.Context) (int, error) {
+	var n int
+	err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n)
+	return n, err
+}
+
 func (db *DB) ListMails(ctx context.Context, limit int) ([]storage.Mail, error) {
 	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
