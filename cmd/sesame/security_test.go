@@ -273,6 +273,11 @@ func TestGuessingIsThrottled(t *testing.T) {
 
 func TestForgotAndResetPassword(t *testing.T) {
 	e := newOrgEnv(t)
+	// The reset budget counts in fixed hourly windows and the clock starts at
+	// the real time: start at a window's beginning so that every request
+	// below falls in one window whatever the hour the test runs.
+	now := e.clock.Now()
+	e.clock.Add(now.Truncate(time.Hour).Add(time.Hour).Sub(now))
 	f := e.member("alice@acme.example", "correct-horse-battery")
 	other := e.browser()
 	other.signInPlain(f) // a session the reset must end
@@ -322,7 +327,7 @@ func TestForgotAndResetPassword(t *testing.T) {
 	f.pw = "a-brand-new-passphrase"
 	e.browser().signInPlain(f)
 	// Throttled per address: past the hourly budget nothing more is mailed, the answer is the same.
-	before := len(e.smtp.To(f.email))
+	before := resetMails(e, f.email)
 	for range 6 {
 		resp, _ := br.post(e.issuer+"/forgot", url.Values{"csrf_token": {csrf}, "email": {f.email}})
 		if resp.StatusCode != 200 {
@@ -330,12 +335,25 @@ func TestForgotAndResetPassword(t *testing.T) {
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for len(e.smtp.To(f.email)) < before+3 && time.Now().Before(deadline) {
+	for resetMails(e, f.email) < before+3 && time.Now().Before(deadline) {
 		e.smtp.WaitFor(t, len(e.smtp.Messages())+1, time.Until(deadline))
 	}
-	if got := len(e.smtp.To(f.email)) - before; got != 3 {
+	if got := resetMails(e, f.email) - before; got != 3 {
 		t.Fatalf("%d reset mails within the hour after 2, want 3 more (5 per hour)", got)
 	}
+}
+
+// resetMails counts the distinct reset mails addr received: other mails (the
+// password-changed notice) and a redelivery of one message (same Message-ID,
+// at-least-once delivery) are not new reset mails.
+func resetMails(e *orgEnv, addr string) int {
+	seen := map[string]bool{}
+	for _, m := range e.smtp.To(addr) {
+		if resetRe.MatchString(m.Text) {
+			seen[m.MessageID] = true
+		}
+	}
+	return len(seen)
 }
 
 func resetLink(e *orgEnv, addr string, n int) string {
