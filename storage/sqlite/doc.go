@@ -4,6 +4,11 @@
 // wait on writes. Schema changes are the numbered .sql files in migrations/,
 // applied in order at Open and recorded in schema_migrations.
 //
+// Checkpoints run in a goroutine on a connection of their own (PASSIVE,
+// every second), not in the commit that happens to cross SQLite's
+// threshold while holding the writer; SQLite's autocheckpoint stays as a
+// backstop at a larger threshold.
+//
 // Times are stored as Unix nanoseconds (UTC) and lists as JSON arrays. The
 // database file is created 0600 in a 0700 directory: it holds password
 // hashes and encrypted keys.

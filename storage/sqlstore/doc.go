@@ -5,6 +5,11 @@
 // the driver's constraint errors). The backends own opening, pools and
 // their native migrations; the conformance suite is the contract of both.
 //
+// Where the dialect asks (SQLite: modernc parses the SQL at every call
+// otherwise), each query is kept prepared per connection; a query first met
+// inside a transaction runs unprepared and is prepared once the transaction
+// is over, because SQLite's one writer connection is held by it.
+//
 // Times are Unix nanoseconds (BIGINT) and lists JSON arrays in both
 // databases, so that a copy from one to the other is exact.
 package sqlstore
