@@ -24,6 +24,12 @@
 // only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 for a
 // client that asks (IDTokenSignedAlg); private keys are stored encrypted.
 //
+// Performance: the token endpoint admits 2×GOMAXPROCS requests at a time, the
+// others wait in arrival order (a request is mostly one signature; served
+// in turn, the slowest wait about the median instead of several times it);
+// one request reads each client and person once (memo.go); discovery and
+// the key set are served from bytes with an ETag until the keys change.
+//
 // The login screens are another package: they finish an authorization
 // request through storage and hand the browser to CallbackURL. The two meet
 // only through the SessionHooks interface, which cmd/sesame wires.

@@ -66,7 +66,7 @@ func errUnknownClient() error {
 }
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.store.GetClient(ctx, id)
+	c, err := getClient(ctx, s.store, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, errUnknownClient()
 	}
@@ -77,7 +77,7 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 }
 
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
-	c, err := s.store.GetClient(ctx, id)
+	c, err := getClient(ctx, s.store, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		// Spend the time a real check takes, so that client ids cannot be probed.
 		_ = s.secrets.Verify(ctx, "", secret)
@@ -252,7 +252,7 @@ func serverError(err error) error {
 
 // userActive refuses tokens to a person who was disabled or removed.
 func (s *opStorage) userActive(ctx context.Context, userID string) error {
-	u, err := s.store.GetUser(ctx, userID)
+	u, err := getUser(ctx, s.store, userID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
 		return oidc.ErrInvalidGrant().WithDescription("the account is disabled")
 	}
@@ -384,7 +384,7 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 }
 
 func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.store.GetUser(ctx, userID)
+	u, err := getUser(ctx, s.store, userID)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,73 @@
+package provider
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// memo keeps the clients and people one request has read. The library asks
+// storage for the same rows several times per request (a token request
+// reads its client to authenticate it and again to check the secret; a
+// refresh reads the person to refuse a disabled one and again for the
+// claims); with the memo each row is read once per request, and never
+// kept beyond it, so a change is seen by the next request.
+type memo struct {
+	mu      sync.Mutex
+	clients map[string]storage.Client
+	users   map[string]storage.User
+}
+
+type memoKey struct{}
+
+func withMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{clients: map[string]storage.Client{}, users: map[string]storage.User{}})
+}
+
+func memoFrom(ctx context.Context) *memo {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	return m
+}
+
+// getClient reads a client through the request's memo, if it has one.
+func getClient(ctx context.Context, store storage.Clients, id string) (storage.Client, error) {
+	m := memoFrom(ctx)
+	if m == nil {
+		return store.GetClient(ctx, id)
+	}
+	m.mu.Lock()
+	c, ok := m.clients[id]
+	m.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := store.GetClient(ctx, id)
+	if err == nil {
+		m.mu.Lock()
+		m.clients[id] = c
+		m.mu.Unlock()
+	}
+	return c, err
+}
+
+// getUser reads a person through the request's memo, if it has one.
+func getUser(ctx context.Context, store storage.Users, id string) (storage.User, error) {
+	m := memoFrom(ctx)
+	if m == nil {
+		return store.GetUser(ctx, id)
+	}
+	m.mu.Lock()
+	u, ok := m.users[id]
+	m.mu.Unlock()
+	if ok {
+		return u, nil
+	}
+	u, err := store.GetUser(ctx, id)
+	if err == nil {
+		m.mu.Lock()
+		m.users[id] = u
+		m.mu.Unlock()
+	}
+	return u, err
+}
