@@ -57,7 +57,10 @@ func NewHasher(p Params, concurrency int) *Hasher {
 		p.KeyLen = 32
 	}
 	h := &Hasher{Params: p, slots: make(chan struct{}, concurrency)}
-	h.dummy = encode(p, make([]byte, p.SaltLen), argon2.IDKey([]byte("sesame-dummy"), make([]byte, p.SaltLen), p.Iterations, p.MemoryKiB, p.Parallelism, p.KeyLen))
+	// The dummy's key need not be a real hash: a dummy verification always
+	// fails, and only its parameters set the work. Computing one at start
+	// would cost a hash and leave MemoryKiB of garbage in an idle process.
+	h.dummy = encode(p, make([]byte, p.SaltLen), make([]byte, p.KeyLen))
 	return h
 }
 
