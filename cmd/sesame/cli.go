@@ -56,7 +56,7 @@ const usage = `usage: sesame [--config FILE] COMMAND [flags]
 commands:
   serve                                   run the OpenID provider
   migrate                                 create or update the database schema, then exit
-  loadtest [--setup] [--target URL ...] [--scenario S] [-c N] [-d DURATION] [--pid PID]
+  loadtest [--setup] [--target URL ...] [--scenario S] [-c N] [-d DURATION] [--pid PID] [--op sesame|zitadel-example]
                                           measure a running Sesame (loopback only)
   client add --id ID (--secret S | --public) --redirect-uri URI [...] [--backchannel-logout-uri URI]
   client list | client remove ID

@@ -33,19 +33,22 @@ type Config struct {
 	// TrustedProxies lists the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies string `yaml:"trusted_proxies"`
 	// OpsListen, when set, serves /metrics, /healthz and /readyz apart.
-	OpsListen string         `yaml:"ops_listen"`
-	DataDir   string         `yaml:"data_dir"`
-	Storage   StorageConfig  `yaml:"storage"`
-	Secrets   SecretsConfig  `yaml:"secrets"`
-	Tokens    TokensConfig   `yaml:"tokens"`
-	Sessions  SessionsConfig `yaml:"sessions"`
-	Password  PasswordConfig `yaml:"password"`
-	Keys      KeysConfig     `yaml:"keys"`
-	Log       LogConfig      `yaml:"log"`
-	Accounts  AccountsConfig `yaml:"accounts"`
-	Signup    SignupConfig   `yaml:"signup"`
-	Mail      MailConfig     `yaml:"mail"`
-	Audit     AuditConfig    `yaml:"audit"`
+	OpsListen string `yaml:"ops_listen"`
+	// OpsPprof adds Go's /debug/pprof/ profiles to the ops listener (only
+	// there: a profile shows memory, and costs CPU while it runs).
+	OpsPprof bool           `yaml:"ops_pprof"`
+	DataDir  string         `yaml:"data_dir"`
+	Storage  StorageConfig  `yaml:"storage"`
+	Secrets  SecretsConfig  `yaml:"secrets"`
+	Tokens   TokensConfig   `yaml:"tokens"`
+	Sessions SessionsConfig `yaml:"sessions"`
+	Password PasswordConfig `yaml:"password"`
+	Keys     KeysConfig     `yaml:"keys"`
+	Log      LogConfig      `yaml:"log"`
+	Accounts AccountsConfig `yaml:"accounts"`
+	Signup   SignupConfig   `yaml:"signup"`
+	Mail     MailConfig     `yaml:"mail"`
+	Audit    AuditConfig    `yaml:"audit"`
 }
 
 type AuditConfig struct {
@@ -436,6 +439,9 @@ func (c *Config) validate() Problems {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil || c.OpsListen == c.Listen {
 			add("ops_listen", "must be host:port, other than listen")
 		}
+	}
+	if c.OpsPprof && c.OpsListen == "" {
+		add("ops_pprof", "needs ops_listen: profiles are never served on the public listener")
 	}
 	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
 		add("trusted_proxies", "%v", err)

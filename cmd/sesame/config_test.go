@@ -84,6 +84,7 @@ password:
   argon2:
     memory_kib: 12
 colour: blue
+ops_pprof: true
 `)
 	_, err := LoadConfig(path, []string{"SESAME_LOG_LEVEL=loud", "SESAME_SESSIONS_IDLE_TIMEOUT=soon", "SESAME_SECRETS_KEY=short"})
 	probs, ok := err.(Problems)
@@ -102,6 +103,7 @@ colour: blue
 		"log.level: must be debug, info, warn or error",
 		`sessions.idle_timeout: SESAME_SESSIONS_IDLE_TIMEOUT is not a duration ("soon"; write 90s, 15m, 24h)`,
 		"secrets.key: must be 32 random bytes in base64 (openssl rand -base64 32)",
+		"ops_pprof: needs ops_listen: profiles are never served on the public listener",
 	}
 	for _, w := range want {
 		if !slices.Contains(probs, w) {

@@ -39,7 +39,37 @@ func loadEmail(i int) string { return fmt.Sprintf("load%05d@loadtest.example", i
 var (
 	loadCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	loadAR   = regexp.MustCompile(`name="authRequestID" value="([^"]+)"`)
+	loadID   = regexp.MustCompile(`name="id" value="([^"]+)"`)
 )
+
+// loadOP is the provider under load: Sesame, or for comparison the zitadel/oidc
+// v3 example OP (go run github.com/zitadel/oidc/v3/example/server, started with
+// REDIRECT_URI set to loadRedirect), driven by the same code.
+type loadOP struct {
+	clientID, secret string
+	authorize        string // path of the authorization endpoint
+	login            func(client *http.Client, target string, page []byte, i int) (*http.Response, error)
+}
+
+var loadOPs = map[string]loadOP{
+	"sesame": {clientID: loadClientID, secret: loadClientSecret, authorize: "/authorize", login: func(client *http.Client, target string, page []byte, i int) (*http.Response, error) {
+		csrf, ar := loadCSRF.FindSubmatch(page), loadAR.FindSubmatch(page)
+		if csrf == nil || ar == nil {
+			return nil, errors.New("authorize: no login form")
+		}
+		return client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
+			"email": {loadEmail(i)}, "password": {loadPassword}})
+	}},
+	// The example's one user; its passwords are compared in plain text.
+	"zitadel-example": {clientID: "web", secret: "secret", authorize: "/auth", login: func(client *http.Client, target string, page []byte, _ int) (*http.Response, error) {
+		id := loadID.FindSubmatch(page)
+		if id == nil {
+			return nil, errors.New("authorize: no login form")
+		}
+		return client.PostForm(target+"/login/username", url.Values{"id": {string(id[1])},
+			"username": {"test-user@localhost"}, "password": {"verysecure"}})
+	}},
+}
 
 func (c *cli) loadtest(ctx context.Context, args []string) error {
 	fs := c.newFlags("loadtest")
@@ -54,6 +84,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 	pid := fs.Int("pid", 0, "")
 	remote := fs.Bool("allow-remote", false, "")
 	alg := fs.String("id-token-alg", "", "")
+	opName := fs.String("op", "sesame", "")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -84,13 +115,17 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 		return badFlag("id-token-alg", "must be RS256 or ES256")
 	case *alg != "" && !*setup:
 		return badFlag("id-token-alg", "only with --setup (it sets the load-test client's algorithm)")
+	case loadOPs[*opName].login == nil:
+		return badFlag("op", "must be sesame or zitadel-example")
+	case *opName != "sesame" && *setup:
+		return badFlag("setup", "only for --op sesame (the example OP has its own user and clients)")
 	}
 	if *setup {
 		if err := c.loadSetup(ctx, *users, *alg); err != nil {
 			return err
 		}
 	}
-	r := &loadRun{targets: targets, users: *users, scenario: *scenario}
+	r := &loadRun{targets: targets, users: *users, scenario: *scenario, op: loadOPs[*opName]}
 	if *scenario == "token" {
 		n := min(*maxReq, 2000)
 		fmt.Fprintf(c.stdout, "signing in %d times first (not measured) for the codes to exchange\n", n)
@@ -144,6 +179,7 @@ type loadRun struct {
 	targets  []string
 	users    int
 	scenario string
+	op       loadOP
 	codes    chan pendingCode // for the token scenario: codes signed in beforehand
 
 	mu        sync.Mutex
@@ -222,20 +258,18 @@ func (r *loadRun) code(target string, i int, offline bool) (string, string, erro
 	if offline {
 		scope += " offline_access"
 	}
-	q := url.Values{"client_id": {loadClientID}, "redirect_uri": {loadRedirect}, "response_type": {"code"}, "scope": {scope},
+	q := url.Values{"client_id": {r.op.clientID}, "redirect_uri": {loadRedirect}, "response_type": {"code"}, "scope": {scope},
 		"state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
-	resp, err := client.Get(target + "/authorize?" + q.Encode())
+	resp, err := client.Get(target + r.op.authorize + "?" + q.Encode())
 	if err != nil {
 		return "", "", err
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	csrf, ar := loadCSRF.FindSubmatch(body), loadAR.FindSubmatch(body)
-	if resp.StatusCode != 200 || csrf == nil || ar == nil {
-		return "", "", fmt.Errorf("authorize: status %d, no login form", resp.StatusCode)
+	if resp.StatusCode != 200 {
+		return "", "", fmt.Errorf("authorize: status %d", resp.StatusCode)
 	}
-	resp, err = client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
-		"email": {loadEmail(i % r.users)}, "password": {loadPassword}})
+	resp, err = r.op.login(client, target, body, i%r.users)
 	if err != nil {
 		return "", "", err
 	}
@@ -266,7 +300,7 @@ func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) 
 func (r *loadRun) token(ctx context.Context, target string, form url.Values) (map[string]any, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(loadClientID, loadClientSecret)
+	req.SetBasicAuth(r.op.clientID, r.op.secret)
 	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: loadTransport}).Do(req)
 	if err != nil {
 		return nil, err
@@ -296,19 +330,30 @@ func (r *loadRun) get(ctx context.Context, u, bearer string) error {
 	return nil
 }
 
-// worker runs one scenario until the deadline or the request budget.
-func (r *loadRun) worker(ctx context.Context, w int, budget *atomic.Int64) {
-	target := r.targets[w%len(r.targets)]
-	var bearer, refresh string
+// loadWorker is one client's state: its target and, for the refresh and
+// userinfo scenarios, the tokens of its own sign-in.
+type loadWorker struct {
+	target, bearer, refresh string
+}
+
+// prepare signs the worker in where its scenario needs tokens; it runs
+// before the clock and the CPU count start.
+func (r *loadRun) prepare(ctx context.Context, w int) (*loadWorker, error) {
+	lw := &loadWorker{target: r.targets[w%len(r.targets)]}
 	if r.scenario == "refresh" || r.scenario == "userinfo" {
-		tok, err := r.flow(ctx, target, w, true)
+		tok, err := r.flow(ctx, lw.target, w, true)
 		if err != nil {
-			r.fail(err)
-			return
+			return nil, err
 		}
-		bearer, _ = tok["access_token"].(string)
-		refresh, _ = tok["refresh_token"].(string)
+		lw.bearer, _ = tok["access_token"].(string)
+		lw.refresh, _ = tok["refresh_token"].(string)
 	}
+	return lw, nil
+}
+
+// worker runs one scenario until the deadline or the request budget.
+func (r *loadRun) worker(ctx context.Context, w int, lw *loadWorker, budget *atomic.Int64) {
+	target := lw.target
 	for i := w; ctx.Err() == nil && budget.Add(-1) >= 0; i += 1024 {
 		start := time.Now()
 		var err error
@@ -323,12 +368,12 @@ func (r *loadRun) worker(ctx context.Context, w int, budget *atomic.Int64) {
 			_, err = r.exchange(ctx, c.target, c.code, c.verifier)
 		case "refresh":
 			var tok map[string]any
-			tok, err = r.token(ctx, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+			tok, err = r.token(ctx, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {lw.refresh}})
 			if err == nil {
-				refresh, _ = tok["refresh_token"].(string)
+				lw.refresh, _ = tok["refresh_token"].(string)
 			}
 		case "userinfo":
-			err = r.get(ctx, target+"/userinfo", bearer)
+			err = r.get(ctx, target+"/userinfo", lw.bearer)
 		case "jwks":
 			err = r.get(ctx, target+"/keys", "")
 		case "discovery":
@@ -367,16 +412,25 @@ func procStat(pid int) (cpu time.Duration, rssKiB int64, ok bool) {
 }
 
 func (r *loadRun) run(ctx context.Context, out io.Writer, conc int, d time.Duration, maxReq, pid int) error {
+	workers := make([]*loadWorker, 0, conc)
+	for w := range conc {
+		lw, err := r.prepare(ctx, w)
+		if err != nil {
+			return fmt.Errorf("preparing client %d: %w", w, err)
+		}
+		workers = append(workers, lw)
+	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	cpu0, _, haveProc := procStat(pid)
+	self0, _, haveSelf := procStat(os.Getpid())
 	var budget atomic.Int64
 	budget.Store(int64(maxReq))
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range conc {
 		wg.Add(1)
-		go func() { defer wg.Done(); r.worker(ctx, w, &budget) }()
+		go func() { defer wg.Done(); r.worker(ctx, w, workers[w], &budget) }()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -394,6 +448,9 @@ func (r *loadRun) run(ctx context.Context, out io.Writer, conc int, d time.Durat
 		pct(.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
 	if s, ok := r.errSample.Load().(string); ok {
 		fmt.Fprintf(out, "first error: %s\n", s)
+	}
+	if self1, _, ok := procStat(os.Getpid()); haveSelf && ok && len(lat) > 0 {
+		fmt.Fprintf(out, "load generator: CPU %.2f ms per operation\n", float64((self1-self0).Microseconds())/1000/float64(len(lat)))
 	}
 	if cpu1, rss, ok := procStat(pid); haveProc && ok && len(lat) > 0 {
 		fmt.Fprintf(out, "server pid %d: CPU %.2f ms per operation, RSS %.1f MiB\n", pid,

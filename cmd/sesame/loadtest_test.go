@@ -18,6 +18,8 @@ func TestLoadtestCommand(t *testing.T) {
 		{[]string{"loadtest", "-d", "1h"}, "--d: must be more than 0 and at most 10m"},
 		{[]string{"loadtest", "--id-token-alg", "HS256", "--setup"}, "--id-token-alg: must be RS256 or ES256"},
 		{[]string{"loadtest", "--id-token-alg", "ES256"}, "only with --setup"},
+		{[]string{"loadtest", "--op", "keycloak"}, "--op: must be sesame or zitadel-example"},
+		{[]string{"loadtest", "--op", "zitadel-example", "--setup"}, "--setup: only for --op sesame"},
 	} {
 		if _, errs, code := e.cli("", tc.args...); code != 2 || !strings.Contains(errs, tc.want) {
 			t.Fatalf("%v: %d %s", tc.args, code, errs)
@@ -30,7 +32,7 @@ func TestLoadtestCommand(t *testing.T) {
 	}
 	for _, s := range []string{"token", "refresh", "userinfo", "jwks", "discovery"} {
 		out, errs, code := e.cli("", "loadtest", "--users", "3", "--target", e.issuer, "--scenario", s, "-c", "2", "-d", "2s", "--max-requests", "6")
-		if code != 0 || !strings.Contains(out, "errors 0") || !strings.Contains(out, "p99") {
+		if code != 0 || !strings.Contains(out, "errors 0") || !strings.Contains(out, "p99") || !strings.Contains(out, "load generator: CPU") {
 			t.Fatalf("%s: %d\n%s%s", s, code, out, errs)
 		}
 	}

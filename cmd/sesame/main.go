@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -474,6 +475,13 @@ func (m *Main) handler() (http.Handler, error) {
 		ops.Get("/healthz", health)
 		ops.Get("/readyz", ready)
 		ops.Handle("/metrics", m.metrics.handler())
+		if c.OpsPprof {
+			ops.HandleFunc("/debug/pprof/*", pprof.Index)
+			ops.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			ops.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			ops.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			ops.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		}
 		m.ops = &http.Server{Addr: c.OpsListen, Handler: ops, ReadHeaderTimeout: 10 * time.Second}
 	}
 	for _, p := range provider.Paths {

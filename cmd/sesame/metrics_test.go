@@ -60,4 +60,31 @@ func TestMetrics(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Fatalf("/metrics on the public listener with ops_listen set: %d", resp.StatusCode)
 	}
+	// Profiles only when asked, and only on ops_listen.
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{"http://" + ops + "/debug/pprof/", 404},
+		{e.issuer + "/debug/pprof/", 404},
+	} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("%s: %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+	}
+	ops3 := freeAddr(t)
+	e3 := newEnv(t, "SESAME_OPS_LISTEN="+ops3, "SESAME_OPS_PPROF=true")
+	if !strings.Contains(scrape(t, "http://"+ops3+"/debug/pprof/"), "goroutine") {
+		t.Fatal("no profiles on ops_listen with ops_pprof")
+	}
+	resp, _ = http.Get(e3.issuer + "/debug/pprof/")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("profiles on the public listener: %d", resp.StatusCode)
+	}
 }
