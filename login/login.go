@@ -117,18 +117,22 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 // finish records who authenticated, in which session, and sends the
 // browser on to the provider.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
-	err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
+	if err := h.markAnswered(r.Context(), ar.ID, s); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
+}
+
+// markAnswered records that session s answers the authorization request.
+func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) error {
+	return h.Store.UpdateAuthRequest(ctx, arID, func(a *storage.AuthRequest) error {
 		if a.Done {
 			return errUnknownRequest
 		}
 		a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
 		return nil
 	})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
 }
 
 // failRequest answers the relying party with an OAuth error.
@@ -206,18 +210,21 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.Logger.Warn("rehash password", "err", err)
 		}
 	}
-	err = h.Store.UpdateUser(r.Context(), u.ID, func(x *storage.User) error {
-		x.LastSignInAt = now
-		if rehash != "" {
-			x.PasswordHash = rehash
+	// Recorded with the session, in completeSignIn's transaction (or alone
+	// before a second step).
+	record := func(ctx context.Context) error {
+		err := h.Store.UpdateUser(ctx, u.ID, func(x *storage.User) error {
+			x.LastSignInAt = now
+			if rehash != "" {
+				x.PasswordHash = rehash
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		h.fail(w, r, err)
-		return
+		return h.Store.ClearLoginFailures(ctx, loginFailureKey(email))
 	}
-	_ = h.Store.ClearLoginFailures(r.Context(), loginFailureKey(email))
 	arID := ""
 	if ar != nil {
 		arID = ar.ID
@@ -228,6 +235,10 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if code || enrol {
+		if err := h.Store.Atomic(r.Context(), record); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		if err := h.setPendingSignIn(w, pendingSignIn{UserID: u.ID, AuthRequestID: arID, Enrol: enrol && !code}); err != nil {
 			h.fail(w, r, err)
 			return
@@ -240,5 +251,5 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.completeSignIn(w, r, u, arID, []string{"pwd"})
+	h.completeSignIn(w, r, u, arID, []string{"pwd"}, record)
 }

@@ -214,26 +214,53 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	_ = h.Store.ClearLoginFailures(r.Context(), loginFailureKey(u.Email))
-	h.completeSignIn(w, r, u, p.AuthRequestID, []string{"pwd", "otp", "mfa"})
+	h.completeSignIn(w, r, u, p.AuthRequestID, []string{"pwd", "otp", "mfa"}, func(ctx context.Context) error {
+		return h.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email))
+	})
 }
 
-// completeSignIn starts the session and goes on with the authorization
-// request the sign-in was for, or home.
-func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string, amr []string) {
-	s, err := h.startSession(w, r, u, amr)
+// completeSignIn records the sign-in in one transaction — the session, the
+// audit event, the authorization request it answers, and what record adds
+// (the caller's own writes) — then sets the cookie and goes on with the
+// authorization request, or home when there is none or it is no longer
+// open. Nothing is written to the response before the commit.
+func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string, amr []string,
+	record func(ctx context.Context) error) {
+	var (
+		s      storage.Session
+		secret string
+		arID   string
+	)
+	err := h.Store.Atomic(r.Context(), func(ctx context.Context) error {
+		if record != nil {
+			if err := record(ctx); err != nil {
+				return err
+			}
+		}
+		var err error
+		if s, secret, err = h.newSession(ctx, r, u, amr); err != nil {
+			return err
+		}
+		h.audit(ctx, u.ID, "signin.succeeded", u.ID, "amr="+joinAMR(amr))
+		if authRequestID == "" {
+			return nil
+		}
+		if _, err := h.authRequest(ctx, authRequestID); err != nil {
+			return nil // expired or answered meanwhile: home
+		}
+		arID = authRequestID
+		return h.markAnswered(ctx, arID, s)
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.audit(r.Context(), u.ID, "signin.succeeded", u.ID, "amr="+joinAMR(amr))
+	h.setSessionCookies(w, s, secret)
 	h.count("success")
 	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
-	if authRequestID != "" {
-		if ar, err := h.authRequest(r.Context(), authRequestID); err == nil {
-			h.finish(w, r, ar, s)
-			return
-		}
+	if arID != "" {
+		http.Redirect(w, r, h.Finish(r.Context(), arID), http.StatusSeeOther)
+		return
 	}
 	http.Redirect(w, r, PathHome, http.StatusSeeOther)
 }

@@ -57,10 +57,20 @@ func (h *Handler) CurrentSessionID(r *http.Request) string {
 // browser had is ended first: a sign-in always gets a fresh id (no session
 // fixation).
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage.User, amr []string) (storage.Session, error) {
-	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	s, secret, err := h.newSession(r.Context(), r, u, amr)
+	if err != nil {
+		return storage.Session{}, err
+	}
+	h.setSessionCookies(w, s, secret)
+	return s, nil
+}
+
+// newSession records a session for u, ending the browser's previous one,
+// and returns it with the cookie's secret.
+func (h *Handler) newSession(ctx context.Context, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
 	if old, ok := h.currentSession(r); ok {
-		if err := h.Accounts.EndSession(r.Context(), old); err != nil {
-			return storage.Session{}, err
+		if err := h.Accounts.EndSession(ctx, old); err != nil {
+			return storage.Session{}, "", err
 		}
 	}
 	now := h.now()
@@ -68,12 +78,17 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage
 	s := storage.Session{ID: storage.NewID("ses"), Hash: storage.HashToken(secret), UserID: u.ID, AuthTime: now, AMR: amr,
 		CreatedAt: now, LastSeen: now, IdleExpiresAt: now.Add(h.SessionIdle), AbsoluteExpiresAt: now.Add(h.SessionAbsolute),
 		UserAgent: truncate(r.UserAgent(), 256), IP: web.ClientIP(r)}
-	if err := h.Store.CreateSession(r.Context(), s); err != nil {
-		return storage.Session{}, err
+	if err := h.Store.CreateSession(ctx, s); err != nil {
+		return storage.Session{}, "", err
 	}
+	return s, secret, nil
+}
+
+// setSessionCookies sets the session cookie and clears the second-step one.
+func (h *Handler) setSessionCookies(w http.ResponseWriter, s storage.Session, secret string) {
+	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: h.sessionCookieName(), Value: secret, Path: "/", Expires: s.AbsoluteExpiresAt,
 		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
-	return s, nil
 }
 
 func (h *Handler) clearSessionCookie() *http.Cookie {
