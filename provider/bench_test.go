@@ -81,7 +81,7 @@ func newBenchProvider(b testing.TB) *benchProvider {
 
 // grant stores a finished authorization request with its code, as the
 // login screens and the callback would leave it.
-func (bp *benchProvider) grant(b *testing.B, i int) (code, verifier string) {
+func (bp *benchProvider) grant(b testing.TB, i int) (code, verifier string) {
 	verifier = fmt.Sprintf("%043d", i)
 	sum := sha256.Sum256([]byte(verifier))
 	code = fmt.Sprintf("code-%d-%s", i, storage.NewSecret())
@@ -97,7 +97,7 @@ func (bp *benchProvider) grant(b *testing.B, i int) (code, verifier string) {
 	return code, verifier
 }
 
-func (bp *benchProvider) token(b *testing.B, form url.Values) map[string]any {
+func (bp *benchProvider) token(b testing.TB, form url.Values) map[string]any {
 	req := httptest.NewRequest(http.MethodPost, "https://id.example.com/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("bench", benchSecret)
