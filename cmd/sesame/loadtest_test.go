@@ -27,7 +27,8 @@ func TestLoadtestCommand(t *testing.T) {
 	}
 	// A short, bounded run of each scenario against the test server.
 	out, errs, code := e.cli("", "loadtest", "--setup", "--users", "3", "--target", e.issuer, "-c", "2", "-d", "2s", "--max-requests", "4")
-	if code != 0 || !strings.Contains(out, "3 users created") || !strings.Contains(out, "operations 4, errors 0") {
+	if code != 0 || !strings.Contains(out, "3 users created") || !strings.Contains(out, "operations 4, errors 0") ||
+		!strings.Contains(out, "code exchange within the sign-ins: p50") {
 		t.Fatalf("signin: %d\n%s%s", code, out, errs)
 	}
 	for _, s := range []string{"token", "refresh", "userinfo", "jwks", "discovery"} {
