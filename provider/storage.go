@@ -415,14 +415,10 @@ func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userI
 // organizations, org_siret. A person without an organization (an operator)
 // gets none.
 func (s *opStorage) orgClaims(ctx context.Context, info *oidc.UserInfo, userID string) error {
-	m, err := s.store.GetMembership(ctx, userID)
+	m, org, err := s.store.GetMembershipOrganization(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	org, err := s.store.GetOrganization(ctx, m.OrgID)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type Users interface {
 	UpdateUser(ctx context.Context, id string, update func(*User) error) error
 	// GetMembership returns the person's membership, ErrNotFound if none.
 	GetMembership(ctx context.Context, userID string) (Membership, error)
+	// GetMembershipOrganization returns the membership and its organization
+	// in one read (the claims of every token), ErrNotFound if none.
+	GetMembershipOrganization(ctx context.Context, userID string) (Membership, Organization, error)
 	// ListMemberships lists an organization's memberships, oldest member first.
 	ListMemberships(ctx context.Context, orgID string) ([]Membership, error)
 	// SetRoles replaces a person's roles in their organization.

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -161,6 +162,13 @@ func testUsers(t *testing.T, s storage.Storage) {
 	if m.OrgID != org.ID || !slices.Equal(m.Roles, []string{"admin", "user"}) {
 		t.Fatalf("membership: %+v", m)
 	}
+	m2, o2, err := s.GetMembershipOrganization(ctx(), u.ID)
+	must(t, err)
+	wantOrg, err := s.GetOrganization(ctx(), org.ID)
+	must(t, err)
+	if !reflect.DeepEqual(m2, m) || !reflect.DeepEqual(o2, wantOrg) {
+		t.Fatalf("membership with organization:\n got %+v %+v\nwant %+v %+v", m2, o2, m, wantOrg)
+	}
 
 	tests := []struct {
 		name string
@@ -190,6 +198,8 @@ func testUsers(t *testing.T, s storage.Storage) {
 	operator := storage.User{ID: storage.NewID("usr"), Email: "op@example.com", CreatedAt: base.Add(time.Second)}
 	must(t, s.CreateUser(ctx(), operator, nil))
 	_, err = s.GetMembership(ctx(), operator.ID)
+	wantErr(t, err, storage.ErrNotFound)
+	_, _, err = s.GetMembershipOrganization(ctx(), operator.ID)
 	wantErr(t, err, storage.ErrNotFound)
 
 	inOrg, err := s.ListUsers(ctx(), org.ID)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -116,6 +117,32 @@ func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Members
 	err := db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID).
 		Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
 	return m, notFound(err)
+}
+
+// orgColumnsO is orgColumns qualified by the alias o, for joins.
+var orgColumnsO = func() string {
+	cols := strings.Split(orgColumns, ",")
+	for i, c := range cols {
+		cols[i] = "o." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// prefixScanner scans the leading columns of a row into pre, the rest into
+// the destinations its caller gives.
+type prefixScanner struct {
+	row scanner
+	pre []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append(p.pre, dest...)...) }
+
+func (db *DB) GetMembershipOrganization(ctx context.Context, userID string) (storage.Membership, storage.Organization, error) {
+	var m storage.Membership
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT m.user_id, m.org_id, m.roles, `+orgColumnsO+`
+		FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
+	o, err := scanOrg(prefixScanner{row, []any{&m.UserID, &m.OrgID, listOut(&m.Roles)}})
+	return m, o, notFound(err)
 }
 
 func (db *DB) ListMemberships(ctx context.Context, orgID string) ([]storage.Membership, error) {
