@@ -124,15 +124,20 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.Auth
 	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
 }
 
-// markAnswered records that session s answers the authorization request.
+// markAnswered records that session s answers the authorization request;
+// errUnknownRequest when it is unknown, expired or already answered.
 func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) error {
-	return h.Store.UpdateAuthRequest(ctx, arID, func(a *storage.AuthRequest) error {
-		if a.Done {
+	err := h.Store.UpdateAuthRequest(ctx, arID, func(a *storage.AuthRequest) error {
+		if a.Done || !h.now().Before(a.ExpiresAt) {
 			return errUnknownRequest
 		}
 		a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
 		return nil
 	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return errUnknownRequest
+	}
+	return err
 }
 
 // failRequest answers the relying party with an OAuth error.

@@ -245,11 +245,14 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 		if authRequestID == "" {
 			return nil
 		}
-		if _, err := h.authRequest(ctx, authRequestID); err != nil {
-			return nil // expired or answered meanwhile: home
+		switch err := h.markAnswered(ctx, authRequestID, s); {
+		case errors.Is(err, errUnknownRequest):
+			return nil // expired or answered meanwhile: home, signed in
+		case err != nil:
+			return err
 		}
 		arID = authRequestID
-		return h.markAnswered(ctx, arID, s)
+		return nil
 	})
 	if err != nil {
 		h.fail(w, r, err)
