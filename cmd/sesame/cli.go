@@ -279,11 +279,34 @@ func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(lc.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if lc.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(clientGone{h})
 }
+
+// clientGone logs at INFO, not ERROR, what failed because the client went
+// away: its request's context was canceled (the OIDC library reports such a
+// request as a server error). Nothing is wrong on the server's side.
+type clientGone struct{ slog.Handler }
+
+func (c clientGone) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError && ctx != nil && errors.Is(ctx.Err(), context.Canceled) {
+		r = r.Clone()
+		r.Level = slog.LevelInfo
+		r.AddAttrs(slog.Bool("client_gone", true))
+		if !c.Enabled(ctx, r.Level) {
+			return nil
+		}
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c clientGone) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return clientGone{c.Handler.WithAttrs(attrs)}
+}
+func (c clientGone) WithGroup(name string) slog.Handler { return clientGone{c.Handler.WithGroup(name)} }
 
 // quiet is the logger of administrative commands: only problems.
 func (c *cli) quiet() *slog.Logger {
