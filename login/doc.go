@@ -16,4 +16,9 @@
 // again with what the person typed and one translated message, and the
 // cause goes to the log. Sign-in answers the same message, in the same
 // time, for an unknown email, a wrong password and a disabled account.
+//
+// A successful sign-in's records — the session, its audit event, the
+// authorization request it answers, the last sign-in time and the cleared
+// failures — commit in one transaction (completeSignIn), and nothing is
+// answered before that commit.
 package login
