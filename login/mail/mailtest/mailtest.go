@@ -122,6 +122,10 @@ func (s *Server) WaitFor(t *testing.T, n int, timeout time.Duration) []Message {
 	}
 }
 
+// Arrived receives once per message received (a message may already have
+// been counted by the time it is read: check Messages or To after it).
+func (s *Server) Arrived() <-chan struct{} { return s.arrived }
+
 // To returns the messages received by addr.
 func (s *Server) To(addr string) []Message {
 	var out []Message
