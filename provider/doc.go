@@ -14,6 +14,9 @@
 //     rotated one revokes its whole family (RFC 9700 §4.14.2).
 //   - Token, userinfo, introspection and revocation responses carry
 //     Cache-Control: no-store; a 401 from userinfo carries WWW-Authenticate.
+//   - A client that fails to authenticate at the token, introspection or
+//     revocation endpoint gets 401 invalid_client with a Basic challenge
+//     (RFC 6749 §5.2), not the library's 400.
 //   - The authorization callback is bound to the browser session that
 //     authenticated: a leaked authorization request id cannot fetch a code
 //     in another browser.

@@ -14,6 +14,10 @@ import (
 // claims); with the memo each row is read once per request, and never
 // kept beyond it, so a change is seen by the next request.
 type memo struct {
+	// clientAuth marks the endpoints where a client authenticates (token,
+	// introspection, revocation): there a failure is a 401.
+	clientAuth bool
+
 	mu      sync.Mutex
 	clients map[string]storage.Client
 	users   map[string]storage.User
@@ -21,8 +25,8 @@ type memo struct {
 
 type memoKey struct{}
 
-func withMemo(ctx context.Context) context.Context {
-	return context.WithValue(ctx, memoKey{}, &memo{clients: map[string]storage.Client{}, users: map[string]storage.User{}})
+func withMemo(ctx context.Context, clientAuth bool) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{clientAuth: clientAuth, clients: map[string]storage.Client{}, users: map[string]storage.User{}})
 }
 
 func memoFrom(ctx context.Context) *memo {

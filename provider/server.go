@@ -167,7 +167,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 				return
 			}
 		case PathAuthorize:
-			r = r.WithContext(withMemo(r.Context()))
+			r = r.WithContext(withMemo(r.Context(), false))
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
@@ -178,11 +178,12 @@ func (s *server) guard(next http.Handler) http.Handler {
 			defer func() { <-s.grants }()
 			fallthrough
 		case PathIntrospect, PathRevoke:
-			r = r.WithContext(withMemo(r.Context()))
+			r = r.WithContext(withMemo(r.Context(), true))
+			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer}
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 		case PathUserinfo:
-			r = r.WithContext(withMemo(r.Context()))
+			r = r.WithContext(withMemo(r.Context(), false))
 			w.Header().Set("Cache-Control", "no-store")
 			w = &bearerChallenge{ResponseWriter: w}
 		}
@@ -241,6 +242,20 @@ func (u *unavailable) WriteHeader(status int) {
 		u.Header().Set("Retry-After", "5")
 	}
 	u.ResponseWriter.WriteHeader(status)
+}
+
+// clientChallenge adds WWW-Authenticate to a 401 of the endpoints where
+// clients authenticate (RFC 6749 §5.2).
+type clientChallenge struct {
+	http.ResponseWriter
+	realm string
+}
+
+func (c *clientChallenge) WriteHeader(status int) {
+	if status == http.StatusUnauthorized {
+		c.Header().Set("WWW-Authenticate", `Basic realm="`+c.realm+`"`)
+	}
+	c.ResponseWriter.WriteHeader(status)
 }
 
 // bearerChallenge adds WWW-Authenticate to a 401 (RFC 6750 §3).

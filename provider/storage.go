@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -61,14 +62,21 @@ func withAlg(ctx context.Context, c op.Client) context.Context {
 
 // --- clients ---
 
-func errUnknownClient() error {
-	return oidc.ErrInvalidClient().WithDescription("unknown client")
+// clientAuthFailed is invalid_client. Where a client authenticates (token,
+// introspection, revocation) it is answered 401 with a Basic challenge
+// (RFC 6749 §5.2; the guard adds the header); the library would say 400.
+func clientAuthFailed(ctx context.Context, description string) error {
+	err := oidc.ErrInvalidClient().WithDescription("%s", description)
+	if m := memoFrom(ctx); m != nil && m.clientAuth {
+		return op.NewStatusError(err, http.StatusUnauthorized)
+	}
+	return err
 }
 
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := getClient(ctx, s.store, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errUnknownClient()
+		return nil, clientAuthFailed(ctx, "unknown client")
 	}
 	if err != nil {
 		return nil, serverError(err)
@@ -81,13 +89,13 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret stri
 	if errors.Is(err, storage.ErrNotFound) {
 		// Spend the time a real check takes, so that client ids cannot be probed.
 		_ = s.secrets.Verify(ctx, "", secret)
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		return clientAuthFailed(ctx, "client authentication failed")
 	}
 	if err != nil {
 		return serverError(err)
 	}
 	if c.Public || c.SecretHash == "" {
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		return clientAuthFailed(ctx, "client authentication failed")
 	}
 	cacheKey := id + "\x00" + c.SecretHash
 	sum := sha256.Sum256([]byte(secret))
@@ -95,7 +103,7 @@ func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret stri
 		return nil
 	}
 	if err := s.secrets.Verify(ctx, c.SecretHash, secret); err != nil {
-		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		return clientAuthFailed(ctx, "client authentication failed")
 	}
 	s.verified.Store(cacheKey, sum)
 	return nil

@@ -103,8 +103,14 @@ func TestTokenEndpointBadInput(t *testing.T) {
 		code := e.browser().signIn(f, c, nil)
 		bad := f
 		bad.secret = "not-the-secret-at-all"
-		status, body := exchange(bad, code, v)
+		status, body, h := e.tokenRequest(bad, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {f.redirect}, "code_verifier": {v}})
 		wantErr(t, status, body, "invalid_client")
+		// RFC 6749 §5.2: a client that authenticated with the Authorization
+		// header gets a 401 and a challenge for its scheme.
+		if status != http.StatusUnauthorized || !strings.HasPrefix(h.Get("WWW-Authenticate"), "Basic ") {
+			t.Fatalf("wrong secret: %d, WWW-Authenticate %q", status, h.Get("WWW-Authenticate"))
+		}
 		// The code was not spent by the failed attempt: the client is checked first.
 		if status, body := exchange(f, code, v); status != 200 {
 			t.Fatalf("the right client could not exchange after a wrong secret: %d %v", status, body)
@@ -113,6 +119,9 @@ func TestTokenEndpointBadInput(t *testing.T) {
 	t.Run("unknown client", func(t *testing.T) {
 		status, body := exchange(fixture{clientID: "nobody", secret: "whatever-secret-123", redirect: f.redirect}, "code", "")
 		wantErr(t, status, body, "invalid_client")
+		if status != http.StatusUnauthorized {
+			t.Fatalf("unknown client: %d, want 401", status)
+		}
 	})
 	t.Run("code replay revokes the tokens", func(t *testing.T) {
 		v, c := pkce()
