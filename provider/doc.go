@@ -24,8 +24,9 @@
 // Access tokens are opaque: an AES-GCM encryption of "tokenID:subject"
 // under a key derived from the configured secret, backed by a stored record
 // that revocation deletes. Refresh tokens and codes are random and stored
-// only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 for a
-// client that asks (IDTokenSignedAlg); private keys are stored encrypted.
+// only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 or
+// EdDSA for a client that asks (IDTokenSignedAlg); private keys are stored
+// encrypted.
 //
 // Performance: the token endpoint admits 2×GOMAXPROCS requests at a time, the
 // others wait in arrival order (a request is mostly one signature; served

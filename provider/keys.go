@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -20,8 +21,10 @@ import (
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
 
-// Algorithms Sesame signs ID tokens with; the first is the default.
-var Algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256}
+// Algorithms Sesame signs ID tokens with; the first is the default (RS256,
+// what every relying party accepts). ES256 and EdDSA (Ed25519) cost a tenth
+// and a twentieth of its CPU, for the clients that accept them.
+var Algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
 // KeyManager creates, rotates and serves the signing keys. It caches the
 // keys and re-reads storage every RefreshEvery, so that a rotation made by
@@ -152,6 +155,8 @@ func (m *KeyManager) generate(alg jose.SignatureAlgorithm) (storage.SigningKey, 
 		priv, err = rsa.GenerateKey(rand.Reader, 2048)
 	case jose.ES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case jose.EdDSA:
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		return storage.SigningKey{}, fmt.Errorf("unsupported algorithm %s", alg)
 	}

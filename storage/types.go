@@ -209,7 +209,7 @@ type Session struct {
 // encrypted by the caller before it reaches storage.
 type SigningKey struct {
 	ID               string // the kid
-	Algorithm        string // RS256, ES256
+	Algorithm        string // RS256, ES256, EdDSA
 	PrivateEncrypted []byte
 	Public           []byte // the public JWK, JSON
 	CreatedAt        time.Time

@@ -19,12 +19,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"golang.org/x/text/language"
 
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/company"
 	sesamemail "github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/postgres"
 	"github.com/sesame-idp/sesame/storage/sqlite"
@@ -463,8 +465,8 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 		return badFlag("secret", "must be at least 16 characters")
 	case len(redirects) == 0:
 		return badFlag("redirect-uri", "is required")
-	case *alg != "" && *alg != "RS256" && *alg != "ES256":
-		return badFlag("id-token-signed-response-alg", "must be RS256 or ES256")
+	case *alg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(*alg)):
+		return badFlag("id-token-signed-response-alg", "must be RS256, ES256 or EdDSA")
 	}
 	for _, u := range redirects {
 		if err := checkRedirectURI("redirect-uri", u, *public); err != nil {

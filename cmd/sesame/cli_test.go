@@ -35,7 +35,7 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 		{[]string{"client", "add", "--id", "x", "--public", "--secret", "0123456789abcdef", "--redirect-uri", "https://rp.example/cb"}, "--public: cannot be combined with --secret"},
 		{[]string{"client", "add", "--id", "x", "--public", "--allow-no-pkce", "--redirect-uri", "https://rp.example/cb"}, "--allow-no-pkce: is only for confidential"},
 		{[]string{"client", "add", "--id", "x", "--secret", "short", "--redirect-uri", "https://rp.example/cb"}, "--secret: must be at least 16"},
-		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--id-token-signed-response-alg", "HS256"}, "must be RS256 or ES256"},
+		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--id-token-signed-response-alg", "HS256"}, "must be RS256, ES256 or EdDSA"},
 		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--post-logout-redirect-uri", "ftp://x"}, "--post-logout-redirect-uri"},
 		{[]string{"client", "add", "--nope"}, "--nope: unknown flag"},
 		{[]string{"client", "add", "--id"}, "--id: needs a value"},
@@ -192,10 +192,11 @@ func TestCLICommands(t *testing.T) {
 		t.Fatalf("keys before serve: %s", got)
 	}
 	rotated := strings.Fields(e.mustCLI("", "keys", "rotate"))
-	if len(rotated) != 2 {
+	if len(rotated) != 3 {
 		t.Fatalf("keys rotate: %v", rotated)
 	}
-	if got := e.mustCLI("", "keys", "list"); !strings.Contains(got, rotated[0]) || !strings.Contains(got, "RS256") || !strings.Contains(got, "ES256") {
+	if got := e.mustCLI("", "keys", "list"); !strings.Contains(got, rotated[0]) || !strings.Contains(got, "RS256") || !strings.Contains(got, "ES256") ||
+		!strings.Contains(got, "EdDSA") {
 		t.Fatalf("keys list:\n%s", got)
 	}
 	// Help.

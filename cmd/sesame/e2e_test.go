@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	idp "github.com/sesame-idp/sesame/provider"
 )
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
@@ -145,6 +148,54 @@ func TestClientChoosesES256AndAbroadOrganization(t *testing.T) {
 	if roles, _ := claims["org_roles"].([]any); len(roles) != 1 || roles[0] != "user" {
 		t.Fatalf("roles: %v", claims["org_roles"])
 	}
+}
+
+// A client registered for EdDSA gets Ed25519-signed ID tokens, at the code
+// exchange and at every refresh, that both relying-party libraries verify
+// against the published key set (an OKP key); discovery lists the three
+// algorithms.
+func TestClientChoosesEdDSA(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture("ed-app", "--id-token-signed-response-alg", "EdDSA")
+	e.person(&f)
+	verifier, challenge := pkce()
+	code := e.browser().signIn(f, challenge, nil)
+	party := e.relyingParty(f, "n-ed-app", "EdDSA")
+	tokens := exchange(t, party, code, verifier)
+	provider, err := gooidc.NewProvider(context.Background(), e.issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disc struct {
+		Algs []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := provider.Claims(&disc); err != nil || !slices.Equal(disc.Algs, []string{"RS256", "ES256", "EdDSA"}) {
+		t.Fatalf("discovery algorithms: %v %v", disc.Algs, err)
+	}
+	verify := provider.Verifier(&gooidc.Config{ClientID: f.clientID, SupportedSigningAlgs: []string{"EdDSA"}})
+	// At a refresh there is no nonce to expect (the refreshed ID token has
+	// none), as a relying party's nonce function returns outside a sign-in.
+	refresher := e.relyingParty(f, "", "EdDSA")
+	for i, raw := range []string{tokens.IDToken, refreshedIDToken(t, refresher, tokens.RefreshToken)} {
+		if _, err := verify.Verify(context.Background(), raw); err != nil {
+			t.Fatalf("ID token %d: %v", i, err)
+		}
+		hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+		if !strings.Contains(string(hdr), `"alg":"EdDSA"`) {
+			t.Fatalf("ID token %d header: %s", i, hdr)
+		}
+	}
+}
+
+// refreshedIDToken refreshes through the relying-party library, which
+// verifies the new ID token, and returns it.
+func refreshedIDToken(t *testing.T, party rp.RelyingParty, refresh string) string {
+	t.Helper()
+	tokens, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), party, refresh, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tokens.IDToken
 }
 
 func TestTokenResponseHeadersAndPublicClient(t *testing.T) {
@@ -468,11 +519,11 @@ func TestKeyRotation(t *testing.T) {
 		return out
 	}
 	before := jwks()
-	if len(before) != 2 {
-		t.Fatalf("want an RS256 and an ES256 key, got %v", before)
+	if len(before) != 3 {
+		t.Fatalf("want an RS256, an ES256 and an EdDSA key, got %v", before)
 	}
 	created := strings.Fields(e.mustCLI("", "keys", "rotate"))
-	if len(created) != 2 {
+	if len(created) != 3 {
 		t.Fatalf("keys rotate printed %v", created)
 	}
 	e.clock.Add(11 * time.Second) // past keys.cache_refresh: the server re-reads
@@ -498,7 +549,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 	// Past the publication window, the retired keys leave the set.
 	e.clock.Add(3 * time.Hour)
-	if got := jwks(); len(got) != 2 || !slices.Contains(got, created[0]) {
+	if got := jwks(); len(got) != len(idp.Algorithms) || !slices.Contains(got, created[0]) {
 		t.Fatalf("after the window: %v", got)
 	}
 }
@@ -534,7 +585,7 @@ func TestDiscoveryAndKeysAreCachedWithETags(t *testing.T) {
 	e.mustCLI("", "keys", "rotate")
 	e.clock.Add(11 * time.Second)
 	resp, body := get("/keys", before)
-	if resp.StatusCode != 200 || resp.Header.Get("ETag") == before || strings.Count(body, `"kid"`) != 4 {
+	if resp.StatusCode != 200 || resp.Header.Get("ETag") == before || strings.Count(body, `"kid"`) != 2*len(idp.Algorithms) {
 		t.Fatalf("after a rotation: %d, ETag %q, %d keys", resp.StatusCode, resp.Header.Get("ETag"), strings.Count(body, `"kid"`))
 	}
 }

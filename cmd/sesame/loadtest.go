@@ -21,6 +21,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -111,8 +114,8 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 		return badFlag("users", "must be from 1 to 100000")
 	case *maxReq < 1 || *maxReq > 10000000:
 		return badFlag("max-requests", "must be from 1 to 10000000")
-	case *alg != "" && *alg != "RS256" && *alg != "ES256":
-		return badFlag("id-token-alg", "must be RS256 or ES256")
+	case *alg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(*alg)):
+		return badFlag("id-token-alg", "must be RS256, ES256 or EdDSA")
 	case *alg != "" && !*setup:
 		return badFlag("id-token-alg", "only with --setup (it sets the load-test client's algorithm)")
 	case loadOPs[*opName].login == nil:

@@ -16,7 +16,7 @@ func TestLoadtestCommand(t *testing.T) {
 		{[]string{"loadtest", "--scenario", "dance"}, "--scenario: must be"},
 		{[]string{"loadtest", "-c", "0"}, "--c: must be from 1 to 1024"},
 		{[]string{"loadtest", "-d", "1h"}, "--d: must be more than 0 and at most 10m"},
-		{[]string{"loadtest", "--id-token-alg", "HS256", "--setup"}, "--id-token-alg: must be RS256 or ES256"},
+		{[]string{"loadtest", "--id-token-alg", "HS256", "--setup"}, "--id-token-alg: must be RS256, ES256 or EdDSA"},
 		{[]string{"loadtest", "--id-token-alg", "ES256"}, "only with --setup"},
 		{[]string{"loadtest", "--op", "keycloak"}, "--op: must be sesame or zitadel-example"},
 		{[]string{"loadtest", "--op", "zitadel-example", "--setup"}, "--setup: only for --op sesame"},
