@@ -36,42 +36,33 @@ func memoFrom(ctx context.Context) *memo {
 
 // getClient reads a client through the request's memo, if it has one.
 func getClient(ctx context.Context, store storage.Clients, id string) (storage.Client, error) {
-	m := memoFrom(ctx)
-	if m == nil {
-		return store.GetClient(ctx, id)
-	}
-	m.mu.Lock()
-	c, ok := m.clients[id]
-	m.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	c, err := store.GetClient(ctx, id)
-	if err == nil {
-		m.mu.Lock()
-		m.clients[id] = c
-		m.mu.Unlock()
-	}
-	return c, err
+	return memoized(ctx, func(m *memo) map[string]storage.Client { return m.clients }, id, store.GetClient)
 }
 
 // getUser reads a person through the request's memo, if it has one.
 func getUser(ctx context.Context, store storage.Users, id string) (storage.User, error) {
+	return memoized(ctx, func(m *memo) map[string]storage.User { return m.users }, id, store.GetUser)
+}
+
+// memoized returns what the memo's table holds for id, else loads it and,
+// when found, keeps it for the rest of the request.
+func memoized[T any](ctx context.Context, table func(*memo) map[string]T, id string,
+	load func(context.Context, string) (T, error)) (T, error) {
 	m := memoFrom(ctx)
 	if m == nil {
-		return store.GetUser(ctx, id)
+		return load(ctx, id)
 	}
 	m.mu.Lock()
-	u, ok := m.users[id]
+	v, ok := table(m)[id]
 	m.mu.Unlock()
 	if ok {
-		return u, nil
+		return v, nil
 	}
-	u, err := store.GetUser(ctx, id)
+	v, err := load(ctx, id)
 	if err == nil {
 		m.mu.Lock()
-		m.users[id] = u
+		table(m)[id] = v
 		m.mu.Unlock()
 	}
-	return u, err
+	return v, err
 }
