@@ -156,14 +156,11 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 }
 
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	now := s.now()
-	return s.store.UpdateAuthRequest(ctx, id, func(r *storage.AuthRequest) error {
-		if !r.Done || r.CodeHash != "" {
-			return oidc.ErrInvalidRequest().WithDescription("authorization request is not ready for a code")
-		}
-		r.CodeHash, r.CodeExpiry = storage.HashToken(code), now.Add(s.lifetimes.Code)
-		return nil
-	})
+	err := s.store.SetCode(ctx, id, storage.HashToken(code), s.now().Add(s.lifetimes.Code))
+	if errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrInvalidRequest().WithDescription("authorization request is not ready for a code")
+	}
+	return err
 }
 
 // DeleteAuthRequest keeps the request: after its code is exchanged it is how

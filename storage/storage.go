@@ -97,6 +97,9 @@ type AuthRequests interface {
 	UpdateAuthRequest(ctx context.Context, id string, update func(*AuthRequest) error) error
 	// GetAuthRequestByCode finds the request whose code hashes to codeHash.
 	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
+	// SetCode records the code of an answered request, in one statement;
+	// ErrNotFound when the request is unknown, not answered or has a code.
+	SetCode(ctx context.Context, id, codeHash string, expiry time.Time) error
 	// ConsumeCode marks the code exchanged; ErrAlreadyUsed when it was.
 	ConsumeCode(ctx context.Context, id string, now time.Time) error
 	DeleteAuthRequest(ctx context.Context, id string) error

@@ -300,6 +300,34 @@ func testAuthRequests(t *testing.T, s storage.Storage) {
 	}
 	_, err = s.GetAuthRequestByCode(ctx(), "other")
 	wantErr(t, err, storage.ErrNotFound)
+
+	// SetCode: only for a request answered without error, and only once.
+	open := newAuthRequest(t, s)
+	refused := newAuthRequest(t, s)
+	must(t, s.UpdateAuthRequest(ctx(), refused.ID, func(a *storage.AuthRequest) error {
+		a.Error, a.Done = "access_denied", true
+		return nil
+	}))
+	for _, tc := range []struct {
+		name, id string
+		want     error
+	}{
+		{"unknown request", "ar_missing", storage.ErrNotFound},
+		{"not answered yet", open.ID, storage.ErrNotFound},
+		{"answered with an error", refused.ID, storage.ErrNotFound},
+		{"already has a code", r.ID, storage.ErrNotFound},
+	} {
+		wantErr(t, s.SetCode(ctx(), tc.id, "code-"+tc.name, base.Add(time.Minute)), tc.want)
+	}
+	must(t, s.UpdateAuthRequest(ctx(), open.ID, func(a *storage.AuthRequest) error { a.Done = true; return nil }))
+	must(t, s.SetCode(ctx(), open.ID, "code-open", base.Add(2*time.Minute)))
+	got, err = s.GetAuthRequestByCode(ctx(), "code-open")
+	must(t, err)
+	if got.ID != open.ID || !got.CodeExpiry.Equal(base.Add(2*time.Minute)) {
+		t.Fatalf("after SetCode: %+v", got)
+	}
+	wantErr(t, s.SetCode(ctx(), open.ID, "code-again", base.Add(time.Minute)), storage.ErrNotFound)
+
 	must(t, s.DeleteAuthRequest(ctx(), r.ID))
 	_, err = s.GetAuthRequest(ctx(), r.ID)
 	wantErr(t, err, storage.ErrNotFound)

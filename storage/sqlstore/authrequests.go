@@ -87,6 +87,21 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 	})
 }
 
+func (db *DB) SetCode(ctx context.Context, id, codeHash string, expiry time.Time) error {
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE auth_requests SET code_hash = ?, code_expiry = ?
+		WHERE id = ? AND done = 1 AND error = '' AND code_hash IS NULL`, codeHash, expiry.UnixNano(), id)
+	if db.isUnique(err) {
+		return storage.ErrConflict
+	}
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
 func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
 	return db.tx(ctx, func(tx conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
