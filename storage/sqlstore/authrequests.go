@@ -102,25 +102,26 @@ func (db *DB) SetCode(ctx context.Context, id, codeHash string, expiry time.Time
 	return nil
 }
 
+// ConsumeCode is one conditional UPDATE, atomic on its own; only when it
+// changes nothing does a read tell why (a code, once set and consumed,
+// stays so, so that read needs no transaction with the update).
 func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
-	return db.tx(ctx, func(tx conn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
-			WHERE id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`, now.UnixNano(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM auth_requests WHERE id = ? AND code_hash IS NOT NULL`, id).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return storage.ErrNotFound
-		}
-		return storage.ErrAlreadyUsed
-	})
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
+		WHERE id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`, now.UnixNano(), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var n int
+	if err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM auth_requests WHERE id = ? AND code_hash IS NOT NULL`, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return storage.ErrAlreadyUsed
 }
 
 func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
