@@ -17,6 +17,12 @@ func (db *DB) RecordEvent(ctx context.Context, e storage.AuditEvent) error {
 	return err
 }
 
+func scanEvent(row scanner) (storage.AuditEvent, error) {
+	var e storage.AuditEvent
+	err := row.Scan(&e.ID, tsOut(&e.At), &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.OrgID, &e.IP, &e.Details)
+	return e, err
+}
+
 func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.AuditEvent, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -26,21 +32,8 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if !f.Since.IsZero() {
 		since = f.Since.UnixNano()
 	}
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
+	return queryAll(ctx, db.reader(ctx), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
 		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`, f.OrgID, f.OrgID, since, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.AuditEvent
-	for rows.Next() {
-		var e storage.AuditEvent
-		if err := rows.Scan(&e.ID, tsOut(&e.At), &e.ActorID, &e.Action, &e.TargetType, &e.TargetID, &e.OrgID, &e.IP, &e.Details); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }
 
 // Hit counts an event in a fixed window, atomically.

@@ -36,20 +36,7 @@ func (db *DB) GetClient(ctx context.Context, id string) (storage.Client, error) 
 }
 
 func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Client
-	for rows.Next() {
-		c, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.reader(ctx), scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
 // DeleteClient removes the client, its pending requests (by cascade) and

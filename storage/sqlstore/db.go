@@ -263,6 +263,24 @@ func (db *DB) tx(ctx context.Context, fn func(conn) error) error {
 	return tx.Commit()
 }
 
+// queryAll runs a select on c and scans every row with scan.
+func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func (db *DB) isUnique(err error) bool     { return err != nil && db.d.IsUnique(err) }
 func (db *DB) isForeignKey(err error) bool { return err != nil && db.d.IsForeignKey(err) }
 func (db *DB) isCheck(err error) bool      { return err != nil && db.d.IsCheck(err) }

@@ -9,6 +9,12 @@ import (
 
 const keyColumns = `id, algorithm, private_encrypted, public_jwk, created_at, retired_at, publish_until`
 
+func scanKey(row scanner) (storage.SigningKey, error) {
+	var k storage.SigningKey
+	err := row.Scan(&k.ID, &k.Algorithm, &k.PrivateEncrypted, &k.Public, tsOut(&k.CreatedAt), tsOut(&k.RetiredAt), tsOut(&k.PublishUntil))
+	return k, err
+}
+
 func (db *DB) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
 	return db.insertKey(ctx, db.writer(ctx), k)
 }
@@ -23,22 +29,8 @@ func (db *DB) insertKey(ctx context.Context, tx execer, k storage.SigningKey) er
 }
 
 func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys
+	return queryAll(ctx, db.reader(ctx), scanKey, `SELECT `+keyColumns+` FROM signing_keys
 		WHERE publish_until IS NULL OR publish_until > ? ORDER BY created_at DESC, id`, now.UnixNano())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.SigningKey
-	for rows.Next() {
-		var k storage.SigningKey
-		if err := rows.Scan(&k.ID, &k.Algorithm, &k.PrivateEncrypted, &k.Public, tsOut(&k.CreatedAt),
-			tsOut(&k.RetiredAt), tsOut(&k.PublishUntil)); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 func (db *DB) RotateSigningKey(ctx context.Context, k storage.SigningKey, now, publishUntil time.Time) error {

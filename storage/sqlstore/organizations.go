@@ -59,21 +59,8 @@ func (db *DB) GetOrganization(ctx context.Context, id string) (storage.Organizat
 }
 
 func (db *DB) ListOrganizations(ctx context.Context, status string) ([]storage.Organization, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+orgColumns+` FROM organizations
+	return queryAll(ctx, db.reader(ctx), scanOrg, `SELECT `+orgColumns+` FROM organizations
 		WHERE ? = '' OR status = ? ORDER BY created_at, id`, status, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Organization
-	for rows.Next() {
-		o, err := scanOrg(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }
 
 func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*storage.Organization) error) error {

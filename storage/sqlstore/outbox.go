@@ -35,33 +35,35 @@ func (db *DB) EnqueueMail(ctx context.Context, m storage.Mail) error {
 	return err
 }
 
-// ClaimMails leases due mails to the caller. SQLite has one writer, so the
-// select and the lease in one transaction cannot race with another worker.
+// ClaimMails leases due mails to the caller.
 func (db *DB) ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Mail, error) {
-	var out []storage.Mail
+	return claimDue(ctx, db, "mail_outbox", mailColumns, scanMail, now, lease, limit, func(m *storage.Mail) (*int, *time.Time, string) {
+		return &m.Attempts, &m.NextAttemptAt, m.ID
+	})
+}
+
+// claimDue leases up to limit due rows of a queue table (sent_at unset,
+// next_attempt_at reached): each row's attempts grow by one and its next
+// attempt moves to now+lease, so that no other worker takes it meanwhile.
+// The select and the lease are one transaction; SKIP LOCKED keeps two
+// PostgreSQL workers apart, and SQLite has one writer anyway. attempt gives
+// a row's attempts, next attempt and id.
+func claimDue[T any](ctx context.Context, db *DB, table, columns string, scan func(scanner) (T, error),
+	now time.Time, lease time.Duration, limit int, attempt func(*T) (*int, *time.Time, string)) ([]T, error) {
+	var out []T
 	err := db.tx(ctx, func(tx conn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+mailColumns+` FROM mail_outbox
+		var err error
+		out, err = queryAll(ctx, tx, scan, `SELECT `+columns+` FROM `+table+`
 			WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+db.d.SkipLocked, now.UnixNano(), limit)
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			m, err := scanMail(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		for i := range out {
-			out[i].Attempts++
-			out[i].NextAttemptAt = now.Add(lease)
-			if _, err := tx.ExecContext(ctx, `UPDATE mail_outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?`,
-				out[i].Attempts, ts(out[i].NextAttemptAt), out[i].ID); err != nil {
+			attempts, next, id := attempt(&out[i])
+			*attempts++
+			*next = now.Add(lease)
+			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET attempts = ?, next_attempt_at = ? WHERE id = ?`,
+				*attempts, ts(*next), id); err != nil {
 				return err
 			}
 		}
@@ -100,18 +102,5 @@ func (db *DB) CountUnsentMails(ctx context.Context) (int, error) {
 }
 
 func (db *DB) ListMails(ctx context.Context, limit int) ([]storage.Mail, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Mail
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.reader(ctx), scanMail, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
 }

@@ -142,35 +142,17 @@ func (db *DB) EnqueueLogoutNotice(ctx context.Context, n storage.LogoutNotice) e
 	return err
 }
 
+func scanNotice(row scanner) (storage.LogoutNotice, error) {
+	var n storage.LogoutNotice
+	err := row.Scan(&n.ID, &n.ClientID, &n.URI, &n.Token, tsOut(&n.CreatedAt), &n.Attempts, tsOut(&n.NextAttemptAt),
+		tsOut(&n.SentAt), &n.LastError)
+	return n, err
+}
+
 func (db *DB) ClaimLogoutNotices(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.LogoutNotice, error) {
-	var out []storage.LogoutNotice
-	err := db.tx(ctx, func(tx conn) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+noticeColumns+` FROM logout_notices WHERE sent_at IS NULL AND next_attempt_at <= ?
-			ORDER BY next_attempt_at, id LIMIT ?`+db.d.SkipLocked, now.UnixNano(), limit)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var n storage.LogoutNotice
-			if err := rows.Scan(&n.ID, &n.ClientID, &n.URI, &n.Token, tsOut(&n.CreatedAt), &n.Attempts, tsOut(&n.NextAttemptAt),
-				tsOut(&n.SentAt), &n.LastError); err != nil {
-				rows.Close()
-				return err
-			}
-			out = append(out, n)
-		}
-		rows.Close()
-		for i := range out {
-			out[i].Attempts++
-			out[i].NextAttemptAt = now.Add(lease)
-			if _, err := tx.ExecContext(ctx, `UPDATE logout_notices SET attempts = ?, next_attempt_at = ? WHERE id = ?`,
-				out[i].Attempts, ts(out[i].NextAttemptAt), out[i].ID); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+	return claimDue(ctx, db, "logout_notices", noticeColumns, scanNotice, now, lease, limit, func(n *storage.LogoutNotice) (*int, *time.Time, string) {
+		return &n.Attempts, &n.NextAttemptAt, n.ID
 	})
-	return out, err
 }
 
 func (db *DB) MarkLogoutNoticeSent(ctx context.Context, id string, now time.Time) error {

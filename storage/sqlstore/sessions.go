@@ -71,44 +71,24 @@ func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time
 
 // querySessions runs a select of sessionColumns.
 func (db *DB) querySessions(ctx context.Context, q string, args ...any) ([]storage.Session, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Session
-	for rows.Next() {
-		s, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.reader(ctx), scanSession, q, args...)
 }
 
 func (db *DB) ListSessionClients(ctx context.Context, sessionID string) ([]string, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT client_id FROM access_tokens WHERE session_id = ?
+	return queryAll(ctx, db.reader(ctx), scanString, `SELECT client_id FROM access_tokens WHERE session_id = ?
 		UNION SELECT client_id FROM refresh_tokens WHERE session_id = ?
 		UNION SELECT client_id FROM auth_requests WHERE session_id = ? AND code_hash IS NOT NULL
 		ORDER BY 1`, sessionID, sessionID, sessionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 func (db *DB) ListExpiredSessions(ctx context.Context, now time.Time, limit int) ([]storage.Session, error) {
 	n := now.UnixNano()
 	return db.querySessions(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE idle_expires_at <= ? OR absolute_expires_at <= ? ORDER BY idle_expires_at LIMIT ?`, n, n, limit)
+}
+
+func scanString(row scanner) (string, error) {
+	var v string
+	err := row.Scan(&v)
+	return v, err
 }

@@ -72,20 +72,7 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, erro
 		q = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = ?) ORDER BY created_at, id`
 		args = append(args, orgID)
 	}
-	rows, err := db.reader(ctx).QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.reader(ctx), scanUser, q, args...)
 }
 
 func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
@@ -112,10 +99,14 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 	})
 }
 
-func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
+func scanMembership(row scanner) (storage.Membership, error) {
 	var m storage.Membership
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID).
-		Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
+	err := row.Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
+	return m, err
+}
+
+func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
+	m, err := scanMembership(db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID))
 	return m, notFound(err)
 }
 
@@ -141,26 +132,13 @@ func (db *DB) GetMembershipOrganization(ctx context.Context, userID string) (sto
 	var m storage.Membership
 	row := db.reader(ctx).QueryRowContext(ctx, `SELECT m.user_id, m.org_id, m.roles, `+orgColumnsO+`
 		FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
-	o, err := scanOrg(prefixScanner{row, []any{&m.UserID, &m.OrgID, listOut(&m.Roles)}})
+	o, err := scanOrg(prefixScanner{row, []any{&m.UserID, &m.OrgID, listOut(&m.Roles)}}) // scanMembership's columns first
 	return m, o, notFound(err)
 }
 
 func (db *DB) ListMemberships(ctx context.Context, orgID string) ([]storage.Membership, error) {
-	rows, err := db.reader(ctx).QueryContext(ctx, `SELECT m.user_id, m.org_id, m.roles FROM memberships m
+	return queryAll(ctx, db.reader(ctx), scanMembership, `SELECT m.user_id, m.org_id, m.roles FROM memberships m
 		JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.created_at, u.id`, orgID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storage.Membership
-	for rows.Next() {
-		var m storage.Membership
-		if err := rows.Scan(&m.UserID, &m.OrgID, listOut(&m.Roles)); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 func (db *DB) SetRoles(ctx context.Context, userID string, roles []string) error {
