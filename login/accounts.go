@@ -395,15 +395,42 @@ func (a *Accounts) mailOrganization(ctx context.Context, orgID string, adminsOnl
 
 // CheckLink returns the live set-password link's token record.
 func (a *Accounts) CheckLink(ctx context.Context, token string) (storage.ActionToken, error) {
+	return a.checkLink(ctx, token, storage.PurposeSetPassword)
+}
+
+// checkLink returns the live link's token record; a link made for another
+// purpose is invalid here (a reset link must not set a password without
+// ending the sessions and notifying, as the reset does).
+func (a *Accounts) checkLink(ctx context.Context, token, purpose string) (storage.ActionToken, error) {
 	t, err := a.Store.GetActionToken(ctx, storage.HashToken(token))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return t, ErrLinkInvalid
 	case err != nil:
 		return t, err
+	case t.Purpose != purpose:
+		return t, ErrLinkInvalid
 	case !t.UsedAt.IsZero():
 		return t, ErrLinkUsed
 	case !a.Now().Before(t.ExpiresAt):
+		return t, ErrLinkInvalid
+	}
+	return t, nil
+}
+
+// consumeLink marks the link used, in the caller's transaction, and returns
+// its record; one made for another purpose is invalid, and the caller's
+// rollback leaves it unused.
+func (a *Accounts) consumeLink(ctx context.Context, token, purpose string) (storage.ActionToken, error) {
+	t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed):
+		return t, ErrLinkUsed
+	case errors.Is(err, storage.ErrNotFound):
+		return t, ErrLinkInvalid
+	case err != nil:
+		return t, err
+	case t.Purpose != purpose:
 		return t, ErrLinkInvalid
 	}
 	return t, nil
@@ -413,13 +440,8 @@ func (a *Accounts) CheckLink(ctx context.Context, token string) (storage.ActionT
 func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
 	var u storage.User
 	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
-		switch {
-		case errors.Is(err, storage.ErrAlreadyUsed):
-			return ErrLinkUsed
-		case errors.Is(err, storage.ErrNotFound):
-			return ErrLinkInvalid
-		case err != nil:
+		t, err := a.consumeLink(ctx, token, storage.PurposeSetPassword)
+		if err != nil {
 			return err
 		}
 		now := a.Now()
@@ -539,11 +561,7 @@ func (a *Accounts) orgOf(ctx context.Context, userID string) string {
 
 // CheckResetLink returns the live reset link's token record.
 func (a *Accounts) CheckResetLink(ctx context.Context, token string) (storage.ActionToken, error) {
-	t, err := a.CheckLink(ctx, token)
-	if err == nil && t.Purpose != storage.PurposeResetPassword {
-		return t, ErrLinkInvalid
-	}
-	return t, err
+	return a.checkLink(ctx, token, storage.PurposeResetPassword)
 }
 
 type noticeMail struct {
@@ -568,16 +586,9 @@ func (a *Accounts) notify(ctx context.Context, u storage.User) error {
 func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
 	var u storage.User
 	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
-		switch {
-		case errors.Is(err, storage.ErrAlreadyUsed):
-			return ErrLinkUsed
-		case errors.Is(err, storage.ErrNotFound):
-			return ErrLinkInvalid
-		case err != nil:
+		t, err := a.consumeLink(ctx, token, storage.PurposeResetPassword)
+		if err != nil {
 			return err
-		case t.Purpose != storage.PurposeResetPassword:
-			return ErrLinkInvalid
 		}
 		now := a.Now()
 		if err := a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {

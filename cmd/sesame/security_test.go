@@ -306,6 +306,17 @@ func TestForgotAndResetPassword(t *testing.T) {
 	}
 	br.post(e.issuer+"/forgot", url.Values{"csrf_token": {csrf}, "email": {f.email}})
 	link = resetLink(e, f.email, 2)
+	// A reset link is not a set-password link: there it would set the
+	// password without ending the sessions or notifying. Refused, and
+	// left unused.
+	u0, _ := url.Parse(link)
+	if resp, _ := br.get(e.issuer + "/set-password?token=" + url.QueryEscape(u0.Query().Get("token"))); resp.StatusCode != 410 {
+		t.Fatalf("reset link at /set-password: %d", resp.StatusCode)
+	}
+	if resp, _ := br.post(e.issuer+"/set-password", url.Values{"csrf_token": {csrf}, "token": {u0.Query().Get("token")},
+		"password": {"an-attacker-passphrase"}, "password_confirm": {"an-attacker-passphrase"}}); resp.StatusCode != 410 {
+		t.Fatalf("reset link posted to /set-password: %d", resp.StatusCode)
+	}
 	resp, body := br.get(link)
 	if resp.StatusCode != 200 {
 		t.Fatalf("reset link: %d", resp.StatusCode)
