@@ -14,6 +14,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/sesame-idp/sesame/internal/queue"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -34,7 +35,7 @@ type Backchannel struct {
 	Client *http.Client // nil: 10 s timeout, no redirects
 	Poll   time.Duration
 
-	wake chan struct{}
+	waker *queue.Waker
 }
 
 // logoutClaims are the claims of a logout token.
@@ -107,40 +108,19 @@ func (b *Backchannel) logoutToken(ctx context.Context, c storage.Client, s stora
 }
 
 // Wake asks Run to deliver now.
-func (b *Backchannel) Wake() {
-	if b.wake == nil {
-		return
-	}
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
-}
+func (b *Backchannel) Wake() { b.waker.Wake() }
 
 // Run delivers queued logout tokens until ctx ends.
 func (b *Backchannel) Run(ctx context.Context) {
-	poll := b.Poll
-	if poll <= 0 {
-		poll = 5 * time.Second
-	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if _, err := b.Deliver(ctx); err != nil && ctx.Err() == nil {
-			b.Logger.Warn("back-channel logout", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-b.wake:
-		}
-	}
+	b.waker.Run(ctx, b.Poll, b.Logger, "back-channel logout", func(ctx context.Context) error {
+		_, err := b.Deliver(ctx)
+		return err
+	})
 }
 
 // NewBackchannel returns a notifier with its wake-up channel.
 func NewBackchannel(store storage.Storage, keys *KeyManager, issuer string, now func() time.Time, logger *slog.Logger) *Backchannel {
-	return &Backchannel{Store: store, Keys: keys, Issuer: issuer, Now: now, Logger: logger, wake: make(chan struct{}, 1)}
+	return &Backchannel{Store: store, Keys: keys, Issuer: issuer, Now: now, Logger: logger, waker: queue.NewWaker()}
 }
 
 // Deliver posts every due logout token and returns how many were accepted.
@@ -194,10 +174,4 @@ func post(ctx context.Context, client *http.Client, n storage.LogoutNotice) erro
 }
 
 // backoff is the wait before attempt n+1: 10 s, 20 s, 40 s… at most 1 h.
-func backoff(attempts int) time.Duration {
-	d := 10 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
+func backoff(attempts int) time.Duration { return queue.Backoff(10*time.Second, attempts) }

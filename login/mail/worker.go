@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/queue"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -21,50 +22,26 @@ type Worker struct {
 	// Sent, when set, is called after each delivery attempt (for metrics).
 	Sent func(kind string, err error)
 
-	wake chan struct{}
+	waker *queue.Waker
 }
 
 // NewWorker returns a worker with its wake-up channel.
 func NewWorker(store storage.Outbox, t Transport, now func() time.Time, logger *slog.Logger) *Worker {
-	return &Worker{Store: store, Transport: t, Now: now, Logger: logger, wake: make(chan struct{}, 1)}
+	return &Worker{Store: store, Transport: t, Now: now, Logger: logger, waker: queue.NewWaker()}
 }
 
 // Wake asks the worker to look at the outbox now (after an enqueue).
-func (w *Worker) Wake() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Wake() { w.waker.Wake() }
 
 // backoff is the wait before attempt n+1: 30 s, 1 min, 2 min… at most 1 h.
-func backoff(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
+func backoff(attempts int) time.Duration { return queue.Backoff(30*time.Second, attempts) }
 
 // Run delivers until ctx ends.
 func (w *Worker) Run(ctx context.Context) {
-	poll := w.Poll
-	if poll <= 0 {
-		poll = 5 * time.Second
-	}
-	t := time.NewTicker(poll)
-	defer t.Stop()
-	for {
-		if _, err := w.Deliver(ctx); err != nil && ctx.Err() == nil {
-			w.Logger.Warn("mail outbox", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.wake:
-		}
-	}
+	w.waker.Run(ctx, w.Poll, w.Logger, "mail outbox", func(ctx context.Context) error {
+		_, err := w.Deliver(ctx)
+		return err
+	})
 }
 
 // Deliver sends every mail due now and returns how many were sent.
