@@ -453,10 +453,7 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		if err != nil {
 			return err
 		}
-		orgID := ""
-		if m, err := a.Store.GetMembership(ctx, u.ID); err == nil {
-			orgID = m.OrgID
-		}
+		orgID := a.orgOf(ctx, u.ID)
 		if actor.ID == "" {
 			actor.ID = u.ID
 		}

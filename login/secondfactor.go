@@ -80,14 +80,10 @@ func (h *Handler) secondStep(ctx context.Context, u storage.User) (code, enrol b
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return false, false, err
 	}
-	m, err := h.Store.GetMembership(ctx, u.ID)
+	_, org, err := h.Store.GetMembershipOrganization(ctx, u.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, false, nil
 	} else if err != nil {
-		return false, false, err
-	}
-	org, err := h.Store.GetOrganization(ctx, m.OrgID)
-	if err != nil {
 		return false, false, err
 	}
 	return false, org.RequireMFA, nil
@@ -281,13 +277,8 @@ func joinAMR(amr []string) string {
 
 // audit records an event; a failure to record is logged, not shown.
 func (h *Handler) audit(ctx context.Context, actorID, action, userID, details string) {
-	orgID := ""
-	if m, err := h.Store.GetMembership(ctx, userID); err == nil {
-		orgID = m.OrgID
-	}
 	ip, _ := ctx.Value(ipKey{}).(string)
-	err := h.Store.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: h.now(), ActorID: actorID, Action: action,
-		TargetType: "user", TargetID: userID, OrgID: orgID, IP: ip, Details: details})
+	err := h.Accounts.audit(ctx, Actor{ID: actorID, IP: ip}, action, "user", userID, h.Accounts.orgOf(ctx, userID), details)
 	if err != nil {
 		h.Logger.Warn("audit", "err", err)
 	}
