@@ -436,6 +436,18 @@ func (a *Accounts) consumeLink(ctx context.Context, token, purpose string) (stor
 	return t, nil
 }
 
+// storePassword sets a person's password hash and returns them as stored.
+func (a *Accounts) storePassword(ctx context.Context, userID, hash string) (storage.User, error) {
+	var u storage.User
+	now := a.Now()
+	err := a.Store.UpdateUser(ctx, userID, func(x *storage.User) error {
+		x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
+		u = *x
+		return nil
+	})
+	return u, err
+}
+
 // SetPassword consumes the link and stores the new password hash.
 func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
 	var u storage.User
@@ -444,13 +456,7 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		if err != nil {
 			return err
 		}
-		now := a.Now()
-		err = a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {
-			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
-			u = *x
-			return nil
-		})
-		if err != nil {
+		if u, err = a.storePassword(ctx, t.UserID, hash); err != nil {
 			return err
 		}
 		orgID := a.orgOf(ctx, u.ID)
@@ -587,12 +593,7 @@ func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash s
 		if err != nil {
 			return err
 		}
-		now := a.Now()
-		if err := a.Store.UpdateUser(ctx, t.UserID, func(x *storage.User) error {
-			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
-			u = *x
-			return nil
-		}); err != nil {
+		if u, err = a.storePassword(ctx, t.UserID, hash); err != nil {
 			return err
 		}
 		if err := a.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email)); err != nil {
@@ -619,13 +620,8 @@ func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash s
 // person's other sessions and mails a notification.
 func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, userID, hash, keepSession string) error {
 	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		now := a.Now()
-		var u storage.User
-		if err := a.Store.UpdateUser(ctx, userID, func(x *storage.User) error {
-			x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
-			u = *x
-			return nil
-		}); err != nil {
+		u, err := a.storePassword(ctx, userID, hash)
+		if err != nil {
 			return err
 		}
 		if _, err := a.EndUserSessions(ctx, userID, keepSession); err != nil {
