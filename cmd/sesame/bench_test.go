@@ -58,9 +58,10 @@ func BenchmarkSignInFlow(b *testing.B) {
 	for _, a := range benchArgon {
 		b.Run(a.name, func(b *testing.B) {
 			r := &loadRun{targets: []string{benchServer(b, a.env...)}, users: 50, scenario: "signin", op: loadOPs["sesame"]}
+			api := apiConns{}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				if _, err := r.flow(context.Background(), r.targets[0], i, false); err != nil {
+				if _, err := r.flow(context.Background(), api, r.targets[0], i, false); err != nil {
 					b.Fatal(err)
 				}
 			}

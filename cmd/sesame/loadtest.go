@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -287,18 +288,18 @@ func (r *loadRun) code(target string, i int, offline bool) (string, string, erro
 }
 
 // exchange redeems a code.
-func (r *loadRun) exchange(ctx context.Context, target, code, verifier string) (tokenResponse, error) {
-	return r.token(ctx, target, url.Values{"grant_type": {"authorization_code"}, "code": {code},
+func (r *loadRun) exchange(ctx context.Context, api apiConns, target, code, verifier string) (tokenResponse, error) {
+	return r.token(ctx, api, target, url.Values{"grant_type": {"authorization_code"}, "code": {code},
 		"redirect_uri": {loadRedirect}, "code_verifier": {verifier}})
 }
 
 // flow signs user i in and exchanges the code.
-func (r *loadRun) flow(ctx context.Context, target string, i int, offline bool) (tokenResponse, error) {
+func (r *loadRun) flow(ctx context.Context, api apiConns, target string, i int, offline bool) (tokenResponse, error) {
 	code, verifier, err := r.code(target, i, offline)
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	return r.exchange(ctx, target, code, verifier)
+	return r.exchange(ctx, api, target, code, verifier)
 }
 
 // tokenResponse is what the load test reads of a token response; the rest
@@ -310,38 +311,87 @@ type tokenResponse struct {
 	Error        string `json:"error"`
 }
 
-// apiClient calls the token, userinfo and key endpoints (no cookies).
-var apiClient = &http.Client{Timeout: 30 * time.Second, Transport: loadTransport}
+// apiConns are one client's keep-alive connections to the token, userinfo
+// and key endpoints, one per server. Requests are written and answers read
+// by net/http's own Request.Write and ReadResponse, but without
+// http.Transport's pool and its two goroutines per connection: the
+// generator shares the machine with the server, and this halves its CPU per
+// request, which the server then has.
+type apiConns map[string]*apiConn
 
-func (r *loadRun) token(ctx context.Context, target string, form url.Values) (tokenResponse, error) {
+type apiConn struct {
+	c  net.Conn
+	br *bufio.Reader
+	bw *bufio.Writer
+}
+
+// do sends req and returns the status and body of the answer. A request the
+// context cancels fails at once; a failed connection is dropped and the
+// next request dials again.
+func (cs apiConns) do(ctx context.Context, req *http.Request) (int, []byte, error) {
+	host := req.URL.Host
+	ac := cs[host]
+	if ac == nil {
+		c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", host)
+		if err != nil {
+			return 0, nil, err
+		}
+		ac = &apiConn{c: c, br: bufio.NewReader(c), bw: bufio.NewWriter(c)}
+		cs[host] = ac
+	}
+	ac.c.SetDeadline(time.Now().Add(30 * time.Second))
+	stop := context.AfterFunc(ctx, func() { ac.c.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	status, body, keep, err := ac.roundTrip(req)
+	if err != nil || !keep {
+		ac.c.Close()
+		delete(cs, host)
+	}
+	return status, body, err
+}
+
+func (ac *apiConn) roundTrip(req *http.Request) (status int, body []byte, keep bool, err error) {
+	if err := req.Write(ac.bw); err != nil {
+		return 0, nil, false, err
+	}
+	if err := ac.bw.Flush(); err != nil {
+		return 0, nil, false, err
+	}
+	resp, err := http.ReadResponse(ac.br, req)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, body, !resp.Close, err
+}
+
+func (r *loadRun) token(ctx context.Context, api apiConns, target string, form url.Values) (tokenResponse, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(r.op.clientID, r.op.secret)
-	resp, err := apiClient.Do(req)
+	status, body, err := api.do(ctx, req)
 	if err != nil {
 		return tokenResponse{}, err
 	}
-	defer resp.Body.Close()
 	var out tokenResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.IDToken == "" {
-		return tokenResponse{}, fmt.Errorf("token: status %d %s", resp.StatusCode, out.Error)
+	if err := json.Unmarshal(body, &out); err != nil || status != 200 || out.IDToken == "" {
+		return tokenResponse{}, fmt.Errorf("token: status %d %s", status, out.Error)
 	}
 	return out, nil
 }
 
-func (r *loadRun) get(ctx context.Context, u, bearer string) error {
+func (r *loadRun) get(ctx context.Context, api apiConns, u, bearer string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
 	}
-	resp, err := apiClient.Do(req)
+	status, _, err := api.do(ctx, req)
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s: status %d", u, resp.StatusCode)
+	if status != 200 {
+		return fmt.Errorf("%s: status %d", u, status)
 	}
 	return nil
 }
@@ -350,14 +400,15 @@ func (r *loadRun) get(ctx context.Context, u, bearer string) error {
 // userinfo scenarios, the tokens of its own sign-in.
 type loadWorker struct {
 	target, bearer, refresh string
+	api                     apiConns
 }
 
 // prepare signs the worker in where its scenario needs tokens; it runs
 // before the clock and the CPU count start.
 func (r *loadRun) prepare(ctx context.Context, w int) (*loadWorker, error) {
-	lw := &loadWorker{target: r.targets[w%len(r.targets)]}
+	lw := &loadWorker{target: r.targets[w%len(r.targets)], api: apiConns{}}
 	if r.scenario == "refresh" || r.scenario == "userinfo" {
-		tok, err := r.flow(ctx, lw.target, w, true)
+		tok, err := r.flow(ctx, lw.api, lw.target, w, true)
 		if err != nil {
 			return nil, err
 		}
@@ -377,7 +428,7 @@ func (r *loadRun) worker(ctx context.Context, w int, lw *loadWorker, budget *ato
 			var code, verifier string
 			if code, verifier, err = r.code(target, i, false); err == nil {
 				t := time.Now()
-				if _, err = r.exchange(ctx, target, code, verifier); err == nil {
+				if _, err = r.exchange(ctx, lw.api, target, code, verifier); err == nil {
 					r.mu.Lock()
 					r.exchanges = append(r.exchanges, time.Since(t))
 					r.mu.Unlock()
@@ -388,19 +439,19 @@ func (r *loadRun) worker(ctx context.Context, w int, lw *loadWorker, budget *ato
 			if c.code == "" {
 				return // the codes ran out before the deadline
 			}
-			_, err = r.exchange(ctx, c.target, c.code, c.verifier)
+			_, err = r.exchange(ctx, lw.api, c.target, c.code, c.verifier)
 		case "refresh":
 			var tok tokenResponse
-			tok, err = r.token(ctx, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {lw.refresh}})
+			tok, err = r.token(ctx, lw.api, target, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {lw.refresh}})
 			if err == nil {
 				lw.refresh = tok.RefreshToken
 			}
 		case "userinfo":
-			err = r.get(ctx, target+"/userinfo", lw.bearer)
+			err = r.get(ctx, lw.api, target+"/userinfo", lw.bearer)
 		case "jwks":
-			err = r.get(ctx, target+"/keys", "")
+			err = r.get(ctx, lw.api, target+"/keys", "")
 		case "discovery":
-			err = r.get(ctx, target+"/.well-known/openid-configuration", "")
+			err = r.get(ctx, lw.api, target+"/.well-known/openid-configuration", "")
 		}
 		if err != nil {
 			if ctx.Err() == nil {
