@@ -10,9 +10,9 @@ import (
 // memo keeps the clients and people one request has read. The library asks
 // storage for the same rows several times per request (a token request
 // reads its client to authenticate it and again to check the secret; a
-// refresh reads the person to refuse a disabled one and again for the
-// claims); with the memo each row is read once per request, and never
-// kept beyond it, so a change is seen by the next request.
+// refresh reads the person to refuse a disabled one and again, with their
+// organization, for the claims); with the memo each row is read once per
+// request, and never kept beyond it, so a change is seen by the next request.
 type memo struct {
 	// clientAuth marks the endpoints where a client authenticates (token,
 	// introspection, revocation): there a failure is a 401.
@@ -20,13 +20,15 @@ type memo struct {
 
 	mu      sync.Mutex
 	clients map[string]storage.Client
-	users   map[string]storage.User
+	persons map[string]storage.Person
+	refresh map[string]storage.RefreshToken // by hash
 }
 
 type memoKey struct{}
 
 func withMemo(ctx context.Context, clientAuth bool) context.Context {
-	return context.WithValue(ctx, memoKey{}, &memo{clientAuth: clientAuth, clients: map[string]storage.Client{}, users: map[string]storage.User{}})
+	return context.WithValue(ctx, memoKey{}, &memo{clientAuth: clientAuth, clients: map[string]storage.Client{}, persons: map[string]storage.Person{},
+		refresh: map[string]storage.RefreshToken{}})
 }
 
 func memoFrom(ctx context.Context) *memo {
@@ -39,9 +41,30 @@ func getClient(ctx context.Context, store storage.Clients, id string) (storage.C
 	return memoized(ctx, func(m *memo) map[string]storage.Client { return m.clients }, id, store.GetClient)
 }
 
-// getUser reads a person through the request's memo, if it has one.
-func getUser(ctx context.Context, store storage.Users, id string) (storage.User, error) {
-	return memoized(ctx, func(m *memo) map[string]storage.User { return m.users }, id, store.GetUser)
+// getPerson reads a person, with their organization, through the
+// request's memo, if it has one.
+func getPerson(ctx context.Context, store storage.Users, id string) (storage.Person, error) {
+	return memoized(ctx, func(m *memo) map[string]storage.Person { return m.persons }, id, store.GetPerson)
+}
+
+// getRefreshToken reads a refresh token by its hash through the request's
+// memo, if it has one.
+func getRefreshToken(ctx context.Context, store storage.Tokens, hash string) (storage.RefreshToken, error) {
+	return memoized(ctx, func(m *memo) map[string]storage.RefreshToken { return m.refresh }, hash, store.GetRefreshToken)
+}
+
+// keepRefreshGrant puts a refresh's token, client and person, read at
+// once, where the library's three reads will find them.
+func keepRefreshGrant(ctx context.Context, g storage.RefreshGrant) {
+	m := memoFrom(ctx)
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refresh[g.Token.Hash] = g.Token
+	m.clients[g.Client.ID] = g.Client
+	m.persons[g.Person.User.ID] = g.Person
 }
 
 // memoized returns what the memo's table holds for id, else loads it and,

@@ -227,7 +227,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 }
 
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
-	t, err := s.store.GetRefreshToken(ctx, storage.HashToken(token))
+	t, err := getRefreshToken(ctx, s.store, storage.HashToken(token))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
 	} else if err != nil {
@@ -257,8 +257,8 @@ func serverError(err error) error {
 
 // userActive refuses tokens to a person who was disabled or removed.
 func (s *opStorage) userActive(ctx context.Context, userID string) error {
-	u, err := getUser(ctx, s.store, userID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && u.Disabled) {
+	p, err := getPerson(ctx, s.store, userID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && p.User.Disabled) {
 		return oidc.ErrInvalidGrant().WithDescription("the account is disabled")
 	}
 	if err != nil {
@@ -389,10 +389,11 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 }
 
 func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := getUser(ctx, s.store, userID)
+	p, err := getPerson(ctx, s.store, userID)
 	if err != nil {
 		return err
 	}
+	u := p.User
 	info.Subject = u.ID
 	for _, scope := range scopes {
 		switch scope {
@@ -408,9 +409,7 @@ func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userI
 			}
 			info.UpdatedAt = oidc.FromTime(u.UpdatedAt)
 		case ScopeOrganization:
-			if err := s.orgClaims(ctx, info, u.ID); err != nil {
-				return err
-			}
+			orgClaims(info, p)
 		}
 	}
 	return nil
@@ -419,13 +418,10 @@ func (s *opStorage) fillUserinfo(ctx context.Context, info *oidc.UserInfo, userI
 // orgClaims adds org_id, org_name, org_roles, org_status and, for French
 // organizations, org_siret. A person without an organization (an operator)
 // gets none.
-func (s *opStorage) orgClaims(ctx context.Context, info *oidc.UserInfo, userID string) error {
-	m, org, err := s.store.GetMembershipOrganization(ctx, userID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
+func orgClaims(info *oidc.UserInfo, p storage.Person) {
+	m, org := p.Membership, p.Organization
+	if m == nil || org == nil {
+		return
 	}
 	info.AppendClaims("org_id", org.ID)
 	info.AppendClaims("org_name", org.Name)
@@ -434,7 +430,6 @@ func (s *opStorage) orgClaims(ctx context.Context, info *oidc.UserInfo, userID s
 	if org.SIRET != "" {
 		info.AppendClaims("org_siret", org.SIRET)
 	}
-	return nil
 }
 
 func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {

@@ -24,6 +24,9 @@ type Users interface {
 	// membership, in one transaction. ErrConflict when the email is taken.
 	CreateUser(ctx context.Context, u User, m *Membership) error
 	GetUser(ctx context.Context, id string) (User, error)
+	// GetPerson returns the person with their membership and organization,
+	// if any, in one read; ErrNotFound when there is no such person.
+	GetPerson(ctx context.Context, id string) (Person, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	// ListUsers lists people, oldest first; orgID "" lists all.
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
@@ -112,6 +115,9 @@ type Tokens interface {
 	CreateTokens(ctx context.Context, a AccessToken, r *RefreshToken) error
 	GetAccessToken(ctx context.Context, id string) (AccessToken, error)
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// GetRefreshGrant returns the token with its client and person in one
+	// read; ErrNotFound when any of them is gone.
+	GetRefreshGrant(ctx context.Context, hash string) (RefreshGrant, error)
 	// RotateRefreshToken marks the token with oldHash used and stores the
 	// new pair, atomically. When the old token was already used, it revokes
 	// every token of its grant and returns ErrAlreadyUsed.

@@ -72,6 +72,23 @@ type User struct {
 	LastSignInAt  time.Time
 }
 
+// Person is a user with their membership and its organization, read
+// together (what every token's claims need); both are nil for a person
+// without an organization (an operator).
+type Person struct {
+	User         User
+	Membership   *Membership
+	Organization *Organization
+}
+
+// RefreshGrant is what a refresh needs, read at once: the token, the
+// client it was issued to, and its person with their organization.
+type RefreshGrant struct {
+	Token  RefreshToken
+	Client Client
+	Person Person
+}
+
 // Membership ties a person to their one organization.
 type Membership struct {
 	UserID string

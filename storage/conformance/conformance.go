@@ -25,6 +25,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"AuthRequests", testAuthRequests},
 		{"CodeConsumedOnce", testCodeConsumedOnce},
 		{"Tokens", testTokens},
+		{"RefreshGrant", testRefreshGrant},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshRotationRace", testRefreshRotationRace},
 		{"Sessions", testSessions},
@@ -169,6 +170,14 @@ func testUsers(t *testing.T, s storage.Storage) {
 	if !reflect.DeepEqual(m2, m) || !reflect.DeepEqual(o2, wantOrg) {
 		t.Fatalf("membership with organization:\n got %+v %+v\nwant %+v %+v", m2, o2, m, wantOrg)
 	}
+	p, err := s.GetPerson(ctx(), u.ID)
+	must(t, err)
+	if p.User != u || p.Membership == nil || p.Organization == nil ||
+		!reflect.DeepEqual(*p.Membership, m) || !reflect.DeepEqual(*p.Organization, wantOrg) {
+		t.Fatalf("person:\n got %+v %+v %+v\nwant %+v %+v %+v", p.User, p.Membership, p.Organization, u, m, wantOrg)
+	}
+	_, err = s.GetPerson(ctx(), "usr_missing")
+	wantErr(t, err, storage.ErrNotFound)
 
 	tests := []struct {
 		name string
@@ -201,6 +210,11 @@ func testUsers(t *testing.T, s storage.Storage) {
 	wantErr(t, err, storage.ErrNotFound)
 	_, _, err = s.GetMembershipOrganization(ctx(), operator.ID)
 	wantErr(t, err, storage.ErrNotFound)
+	p, err = s.GetPerson(ctx(), operator.ID)
+	must(t, err)
+	if gotOp, _ := s.GetUser(ctx(), operator.ID); p.User != gotOp || p.Membership != nil || p.Organization != nil {
+		t.Fatalf("person without an organization: %+v %+v %+v", p.User, p.Membership, p.Organization)
+	}
 
 	inOrg, err := s.ListUsers(ctx(), org.ID)
 	must(t, err)
@@ -374,6 +388,50 @@ func tokens(grant, session string, n int) (storage.AccessToken, storage.RefreshT
 		UserID: "usr_1", SessionID: session, Scopes: a.Scopes, Audience: a.Audience, AuthTime: base, AMR: a.AMR,
 		CreatedAt: a.CreatedAt, ExpiresAt: base.Add(24 * time.Hour)}
 	return a, r
+}
+
+// testRefreshGrant: the one read of a refresh gives what the separate reads
+// give, for a member and for a person without an organization, and nothing
+// once the client is gone.
+func testRefreshGrant(t *testing.T, s storage.Storage) {
+	org := newOrg("")
+	must(t, s.CreateOrganization(ctx(), org))
+	must(t, s.CreateClient(ctx(), newClient("marketplace")))
+	member := storage.User{ID: storage.NewID("usr"), Email: "member@example.com", Name: "Member", CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateUser(ctx(), member, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}}))
+	operator := storage.User{ID: storage.NewID("usr"), Email: "operator@example.com", IsOperator: true, CreatedAt: base, UpdatedAt: base}
+	must(t, s.CreateUser(ctx(), operator, nil))
+
+	for _, u := range []storage.User{member, operator} {
+		_, r := tokens(storage.NewID("grt"), "ses_1", 0)
+		r.UserID = u.ID
+		must(t, s.CreateTokens(ctx(), storage.AccessToken{ID: storage.NewID("at"), GrantID: r.GrantID, ClientID: r.ClientID,
+			UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}, &r))
+		g, err := s.GetRefreshGrant(ctx(), r.Hash)
+		must(t, err)
+		wantToken, err := s.GetRefreshToken(ctx(), r.Hash)
+		must(t, err)
+		wantClient, err := s.GetClient(ctx(), "marketplace")
+		must(t, err)
+		wantPerson, err := s.GetPerson(ctx(), u.ID)
+		must(t, err)
+		if !reflect.DeepEqual(g.Token, wantToken) || !reflect.DeepEqual(g.Client, wantClient) || !reflect.DeepEqual(g.Person, wantPerson) {
+			t.Fatalf("%s: refresh grant\n got %+v\nwant %+v %+v %+v", u.Email, g, wantToken, wantClient, wantPerson)
+		}
+		if (u.ID == member.ID) != (g.Person.Organization != nil && g.Person.Organization.ID == org.ID) {
+			t.Fatalf("%s: organization %+v", u.Email, g.Person.Organization)
+		}
+	}
+	_, err := s.GetRefreshGrant(ctx(), storage.HashToken("unknown"))
+	wantErr(t, err, storage.ErrNotFound)
+
+	_, r := tokens("g-gone", "ses_1", 0)
+	r.UserID = member.ID
+	must(t, s.CreateTokens(ctx(), storage.AccessToken{ID: storage.NewID("at"), GrantID: r.GrantID, ClientID: r.ClientID,
+		UserID: member.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}, &r))
+	must(t, s.DeleteClient(ctx(), "marketplace"))
+	_, err = s.GetRefreshGrant(ctx(), r.Hash)
+	wantErr(t, err, storage.ErrNotFound)
 }
 
 func testTokens(t *testing.T, s storage.Storage) {

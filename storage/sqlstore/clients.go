@@ -12,9 +12,14 @@ const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout
 
 func scanClient(row scanner) (storage.Client, error) {
 	var c storage.Client
-	err := row.Scan(&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
-		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI)
+	err := row.Scan(clientDests(&c)...)
 	return c, err
+}
+
+// clientDests are the scan destinations of clientColumns.
+func clientDests(c *storage.Client) []any {
+	return []any{&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
+		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI}
 }
 
 func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -20,9 +21,14 @@ func scanAccess(row scanner) (storage.AccessToken, error) {
 
 func scanRefresh(row scanner) (storage.RefreshToken, error) {
 	var r storage.RefreshToken
-	err := row.Scan(&r.ID, &r.Hash, &r.GrantID, &r.ClientID, &r.UserID, &r.SessionID, listOut(&r.Scopes), listOut(&r.Audience),
-		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt))
+	err := row.Scan(refreshDests(&r)...)
 	return r, err
+}
+
+// refreshDests are the scan destinations of refreshColumns.
+func refreshDests(r *storage.RefreshToken) []any {
+	return []any{&r.ID, &r.Hash, &r.GrantID, &r.ClientID, &r.UserID, &r.SessionID, listOut(&r.Scopes), listOut(&r.Audience),
+		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt)}
 }
 
 type execer interface { // a pool or a transaction
@@ -69,6 +75,20 @@ func (db *DB) GetAccessToken(ctx context.Context, id string) (storage.AccessToke
 func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.RefreshToken, error) {
 	r, err := scanRefresh(db.reader(ctx).QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
 	return r, notFound(err)
+}
+
+var (
+	refreshColumnsR = qualify("r", refreshColumns)
+	clientColumnsC  = qualify("c", clientColumns)
+)
+
+func (db *DB) GetRefreshGrant(ctx context.Context, hash string) (storage.RefreshGrant, error) {
+	var g storage.RefreshGrant
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+refreshColumnsR+`, `+clientColumnsC+`, `+personColumns+`
+		FROM refresh_tokens r JOIN clients c ON c.id = r.client_id JOIN users u ON u.id = r.user_id `+personJoins+`
+		WHERE r.hash = ?`, hash)
+	err := scanPerson(row, &g.Person, slices.Concat(refreshDests(&g.Token), clientDests(&g.Client))...)
+	return g, notFound(err)
 }
 
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, a storage.AccessToken, r storage.RefreshToken) error {

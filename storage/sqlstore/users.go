@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -13,9 +15,14 @@ const userColumns = `id, email, password_hash, name, locale, disabled,
 
 func scanUser(row scanner) (storage.User, error) {
 	var u storage.User
-	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled,
-		tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator)
+	err := row.Scan(userDests(&u)...)
 	return u, err
+}
+
+// userDests are the scan destinations of userColumns.
+func userDests(u *storage.User) []any {
+	return []any{&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled,
+		tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator}
 }
 
 func validUser(u storage.User) error {
@@ -101,8 +108,13 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 
 func scanMembership(row scanner) (storage.Membership, error) {
 	var m storage.Membership
-	err := row.Scan(&m.UserID, &m.OrgID, listOut(&m.Roles))
+	err := row.Scan(membershipDests(&m)...)
 	return m, err
+}
+
+// membershipDests are the scan destinations of user_id, org_id, roles.
+func membershipDests(m *storage.Membership) []any {
+	return []any{&m.UserID, &m.OrgID, listOut(&m.Roles)}
 }
 
 func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
@@ -110,30 +122,89 @@ func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Members
 	return m, notFound(err)
 }
 
-// orgColumnsO is orgColumns qualified by the alias o, for joins.
-var orgColumnsO = func() string {
-	cols := strings.Split(orgColumns, ",")
+// Column lists qualified by their table's alias, for joins.
+var (
+	userColumnsU = qualify("u", userColumns)
+	orgColumnsO  = qualify("o", orgColumns)
+)
+
+func qualify(alias, columns string) string {
+	cols := strings.Split(columns, ",")
 	for i, c := range cols {
-		cols[i] = "o." + strings.TrimSpace(c)
+		cols[i] = alias + "." + strings.TrimSpace(c)
 	}
 	return strings.Join(cols, ", ")
-}()
-
-// prefixScanner scans the leading columns of a row into pre, the rest into
-// the destinations its caller gives.
-type prefixScanner struct {
-	row scanner
-	pre []any
 }
 
-func (p prefixScanner) Scan(dest ...any) error { return p.row.Scan(append(p.pre, dest...)...) }
+// joinScanner scans the leading columns of a row into pre, the optional
+// ones of an outer join into opt and the rest into the destinations its
+// caller gives, which are optional too: a NULL leaves them unset.
+type joinScanner struct {
+	row      scanner
+	pre, opt []any
+}
+
+func (j joinScanner) Scan(dest ...any) error {
+	all := slices.Concat(j.pre, j.opt, dest)
+	for i := len(j.pre); i < len(all); i++ {
+		all[i] = orNull{all[i]}
+	}
+	return j.row.Scan(all...)
+}
+
+// orNull scans into its destination, or leaves it alone on a NULL.
+type orNull struct{ dest any }
+
+func (o orNull) Scan(src any) error {
+	if src == nil {
+		return nil
+	}
+	switch d := o.dest.(type) {
+	case sql.Scanner:
+		return d.Scan(src)
+	case *string:
+		var v sql.NullString
+		err := v.Scan(src)
+		*d = v.String
+		return err
+	case *bool:
+		var v sql.NullBool
+		err := v.Scan(src)
+		*d = v.Bool
+		return err
+	}
+	return fmt.Errorf("sqlstore: cannot scan a nullable %T", o.dest)
+}
 
 func (db *DB) GetMembershipOrganization(ctx context.Context, userID string) (storage.Membership, storage.Organization, error) {
 	var m storage.Membership
 	row := db.reader(ctx).QueryRowContext(ctx, `SELECT m.user_id, m.org_id, m.roles, `+orgColumnsO+`
 		FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
-	o, err := scanOrg(prefixScanner{row, []any{&m.UserID, &m.OrgID, listOut(&m.Roles)}}) // scanMembership's columns first
+	o, err := scanOrg(joinScanner{row: row, pre: membershipDests(&m)})
 	return m, o, notFound(err)
+}
+
+// A person's row: the user, and their membership and organization when
+// they have one (outer joins: NULLs for an operator).
+var personColumns = userColumnsU + `, m.user_id, m.org_id, m.roles, ` + orgColumnsO
+
+const personJoins = `LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN organizations o ON o.id = m.org_id`
+
+// scanPerson scans a row of pre's columns followed by personColumns.
+func scanPerson(row scanner, p *storage.Person, pre ...any) error {
+	var m storage.Membership
+	o, err := scanOrg(joinScanner{row: row, pre: append(pre, userDests(&p.User)...), opt: membershipDests(&m)})
+	if err == nil && m.OrgID != "" {
+		p.Membership, p.Organization = &m, &o
+	}
+	return err
+}
+
+func (db *DB) GetPerson(ctx context.Context, id string) (storage.Person, error) {
+	var p storage.Person
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.id = ?`, id)
+	err := scanPerson(row, &p)
+	return p, notFound(err)
 }
 
 func (db *DB) ListMemberships(ctx context.Context, orgID string) ([]storage.Membership, error) {
