@@ -22,13 +22,14 @@ type memo struct {
 	clients map[string]storage.Client
 	persons map[string]storage.Person
 	refresh map[string]storage.RefreshToken // by hash
+	codes   map[string]storage.AuthRequest  // by code hash
 }
 
 type memoKey struct{}
 
 func withMemo(ctx context.Context, clientAuth bool) context.Context {
 	return context.WithValue(ctx, memoKey{}, &memo{clientAuth: clientAuth, clients: map[string]storage.Client{}, persons: map[string]storage.Person{},
-		refresh: map[string]storage.RefreshToken{}})
+		refresh: map[string]storage.RefreshToken{}, codes: map[string]storage.AuthRequest{}})
 }
 
 func memoFrom(ctx context.Context) *memo {
@@ -53,18 +54,30 @@ func getRefreshToken(ctx context.Context, store storage.Tokens, hash string) (st
 	return memoized(ctx, func(m *memo) map[string]storage.RefreshToken { return m.refresh }, hash, store.GetRefreshToken)
 }
 
-// keepRefreshGrant puts a refresh's token, client and person, read at
-// once, where the library's three reads will find them.
-func keepRefreshGrant(ctx context.Context, g storage.RefreshGrant) {
+// getAuthRequestByCode reads an authorization request by its code's hash
+// through the request's memo, if it has one.
+func getAuthRequestByCode(ctx context.Context, store storage.AuthRequests, codeHash string) (storage.AuthRequest, error) {
+	return memoized(ctx, func(m *memo) map[string]storage.AuthRequest { return m.codes }, codeHash, store.GetAuthRequestByCode)
+}
+
+// keepGrant puts what a grant's one read found where the separate reads
+// will look: the refresh token or the code's request, the client and the
+// person.
+func keepGrant(ctx context.Context, refresh *storage.RefreshToken, code *storage.AuthRequest, c storage.Client, p storage.Person) {
 	m := memoFrom(ctx)
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.refresh[g.Token.Hash] = g.Token
-	m.clients[g.Client.ID] = g.Client
-	m.persons[g.Person.User.ID] = g.Person
+	if refresh != nil {
+		m.refresh[refresh.Hash] = *refresh
+	}
+	if code != nil {
+		m.codes[code.CodeHash] = *code
+	}
+	m.clients[c.ID] = c
+	m.persons[p.User.ID] = p
 }
 
 // memoized returns what the memo's table holds for id, else loads it and,

@@ -96,38 +96,58 @@ func (c *readCounter) GetRefreshToken(ctx context.Context, hash string) (storage
 	return c.Storage.GetRefreshToken(ctx, hash)
 }
 
+func (c *readCounter) GetAuthRequestByCode(ctx context.Context, hash string) (storage.AuthRequest, error) {
+	c.count("GetAuthRequestByCode")
+	return c.Storage.GetAuthRequestByCode(ctx, hash)
+}
+
+func (c *readCounter) GetCodeGrant(ctx context.Context, hash string) (storage.CodeGrant, error) {
+	c.count("GetCodeGrant")
+	return c.Storage.GetCodeGrant(ctx, hash)
+}
+
 func (c *readCounter) GetRefreshGrant(ctx context.Context, hash string) (storage.RefreshGrant, error) {
 	c.count("GetRefreshGrant")
 	return c.Storage.GetRefreshGrant(ctx, hash)
 }
 
-// A refresh reads its token, client and person in one query; an unknown
-// token falls back to the library's own reads and is refused as before.
-func TestRefreshReadsOnce(t *testing.T) {
+// A code exchange and a refresh read their rows in one query each; an
+// unknown code or token falls back to the ordinary reads and is refused as
+// before.
+func TestGrantReadsOnce(t *testing.T) {
 	counter := &readCounter{reads: map[string]int{}}
 	bp := newBenchProvider(t, func(s storage.Storage) storage.Storage { counter.Storage = s; return counter })
 	code, verifier := bp.grant(t, 0)
-	out := bp.token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://rp.example/cb"},
-		"code_verifier": {verifier}})
-	rt, _ := out["refresh_token"].(string)
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://rp.example/cb"},
+		"code_verifier": {verifier}}
+	unknownCode := url.Values{"grant_type": {"authorization_code"}, "code": {"unknown"}, "redirect_uri": {"https://rp.example/cb"},
+		"code_verifier": {verifier}}
 	counter.take()
-
+	var rt string
 	for _, tc := range []struct {
 		name      string
-		token     string
+		form      func() url.Values
 		wantCode  int
 		wantReads map[string]int
 	}{
-		{"refresh", rt, http.StatusOK, map[string]int{"GetRefreshGrant": 1}},
-		{"unknown token", "rt_unknown", http.StatusBadRequest,
-			map[string]int{"GetRefreshGrant": 1, "GetClient": 1, "GetRefreshToken": 1}},
+		{"code exchange", func() url.Values { return exchange }, http.StatusOK, map[string]int{"GetCodeGrant": 1}},
+		{"unknown code", func() url.Values { return unknownCode }, http.StatusBadRequest,
+			map[string]int{"GetCodeGrant": 1, "GetClient": 1, "GetAuthRequestByCode": 1}},
+		{"refresh", func() url.Values { return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}} },
+			http.StatusOK, map[string]int{"GetRefreshGrant": 1}},
+		{"unknown refresh token", func() url.Values { return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt_unknown"}} },
+			http.StatusBadRequest, map[string]int{"GetRefreshGrant": 1, "GetClient": 1, "GetRefreshToken": 1}},
 	} {
-		code, out := bp.post(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tc.token}})
+		code, out := bp.post(tc.form())
 		if code != tc.wantCode {
 			t.Fatalf("%s: %d %v", tc.name, code, out)
 		}
-		if code == http.StatusOK && (out["id_token"] == nil || out["refresh_token"] == rt) {
-			t.Fatalf("%s: no new tokens: %v", tc.name, out)
+		if code == http.StatusOK {
+			next, _ := out["refresh_token"].(string)
+			if out["id_token"] == nil || next == "" || next == rt {
+				t.Fatalf("%s: no new tokens: %v", tc.name, out)
+			}
+			rt = next
 		}
 		if got := counter.take(); !maps.Equal(got, tc.wantReads) {
 			t.Fatalf("%s: reads %v, want %v", tc.name, got, tc.wantReads)

@@ -180,7 +180,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 		case PathIntrospect, PathRevoke:
 			r = r.WithContext(withMemo(r.Context(), true))
 			if r.URL.Path == PathToken {
-				s.prefetchRefresh(r)
+				s.prefetchGrant(r)
 			}
 			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer}
 			w.Header().Set("Cache-Control", "no-store")
@@ -194,21 +194,27 @@ func (s *server) guard(next http.Handler) http.Handler {
 	})
 }
 
-// prefetchRefresh reads a refresh grant's token, client and person in one
-// query, where the library would make three, and leaves them in the
-// request's memo. It only reads: when the token is unknown or the read
-// fails, the memo stays empty and the library's own reads give the answer.
-// The form was parsed by the Forms middleware; without it, nothing is done.
-func (s *server) prefetchRefresh(r *http.Request) {
-	if r.PostForm.Get("grant_type") != "refresh_token" {
-		return
-	}
-	token := r.PostForm.Get("refresh_token")
-	if token == "" {
-		return
-	}
-	if g, err := s.opts.Store.GetRefreshGrant(r.Context(), storage.HashToken(token)); err == nil {
-		keepRefreshGrant(r.Context(), g)
+// prefetchGrant reads what a code exchange or a refresh needs (the code's
+// request or the refresh token, the client, the person) in one query, where
+// the library and CodeExchange would make three, and leaves it in the
+// request's memo. It only reads: when nothing is found or the read fails,
+// the memo stays empty and the ordinary reads give the answer. The form was
+// parsed by the Forms middleware; without it, nothing is done.
+func (s *server) prefetchGrant(r *http.Request) {
+	ctx, form := r.Context(), r.PostForm
+	switch form.Get("grant_type") {
+	case "refresh_token":
+		if token := form.Get("refresh_token"); token != "" {
+			if g, err := s.opts.Store.GetRefreshGrant(ctx, storage.HashToken(token)); err == nil {
+				keepGrant(ctx, &g.Token, nil, g.Client, g.Person)
+			}
+		}
+	case "authorization_code":
+		if code := form.Get("code"); code != "" {
+			if g, err := s.opts.Store.GetCodeGrant(ctx, storage.HashToken(code)); err == nil {
+				keepGrant(ctx, nil, &g.Request, g.Client, g.Person)
+			}
+		}
 	}
 }
 
@@ -356,7 +362,7 @@ func oauthError(code string) *oidc.Error {
 // is already authenticated; then the code, its client, its redirect_uri
 // and its PKCE verifier; then it is consumed exactly once.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
-	ar, err := s.opts.Store.GetAuthRequestByCode(ctx, storage.HashToken(r.Data.Code))
+	ar, err := getAuthRequestByCode(ctx, s.opts.Store, storage.HashToken(r.Data.Code))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid authorization code")
 	}

@@ -100,6 +100,9 @@ type AuthRequests interface {
 	UpdateAuthRequest(ctx context.Context, id string, update func(*AuthRequest) error) error
 	// GetAuthRequestByCode finds the request whose code hashes to codeHash.
 	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
+	// GetCodeGrant returns the request whose code hashes to codeHash, with
+	// its client and person, in one read; ErrNotFound when any is missing.
+	GetCodeGrant(ctx context.Context, codeHash string) (CodeGrant, error)
 	// SetCode records the code of an answered request, in one statement;
 	// ErrNotFound when the request is unknown, not answered or has a code.
 	SetCode(ctx context.Context, id, codeHash string, expiry time.Time) error

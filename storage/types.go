@@ -89,6 +89,14 @@ type RefreshGrant struct {
 	Person Person
 }
 
+// CodeGrant is what a code exchange needs, read at once: the answered
+// authorization request, its client and its person with their organization.
+type CodeGrant struct {
+	Request AuthRequest
+	Client  Client
+	Person  Person
+}
+
 // Membership ties a person to their one organization.
 type Membership struct {
 	UserID string

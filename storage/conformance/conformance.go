@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -25,7 +26,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"AuthRequests", testAuthRequests},
 		{"CodeConsumedOnce", testCodeConsumedOnce},
 		{"Tokens", testTokens},
-		{"RefreshGrant", testRefreshGrant},
+		{"Grants", testGrants},
 		{"RefreshRotation", testRefreshRotation},
 		{"RefreshRotationRace", testRefreshRotationRace},
 		{"Sessions", testSessions},
@@ -390,19 +391,37 @@ func tokens(grant, session string, n int) (storage.AccessToken, storage.RefreshT
 	return a, r
 }
 
-// testRefreshGrant: the one read of a refresh gives what the separate reads
-// give, for a member and for a person without an organization, and nothing
-// once the client is gone.
-func testRefreshGrant(t *testing.T, s storage.Storage) {
+// testGrants: the one read of a refresh or of a code exchange gives what
+// the separate reads give, for a member and for a person without an
+// organization, and nothing once the client is gone.
+func testGrants(t *testing.T, s storage.Storage) {
 	org := newOrg("")
 	must(t, s.CreateOrganization(ctx(), org))
-	must(t, s.CreateClient(ctx(), newClient("marketplace")))
 	member := storage.User{ID: storage.NewID("usr"), Email: "member@example.com", Name: "Member", CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateUser(ctx(), member, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}}))
 	operator := storage.User{ID: storage.NewID("usr"), Email: "operator@example.com", IsOperator: true, CreatedAt: base, UpdatedAt: base}
 	must(t, s.CreateUser(ctx(), operator, nil))
 
-	for _, u := range []storage.User{member, operator} {
+	for i, u := range []storage.User{member, operator} {
+		ar := newAuthRequest(t, s) // creates the client
+		codeHash := fmt.Sprintf("code-%d", i)
+		must(t, s.UpdateAuthRequest(ctx(), ar.ID, func(a *storage.AuthRequest) error {
+			a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = u.ID, "ses_1", base, []string{"pwd"}, true
+			a.CodeHash, a.CodeExpiry = codeHash, base.Add(time.Minute)
+			return nil
+		}))
+		cg, err := s.GetCodeGrant(ctx(), codeHash)
+		must(t, err)
+		wantRequest, err := s.GetAuthRequestByCode(ctx(), codeHash)
+		must(t, err)
+		wantClient, err := s.GetClient(ctx(), "marketplace")
+		must(t, err)
+		wantPerson, err := s.GetPerson(ctx(), u.ID)
+		must(t, err)
+		if !reflect.DeepEqual(cg.Request, wantRequest) || !reflect.DeepEqual(cg.Client, wantClient) || !reflect.DeepEqual(cg.Person, wantPerson) {
+			t.Fatalf("%s: code grant\n got %+v\nwant %+v %+v %+v", u.Email, cg, wantRequest, wantClient, wantPerson)
+		}
+
 		_, r := tokens(storage.NewID("grt"), "ses_1", 0)
 		r.UserID = u.ID
 		must(t, s.CreateTokens(ctx(), storage.AccessToken{ID: storage.NewID("at"), GrantID: r.GrantID, ClientID: r.ClientID,
@@ -410,10 +429,6 @@ func testRefreshGrant(t *testing.T, s storage.Storage) {
 		g, err := s.GetRefreshGrant(ctx(), r.Hash)
 		must(t, err)
 		wantToken, err := s.GetRefreshToken(ctx(), r.Hash)
-		must(t, err)
-		wantClient, err := s.GetClient(ctx(), "marketplace")
-		must(t, err)
-		wantPerson, err := s.GetPerson(ctx(), u.ID)
 		must(t, err)
 		if !reflect.DeepEqual(g.Token, wantToken) || !reflect.DeepEqual(g.Client, wantClient) || !reflect.DeepEqual(g.Person, wantPerson) {
 			t.Fatalf("%s: refresh grant\n got %+v\nwant %+v %+v %+v", u.Email, g, wantToken, wantClient, wantPerson)
@@ -424,6 +439,13 @@ func testRefreshGrant(t *testing.T, s storage.Storage) {
 	}
 	_, err := s.GetRefreshGrant(ctx(), storage.HashToken("unknown"))
 	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.GetCodeGrant(ctx(), "unknown")
+	wantErr(t, err, storage.ErrNotFound)
+	// A request not answered yet has no person: no grant.
+	open := newAuthRequest(t, s)
+	must(t, s.UpdateAuthRequest(ctx(), open.ID, func(a *storage.AuthRequest) error { a.CodeHash = "code-open"; return nil }))
+	_, err = s.GetCodeGrant(ctx(), "code-open")
+	wantErr(t, err, storage.ErrNotFound)
 
 	_, r := tokens("g-gone", "ses_1", 0)
 	r.UserID = member.ID
@@ -431,6 +453,8 @@ func testRefreshGrant(t *testing.T, s storage.Storage) {
 		UserID: member.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}, &r))
 	must(t, s.DeleteClient(ctx(), "marketplace"))
 	_, err = s.GetRefreshGrant(ctx(), r.Hash)
+	wantErr(t, err, storage.ErrNotFound)
+	_, err = s.GetCodeGrant(ctx(), "code-0")
 	wantErr(t, err, storage.ErrNotFound)
 }
 

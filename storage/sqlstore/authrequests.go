@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -15,17 +16,33 @@ const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, r
 
 func scanAuthRequest(row scanner) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
-	var maxAge sql.NullInt64
-	err := row.Scan(&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listOut(&r.Scopes), &r.ResponseType,
-		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, listOut(&r.Prompt), &maxAge, &r.LoginHint,
+	err := row.Scan(authRequestDests(&r)...)
+	return r, err
+}
+
+// authRequestDests are the scan destinations of authRequestColumns.
+func authRequestDests(r *storage.AuthRequest) []any {
+	return []any{&r.ID, &r.ClientID, &r.RedirectURI, &r.State, &r.Nonce, listOut(&r.Scopes), &r.ResponseType,
+		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, listOut(&r.Prompt), maxAgeOut{&r.MaxAge}, &r.LoginHint,
 		listOut(&r.UILocales), listOut(&r.ACRValues), &r.HintUserID, tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt),
 		&r.UserID, &r.SessionID, tsOut(&r.AuthTime), listOut(&r.AMR), &r.Done, &r.Error, strOut{&r.CodeHash},
-		tsOut(&r.CodeExpiry), tsOut(&r.ConsumedAt))
-	if maxAge.Valid {
-		v := uint(maxAge.Int64)
-		r.MaxAge = &v
+		tsOut(&r.CodeExpiry), tsOut(&r.ConsumedAt)}
+}
+
+// maxAgeOut scans max_age: NULL is no maximum (nil).
+type maxAgeOut struct{ p **uint }
+
+func (o maxAgeOut) Scan(src any) error {
+	var n sql.NullInt64
+	if err := n.Scan(src); err != nil {
+		return err
 	}
-	return r, err
+	*o.p = nil
+	if n.Valid {
+		v := uint(n.Int64)
+		*o.p = &v
+	}
+	return nil
 }
 
 func authRequestArgs(r storage.AuthRequest) []any {
@@ -62,6 +79,17 @@ func (db *DB) GetAuthRequest(ctx context.Context, id string) (storage.AuthReques
 func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
 	r, err := scanAuthRequest(db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
 	return r, notFound(err)
+}
+
+var authRequestColumnsA = qualify("a", authRequestColumns)
+
+func (db *DB) GetCodeGrant(ctx context.Context, codeHash string) (storage.CodeGrant, error) {
+	var g storage.CodeGrant
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumnsA+`, `+clientColumnsC+`, `+personColumns+`
+		FROM auth_requests a JOIN clients c ON c.id = a.client_id JOIN users u ON u.id = a.user_id `+personJoins+`
+		WHERE a.code_hash = ?`, codeHash)
+	err := scanPerson(row, &g.Person, slices.Concat(authRequestDests(&g.Request), clientDests(&g.Client))...)
+	return g, notFound(err)
 }
 
 func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*storage.AuthRequest) error) error {
