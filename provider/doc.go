@@ -31,7 +31,9 @@
 // Performance: the token endpoint admits 2×GOMAXPROCS requests at a time, the
 // others wait in arrival order (a request is mostly one signature; served
 // in turn, the slowest wait about the median instead of several times it);
-// one request reads each client and person once (memo.go); discovery and
+// one request reads each client and person once (memo.go), and a code
+// exchange or a refresh reads its code or token, client and person in one
+// query before the library asks for them (prefetchGrant); discovery and
 // the key set are served from bytes with an ETag until the keys change.
 //
 // The login screens are another package: they finish an authorization
