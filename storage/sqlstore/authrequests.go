@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -81,15 +80,12 @@ func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storag
 	return r, notFound(err)
 }
 
-var authRequestColumnsA = qualify("a", authRequestColumns)
+var authRequestColumnsX = qualify("x", authRequestColumns)
 
 func (db *DB) GetCodeGrant(ctx context.Context, codeHash string) (storage.CodeGrant, error) {
 	var g storage.CodeGrant
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumnsA+`, `+clientColumnsC+`, `+personColumns+`
-		FROM auth_requests a JOIN clients c ON c.id = a.client_id JOIN users u ON u.id = a.user_id `+personJoins+`
-		WHERE a.code_hash = ?`, codeHash)
-	err := scanPerson(row, &g.Person, slices.Concat(authRequestDests(&g.Request), clientDests(&g.Client))...)
-	return g, notFound(err)
+	err := db.getGrant(ctx, authRequestColumnsX, "auth_requests", "code_hash", codeHash, &g.Client, &g.Person, authRequestDests(&g.Request))
+	return g, err
 }
 
 func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*storage.AuthRequest) error) error {

@@ -78,17 +78,25 @@ func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.Refresh
 }
 
 var (
-	refreshColumnsR = qualify("r", refreshColumns)
+	refreshColumnsX = qualify("x", refreshColumns)
 	clientColumnsC  = qualify("c", clientColumns)
 )
 
 func (db *DB) GetRefreshGrant(ctx context.Context, hash string) (storage.RefreshGrant, error) {
 	var g storage.RefreshGrant
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+refreshColumnsR+`, `+clientColumnsC+`, `+personColumns+`
-		FROM refresh_tokens r JOIN clients c ON c.id = r.client_id JOIN users u ON u.id = r.user_id `+personJoins+`
-		WHERE r.hash = ?`, hash)
-	err := scanPerson(row, &g.Person, slices.Concat(refreshDests(&g.Token), clientDests(&g.Client))...)
-	return g, notFound(err)
+	err := db.getGrant(ctx, refreshColumnsX, "refresh_tokens", "hash", hash, &g.Client, &g.Person, refreshDests(&g.Token))
+	return g, err
+}
+
+// getGrant reads, in one query, the row of table (aliased x) whose
+// keyColumn is key, into itemDests, with the client and the person its
+// client_id and user_id name.
+func (db *DB) getGrant(ctx context.Context, itemColumns, table, keyColumn, key string,
+	c *storage.Client, p *storage.Person, itemDests []any) error {
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+itemColumns+`, `+clientColumnsC+`, `+personColumns+`
+		FROM `+table+` x JOIN clients c ON c.id = x.client_id JOIN users u ON u.id = x.user_id `+personJoins+`
+		WHERE x.`+keyColumn+` = ?`, key)
+	return notFound(scanPerson(row, p, slices.Concat(itemDests, clientDests(c))...))
 }
 
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.Time, a storage.AccessToken, r storage.RefreshToken) error {
