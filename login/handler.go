@@ -36,6 +36,10 @@ type Handler struct {
 	// Finish returns where to send the browser once an authorization
 	// request is finished or failed.
 	Finish func(ctx context.Context, authRequestID string) string
+	// Answer, when set, answers a request the screens have just marked
+	// answered in the same response (the provider's code and redirect to
+	// the relying party), saving the browser the round trip through Finish.
+	Answer func(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest)
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies   bool
 	SessionIdle     time.Duration

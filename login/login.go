@@ -117,27 +117,41 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 // finish records who authenticated, in which session, and sends the
 // browser on to the provider.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
-	if err := h.markAnswered(r.Context(), ar.ID, s); err != nil {
+	answered, err := h.markAnswered(r.Context(), ar.ID, s)
+	if err != nil {
 		h.fail(w, r, err)
+		return
+	}
+	h.answer(w, r, answered)
+}
+
+// answer hands an answered request back to the provider: in this response
+// when the provider offers it (Answer), else through Finish.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
+	if h.Answer != nil {
+		h.Answer(w, r, ar)
 		return
 	}
 	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
 }
 
-// markAnswered records that session s answers the authorization request;
-// errUnknownRequest when it is unknown, expired or already answered.
-func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) error {
+// markAnswered records that session s answers the authorization request
+// and returns the request as stored; errUnknownRequest when it is unknown,
+// expired or already answered.
+func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) (storage.AuthRequest, error) {
+	var answered storage.AuthRequest
 	err := h.Store.UpdateAuthRequest(ctx, arID, func(a *storage.AuthRequest) error {
 		if a.Done || !h.now().Before(a.ExpiresAt) {
 			return errUnknownRequest
 		}
 		a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
+		answered = *a
 		return nil
 	})
 	if errors.Is(err, storage.ErrNotFound) {
-		return errUnknownRequest
+		return answered, errUnknownRequest
 	}
-	return err
+	return answered, err
 }
 
 // failRequest answers the relying party with an OAuth error.

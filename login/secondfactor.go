@@ -223,9 +223,9 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string, amr []string,
 	record func(ctx context.Context) error) {
 	var (
-		s      storage.Session
-		secret string
-		arID   string
+		s        storage.Session
+		secret   string
+		answered *storage.AuthRequest
 	)
 	err := h.Store.Atomic(r.Context(), func(ctx context.Context) error {
 		if record != nil {
@@ -241,13 +241,14 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 		if authRequestID == "" {
 			return nil
 		}
-		switch err := h.markAnswered(ctx, authRequestID, s); {
+		switch ar, err := h.markAnswered(ctx, authRequestID, s); {
 		case errors.Is(err, errUnknownRequest):
 			return nil // expired or answered meanwhile: home, signed in
 		case err != nil:
 			return err
+		default:
+			answered = &ar
 		}
-		arID = authRequestID
 		return nil
 	})
 	if err != nil {
@@ -257,8 +258,8 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 	h.setSessionCookies(w, s, secret)
 	h.count("success")
 	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
-	if arID != "" {
-		http.Redirect(w, r, h.Finish(r.Context(), arID), http.StatusSeeOther)
+	if answered != nil {
+		h.answer(w, r, *answered)
 		return
 	}
 	http.Redirect(w, r, PathHome, http.StatusSeeOther)

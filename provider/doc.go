@@ -37,6 +37,7 @@
 // the key set are served from bytes with an ETag until the keys change.
 //
 // The login screens are another package: they finish an authorization
-// request through storage and hand the browser to CallbackURL. The two meet
-// only through the SessionHooks interface, which cmd/sesame wires.
+// request through storage and hand it to Provider.Answer, or the browser to
+// CallbackURL. The two meet only through those functions and the
+// SessionHooks interface, which cmd/sesame wires.
 package provider

@@ -320,7 +320,7 @@ func validChallenge(c string) bool {
 func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	ar, err := s.opts.Store.GetAuthRequest(r.Context(), id)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && !s.opts.Now().Before(ar.ExpiresAt)) {
+	if errors.Is(err, storage.ErrNotFound) {
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 		return
 	}
@@ -329,18 +329,39 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 		return
 	}
+	// A code goes only to the browser whose session answered the request.
+	if ar.Error == "" && ar.Done && ar.CodeHash == "" && !sameSession(ar.SessionID, s.opts.Hooks.CurrentSessionID(r)) {
+		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
+		return
+	}
+	s.answer(w, r, ar)
+}
+
+// answer sends the browser back to the relying party with the request's
+// outcome: its error, or a new code.
+func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
+	r = r.WithContext(op.ContextWithIssuer(r.Context(), s.opts.Issuer))
 	adapted := &authRequest{ar}
 	switch {
+	case !s.opts.Now().Before(ar.ExpiresAt):
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case ar.Error != "":
 		op.AuthRequestError(w, r, adapted, oauthError(ar.Error), s.provider)
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-	case !sameSession(ar.SessionID, s.opts.Hooks.CurrentSessionID(r)):
-		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
 	default:
 		op.AuthResponse(adapted, s.provider, w, r)
 	}
+}
+
+// Answer answers a request the login screens have just marked answered, in
+// their response to the browser's last form: the code and the redirect to
+// the relying party, without the extra round trip through CallbackURL. ar is
+// the request as that answer stored it; the browser is the one whose
+// session answered it, since it is the one being answered.
+func (p *Provider) Answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
+	p.server.answer(w, r, ar)
 }
 
 func sameSession(a, b string) bool {

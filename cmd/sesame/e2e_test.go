@@ -108,6 +108,36 @@ func TestCodeFlowWithOrganizationClaims(t *testing.T) {
 	}
 }
 
+// TestLoginPOSTAnswersTheRelyingParty: the password form's response is the
+// redirect to the relying party itself, with the code and the state, and
+// not a hop through the callback: one round trip less for the person
+// signing in.
+func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture("marketplace")
+	e.person(&f)
+	b := e.browser()
+	verifier, challenge := pkce()
+	resp, body := b.get(e.authorizeURL(f, challenge, nil))
+	if resp.StatusCode != http.StatusOK || field(arIDRe, body) == "" {
+		t.Fatalf("want the login form, got %d", resp.StatusCode)
+	}
+	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, _ = b.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
+		"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+	q := rpRedirect(t, resp, f)
+	if q.Get("code") == "" || q.Get("state") != "st-marketplace" {
+		t.Fatalf("answer: %v", q)
+	}
+	if !slices.ContainsFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Value != "" && c.MaxAge >= 0 }) {
+		t.Fatal("the answer does not set the session cookie")
+	}
+	tokens := exchange(t, e.relyingParty(f, "n-marketplace"), q.Get("code"), verifier)
+	if tokens.IDTokenClaims.Subject != f.userID {
+		t.Fatalf("subject %q", tokens.IDTokenClaims.Subject)
+	}
+}
+
 // exchange redeems a code through the zitadel/oidc relying party, which
 // verifies the ID token (signature, issuer, audience, expiry, nonce, at_hash).
 func exchange(t *testing.T, party rp.RelyingParty, code, verifier string) *oidc.Tokens[*oidc.IDTokenClaims] {

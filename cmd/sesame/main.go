@@ -424,6 +424,7 @@ func (m *Main) handler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	screens.Answer = op.Answer // the last form's response carries the code
 
 	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
 		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
