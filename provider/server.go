@@ -56,17 +56,24 @@ type SessionHooks interface {
 // ErrorPage renders an error page for a person, with a message key.
 type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageKey string)
 
+// FormPost renders the page that posts an answer's params to a relying
+// party's redirect URI (response_mode=form_post), in the request's locales.
+type FormPost func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
+
 // Options configure New.
 type Options struct {
-	Issuer        string
-	Store         storage.Storage
-	Keys          *KeyManager
-	Secrets       SecretVerifier
-	MasterKey     []byte // the secret-encryption key; token encryption derives from it
-	Lifetimes     Lifetimes
-	Now           func() time.Time
-	Hooks         SessionHooks
-	ErrorPage     ErrorPage
+	Issuer    string
+	Store     storage.Storage
+	Keys      *KeyManager
+	Secrets   SecretVerifier
+	MasterKey []byte // the secret-encryption key; token encryption derives from it
+	Lifetimes Lifetimes
+	Now       func() time.Time
+	Hooks     SessionHooks
+	ErrorPage ErrorPage
+	// FormPost answers form_post requests; the library's own page submits
+	// itself by an inline script, which the pages' policy forbids.
+	FormPost      FormPost
 	Logger        *slog.Logger
 	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
 	// TokensIssued, when set, counts successful token responses by grant.
@@ -342,14 +349,38 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
 	r = r.WithContext(op.ContextWithIssuer(r.Context(), s.opts.Issuer))
 	adapted := &authRequest{ar}
+	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
 	switch {
 	case !s.opts.Now().Before(ar.ExpiresAt):
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+	case ar.Error != "" && formPost:
+		params := url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}
+		if ar.State != "" {
+			params.Set("state", ar.State)
+		}
+		s.opts.FormPost(w, r, ar.RedirectURI, params, ar.UILocales)
 	case ar.Error != "":
 		op.AuthRequestError(w, r, adapted, oauthError(ar.Error), s.provider)
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+	case formPost:
+		resp, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), adapted, s.provider)
+		var refused *oidc.Error
+		switch {
+		case errors.As(err, &refused):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+			return
+		case err != nil:
+			s.opts.Logger.Error("form_post: make a code", "err", err)
+			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+			return
+		}
+		params := url.Values{"code": {resp.Code}}
+		if resp.State != "" {
+			params.Set("state", resp.State)
+		}
+		s.opts.FormPost(w, r, ar.RedirectURI, params, ar.UILocales)
 	default:
 		op.AuthResponse(adapted, s.provider, w, r)
 	}

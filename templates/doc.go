@@ -6,5 +6,7 @@
 // "Errors.Login.Invalid") in locales/<lang>.json; a test keeps both
 // catalogs holding the same keys and every key a page uses. Pages embed Base
 // and call {{.T "Key"}}; html/template escapes everything else. No page has
-// inline script or style, so the Content-Security-Policy can forbid both.
+// inline style, and none a script but the form_post answer's one line,
+// allowed by a nonce of its own, so the Content-Security-Policy can forbid
+// both.
 package templates

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -144,4 +147,51 @@ func TestLoginPageInChromium(t *testing.T) {
 		t.Fatalf("the page scrolls sideways on a phone: %dpx wide", width)
 	}
 	artifact(t, "login-en-phone.png", get(t, ctx2, chromedp.CaptureScreenshot()))
+}
+
+// TestFormPostInChromium: a relying party that asks for
+// response_mode=form_post receives the code by POST: the page sends itself
+// at once (its one script allowed by nonce), and without JavaScript the
+// person presses its button.
+func TestFormPostInChromium(t *testing.T) {
+	e := newEnv(t)
+	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got := "nothing"
+		if r.Method == http.MethodPost && r.PostForm.Get("code") != "" {
+			got = "code received by POST, state " + r.PostForm.Get("state")
+		}
+		fmt.Fprintf(w, "<!doctype html><title>RP</title><p id=result>%s</p>", html.EscapeString(got))
+	}))
+	defer rpSrv.Close()
+	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
+	e.mustCLI("", "client", "add", "--id", f.clientID, "--secret", f.secret, "--redirect-uri", f.redirect, "--name", "Marketplace")
+	e.person(&f)
+	_, challenge := pkce()
+	noScript := chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	})
+	for _, scripts := range []bool{true, false} {
+		ctx := chromium(t, "fr-FR")
+		if !scripts {
+			do(t, ctx, noScript)
+		}
+		do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+			chromedp.Navigate(e.authorizeURL(f, challenge, url.Values{"response_mode": {"form_post"}})),
+			chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+		do(t, ctx, chromedp.SendKeys(chromedp.CSS(inputFor(t, ctx, "Adresse e-mail")), f.email),
+			chromedp.SendKeys(chromedp.CSS(inputFor(t, ctx, "Mot de passe")), f.pw),
+			chromedp.Click(`//button[normalize-space()="Se connecter"]`))
+		if !scripts {
+			button := `//button[normalize-space()="Continuer vers l'application"]`
+			do(t, ctx, chromedp.WaitVisible(button))
+			artifact(t, "form-post-fr-phone-noscript.png", get(t, ctx, chromedp.CaptureScreenshot()))
+			do(t, ctx, chromedp.Click(button))
+		}
+		do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#result`)))
+		if result := get(t, ctx, chromedp.Text(chromedp.CSS(`#result`))); strings.TrimSpace(result) != "code received by POST, state st-marketplace" {
+			t.Fatalf("scripts %v: the relying party got %q", scripts, result)
+		}
+	}
 }

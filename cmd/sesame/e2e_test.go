@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -135,6 +137,61 @@ func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 	tokens := exchange(t, e.relyingParty(f, "n-marketplace"), q.Get("code"), verifier)
 	if tokens.IDTokenClaims.Subject != f.userID {
 		t.Fatalf("subject %q", tokens.IDTokenClaims.Subject)
+	}
+}
+
+// TestFormPostAnswer: response_mode=form_post gets Sesame's own page, which
+// posts the code and state to the redirect URI by a script its policy allows
+// by nonce, or by a button; a refusal (prompt=none, no session) is posted
+// the same way.
+func TestFormPostAnswer(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture("marketplace")
+	e.person(&f)
+	verifier, challenge := pkce()
+	hidden := regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	for _, tc := range []struct {
+		name       string
+		extra      url.Values
+		signIn     bool
+		wantFields []string
+	}{
+		{"code", url.Values{"response_mode": {"form_post"}}, true, []string{"code", "state"}},
+		{"refusal", url.Values{"response_mode": {"form_post"}, "prompt": {"none"}}, false, []string{"error", "state"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.browser()
+			resp, body := b.get(e.authorizeURL(f, challenge, tc.extra))
+			if tc.signIn {
+				resp, body = b.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
+					"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+			}
+			nonce := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
+			if resp.StatusCode != http.StatusOK || nonce == nil ||
+				!strings.Contains(body, `<form method="post" action="`+f.redirect+`">`) ||
+				!strings.Contains(body, `<script nonce="`+nonce[1]+`">document.forms[0].submit()</script>`) ||
+				!strings.Contains(body, `<button type="submit">Continuer vers l&#39;application</button>`) {
+				t.Fatalf("%d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Security-Policy"), body)
+			}
+			fields := url.Values{}
+			var names []string
+			for _, m := range hidden.FindAllStringSubmatch(body, -1) {
+				fields.Set(m[1], html.UnescapeString(m[2]))
+				names = append(names, m[1])
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tc.wantFields) || fields.Get("state") != "st-marketplace" {
+				t.Fatalf("fields %v", fields)
+			}
+			if tc.signIn {
+				tokens := exchange(t, e.relyingParty(f, "n-marketplace"), fields.Get("code"), verifier)
+				if tokens.IDTokenClaims.Subject != f.userID {
+					t.Fatalf("subject %q", tokens.IDTokenClaims.Subject)
+				}
+			} else if fields.Get("error") != "login_required" {
+				t.Fatalf("error %q", fields.Get("error"))
+			}
+		})
 	}
 }
 

@@ -418,7 +418,7 @@ func (m *Main) handler() (http.Handler, error) {
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
-		Hooks: screens, ErrorPage: screens.ErrorPage, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
+		Hooks: screens, ErrorPage: screens.ErrorPage, FormPost: screens.FormPost, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
 		TokensIssued: func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
 	})
 	if err != nil {
