@@ -354,36 +354,41 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthR
 	case !s.opts.Now().Before(ar.ExpiresAt):
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case ar.Error != "" && formPost:
-		params := url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}
-		if ar.State != "" {
-			params.Set("state", ar.State)
-		}
-		s.opts.FormPost(w, r, ar.RedirectURI, params, ar.UILocales)
+		s.opts.FormPost(w, r, ar.RedirectURI, withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State),
+			ar.UILocales)
 	case ar.Error != "":
 		op.AuthRequestError(w, r, adapted, oauthError(ar.Error), s.provider)
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case formPost:
-		resp, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), adapted, s.provider)
-		var refused *oidc.Error
-		switch {
-		case errors.As(err, &refused):
-			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-			return
-		case err != nil:
-			s.opts.Logger.Error("form_post: make a code", "err", err)
-			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
-			return
-		}
-		params := url.Values{"code": {resp.Code}}
-		if resp.State != "" {
-			params.Set("state", resp.State)
-		}
-		s.opts.FormPost(w, r, ar.RedirectURI, params, ar.UILocales)
+		s.formPostCode(w, r, adapted)
 	default:
 		op.AuthResponse(adapted, s.provider, w, r)
 	}
+}
+
+// formPostCode makes the request's code and answers it by the form_post page.
+func (s *server) formPostCode(w http.ResponseWriter, r *http.Request, ar *authRequest) {
+	resp, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), ar, s.provider)
+	var refused *oidc.Error
+	switch {
+	case errors.As(err, &refused):
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+	case err != nil:
+		s.opts.Logger.Error("form_post: make a code", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+	default:
+		s.opts.FormPost(w, r, ar.r.RedirectURI, withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
+	}
+}
+
+// withState adds the request's state to an answer's params, when it has one.
+func withState(params url.Values, state string) url.Values {
+	if state != "" {
+		params.Set("state", state)
+	}
+	return params
 }
 
 // Answer answers a request the login screens have just marked answered, in

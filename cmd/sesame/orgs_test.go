@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
+	"github.com/sesame-idp/sesame/storage"
 )
 
 const demoCloudEmail, demoCloudPassword = "demo@cloud.example", "demo-cloud-password"
@@ -400,8 +401,15 @@ func TestSetPasswordLinks(t *testing.T) {
 			t.Fatalf("%q: %d %.300s", tc.pw, resp.StatusCode, b)
 		}
 	}
-	// Expired at 24 h + 1 s (moved clock), valid just before.
-	e.clock.Add(24*time.Hour - time.Second)
+	// The link lives 24 h: valid a second before, expired a second after
+	// (moved clock). The invitation came from the CLI, whose clock is the real
+	// one, so the boundary is read from the stored link rather than assumed
+	// from the server's clock (under load the two drift apart by seconds).
+	stored, err := e.main.Store.GetActionToken(context.Background(), storage.HashToken(token))
+	if err != nil || stored.ExpiresAt.Sub(stored.CreatedAt) != 24*time.Hour {
+		t.Fatalf("stored link: %+v %v", stored, err)
+	}
+	e.clock.Add(stored.ExpiresAt.Add(-time.Second).Sub(e.clock.Now()))
 	if resp, _ := br.get(link); resp.StatusCode != 200 {
 		t.Fatalf("link at 24h-1s: %d", resp.StatusCode)
 	}
