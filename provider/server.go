@@ -178,6 +178,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
+			w = &issuerStamp{ResponseWriter: w, s: s}
 		case PathToken:
 			if !s.admit(w, r) {
 				return
@@ -292,6 +293,26 @@ func (c *clientChallenge) WriteHeader(status int) {
 	c.ResponseWriter.WriteHeader(status)
 }
 
+// issuerStamp adds iss (RFC 9207) to the error responses /authorize itself
+// redirects to a client (the library's refusals of a request); the redirect
+// to Sesame's login screen carries no error and is left alone.
+type issuerStamp struct {
+	http.ResponseWriter
+	s *server
+}
+
+func (w *issuerStamp) WriteHeader(status int) {
+	if status == http.StatusFound || status == http.StatusSeeOther {
+		if u, err := url.Parse(w.Header().Get("Location")); err == nil && u.IsAbs() {
+			frag, _ := url.ParseQuery(u.Fragment)
+			if u.Query().Has("error") || frag.Has("error") {
+				w.Header().Set("Location", w.s.withIssuer(u.String()))
+			}
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
 // bearerChallenge adds WWW-Authenticate to a 401 (RFC 6750 §3).
 type bearerChallenge struct{ http.ResponseWriter }
 
@@ -354,18 +375,52 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthR
 	case !s.opts.Now().Before(ar.ExpiresAt):
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case ar.Error != "" && formPost:
-		s.opts.FormPost(w, r, ar.RedirectURI, withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State),
+		s.opts.FormPost(w, r, ar.RedirectURI, s.withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State),
 			ar.UILocales)
 	case ar.Error != "":
-		op.AuthRequestError(w, r, adapted, oauthError(ar.Error), s.provider)
+		redirect, err := op.TryErrorRedirect(r.Context(), adapted, oauthError(ar.Error), s.provider.Encoder(), nil)
+		if err != nil {
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+			return
+		}
+		http.Redirect(w, r, s.withIssuer(redirect.URL), http.StatusFound)
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case formPost:
 		s.formPostCode(w, r, adapted)
 	default:
-		op.AuthResponse(adapted, s.provider, w, r)
+		callback, err := op.BuildAuthResponseCallbackURL(r.Context(), adapted, s.provider)
+		var refused *oidc.Error
+		switch {
+		case errors.As(err, &refused):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		case err != nil:
+			s.opts.Logger.Error("answer: make a code", "err", err)
+			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		default:
+			http.Redirect(w, r, s.withIssuer(callback), http.StatusFound)
+		}
 	}
+}
+
+// withIssuer adds iss to an authorization response's redirect (RFC 9207:
+// a client talking to several providers can tell which one answered), in
+// the part that carries the response: the query, or the fragment.
+func (s *server) withIssuer(redirect string) string {
+	u, err := url.Parse(redirect)
+	if err != nil {
+		return redirect
+	}
+	if frag, err := url.ParseQuery(u.Fragment); err == nil && u.Fragment != "" && (frag.Has("error") || frag.Has("code")) {
+		frag.Set("iss", s.opts.Issuer)
+		u.Fragment = frag.Encode()
+		return u.String()
+	}
+	q := u.Query()
+	q.Set("iss", s.opts.Issuer)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // formPostCode makes the request's code and answers it by the form_post page.
@@ -379,15 +434,17 @@ func (s *server) formPostCode(w http.ResponseWriter, r *http.Request, ar *authRe
 		s.opts.Logger.Error("form_post: make a code", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 	default:
-		s.opts.FormPost(w, r, ar.r.RedirectURI, withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
+		s.opts.FormPost(w, r, ar.r.RedirectURI, s.withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
 	}
 }
 
-// withState adds the request's state to an answer's params, when it has one.
-func withState(params url.Values, state string) url.Values {
+// withState adds the request's state, when it has one, and the issuer
+// (RFC 9207) to an answer's params.
+func (s *server) withState(params url.Values, state string) url.Values {
 	if state != "" {
 		params.Set("state", state)
 	}
+	params.Set("iss", s.opts.Issuer)
 	return params
 }
 
@@ -553,8 +610,16 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
 		d.RequestParameterSupported = false
 		d.ClaimsParameterSupported = false
+		resp.Data = discoveryDoc{DiscoveryConfiguration: d, IssParameterSupported: true}
 	}
 	return resp, nil
+}
+
+// discoveryDoc adds what the library's discovery type has no field for.
+type discoveryDoc struct {
+	*oidc.DiscoveryConfiguration
+	// Every authorization response carries iss (RFC 9207).
+	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 // Ready reports whether the provider can sign: the database answers and

@@ -34,6 +34,7 @@ func TestBackupRestoreAndSignIn(t *testing.T) {
 	r := newEnv(t, "SESAME_DATA_DIR="+restoreDir)
 	r.dir = restoreDir
 	_, c = pkce()
+	f.issuer = r.issuer // the restored copy runs on an address of its own
 	r.browser().signIn(f, c, nil)
 
 	// The audit trail of what happened, from the command line.

@@ -111,9 +111,9 @@ func TestCodeFlowWithOrganizationClaims(t *testing.T) {
 }
 
 // TestLoginPOSTAnswersTheRelyingParty: the password form's response is the
-// redirect to the relying party itself, with the code and the state, and
-// not a hop through the callback: one round trip less for the person
-// signing in.
+// redirect to the relying party itself, with the code, the state and the
+// issuer (RFC 9207, which discovery announces), and not a hop through the
+// callback: one round trip less for the person signing in.
 func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture("marketplace")
@@ -138,6 +138,13 @@ func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 	if tokens.IDTokenClaims.Subject != f.userID {
 		t.Fatalf("subject %q", tokens.IDTokenClaims.Subject)
 	}
+	_, raw := b.get(e.issuer + "/.well-known/openid-configuration")
+	var disc map[string]any
+	json.Unmarshal([]byte(raw), &disc)
+	if disc["authorization_response_iss_parameter_supported"] != true || disc["issuer"] != e.issuer ||
+		!slices.Contains(disc["response_modes_supported"].([]any), any("form_post")) {
+		t.Fatalf("discovery: %v", disc)
+	}
 }
 
 // TestFormPostAnswer: response_mode=form_post gets Sesame's own page, which
@@ -156,8 +163,8 @@ func TestFormPostAnswer(t *testing.T) {
 		signIn     bool
 		wantFields []string
 	}{
-		{"code", url.Values{"response_mode": {"form_post"}}, true, []string{"code", "state"}},
-		{"refusal", url.Values{"response_mode": {"form_post"}, "prompt": {"none"}}, false, []string{"error", "state"}},
+		{"code", url.Values{"response_mode": {"form_post"}}, true, []string{"code", "iss", "state"}},
+		{"refusal", url.Values{"response_mode": {"form_post"}, "prompt": {"none"}}, false, []string{"error", "iss", "state"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.browser()
@@ -180,7 +187,7 @@ func TestFormPostAnswer(t *testing.T) {
 				names = append(names, m[1])
 			}
 			slices.Sort(names)
-			if !slices.Equal(names, tc.wantFields) || fields.Get("state") != "st-marketplace" {
+			if !slices.Equal(names, tc.wantFields) || fields.Get("state") != "st-marketplace" || fields.Get("iss") != e.issuer {
 				t.Fatalf("fields %v", fields)
 			}
 			if tc.signIn {

@@ -120,6 +120,7 @@ func (e *testEnv) mustCLI(stdin string, args ...string) string {
 type fixture struct {
 	clientID, secret, redirect string
 	orgID, userID, email, pw   string
+	issuer                     string // the issuer every answer to this client names (RFC 9207)
 }
 
 const testPassword = "correct-horse-battery-staple"
@@ -127,7 +128,7 @@ const testPassword = "correct-horse-battery-staple"
 func (e *testEnv) fixture(clientID string, extra ...string) fixture {
 	e.t.Helper()
 	f := fixture{clientID: clientID, secret: "s3cret-" + clientID + "-0123456789", redirect: "http://127.0.0.1:1/" + clientID + "/cb",
-		email: "alice@acme.example", pw: testPassword}
+		email: "alice@acme.example", pw: testPassword, issuer: e.issuer}
 	args := append([]string{"client", "add", "--id", clientID, "--secret", f.secret, "--redirect-uri", f.redirect,
 		"--post-logout-redirect-uri", "http://127.0.0.1:1/" + clientID + "/bye", "--name", "App " + clientID}, extra...)
 	e.mustCLI("", args...)
@@ -225,7 +226,8 @@ func (e *testEnv) authorizeURL(f fixture, challenge string, extra url.Values) st
 	return e.issuer + "/authorize?" + q.Encode()
 }
 
-// rpRedirect checks that resp redirects to the relying party and returns its query.
+// rpRedirect checks that resp redirects to the relying party, naming the
+// issuer (RFC 9207), and returns its query.
 func rpRedirect(t *testing.T, resp *http.Response, f fixture) url.Values {
 	t.Helper()
 	loc := resp.Header.Get("Location")
@@ -235,6 +237,9 @@ func rpRedirect(t *testing.T, resp *http.Response, f fixture) url.Values {
 	u, err := url.Parse(loc)
 	if err != nil || !strings.HasPrefix(loc, f.redirect) {
 		t.Fatalf("redirected to %q, want %s", loc, f.redirect)
+	}
+	if f.issuer != "" && u.Query().Get("iss") != f.issuer {
+		t.Fatalf("answer without its issuer: %q", loc)
 	}
 	return u.Query()
 }
