@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rs/cors"
@@ -178,7 +179,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
-			w = &issuerStamp{ResponseWriter: w, s: s}
+			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
 		case PathToken:
 			if !s.admit(w, r) {
 				return
@@ -294,11 +295,15 @@ func (c *clientChallenge) WriteHeader(status int) {
 }
 
 // issuerStamp adds iss (RFC 9207) to the error responses /authorize itself
-// redirects to a client (the library's refusals of a request); the redirect
-// to Sesame's login screen carries no error and is left alone.
+// redirects to a client (the library's refusals of a request, and ours),
+// and answers a form_post request's refusal with the form_post page, as
+// answer does; the redirect to Sesame's login screen carries no error and
+// is left alone.
 type issuerStamp struct {
 	http.ResponseWriter
-	s *server
+	s        *server
+	r        *http.Request
+	replaced bool // the redirect's body is not sent: the page was
 }
 
 func (w *issuerStamp) WriteHeader(status int) {
@@ -306,11 +311,37 @@ func (w *issuerStamp) WriteHeader(status int) {
 		if u, err := url.Parse(w.Header().Get("Location")); err == nil && u.IsAbs() {
 			frag, _ := url.ParseQuery(u.Fragment)
 			if u.Query().Has("error") || frag.Has("error") {
+				if w.r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) && w.s.opts.FormPost != nil {
+					w.formPost(u.Query())
+					return
+				}
 				w.Header().Set("Location", w.s.withIssuer(u.String()))
 			}
 		}
 	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+// formPost posts the refusal's params to the redirect URI, which the
+// library checked was registered before it redirected anything there.
+func (w *issuerStamp) formPost(q url.Values) {
+	params := url.Values{}
+	for _, name := range []string{"error", "error_description", "state"} {
+		if v := q.Get(name); v != "" {
+			params.Set(name, v)
+		}
+	}
+	params.Set("iss", w.s.opts.Issuer)
+	w.Header().Del("Location")
+	w.replaced = true
+	w.s.opts.FormPost(w.ResponseWriter, w.r, w.r.Form.Get("redirect_uri"), params, strings.Fields(w.r.Form.Get("ui_locales")))
+}
+
+func (w *issuerStamp) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // bearerChallenge adds WWW-Authenticate to a 401 (RFC 6750 §3).

@@ -148,23 +148,28 @@ func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 }
 
 // TestFormPostAnswer: response_mode=form_post gets Sesame's own page, which
-// posts the code and state to the redirect URI by a script its policy allows
-// by nonce, or by a button; a refusal (prompt=none, no session) is posted
-// the same way.
+// posts the code, state and issuer to the redirect URI by a script its
+// policy allows by nonce, or by a button; refusals are posted the same way,
+// whether the login screens made them (prompt=none, no session) or
+// /authorize did (the library's prompt check, our PKCE check).
 func TestFormPostAnswer(t *testing.T) {
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
 	verifier, challenge := pkce()
 	hidden := regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	refusal := []string{"error", "iss", "state"}
 	for _, tc := range []struct {
 		name       string
 		extra      url.Values
 		signIn     bool
 		wantFields []string
+		wantError  string
 	}{
-		{"code", url.Values{"response_mode": {"form_post"}}, true, []string{"code", "iss", "state"}},
-		{"refusal", url.Values{"response_mode": {"form_post"}, "prompt": {"none"}}, false, []string{"error", "iss", "state"}},
+		{"code", url.Values{"response_mode": {"form_post"}}, true, []string{"code", "iss", "state"}, ""},
+		{"refusal by the screens", url.Values{"response_mode": {"form_post"}, "prompt": {"none"}}, false, refusal, "login_required"},
+		{"refusal by the library", url.Values{"response_mode": {"form_post"}, "prompt": {"none login"}}, false, refusal, "invalid_request"},
+		{"refusal by the PKCE check", url.Values{"response_mode": {"form_post"}, "code_challenge": {"short"}}, false, refusal, "invalid_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.browser()
@@ -184,7 +189,9 @@ func TestFormPostAnswer(t *testing.T) {
 			var names []string
 			for _, m := range hidden.FindAllStringSubmatch(body, -1) {
 				fields.Set(m[1], html.UnescapeString(m[2]))
-				names = append(names, m[1])
+				if m[1] != "error_description" {
+					names = append(names, m[1])
+				}
 			}
 			slices.Sort(names)
 			if !slices.Equal(names, tc.wantFields) || fields.Get("state") != "st-marketplace" || fields.Get("iss") != e.issuer {
@@ -195,8 +202,8 @@ func TestFormPostAnswer(t *testing.T) {
 				if tokens.IDTokenClaims.Subject != f.userID {
 					t.Fatalf("subject %q", tokens.IDTokenClaims.Subject)
 				}
-			} else if fields.Get("error") != "login_required" {
-				t.Fatalf("error %q", fields.Get("error"))
+			} else if fields.Get("error") != tc.wantError {
+				t.Fatalf("error %q, want %s", fields.Get("error"), tc.wantError)
 			}
 		})
 	}
