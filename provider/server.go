@@ -418,20 +418,8 @@ func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthR
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-	case formPost:
-		s.formPostCode(w, r, adapted)
 	default:
-		callback, err := op.BuildAuthResponseCallbackURL(r.Context(), adapted, s.provider)
-		var refused *oidc.Error
-		switch {
-		case errors.As(err, &refused):
-			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-		case err != nil:
-			s.opts.Logger.Error("answer: make a code", "err", err)
-			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
-		default:
-			http.Redirect(w, r, s.withIssuer(callback), http.StatusFound)
-		}
+		s.answerCode(w, r, adapted, formPost)
 	}
 }
 
@@ -454,19 +442,31 @@ func (s *server) withIssuer(redirect string) string {
 	return u.String()
 }
 
-// formPostCode makes the request's code and answers it by the form_post page.
-func (s *server) formPostCode(w http.ResponseWriter, r *http.Request, ar *authRequest) {
+// answerCode makes the request's code and sends it to the client: by the
+// form_post page, or by a redirect that names the issuer.
+func (s *server) answerCode(w http.ResponseWriter, r *http.Request, ar *authRequest, formPost bool) {
 	resp, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), ar, s.provider)
 	var refused *oidc.Error
 	switch {
 	case errors.As(err, &refused):
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return
 	case err != nil:
-		s.opts.Logger.Error("form_post: make a code", "err", err)
+		s.opts.Logger.Error("answer: make a code", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
-	default:
-		s.opts.FormPost(w, r, ar.r.RedirectURI, s.withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
+		return
 	}
+	if formPost {
+		s.opts.FormPost(w, r, ar.r.RedirectURI, s.withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
+		return
+	}
+	callback, err := op.AuthResponseURL(ar.r.RedirectURI, ar.GetResponseType(), ar.GetResponseMode(), resp, s.provider.Encoder())
+	if err != nil {
+		s.opts.Logger.Error("answer: build the redirect", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		return
+	}
+	http.Redirect(w, r, s.withIssuer(callback), http.StatusFound)
 }
 
 // withState adds the request's state, when it has one, and the issuer
