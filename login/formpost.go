@@ -1,14 +1,13 @@
 package login
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 
 	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -27,10 +26,7 @@ type formField struct{ Name, Value string }
 // FormPost renders the form_post answer: params posted to action, the
 // relying party's registered redirect URI.
 func (h *Handler) FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
-	var nonce [18]byte
-	rand.Read(nonce[:])
-	p := &formPostPage{Base: h.base(w, r, "FormPost.Title", uiLocales), Action: action,
-		Nonce: base64.RawURLEncoding.EncodeToString(nonce[:])}
+	p := &formPostPage{Base: h.base(w, r, "FormPost.Title", uiLocales), Action: action, Nonce: storage.NewSecret()}
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		p.Fields = append(p.Fields, formField{name, params.Get(name)})
 	}
