@@ -37,47 +37,45 @@ func memoFrom(ctx context.Context) *memo {
 	return m
 }
 
+// The memo's tables, for memoized and keep.
+var (
+	clientsOf = func(m *memo) map[string]storage.Client { return m.clients }
+	personsOf = func(m *memo) map[string]storage.Person { return m.persons }
+	refreshOf = func(m *memo) map[string]storage.RefreshToken { return m.refresh }
+	codesOf   = func(m *memo) map[string]storage.AuthRequest { return m.codes }
+)
+
 // getClient reads a client through the request's memo, if it has one.
 func getClient(ctx context.Context, store storage.Clients, id string) (storage.Client, error) {
-	return memoized(ctx, func(m *memo) map[string]storage.Client { return m.clients }, id, store.GetClient)
+	return memoized(ctx, clientsOf, id, store.GetClient)
 }
 
 // getPerson reads a person, with their organization, through the
 // request's memo, if it has one.
 func getPerson(ctx context.Context, store storage.Users, id string) (storage.Person, error) {
-	return memoized(ctx, func(m *memo) map[string]storage.Person { return m.persons }, id, store.GetPerson)
+	return memoized(ctx, personsOf, id, store.GetPerson)
 }
 
 // getRefreshToken reads a refresh token by its hash through the request's
 // memo, if it has one.
 func getRefreshToken(ctx context.Context, store storage.Tokens, hash string) (storage.RefreshToken, error) {
-	return memoized(ctx, func(m *memo) map[string]storage.RefreshToken { return m.refresh }, hash, store.GetRefreshToken)
+	return memoized(ctx, refreshOf, hash, store.GetRefreshToken)
 }
 
 // getAuthRequestByCode reads an authorization request by its code's hash
 // through the request's memo, if it has one.
 func getAuthRequestByCode(ctx context.Context, store storage.AuthRequests, codeHash string) (storage.AuthRequest, error) {
-	return memoized(ctx, func(m *memo) map[string]storage.AuthRequest { return m.codes }, codeHash, store.GetAuthRequestByCode)
+	return memoized(ctx, codesOf, codeHash, store.GetAuthRequestByCode)
 }
 
-// keepGrant puts what a grant's one read found where the separate reads
-// will look: the refresh token or the code's request, the client and the
-// person.
-func keepGrant(ctx context.Context, refresh *storage.RefreshToken, code *storage.AuthRequest, c storage.Client, p storage.Person) {
-	m := memoFrom(ctx)
-	if m == nil {
-		return
+// keep puts a row read elsewhere (a grant's one read) where memoized will
+// find it.
+func keep[T any](ctx context.Context, table func(*memo) map[string]T, id string, v T) {
+	if m := memoFrom(ctx); m != nil {
+		m.mu.Lock()
+		table(m)[id] = v
+		m.mu.Unlock()
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if refresh != nil {
-		m.refresh[refresh.Hash] = *refresh
-	}
-	if code != nil {
-		m.codes[code.CodeHash] = *code
-	}
-	m.clients[c.ID] = c
-	m.persons[p.User.ID] = p
 }
 
 // memoized returns what the memo's table holds for id, else loads it and,

@@ -211,20 +211,34 @@ func (s *server) guard(next http.Handler) http.Handler {
 // parsed by the Forms middleware; without it, nothing is done.
 func (s *server) prefetchGrant(r *http.Request) {
 	ctx, form := r.Context(), r.PostForm
+	var c storage.Client
+	var p storage.Person
 	switch form.Get("grant_type") {
 	case "refresh_token":
-		if token := form.Get("refresh_token"); token != "" {
-			if g, err := s.opts.Store.GetRefreshGrant(ctx, storage.HashToken(token)); err == nil {
-				keepGrant(ctx, &g.Token, nil, g.Client, g.Person)
-			}
+		if form.Get("refresh_token") == "" {
+			return
 		}
+		g, err := s.opts.Store.GetRefreshGrant(ctx, storage.HashToken(form.Get("refresh_token")))
+		if err != nil {
+			return
+		}
+		keep(ctx, refreshOf, g.Token.Hash, g.Token)
+		c, p = g.Client, g.Person
 	case "authorization_code":
-		if code := form.Get("code"); code != "" {
-			if g, err := s.opts.Store.GetCodeGrant(ctx, storage.HashToken(code)); err == nil {
-				keepGrant(ctx, nil, &g.Request, g.Client, g.Person)
-			}
+		if form.Get("code") == "" {
+			return
 		}
+		g, err := s.opts.Store.GetCodeGrant(ctx, storage.HashToken(form.Get("code")))
+		if err != nil {
+			return
+		}
+		keep(ctx, codesOf, g.Request.CodeHash, g.Request)
+		c, p = g.Client, g.Person
+	default:
+		return
 	}
+	keep(ctx, clientsOf, c.ID, c)
+	keep(ctx, personsOf, p.User.ID, p)
 }
 
 // admit waits for one of the token endpoint's slots. A token request is
