@@ -119,14 +119,16 @@ func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 	f := e.fixture("marketplace")
 	e.person(&f)
 	b := e.browser()
-	verifier, challenge := pkce()
-	resp, body := b.get(e.authorizeURL(f, challenge, nil))
-	if resp.StatusCode != http.StatusOK || field(arIDRe, body) == "" {
-		t.Fatalf("want the login form, got %d", resp.StatusCode)
+	// The form's POST is not followed, so that a hop through the callback
+	// would show; the authorize → form redirect is.
+	b.client.CheckRedirect = func(_ *http.Request, via []*http.Request) error {
+		if via[len(via)-1].Method == http.MethodPost {
+			return http.ErrUseLastResponse
+		}
+		return nil
 	}
-	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, _ = b.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
-		"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+	verifier, challenge := pkce()
+	resp, _ := b.submitLogin(f, challenge, nil)
 	q := rpRedirect(t, resp, f)
 	if q.Get("code") == "" || q.Get("state") != "st-marketplace" {
 		t.Fatalf("answer: %v", q)
@@ -173,10 +175,12 @@ func TestFormPostAnswer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.browser()
-			resp, body := b.get(e.authorizeURL(f, challenge, tc.extra))
+			var resp *http.Response
+			var body string
 			if tc.signIn {
-				resp, body = b.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
-					"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+				resp, body = b.submitLogin(f, challenge, tc.extra)
+			} else {
+				resp, body = b.get(e.authorizeURL(f, challenge, tc.extra))
 			}
 			nonce := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
 			if resp.StatusCode != http.StatusOK || nonce == nil ||

@@ -244,16 +244,22 @@ func rpRedirect(t *testing.T, resp *http.Response, f fixture) url.Values {
 	return u.Query()
 }
 
-// signIn walks authorize → form → POST and returns the code. It fails the
-// test if the form is not shown.
-func (b *browser) signIn(f fixture, challenge string, extra url.Values) string {
+// submitLogin walks authorize → form → POST and returns the POST's answer.
+// It fails the test if the form is not shown.
+func (b *browser) submitLogin(f fixture, challenge string, extra url.Values) (*http.Response, string) {
 	b.t.Helper()
 	resp, body := b.get(b.e.authorizeURL(f, challenge, extra))
 	if resp.StatusCode != http.StatusOK || field(arIDRe, body) == "" {
 		b.t.Fatalf("want the login form, got %d: %.300s", resp.StatusCode, body)
 	}
-	resp, body = b.post(b.e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
+	return b.post(b.e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)},
 		"authRequestID": {field(arIDRe, body)}, "email": {f.email}, "password": {f.pw}})
+}
+
+// signIn signs in through the form and returns the code.
+func (b *browser) signIn(f fixture, challenge string, extra url.Values) string {
+	b.t.Helper()
+	resp, body := b.submitLogin(f, challenge, extra)
 	q := rpRedirect(b.t, resp, f)
 	if q.Get("error") != "" || q.Get("code") == "" {
 		b.t.Fatalf("no code: %v (%.200s)", q, body)
