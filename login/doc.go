@@ -7,9 +7,9 @@
 // It never imports the provider: an authorization request is finished by
 // writing the outcome to storage and handing it to Answer, which cmd/sesame
 // wires to the provider (the response to the last form is then the
-// redirect to the relying party, code included), or by sending the browser
-// to Finish(id), the provider's callback (from the recovery-codes page and
-// for refusals). Single sign-on is the login screen noticing a live session
+// redirect to the relying party, code or error included); the
+// recovery-codes page, which must be read first, links to Finish(id), the
+// provider's callback. Single sign-on is the login screen noticing a live session
 // that satisfies the request (no prompt=login, max_age respected, the
 // id_token_hint's subject) and finishing at once; prompt=none without such
 // a session answers login_required.

@@ -33,13 +33,13 @@ type Handler struct {
 	Hasher *password.Hasher
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Finish returns where to send the browser once an authorization
-	// request is finished or failed.
-	Finish func(ctx context.Context, authRequestID string) string
-	// Answer, when set, answers a request the screens have just marked
-	// answered in the same response (the provider's code and redirect to
-	// the relying party), saving the browser the round trip through Finish.
+	// Answer answers a request the screens have just answered or refused,
+	// in the same response: the provider's code or error, to the relying
+	// party.
 	Answer func(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest)
+	// Finish returns a link that answers a request later, from a page that
+	// must be read first (the recovery codes shown at enrolment).
+	Finish func(ctx context.Context, authRequestID string) string
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies   bool
 	SessionIdle     time.Duration

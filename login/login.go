@@ -122,17 +122,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.Auth
 		h.fail(w, r, err)
 		return
 	}
-	h.answer(w, r, answered)
-}
-
-// answer hands an answered request back to the provider: in this response
-// when the provider offers it (Answer), else through Finish.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
-	if h.Answer != nil {
-		h.Answer(w, r, ar)
-		return
-	}
-	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
+	h.Answer(w, r, answered)
 }
 
 // markAnswered records that session s answers the authorization request
@@ -156,15 +146,17 @@ func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Sessi
 
 // failRequest answers the relying party with an OAuth error.
 func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, code string) {
+	var refused storage.AuthRequest
 	err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
 		a.Error, a.Done = code, true
+		refused = *a
 		return nil
 	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, h.Finish(r.Context(), ar.ID), http.StatusSeeOther)
+	h.Answer(w, r, refused)
 }
 
 func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {

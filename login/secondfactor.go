@@ -259,7 +259,7 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 	h.count("success")
 	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
 	if answered != nil {
-		h.answer(w, r, *answered)
+		h.Answer(w, r, *answered)
 		return
 	}
 	http.Redirect(w, r, PathHome, http.StatusSeeOther)

@@ -493,11 +493,11 @@ func (s *server) withState(params url.Values, state string) url.Values {
 	return params
 }
 
-// Answer answers a request the login screens have just marked answered, in
-// their response to the browser's last form: the code and the redirect to
-// the relying party, without the extra round trip through CallbackURL. ar is
-// the request as that answer stored it; the browser is the one whose
-// session answered it, since it is the one being answered.
+// Answer answers a request the login screens have just answered or
+// refused, in their response to the browser's last form or link: the code
+// or the error, to the relying party, without the round trip through
+// CallbackURL. ar is the request as the screens stored it; the browser is
+// the one whose session answered it, since it is the one being answered.
 func (p *Provider) Answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
 	p.server.answer(w, r, ar)
 }
