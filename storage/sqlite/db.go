@@ -53,7 +53,7 @@ var _ storage.Storage = (*DB)(nil)
 
 // dialect is SQLite's: ? placeholders, one writer (so no row locks), the
 // constraint errors of modernc.org/sqlite.
-var dialect = &sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsForeignKey: isForeignKey, IsCheck: isCheck, Prepare: true}
+var dialect = &sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsForeignKey: isForeignKey, IsCheck: isCheck, Prepare: true, OneWriter: true}
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations.

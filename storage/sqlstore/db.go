@@ -31,6 +31,10 @@ type Dialect struct {
 	// fifth of a refresh grant's CPU outside the signature). pgx caches
 	// statements itself.
 	Prepare bool
+	// OneWriter says that writes share one connection (SQLite): write
+	// transactions then run one after the other on a goroutine of their own
+	// (see inTx).
+	OneWriter bool
 }
 
 // DB is a storage.Storage over database/sql.
@@ -43,6 +47,10 @@ type DB struct {
 	stmts     sync.Map // *sql.Stmt by stmtKey, when d.Prepare
 	stmtCount atomic.Int64
 	pending   sync.Map // stmtKey first met in a transaction, to prepare after it
+
+	txs    chan writeTx  // to the writer goroutine, when d.OneWriter
+	stop   chan struct{} // closed by Close: the writer goroutine returns
+	txDone chan struct{} // closed when it has
 }
 
 type stmtKey struct {
@@ -56,13 +64,23 @@ const maxStmts = 512
 
 // New wraps two pools (they may be the same) in a DB.
 func New(write, read *sql.DB, d *Dialect) *DB {
-	return &DB{write: write, read: read, d: d}
+	db := &DB{write: write, read: read, d: d}
+	if d.OneWriter {
+		db.txs, db.stop, db.txDone = make(chan writeTx), make(chan struct{}), make(chan struct{})
+		go db.writeTxs()
+	}
+	return db
 }
 
 var _ storage.Storage = (*DB)(nil)
 
-// Close closes the statements and the pools.
+// Close stops the writer goroutine, then closes the statements and the
+// pools. It is called once.
 func (db *DB) Close() error {
+	if db.stop != nil {
+		close(db.stop)
+		<-db.txDone
+	}
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if db.read == db.write {
 		return db.write.Close()
@@ -233,16 +251,9 @@ func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) er
 	if txFrom(ctx) != nil {
 		return fn(ctx)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer db.preparePending(context.WithoutCancel(ctx))
-	if err := fn(context.WithValue(ctx, txKey{}, tx)); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
 }
 
 // tx runs fn in a write transaction, or in the transaction of the Atomic
@@ -251,16 +262,9 @@ func (db *DB) tx(ctx context.Context, fn func(conn) error) error {
 	if tx := txFrom(ctx); tx != nil {
 		return fn(conn{db.write, tx, db})
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer db.preparePending(context.WithoutCancel(ctx))
-	if err := fn(conn{db.write, tx, db}); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		return fn(conn{db.write, tx, db})
+	})
 }
 
 // queryAll runs a select on c and scans every row with scan.

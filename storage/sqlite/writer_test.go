@@ -1,0 +1,137 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlstore"
+)
+
+// The write transactions run on the writer goroutine (sqlstore/writer.go);
+// these are the ways a transaction can end there.
+func TestWriterGoroutine(t *testing.T) {
+	ctx := context.Background()
+	client := func(id string) storage.Client {
+		return storage.Client{ID: id, RedirectURIs: []string{"https://rp.example/cb"}, CreatedAt: time.Unix(1_700_000_000, 0)}
+	}
+	create := func(db *sqlite.DB, ctx context.Context, id string) error {
+		return db.Atomic(ctx, func(ctx context.Context) error { return db.CreateClient(ctx, client(id)) })
+	}
+	stored := func(t *testing.T, db *sqlite.DB, id string) bool {
+		t.Helper()
+		_, err := db.GetClient(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	open := func(t *testing.T) *sqlite.DB {
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "sesame.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+
+	t.Run("a panic reaches the caller, rolled back, and the writer goes on", func(t *testing.T) {
+		db := open(t)
+		func() {
+			defer func() {
+				if p := recover(); p != "boom" {
+					t.Fatalf("recovered %v, want the transaction's own panic", p)
+				}
+			}()
+			_ = db.Atomic(ctx, func(ctx context.Context) error {
+				if err := db.CreateClient(ctx, client("half")); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		}()
+		if stored(t, db, "half") {
+			t.Error("the panicking transaction was committed")
+		}
+		if err := create(db, ctx, "after"); err != nil || !stored(t, db, "after") {
+			t.Fatalf("a write after the panic: %v", err)
+		}
+	})
+
+	t.Run("an error rolls back every write of the transaction", func(t *testing.T) {
+		db := open(t)
+		refused := errors.New("refused")
+		err := db.Atomic(ctx, func(ctx context.Context) error {
+			if err := db.CreateClient(ctx, client("first")); err != nil {
+				return err
+			}
+			return refused
+		})
+		if !errors.Is(err, refused) || stored(t, db, "first") {
+			t.Fatalf("err %v, stored %v", err, stored(t, db, "first"))
+		}
+	})
+
+	t.Run("a caller that gives up while queued gets its error and writes nothing", func(t *testing.T) {
+		db := open(t)
+		holding, release := make(chan struct{}), make(chan struct{})
+		first := make(chan error, 1)
+		go func() {
+			first <- db.Atomic(ctx, func(ctx context.Context) error {
+				close(holding)
+				<-release // the writer is busy until then
+				return db.CreateClient(ctx, client("first"))
+			})
+		}()
+		<-holding
+		queued, cancel := context.WithCancel(ctx)
+		second := make(chan error, 1)
+		go func() { second <- create(db, queued, "second") }()
+		cancel()
+		if err := <-second; !errors.Is(err, context.Canceled) {
+			t.Fatalf("queued and cancelled: %v, want context.Canceled", err)
+		}
+		close(release)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if !stored(t, db, "first") || stored(t, db, "second") {
+			t.Errorf("first stored %v (want true), second stored %v (want false)", stored(t, db, "first"), stored(t, db, "second"))
+		}
+	})
+
+	t.Run("concurrent transactions all commit", func(t *testing.T) {
+		db := open(t)
+		const n = 64
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() { errs <- create(db, ctx, fmt.Sprintf("c%02d", i)) })
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		cs, err := db.ListClients(ctx)
+		if err != nil || len(cs) != n {
+			t.Fatalf("%d clients (%v), want %d", len(cs), err, n)
+		}
+	})
+
+	t.Run("after Close a write fails at once", func(t *testing.T) {
+		db := open(t)
+		db.Close()
+		if err := create(db, ctx, "late"); !errors.Is(err, sqlstore.ErrClosed) {
+			t.Fatalf("write after Close: %v, want ErrClosed", err)
+		}
+	})
+}
