@@ -14,8 +14,9 @@ import (
 	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
-// The write transactions run on the writer goroutine (sqlstore/writer.go);
-// these are the ways a transaction can end there.
+// The writes run on the writer goroutine (sqlstore/writer.go); these are
+// the ways a write can end there. CreateClient is one statement; in Atomic,
+// a transaction.
 func TestWriterGoroutine(t *testing.T) {
 	ctx := context.Background()
 	client := func(id string) storage.Client {
@@ -106,13 +107,18 @@ func TestWriterGoroutine(t *testing.T) {
 		}
 	})
 
-	t.Run("concurrent transactions all commit", func(t *testing.T) {
+	t.Run("concurrent statements and transactions all commit", func(t *testing.T) {
 		db := open(t)
 		const n = 64
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
 		for i := range n {
-			wg.Go(func() { errs <- create(db, ctx, fmt.Sprintf("c%02d", i)) })
+			id := fmt.Sprintf("c%02d", i)
+			if i%2 == 0 {
+				wg.Go(func() { errs <- create(db, ctx, id) })
+			} else {
+				wg.Go(func() { errs <- db.CreateClient(ctx, client(id)) })
+			}
 		}
 		wg.Wait()
 		close(errs)
@@ -131,7 +137,10 @@ func TestWriterGoroutine(t *testing.T) {
 		db := open(t)
 		db.Close()
 		if err := create(db, ctx, "late"); !errors.Is(err, sqlstore.ErrClosed) {
-			t.Fatalf("write after Close: %v, want ErrClosed", err)
+			t.Errorf("transaction after Close: %v, want ErrClosed", err)
+		}
+		if err := db.CreateClient(ctx, client("late")); !errors.Is(err, sqlstore.ErrClosed) {
+			t.Errorf("statement after Close: %v, want ErrClosed", err)
 		}
 	})
 }

@@ -31,9 +31,8 @@ type Dialect struct {
 	// fifth of a refresh grant's CPU outside the signature). pgx caches
 	// statements itself.
 	Prepare bool
-	// OneWriter says that writes share one connection (SQLite): write
-	// transactions then run one after the other on a goroutine of their own
-	// (see inTx).
+	// OneWriter says that writes share one connection (SQLite): they then
+	// run one after the other on a goroutine of their own (see writer.go).
 	OneWriter bool
 }
 
@@ -48,9 +47,9 @@ type DB struct {
 	stmtCount atomic.Int64
 	pending   sync.Map // stmtKey first met in a transaction, to prepare after it
 
-	txs    chan writeTx  // to the writer goroutine, when d.OneWriter
-	stop   chan struct{} // closed by Close: the writer goroutine returns
-	txDone chan struct{} // closed when it has
+	writes     chan writeJob // to the writer goroutine, when d.OneWriter
+	stop       chan struct{} // closed by Close: the writer goroutine returns
+	writerDone chan struct{} // closed when it has
 }
 
 type stmtKey struct {
@@ -66,8 +65,8 @@ const maxStmts = 512
 func New(write, read *sql.DB, d *Dialect) *DB {
 	db := &DB{write: write, read: read, d: d}
 	if d.OneWriter {
-		db.txs, db.stop, db.txDone = make(chan writeTx), make(chan struct{}), make(chan struct{})
-		go db.writeTxs()
+		db.writes, db.stop, db.writerDone = make(chan writeJob), make(chan struct{}), make(chan struct{})
+		go db.runWriter()
 	}
 	return db
 }
@@ -79,7 +78,7 @@ var _ storage.Storage = (*DB)(nil)
 func (db *DB) Close() error {
 	if db.stop != nil {
 		close(db.stop)
-		<-db.txDone
+		<-db.writerDone
 	}
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	if db.read == db.write {
@@ -207,8 +206,15 @@ func (s stmtQuerier) QueryRowContext(ctx context.Context, _ string, args ...any)
 	return s.st.QueryRowContext(ctx, args...)
 }
 
-func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (c conn) ExecContext(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
 	q, query := c.querier(ctx, query)
+	if c.tx == nil && c.pool == c.db.write {
+		err = c.db.onWriter(ctx, func() error {
+			res, err = q.ExecContext(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	return q.ExecContext(ctx, query, args...)
 }
 

@@ -10,9 +10,9 @@
 // inside a transaction runs unprepared and is prepared once the transaction
 // is over, because SQLite's one writer connection is held by it.
 //
-// Where writes share one connection (SQLite), write transactions run on a
-// goroutine of their own, the writer, one after the other; the goroutine
-// that asks waits for the answer (writer.go says why: a request that went
+// Where writes share one connection (SQLite), the writes (transactions and
+// single statements) run on a goroutine of their own, the writer, one after
+// the other; the goroutine that asks waits for the answer (writer.go says why: a request that went
 // on to sign a token kept the next writer from running).
 //
 // Times are Unix nanoseconds (BIGINT) and lists JSON arrays in both

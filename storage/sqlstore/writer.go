@@ -6,9 +6,9 @@ import (
 	"errors"
 )
 
-// Where writes share one connection (SQLite), the write transactions run on
-// one goroutine of their own, the writer, rather than on the goroutines that
-// ask for them.
+// Where writes share one connection (SQLite), the writes (transactions and
+// single statements) run on one goroutine of their own, the writer, rather
+// than on the goroutines that ask for them.
 //
 // Why: when a request's goroutine ran its transaction itself, database/sql
 // handed the connection to the next waiting request by making that
@@ -24,34 +24,40 @@ import (
 // ErrClosed is returned for a write asked of a closed DB.
 var ErrClosed = errors.New("sqlstore: closed")
 
-// writeTx is one transaction for the writer goroutine.
-type writeTx struct {
+// writeJob is one write for the writer goroutine.
+type writeJob struct {
 	ctx    context.Context
-	fn     func(*sql.Tx) error
-	answer chan txAnswer // buffered: the writer never waits for the asker
+	run    func() error
+	answer chan writeAnswer // buffered: the writer never waits for the asker
 }
 
-type txAnswer struct {
+type writeAnswer struct {
 	err      error
-	panicked any // fn's panic, raised again on the asker's goroutine
+	panicked any // run's panic, raised again on the asker's goroutine
 }
 
 // inTx runs fn in a write transaction: on the writer goroutine where there
 // is one, else here.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	if db.txs == nil {
-		return db.runTx(ctx, fn)
+	return db.onWriter(ctx, func() error { return db.runTx(ctx, fn) })
+}
+
+// onWriter runs a write on the writer goroutine where there is one, else
+// here.
+func (db *DB) onWriter(ctx context.Context, run func() error) error {
+	if db.writes == nil {
+		return run()
 	}
-	w := writeTx{ctx: ctx, fn: fn, answer: make(chan txAnswer, 1)}
+	w := writeJob{ctx: ctx, run: run, answer: make(chan writeAnswer, 1)}
 	select {
-	case db.txs <- w:
+	case db.writes <- w:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-db.stop:
 		return ErrClosed
 	}
-	// Once taken, the transaction is waited for even if ctx ends: it may
-	// be committing, and the caller must learn whether it did.
+	// Once taken, the write is waited for even if ctx ends: it may be
+	// committing, and the caller must learn whether it did.
 	a := <-w.answer
 	if a.panicked != nil {
 		panic(a.panicked)
@@ -59,13 +65,13 @@ func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return a.err
 }
 
-// writeTxs is the writer goroutine: it runs the transactions it is sent, one
-// at a time, until Close.
-func (db *DB) writeTxs() {
-	defer close(db.txDone)
+// runWriter is the writer goroutine: it runs the writes it is sent, one at a
+// time, until Close.
+func (db *DB) runWriter() {
+	defer close(db.writerDone)
 	for {
 		select {
-		case w := <-db.txs:
+		case w := <-db.writes:
 			w.answer <- db.runQueued(w)
 		case <-db.stop:
 			return
@@ -75,16 +81,16 @@ func (db *DB) writeTxs() {
 
 // runQueued runs w, unless its asker has given up while it was queued, and
 // catches its panic so that the writer goroutine survives it.
-func (db *DB) runQueued(w writeTx) (a txAnswer) {
+func (db *DB) runQueued(w writeJob) (a writeAnswer) {
 	defer func() {
 		if p := recover(); p != nil {
-			a = txAnswer{panicked: p}
+			a = writeAnswer{panicked: p}
 		}
 	}()
 	if err := w.ctx.Err(); err != nil {
-		return txAnswer{err: err}
+		return writeAnswer{err: err}
 	}
-	return txAnswer{err: db.runTx(w.ctx, w.fn)}
+	return writeAnswer{err: w.run()}
 }
 
 // runTx runs fn in a transaction on the writer pool: committed if fn
