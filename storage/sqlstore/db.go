@@ -50,6 +50,8 @@ type DB struct {
 	writes     chan writeJob // to the writer goroutine, when d.OneWriter
 	stop       chan struct{} // closed by Close: the writer goroutine returns
 	writerDone chan struct{} // closed when it has
+	writing    chan struct{} // the lock (capacity 1) of the write running, on the writer goroutine or its own
+	queued     atomic.Int32  // writes sent to the writer goroutine and not yet begun
 }
 
 type stmtKey struct {
@@ -66,6 +68,7 @@ func New(write, read *sql.DB, d *Dialect) *DB {
 	db := &DB{write: write, read: read, d: d}
 	if d.OneWriter {
 		db.writes, db.stop, db.writerDone = make(chan writeJob), make(chan struct{}), make(chan struct{})
+		db.writing = make(chan struct{}, 1)
 		go db.runWriter()
 	}
 	return db
