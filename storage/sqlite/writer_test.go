@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -42,28 +43,68 @@ func TestWriterGoroutine(t *testing.T) {
 		return db
 	}
 
-	t.Run("a panic reaches the caller, rolled back, and the writer goes on", func(t *testing.T) {
-		db := open(t)
-		func() {
-			defer func() {
-				if p := recover(); p != "boom" {
-					t.Fatalf("recovered %v, want the transaction's own panic", p)
-				}
-			}()
-			_ = db.Atomic(ctx, func(ctx context.Context) error {
-				if err := db.CreateClient(ctx, client("half")); err != nil {
-					return err
-				}
-				panic("boom")
+	// hold runs a transaction that waits until release is called, so that
+	// the writes asked meanwhile queue for the writer goroutine.
+	hold := func(t *testing.T, db *sqlite.DB) (release func()) {
+		holding, done := make(chan struct{}), make(chan struct{})
+		ended := make(chan error, 1)
+		go func() {
+			ended <- db.Atomic(ctx, func(ctx context.Context) error {
+				close(holding)
+				<-done
+				return db.CreateClient(ctx, client("holder"))
 			})
 		}()
-		if stored(t, db, "half") {
-			t.Error("the panicking transaction was committed")
+		<-holding
+		return func() {
+			close(done)
+			if err := <-ended; err != nil {
+				t.Fatal(err)
+			}
 		}
-		if err := create(db, ctx, "after"); err != nil || !stored(t, db, "after") {
-			t.Fatalf("a write after the panic: %v", err)
+	}
+	// waitQueued returns once a write waits for the writer goroutine.
+	waitQueued := func(db *sqlite.DB) {
+		for db.QueuedWrites() == 0 {
+			runtime.Gosched()
 		}
-	})
+	}
+	panicking := func(db *sqlite.DB) (recovered any) {
+		defer func() { recovered = recover() }()
+		_ = db.Atomic(ctx, func(ctx context.Context) error {
+			if err := db.CreateClient(ctx, client("half")); err != nil {
+				return err
+			}
+			panic("boom")
+		})
+		return nil
+	}
+
+	for _, queued := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a panic reaches the caller, rolled back, and writes go on (queued %v)", queued), func(t *testing.T) {
+			db := open(t)
+			var p any
+			if queued {
+				release := hold(t, db)
+				got := make(chan any, 1)
+				go func() { got <- panicking(db) }()
+				waitQueued(db)
+				release()
+				p = <-got
+			} else {
+				p = panicking(db)
+			}
+			if p != "boom" {
+				t.Fatalf("recovered %v, want the transaction's own panic", p)
+			}
+			if stored(t, db, "half") {
+				t.Error("the panicking transaction was committed")
+			}
+			if err := create(db, ctx, "after"); err != nil || !stored(t, db, "after") {
+				t.Fatalf("a write after the panic: %v", err)
+			}
+		})
+	}
 
 	t.Run("an error rolls back every write of the transaction", func(t *testing.T) {
 		db := open(t)
@@ -81,29 +122,18 @@ func TestWriterGoroutine(t *testing.T) {
 
 	t.Run("a caller that gives up while queued gets its error and writes nothing", func(t *testing.T) {
 		db := open(t)
-		holding, release := make(chan struct{}), make(chan struct{})
-		first := make(chan error, 1)
-		go func() {
-			first <- db.Atomic(ctx, func(ctx context.Context) error {
-				close(holding)
-				<-release // the writer is busy until then
-				return db.CreateClient(ctx, client("first"))
-			})
-		}()
-		<-holding
+		release := hold(t, db)
 		queued, cancel := context.WithCancel(ctx)
 		second := make(chan error, 1)
 		go func() { second <- create(db, queued, "second") }()
+		waitQueued(db)
 		cancel()
 		if err := <-second; !errors.Is(err, context.Canceled) {
 			t.Fatalf("queued and cancelled: %v, want context.Canceled", err)
 		}
-		close(release)
-		if err := <-first; err != nil {
-			t.Fatal(err)
-		}
-		if !stored(t, db, "first") || stored(t, db, "second") {
-			t.Errorf("first stored %v (want true), second stored %v (want false)", stored(t, db, "first"), stored(t, db, "second"))
+		release()
+		if !stored(t, db, "holder") || stored(t, db, "second") {
+			t.Errorf("holder stored %v (want true), second stored %v (want false)", stored(t, db, "holder"), stored(t, db, "second"))
 		}
 	})
 

@@ -89,6 +89,11 @@ func (db *DB) onWriter(ctx context.Context, run func() error) error {
 	return a.err
 }
 
+// QueuedWrites reports how many writes wait for the writer goroutine: a
+// sign of a saturated writer when it stays above zero, and what tests wait
+// for to know that a write is queued.
+func (db *DB) QueuedWrites() int { return int(db.queued.Load()) }
+
 // runWriter is the writer goroutine: it runs the writes it is sent, one at a
 // time, until Close.
 func (db *DB) runWriter() {
