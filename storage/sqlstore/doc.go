@@ -10,10 +10,12 @@
 // inside a transaction runs unprepared and is prepared once the transaction
 // is over, because SQLite's one writer connection is held by it.
 //
-// Where writes share one connection (SQLite), the writes (transactions and
-// single statements) run on a goroutine of their own, the writer, one after
-// the other; the goroutine that asks waits for the answer (writer.go says why: a request that went
-// on to sign a token kept the next writer from running).
+// Where writes share one connection (SQLite), a write (a transaction or a
+// single statement) runs on its own goroutine when the writer is free and
+// nothing is queued, else on a goroutine of their own, the writer, which
+// runs them one after the other while their goroutines wait; writer.go says
+// why (a request that went on to sign a token kept the next write from
+// running).
 //
 // Times are Unix nanoseconds (BIGINT) and lists JSON arrays in both
 // databases, so that a copy from one to the other is exact.
