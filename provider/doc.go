@@ -28,7 +28,7 @@
 // EdDSA for a client that asks (IDTokenSignedAlg); private keys are stored
 // encrypted.
 //
-// Performance: the token endpoint admits 2×GOMAXPROCS requests at a time, the
+// Performance: the token endpoint admits GOMAXPROCS requests at a time, the
 // others wait in arrival order (a request is mostly one signature; served
 // in turn, the slowest wait about the median instead of several times it);
 // one request reads each client and person once (memo.go), and a code
