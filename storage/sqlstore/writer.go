@@ -44,8 +44,7 @@ type writeAnswer struct {
 	panicked any // run's panic, raised again on the asker's goroutine
 }
 
-// inTx runs fn in a write transaction: on the writer goroutine where there
-// is one, else here.
+// inTx runs fn in a write transaction, by way of onWriter.
 func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return db.onWriter(ctx, func() error { return db.runTx(ctx, fn) })
 }
