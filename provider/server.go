@@ -343,12 +343,12 @@ func (w *issuerStamp) WriteHeader(status int) {
 // library checked was registered before it redirected anything there.
 func (w *issuerStamp) formPost(q url.Values) {
 	params := url.Values{}
-	for _, name := range []string{"error", "error_description", "state"} {
+	for _, name := range []string{"error", "error_description"} {
 		if v := q.Get(name); v != "" {
 			params.Set(name, v)
 		}
 	}
-	params.Set("iss", w.s.opts.Issuer)
+	w.s.withState(params, q.Get("state"))
 	w.Header().Del("Location")
 	w.replaced = true
 	w.s.opts.FormPost(w.ResponseWriter, w.r, w.r.Form.Get("redirect_uri"), params, strings.Fields(w.r.Form.Get("ui_locales")))
