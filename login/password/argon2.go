@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
-	"golang.org/x/crypto/argon2"
+	"github.com/sesame-idp/sesame/login/password/argon2"
 )
 
 // Params are argon2id's cost parameters.
@@ -34,15 +35,32 @@ var ErrMismatch = errors.New("password: mismatch")
 var ErrMalformed = errors.New("password: malformed hash")
 
 // Hasher hashes and verifies passwords with a bound on concurrent hashes.
+//
+// Each of its slots keeps the work area of its last hash (MemoryKiB each)
+// for the next one: allocating and clearing it for every hash cost a quarter
+// of a sign-in's CPU, and its garbage a collection cycle per sign-in. The
+// work areas are dropped once no hash has run for KeepMemory.
 type Hasher struct {
 	Params Params
-	slots  chan struct{}
+	// slots holds one work area per hash allowed at once: taking one is
+	// the right to hash.
+	slots chan *argon2.Memory
 	// dummy is verified when there is no hash to compare with, so that an
 	// unknown account costs the same time as a wrong password.
 	dummy string
 	// Wait, when not nil, receives how long each hash waited for a slot.
 	Wait func(time.Duration)
+	// KeepMemory is how long the work areas outlive the last hash; set it
+	// before the first hash.
+	KeepMemory time.Duration
+
+	idleMu sync.Mutex
+	idle   *time.Timer // drops the work areas; reset after every hash
 }
+
+// DefaultKeepMemory keeps the work areas through a busy period's pauses and
+// returns them to the system a few minutes after it.
+const DefaultKeepMemory = 2 * time.Minute
 
 // NewHasher returns a Hasher with the given parameters and at most
 // concurrency hashes at once (0: the number of CPUs).
@@ -56,7 +74,10 @@ func NewHasher(p Params, concurrency int) *Hasher {
 	if p.KeyLen == 0 {
 		p.KeyLen = 32
 	}
-	h := &Hasher{Params: p, slots: make(chan struct{}, concurrency)}
+	h := &Hasher{Params: p, slots: make(chan *argon2.Memory, concurrency), KeepMemory: DefaultKeepMemory}
+	for range concurrency {
+		h.slots <- new(argon2.Memory) // empty until its first hash
+	}
 	// The dummy's key need not be a real hash: a dummy verification always
 	// fails, and only its parameters set the work. Computing one at start
 	// would cost a hash and leave MemoryKiB of garbage in an idle process.
@@ -64,20 +85,70 @@ func NewHasher(p Params, concurrency int) *Hasher {
 	return h
 }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+// acquire waits for a slot and returns its work area.
+func (h *Hasher) acquire(ctx context.Context) (*argon2.Memory, error) {
 	start := time.Now()
 	select {
-	case h.slots <- struct{}{}:
+	case m := <-h.slots:
 		if h.Wait != nil {
 			h.Wait(time.Since(start))
 		}
-		return nil
+		return m, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
-func (h *Hasher) release() { <-h.slots }
+// release gives the slot back and starts the idle period again.
+func (h *Hasher) release(m *argon2.Memory) {
+	h.slots <- m
+	h.idleMu.Lock()
+	if h.idle == nil {
+		h.idle = time.AfterFunc(h.KeepMemory, h.ReleaseMemory)
+	} else {
+		h.idle.Reset(h.KeepMemory)
+	}
+	h.idleMu.Unlock()
+}
+
+// ReleaseMemory drops the work areas of the slots not hashing now; the
+// next hashes allocate theirs again. The Hasher calls it after KeepMemory
+// without a hash.
+func (h *Hasher) ReleaseMemory() {
+	for range cap(h.slots) {
+		select {
+		case m := <-h.slots:
+			m.Release()
+			defer func() { h.slots <- m }()
+		default:
+			return // the others are hashing
+		}
+	}
+}
+
+// retained reports the KiB the slots' work areas hold now.
+func (h *Hasher) retained() (kib uint64) {
+	for range cap(h.slots) {
+		select {
+		case m := <-h.slots:
+			kib += uint64(m.Size())
+			defer func() { h.slots <- m }()
+		default:
+			return kib // the others are hashing
+		}
+	}
+	return kib
+}
+
+// memoryFor is the slot's work area for a hash with parameters p: a hash
+// made with other parameters (before a change of configuration) gets a work
+// area of its own, so that the slots keep the size of the usual hash.
+func (h *Hasher) memoryFor(slot *argon2.Memory, p Params) *argon2.Memory {
+	if p.MemoryKiB == h.Params.MemoryKiB && p.Parallelism == h.Params.Parallelism {
+		return slot
+	}
+	return new(argon2.Memory)
+}
 
 // Hash returns the PHC encoding of a new argon2id hash of password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -85,11 +156,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := h.acquire(ctx); err != nil {
+	m, err := h.acquire(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
-	key := argon2.IDKey([]byte(password), salt, h.Params.Iterations, h.Params.MemoryKiB, h.Params.Parallelism, h.Params.KeyLen)
+	defer h.release(m)
+	key := m.IDKey([]byte(password), salt, h.Params.Iterations, h.Params.MemoryKiB, h.Params.Parallelism, h.Params.KeyLen)
 	return encode(h.Params, salt, key), nil
 }
 
@@ -108,11 +180,12 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) error {
 	if p.MemoryKiB > 4*1024*1024 || p.Iterations > 100 {
 		return ErrMalformed // refuse hashes that would take a denial of service to check
 	}
-	if err := h.acquire(ctx); err != nil {
+	m, err := h.acquire(ctx)
+	if err != nil {
 		return err
 	}
-	defer h.release()
-	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	defer h.release(m)
+	got := h.memoryFor(m, p).IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 || dummy {
 		return ErrMismatch
 	}

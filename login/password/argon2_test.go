@@ -71,32 +71,86 @@ func TestNeedsRehash(t *testing.T) {
 func TestConcurrencyBound(t *testing.T) {
 	h := NewHasher(Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 1}, 2)
 	var waited atomic.Int64
-	h.Wait = func(d time.Duration) { waited.Add(1) }
-	var running, peak atomic.Int32
+	var peak atomic.Int32
+	// Wait is called while the hash holds its slot: the slots taken then
+	// are the hashes running.
+	h.Wait = func(time.Duration) {
+		waited.Add(1)
+		n := int32(cap(h.slots) - len(h.slots))
+		for old := peak.Load(); n > old && !peak.CompareAndSwap(old, n); old = peak.Load() {
+		}
+	}
 	var wg sync.WaitGroup
+	var failed atomic.Int32
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Observe the semaphore directly: len(slots) never exceeds its cap.
-			if n := int32(len(h.slots)); n > peak.Load() {
-				peak.Store(n)
+			if _, err := h.Hash(context.Background(), "pw"); err != nil {
+				failed.Add(1)
 			}
-			running.Add(1)
-			_, _ = h.Hash(context.Background(), "pw")
 		}()
 	}
 	wg.Wait()
-	if cap(h.slots) != 2 || peak.Load() > 2 || waited.Load() != 8 {
-		t.Fatalf("cap %d, peak %d, waits %d", cap(h.slots), peak.Load(), waited.Load())
+	if cap(h.slots) != 2 || peak.Load() > 2 || peak.Load() < 1 || waited.Load() != 8 || failed.Load() != 0 {
+		t.Fatalf("cap %d, peak %d, waits %d, failed %d", cap(h.slots), peak.Load(), waited.Load(), failed.Load())
 	}
 	// A cancelled context gives up instead of queueing forever.
-	h.slots <- struct{}{}
-	h.slots <- struct{}{}
+	a, b := <-h.slots, <-h.slots
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := h.Hash(ctx, "pw"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v", err)
+	}
+	h.slots <- a
+	h.slots <- b
+}
+
+// The slots keep their work areas from one hash to the next, until
+// ReleaseMemory (which the idle timer calls) drops them; a hash made with
+// other parameters does not change their size.
+func TestWorkAreas(t *testing.T) {
+	p := Params{MemoryKiB: 256, Iterations: 1, Parallelism: 1}
+	h := NewHasher(p, 2)
+	h.KeepMemory = time.Hour // the timer is checked, not waited for
+	ctx := context.Background()
+	if got := h.retained(); got != 0 {
+		t.Fatalf("retained %d KiB before any hash", got)
+	}
+	enc, err := h.Hash(ctx, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.retained(); got != 256 {
+		t.Fatalf("retained %d KiB after one hash, want 256", got)
+	}
+	h.idleMu.Lock()
+	armed := h.idle != nil && h.idle.Stop()
+	h.idleMu.Unlock()
+	if !armed {
+		t.Fatal("no idle timer pending after a hash")
+	}
+	old := NewHasher(Params{MemoryKiB: 512, Iterations: 1, Parallelism: 1}, 1)
+	oldEnc, _ := old.Hash(ctx, "pw")
+	for _, tc := range []struct{ enc, pw string }{{enc, "pw"}, {oldEnc, "pw"}, {enc, "pw"}} {
+		if err := h.Verify(ctx, tc.enc, tc.pw); err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+	}
+	if err := h.Verify(ctx, enc, "wrong"); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("wrong password on a reused work area: %v", err)
+	}
+	// Both slots have hashed by now, each keeping 256 KiB; the 512 KiB
+	// hash's work area was its own.
+	if got := h.retained(); got != 512 {
+		t.Fatalf("retained %d KiB after hashes of both sizes, want 2×256", got)
+	}
+	h.ReleaseMemory()
+	if got := h.retained(); got != 0 || len(h.slots) != 2 {
+		t.Fatalf("retained %d KiB, %d slots free after ReleaseMemory", got, len(h.slots))
+	}
+	if err := h.Verify(ctx, enc, "pw"); err != nil {
+		t.Fatalf("verify after release: %v", err)
 	}
 }
 
