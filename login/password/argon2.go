@@ -142,7 +142,8 @@ func (h *Hasher) retained() (kib uint64) {
 
 // memoryFor is the slot's work area for a hash with parameters p: a hash
 // made with other parameters (before a change of configuration) gets a work
-// area of its own, so that the slots keep the size of the usual hash.
+// area of its own, released after it, so that the slots keep the size of the
+// usual hash.
 func (h *Hasher) memoryFor(slot *argon2.Memory, p Params) *argon2.Memory {
 	if p.MemoryKiB == h.Params.MemoryKiB && p.Parallelism == h.Params.Parallelism {
 		return slot
@@ -185,7 +186,11 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) error {
 		return err
 	}
 	defer h.release(m)
-	got := h.memoryFor(m, p).IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	mem := h.memoryFor(m, p)
+	if mem != m {
+		defer mem.Release()
+	}
+	got := mem.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 || dummy {
 		return ErrMismatch
 	}

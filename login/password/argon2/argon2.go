@@ -20,18 +20,6 @@ const (
 	argon2id
 )
 
-// Memory is the work area of one hash at a time, kept from one hash to the
-// next. Its zero value is ready to use; it is not safe for concurrent use.
-type Memory struct {
-	blocks []block
-}
-
-// Size returns the KiB the work area holds (0 before its first hash).
-func (m *Memory) Size() uint32 { return uint32(len(m.blocks)) }
-
-// Release drops the work area; the next hash allocates it again.
-func (m *Memory) Release() { m.blocks = nil }
-
 // IDKey derives a key from the password, salt, and cost parameters using
 // Argon2id, as golang.org/x/crypto/argon2.IDKey does, in m's work area,
 // which it replaces with one of the right size when it has another size.
@@ -53,9 +41,7 @@ func (m *Memory) deriveKey(mode int, password, salt, secret, data []byte, time, 
 	if memory < 2*syncPoints*uint32(threads) {
 		memory = 2 * syncPoints * uint32(threads)
 	}
-	if uint32(len(m.blocks)) != memory {
-		m.blocks = make([]block, memory)
-	}
+	m.resize(memory)
 	B := m.blocks
 	initBlocks(B, &h0, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
