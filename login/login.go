@@ -114,30 +114,30 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 	return err == nil && !u.Disabled
 }
 
-// finish records who authenticated, in which session, and sends the
-// browser on to the provider.
+// finish records who authenticated, in which session, with the code the
+// provider makes for it, and sends the browser on to the relying party.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
-	answered, err := h.markAnswered(r.Context(), ar.ID, s)
+	var reply http.HandlerFunc
+	err := h.Store.Atomic(r.Context(), func(ctx context.Context) error {
+		answered, err := h.markAnswered(ctx, ar.ID, s)
+		if err != nil {
+			return err
+		}
+		reply = h.Answer(ctx, answered)
+		return nil
+	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.Answer(w, r, answered)
+	reply(w, r)
 }
 
 // markAnswered records that session s answers the authorization request
 // and returns the request as stored; errUnknownRequest when it is unknown,
 // expired or already answered.
 func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) (storage.AuthRequest, error) {
-	var answered storage.AuthRequest
-	err := h.Store.UpdateAuthRequest(ctx, arID, func(a *storage.AuthRequest) error {
-		if a.Done || !h.now().Before(a.ExpiresAt) {
-			return errUnknownRequest
-		}
-		a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
-		answered = *a
-		return nil
-	})
+	answered, err := h.Store.AnswerAuthRequest(ctx, arID, s, h.now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return answered, errUnknownRequest
 	}
@@ -156,7 +156,7 @@ func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage
 		h.fail(w, r, err)
 		return
 	}
-	h.Answer(w, r, refused)
+	h.Answer(r.Context(), refused)(w, r)
 }
 
 func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +184,8 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	// Guessing is paused per email address, known or not, so the pause
 	// tells nothing about the account.
-	if locked, err := h.locked(r.Context(), email); err != nil {
+	locked, failures, err := h.locked(r.Context(), email)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	} else if locked {
@@ -192,12 +193,12 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusTooManyRequests, ar, email, "Errors.Login.Locked")
 		return
 	}
-	u, err := h.Store.GetUserByEmail(r.Context(), email)
+	person, err := h.Store.GetPersonByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		h.fail(w, r, err)
 		return
 	}
-	known := err == nil
+	known, u := err == nil, person.User
 	// An unknown email is checked against a dummy hash: same answer, same time.
 	verr := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
 	if verr != nil && !errors.Is(verr, password.ErrMismatch) && !errors.Is(verr, password.ErrMalformed) {
@@ -208,7 +209,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.recordFailure(r.Context(), email)
 		h.count("failure")
 		if known {
-			h.audit(r.Context(), "", "signin.failed", u.ID, "password")
+			h.auditOrg(r.Context(), "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
 		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
 		h.renderLogin(w, r, http.StatusUnauthorized, ar, email, "Errors.Login.Invalid")
@@ -222,17 +223,13 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Recorded with the session, in completeSignIn's transaction (or alone
-	// before a second step).
+	// before a second step). The failures are cleared only when there are.
 	record := func(ctx context.Context) error {
-		err := h.Store.UpdateUser(ctx, u.ID, func(x *storage.User) error {
-			x.LastSignInAt = now
-			if rehash != "" {
-				x.PasswordHash = rehash
-			}
-			return nil
-		})
-		if err != nil {
+		if err := h.Store.RecordSignIn(ctx, u.ID, now, rehash); err != nil {
 			return err
+		}
+		if failures.Failures == 0 && failures.LockedUntil.IsZero() {
+			return nil
 		}
 		return h.Store.ClearLoginFailures(ctx, loginFailureKey(email))
 	}
@@ -240,7 +237,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if ar != nil {
 		arID = ar.ID
 	}
-	code, enrol, err := h.secondStep(r.Context(), u)
+	code, enrol, err := h.secondStep(r.Context(), person)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -262,5 +259,5 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	h.completeSignIn(w, r, u, arID, []string{"pwd"}, record)
+	h.completeSignIn(w, r, person, arID, []string{"pwd"}, record)
 }

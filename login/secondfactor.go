@@ -48,45 +48,39 @@ func (h *Handler) setPendingSignIn(w http.ResponseWriter, p pendingSignIn) error
 	return nil
 }
 
-func (h *Handler) pendingSignIn(r *http.Request) (pendingSignIn, storage.User, bool) {
+func (h *Handler) pendingSignIn(r *http.Request) (pendingSignIn, storage.Person, bool) {
 	var p pendingSignIn
 	c, err := r.Cookie(mfaCookie)
 	if err != nil {
-		return p, storage.User{}, false
+		return p, storage.Person{}, false
 	}
 	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
 	if err != nil {
-		return p, storage.User{}, false
+		return p, storage.Person{}, false
 	}
 	raw, err := h.MFABox.Open(sealed)
 	if err != nil || json.Unmarshal(raw, &p) != nil || h.now().Unix() > p.Exp {
-		return p, storage.User{}, false
+		return p, storage.Person{}, false
 	}
-	u, err := h.Store.GetUser(r.Context(), p.UserID)
-	if err != nil || u.Disabled {
-		return p, storage.User{}, false
+	person, err := h.Store.GetPerson(r.Context(), p.UserID)
+	if err != nil || person.User.Disabled {
+		return p, storage.Person{}, false
 	}
-	return p, u, true
+	return p, person, true
 }
 
 // secondStep says what the person must do after a right password: give a
 // code (a confirmed second factor), or enrol one (their organization
 // requires it), or nothing.
-func (h *Handler) secondStep(ctx context.Context, u storage.User) (code, enrol bool, err error) {
-	t, err := h.Store.GetTOTP(ctx, u.ID)
+func (h *Handler) secondStep(ctx context.Context, p storage.Person) (code, enrol bool, err error) {
+	t, err := h.Store.GetTOTP(ctx, p.User.ID)
 	switch {
 	case err == nil && !t.ConfirmedAt.IsZero():
 		return true, false, nil
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return false, false, err
 	}
-	_, org, err := h.Store.GetMembershipOrganization(ctx, u.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, false, nil
-	} else if err != nil {
-		return false, false, err
-	}
-	return false, org.RequireMFA, nil
+	return false, p.Organization != nil && p.Organization.RequireMFA, nil
 }
 
 type codePage struct {
@@ -102,12 +96,12 @@ func (h *Handler) renderCode(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (h *Handler) handleLoginCode(w http.ResponseWriter, r *http.Request) {
-	_, u, ok := h.pendingSignIn(r)
+	_, person, ok := h.pendingSignIn(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	h.renderCode(w, r, http.StatusOK, u, "")
+	h.renderCode(w, r, http.StatusOK, person.User, "")
 }
 
 var (
@@ -149,9 +143,11 @@ func (h *Handler) checkSecondFactor(ctx context.Context, u storage.User, code st
 
 // locked reports whether guessing for this account is paused, and records
 // a failure when failed is set.
-func (h *Handler) locked(ctx context.Context, email string) (bool, error) {
+// locked reports whether sign-ins are paused for the address, with its
+// failures so far.
+func (h *Handler) locked(ctx context.Context, email string) (bool, storage.LoginFailures, error) {
 	f, err := h.Store.GetLoginFailures(ctx, loginFailureKey(email))
-	return err == nil && f.LockedUntil.After(h.now()), err
+	return err == nil && f.LockedUntil.After(h.now()), f, err
 }
 
 // lockFor is the cloud console's policy: after 4 failures one minute, one
@@ -180,11 +176,12 @@ func (h *Handler) recordFailure(ctx context.Context, email string) {
 }
 
 func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) {
-	p, u, ok := h.pendingSignIn(r)
+	p, person, ok := h.pendingSignIn(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
+	u := person.User
 	if !h.csrfValid(r) {
 		h.renderCode(w, r, http.StatusForbidden, u, "Errors.Request.CSRF")
 		return
@@ -192,7 +189,7 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
 		return
 	}
-	if locked, err := h.locked(r.Context(), u.Email); err != nil {
+	if locked, _, err := h.locked(r.Context(), u.Email); err != nil {
 		h.fail(w, r, err)
 		return
 	} else if locked {
@@ -210,22 +207,24 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		h.fail(w, r, err)
 		return
 	}
-	h.completeSignIn(w, r, u, p.AuthRequestID, []string{"pwd", "otp", "mfa"}, func(ctx context.Context) error {
+	h.completeSignIn(w, r, person, p.AuthRequestID, []string{"pwd", "otp", "mfa"}, func(ctx context.Context) error {
 		return h.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email))
 	})
 }
 
 // completeSignIn records the sign-in in one transaction — the session, the
-// audit event, the authorization request it answers, and what record adds
-// (the caller's own writes) — then sets the cookie and goes on with the
-// authorization request, or home when there is none or it is no longer
-// open. Nothing is written to the response before the commit.
-func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u storage.User, authRequestID string, amr []string,
+// audit event, the authorization request it answers with the provider's
+// code, and what record adds (the caller's own writes) — then sets the
+// cookie and goes on with the authorization request, or home when there is
+// none or it is no longer open. Nothing is written to the response before
+// the commit.
+func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, p storage.Person, authRequestID string, amr []string,
 	record func(ctx context.Context) error) {
+	u := p.User
 	var (
-		s        storage.Session
-		secret   string
-		answered *storage.AuthRequest
+		s      storage.Session
+		secret string
+		reply  http.HandlerFunc
 	)
 	err := h.Store.Atomic(r.Context(), func(ctx context.Context) error {
 		if record != nil {
@@ -237,7 +236,7 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 		if s, secret, err = h.newSession(ctx, r, u, amr); err != nil {
 			return err
 		}
-		h.audit(ctx, u.ID, "signin.succeeded", u.ID, "amr="+joinAMR(amr))
+		h.auditOrg(ctx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), "amr="+joinAMR(amr))
 		if authRequestID == "" {
 			return nil
 		}
@@ -247,7 +246,7 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 		case err != nil:
 			return err
 		default:
-			answered = &ar
+			reply = h.Answer(ctx, ar) // the code is stored with the sign-in
 		}
 		return nil
 	})
@@ -258,11 +257,19 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, u stora
 	h.setSessionCookies(w, s, secret)
 	h.count("success")
 	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
-	if answered != nil {
-		h.Answer(w, r, *answered)
+	if reply != nil {
+		reply(w, r)
 		return
 	}
 	http.Redirect(w, r, PathHome, http.StatusSeeOther)
+}
+
+// orgIDOf is the person's organization, "" for an operator.
+func orgIDOf(p storage.Person) string {
+	if p.Membership != nil {
+		return p.Membership.OrgID
+	}
+	return ""
 }
 
 func joinAMR(amr []string) string {
@@ -276,11 +283,16 @@ func joinAMR(amr []string) string {
 	return out
 }
 
-// audit records an event; a failure to record is logged, not shown.
+// audit records an event about a person, in their organization; a failure
+// to record is logged, not shown.
 func (h *Handler) audit(ctx context.Context, actorID, action, userID, details string) {
+	h.auditOrg(ctx, actorID, action, userID, h.Accounts.orgOf(ctx, userID), details)
+}
+
+// auditOrg is audit when the person's organization is known already.
+func (h *Handler) auditOrg(ctx context.Context, actorID, action, userID, orgID, details string) {
 	ip, _ := ctx.Value(ipKey{}).(string)
-	err := h.Accounts.audit(ctx, Actor{ID: actorID, IP: ip}, action, "user", userID, h.Accounts.orgOf(ctx, userID), details)
-	if err != nil {
+	if err := h.Accounts.audit(ctx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
 		h.Logger.Warn("audit", "err", err)
 	}
 }
@@ -387,20 +399,21 @@ func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u stora
 }
 
 func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
-	p, u, ok := h.pendingSignIn(r)
+	p, person, ok := h.pendingSignIn(r)
 	if !ok || !p.Enrol {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, u, PathLoginEnrol, "TOTP.Required")
+	h.renderTOTPSetup(w, r, http.StatusOK, person.User, PathLoginEnrol, "TOTP.Required")
 }
 
 func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
-	p, u, ok := h.pendingSignIn(r)
+	p, person, ok := h.pendingSignIn(r)
 	if !ok || !p.Enrol {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
+	u := person.User
 	if !h.csrfValid(r) {
 		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, "Errors.Request.CSRF")
 		return
@@ -423,13 +436,8 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	next := PathHome
 	if p.AuthRequestID != "" {
-		if ar, err := h.authRequest(r.Context(), p.AuthRequestID); err == nil {
-			if err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
-				a.UserID, a.SessionID, a.AuthTime, a.AMR, a.Done = s.UserID, s.ID, s.AuthTime, s.AMR, true
-				return nil
-			}); err == nil {
-				next = h.Finish(r.Context(), ar.ID)
-			}
+		if _, err := h.markAnswered(r.Context(), p.AuthRequestID, s); err == nil {
+			next = h.Finish(r.Context(), p.AuthRequestID)
 		}
 	}
 	h.renderRecovery(w, r, u, codes, next)

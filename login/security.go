@@ -206,7 +206,7 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if locked, _ := h.locked(r.Context(), v.user.Email); locked {
+	if locked, _, _ := h.locked(r.Context(), v.user.Email); locked {
 		h.renderSecurity(w, r, v, http.StatusTooManyRequests, "", "Errors.Login.Locked")
 		return
 	}

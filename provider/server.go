@@ -410,33 +410,52 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
 		return
 	}
-	s.answer(w, r, ar)
+	s.prepare(r.Context(), ar)(w, r)
 }
 
-// answer sends the browser back to the relying party with the request's
-// outcome: its error, or a new code.
-func (s *server) answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
-	r = r.WithContext(op.ContextWithIssuer(r.Context(), s.opts.Issuer))
+// prepare makes the answer to ar — a new code, or its error — and returns
+// what sends the browser back to the relying party with it. The code is
+// stored with ctx: in the transaction ctx carries, when the login screens
+// record it with the sign-in, so the returned function is called once that
+// transaction has committed.
+func (s *server) prepare(ctx context.Context, ar storage.AuthRequest) http.HandlerFunc {
 	adapted := &authRequest{ar}
 	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
 	switch {
 	case !s.opts.Now().Before(ar.ExpiresAt):
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case ar.Error != "" && formPost:
-		s.opts.FormPost(w, r, ar.RedirectURI, s.withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State),
-			ar.UILocales)
+		params := s.withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State)
+		return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) {
+			s.opts.FormPost(w, r, ar.RedirectURI, params, ar.UILocales)
+		})
 	case ar.Error != "":
-		redirect, err := op.TryErrorRedirect(r.Context(), adapted, oauthError(ar.Error), s.provider.Encoder(), nil)
-		if err != nil {
-			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-			return
-		}
-		http.Redirect(w, r, s.withIssuer(redirect.URL), http.StatusFound)
+		return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) {
+			redirect, err := op.TryErrorRedirect(r.Context(), adapted, oauthError(ar.Error), s.provider.Encoder(), nil)
+			if err != nil {
+				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+				return
+			}
+			http.Redirect(w, r, s.withIssuer(redirect.URL), http.StatusFound)
+		})
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	default:
-		s.answerCode(w, r, adapted, formPost)
+		return s.prepareCode(op.ContextWithIssuer(ctx, s.opts.Issuer), adapted, formPost)
+	}
+}
+
+// errorPage is a prepared answer that shows the error page.
+func (s *server) errorPage(status int, key string) http.HandlerFunc {
+	return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) { s.opts.ErrorPage(w, r, status, key) })
+}
+
+// withIssuerCtx runs h with the issuer in the request's context, as the
+// library's own handlers have it.
+func (s *server) withIssuerCtx(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h(w, r.WithContext(op.ContextWithIssuer(r.Context(), s.opts.Issuer)))
 	}
 }
 
@@ -459,31 +478,31 @@ func (s *server) withIssuer(redirect string) string {
 	return u.String()
 }
 
-// answerCode makes the request's code and sends it to the client: by the
-// form_post page, or by a redirect that names the issuer.
-func (s *server) answerCode(w http.ResponseWriter, r *http.Request, ar *authRequest, formPost bool) {
-	resp, err := op.BuildAuthResponseCodeResponsePayload(r.Context(), ar, s.provider)
+// prepareCode makes and stores the request's code, and returns what sends
+// it to the client: the form_post page, or a redirect that names the issuer.
+func (s *server) prepareCode(ctx context.Context, ar *authRequest, formPost bool) http.HandlerFunc {
+	resp, err := op.BuildAuthResponseCodeResponsePayload(ctx, ar, s.provider)
 	var refused *oidc.Error
 	switch {
 	case errors.As(err, &refused):
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
-		return
+		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case err != nil:
 		s.opts.Logger.Error("answer: make a code", "err", err)
-		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
-		return
+		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
 	}
 	if formPost {
-		s.opts.FormPost(w, r, ar.r.RedirectURI, s.withState(url.Values{"code": {resp.Code}}, resp.State), ar.r.UILocales)
-		return
+		params := s.withState(url.Values{"code": {resp.Code}}, resp.State)
+		return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) {
+			s.opts.FormPost(w, r, ar.r.RedirectURI, params, ar.r.UILocales)
+		})
 	}
 	callback, err := op.AuthResponseURL(ar.r.RedirectURI, ar.GetResponseType(), ar.GetResponseMode(), resp, s.provider.Encoder())
 	if err != nil {
 		s.opts.Logger.Error("answer: build the redirect", "err", err)
-		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
-		return
+		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
 	}
-	http.Redirect(w, r, s.withIssuer(callback), http.StatusFound)
+	to := s.withIssuer(callback)
+	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusFound) }
 }
 
 // withState adds the request's state, when it has one, and the issuer
@@ -496,13 +515,16 @@ func (s *server) withState(params url.Values, state string) url.Values {
 	return params
 }
 
-// Answer answers a request the login screens have just answered or
-// refused, in their response to the browser's last form or link: the code
-// or the error, to the relying party, without the round trip through
-// CallbackURL. ar is the request as the screens stored it; the browser is
-// the one whose session answered it, since it is the one being answered.
-func (p *Provider) Answer(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest) {
-	p.server.answer(w, r, ar)
+// Answer prepares the answer to a request the login screens have just
+// answered or refused, for their response to the browser's last form or
+// link: the code or the error, to the relying party, without the round trip
+// through CallbackURL. ar is the request as the screens stored it; the
+// browser is the one whose session answered it, since it is the one being
+// answered. The code is stored with ctx, so in the transaction that records
+// the sign-in when ctx carries it; the returned function writes the
+// response, once that transaction has committed.
+func (p *Provider) Answer(ctx context.Context, ar storage.AuthRequest) http.HandlerFunc {
+	return p.server.prepare(ctx, ar)
 }
 
 func sameSession(a, b string) bool {

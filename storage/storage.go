@@ -28,9 +28,17 @@ type Users interface {
 	// if any, in one read; ErrNotFound when there is no such person.
 	GetPerson(ctx context.Context, id string) (Person, error)
 	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// GetPersonByEmail is GetPerson for an email address (any case), in
+	// one read; ErrNotFound when no one has it.
+	GetPersonByEmail(ctx context.Context, email string) (Person, error)
 	// ListUsers lists people, oldest first; orgID "" lists all.
 	ListUsers(ctx context.Context, orgID string) ([]User, error)
 	UpdateUser(ctx context.Context, id string, update func(*User) error) error
+	// RecordSignIn sets the person's last sign-in time and, when rehash is
+	// not empty, replaces their password hash with it (the same password
+	// hashed with new parameters), in one statement; ErrNotFound when
+	// there is no such person.
+	RecordSignIn(ctx context.Context, id string, at time.Time, rehash string) error
 	// GetMembership returns the person's membership, ErrNotFound if none.
 	GetMembership(ctx context.Context, userID string) (Membership, error)
 	// GetMembershipOrganization returns the membership and its organization
@@ -98,6 +106,11 @@ type AuthRequests interface {
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	GetAuthRequest(ctx context.Context, id string) (AuthRequest, error)
 	UpdateAuthRequest(ctx context.Context, id string, update func(*AuthRequest) error) error
+	// AnswerAuthRequest records that session s answers the request (its
+	// person, session, authentication time and methods) and returns the
+	// request as stored, in one statement; ErrNotFound when the request is
+	// unknown, already answered or expired at now.
+	AnswerAuthRequest(ctx context.Context, id string, s Session, now time.Time) (AuthRequest, error)
 	// GetAuthRequestByCode finds the request whose code hashes to codeHash.
 	GetAuthRequestByCode(ctx context.Context, codeHash string) (AuthRequest, error)
 	// GetCodeGrant returns the request whose code hashes to codeHash, with

@@ -179,6 +179,15 @@ func testUsers(t *testing.T, s storage.Storage) {
 	}
 	_, err = s.GetPerson(ctx(), "usr_missing")
 	wantErr(t, err, storage.ErrNotFound)
+	for _, email := range []string{"alice@example.com", " ALICE@Example.COM "} {
+		byEmail, err := s.GetPersonByEmail(ctx(), email)
+		must(t, err)
+		if !reflect.DeepEqual(byEmail, p) {
+			t.Fatalf("person by email %q:\n got %+v\nwant %+v", email, byEmail, p)
+		}
+	}
+	_, err = s.GetPersonByEmail(ctx(), "nobody@example.com")
+	wantErr(t, err, storage.ErrNotFound)
 
 	tests := []struct {
 		name string
@@ -216,6 +225,27 @@ func testUsers(t *testing.T, s storage.Storage) {
 	if gotOp, _ := s.GetUser(ctx(), operator.ID); p.User != gotOp || p.Membership != nil || p.Organization != nil {
 		t.Fatalf("person without an organization: %+v %+v %+v", p.User, p.Membership, p.Organization)
 	}
+	if byEmail, err := s.GetPersonByEmail(ctx(), "OP@example.com"); err != nil || !reflect.DeepEqual(byEmail, p) {
+		t.Fatalf("person without an organization, by email: %+v, %v", byEmail, err)
+	}
+
+	// RecordSignIn changes the sign-in time, and the hash only when given.
+	before, _ := s.GetUser(ctx(), u.ID)
+	must(t, s.RecordSignIn(ctx(), u.ID, base.Add(2*time.Hour), ""))
+	after, _ := s.GetUser(ctx(), u.ID)
+	want := before
+	want.LastSignInAt = base.Add(2 * time.Hour)
+	if after != want {
+		t.Fatalf("after RecordSignIn:\n got %+v\nwant %+v", after, want)
+	}
+	must(t, s.RecordSignIn(ctx(), u.ID, base.Add(3*time.Hour), "$argon2id$rehashed"))
+	after, _ = s.GetUser(ctx(), u.ID)
+	want.LastSignInAt, want.PasswordHash = base.Add(3*time.Hour), "$argon2id$rehashed"
+	if after != want {
+		t.Fatalf("after RecordSignIn with a rehash:\n got %+v\nwant %+v", after, want)
+	}
+	wantErr(t, s.RecordSignIn(ctx(), "usr_missing", base, ""), storage.ErrNotFound)
+	must(t, s.UpdateUser(ctx(), u.ID, func(x *storage.User) error { x.PasswordHash = u.PasswordHash; return nil }))
 
 	inOrg, err := s.ListUsers(ctx(), org.ID)
 	must(t, err)
@@ -346,6 +376,63 @@ func testAuthRequests(t *testing.T, s storage.Storage) {
 	must(t, s.DeleteAuthRequest(ctx(), r.ID))
 	_, err = s.GetAuthRequest(ctx(), r.ID)
 	wantErr(t, err, storage.ErrNotFound)
+
+	testAnswerAuthRequest(t, s)
+}
+
+// AnswerAuthRequest answers a live request once, and is undone with the
+// transaction it joins.
+func testAnswerAuthRequest(t *testing.T, s storage.Storage) {
+	sess := storage.Session{ID: "ses_answer", UserID: "usr_answer", AuthTime: base.Add(time.Second), AMR: []string{"pwd", "otp", "mfa"}}
+	live := newAuthRequest(t, s)
+	got, err := s.AnswerAuthRequest(ctx(), live.ID, sess, base.Add(time.Minute))
+	must(t, err)
+	want := live
+	want.UserID, want.SessionID, want.AuthTime, want.AMR, want.Done = sess.UserID, sess.ID, sess.AuthTime, sess.AMR, true
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("answered:\n got %+v\nwant %+v", got, want)
+	}
+	if stored, _ := s.GetAuthRequest(ctx(), live.ID); !reflect.DeepEqual(stored, want) {
+		t.Fatalf("stored after the answer:\n got %+v\nwant %+v", stored, want)
+	}
+	other := sess
+	other.ID, other.UserID = "ses_other", "usr_other"
+	expiring := newAuthRequest(t, s)
+	refused := newAuthRequest(t, s)
+	must(t, s.UpdateAuthRequest(ctx(), refused.ID, func(a *storage.AuthRequest) error {
+		a.Error, a.Done = "access_denied", true
+		return nil
+	}))
+	for _, tc := range []struct {
+		name, id string
+		now      time.Time
+	}{
+		{"unknown", "ar_missing", base},
+		{"answered already", live.ID, base.Add(time.Minute)},
+		{"refused", refused.ID, base.Add(time.Minute)},
+		{"expired", expiring.ID, expiring.ExpiresAt},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := s.GetAuthRequest(ctx(), tc.id)
+			_, err := s.AnswerAuthRequest(ctx(), tc.id, other, tc.now)
+			wantErr(t, err, storage.ErrNotFound)
+			if after, _ := s.GetAuthRequest(ctx(), tc.id); !reflect.DeepEqual(after, before) {
+				t.Fatalf("changed:\n got %+v\nwant %+v", after, before)
+			}
+		})
+	}
+	// In a transaction that fails, the answer is undone.
+	undone := newAuthRequest(t, s)
+	boom := errors.New("boom")
+	wantErr(t, s.Atomic(ctx(), func(ctx context.Context) error {
+		if _, err := s.AnswerAuthRequest(ctx, undone.ID, sess, base.Add(time.Minute)); err != nil {
+			return err
+		}
+		return boom
+	}), boom)
+	if stored, _ := s.GetAuthRequest(ctx(), undone.ID); stored.Done || stored.UserID != "" {
+		t.Fatalf("answer of a rolled-back transaction stored: %+v", stored)
+	}
 }
 
 func testCodeConsumedOnce(t *testing.T, s storage.Storage) {

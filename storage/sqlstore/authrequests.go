@@ -111,6 +111,21 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 	})
 }
 
+// AnswerAuthRequest is one conditional UPDATE that returns the row: the
+// read-modify-write of UpdateAuthRequest read the whole request first.
+func (db *DB) AnswerAuthRequest(ctx context.Context, id string, s storage.Session, now time.Time) (storage.AuthRequest, error) {
+	var r storage.AuthRequest
+	err := db.tx(ctx, func(tx conn) error {
+		var err error
+		r, err = scanAuthRequest(tx.QueryRowContext(ctx, `UPDATE auth_requests
+			SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = 1
+			WHERE id = ? AND done = 0 AND expires_at > ? RETURNING `+authRequestColumns,
+			s.UserID, s.ID, ts(s.AuthTime), list(s.AMR), id, now.UnixNano()))
+		return notFound(err)
+	})
+	return r, err
+}
+
 func (db *DB) SetCode(ctx context.Context, id, codeHash string, expiry time.Time) error {
 	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE auth_requests SET code_hash = ?, code_expiry = ?
 		WHERE id = ? AND done = 1 AND error = '' AND code_hash IS NULL`, codeHash, expiry.UnixNano(), id)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -70,6 +71,23 @@ func (db *DB) GetUser(ctx context.Context, id string) (storage.User, error) {
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
 	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
 	return u, notFound(err)
+}
+
+// RecordSignIn touches only what a sign-in changes: a whole-row update
+// would rewrite the email's unique index too.
+func (db *DB) RecordSignIn(ctx context.Context, id string, at time.Time, rehash string) error {
+	q, args := `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, []any{ts(at), id}
+	if rehash != "" {
+		q, args = `UPDATE users SET last_sign_in_at = ?, password_hash = ? WHERE id = ?`, []any{ts(at), rehash, id}
+	}
+	res, err := db.writer(ctx).ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return storage.ErrNotFound
+	}
+	return nil
 }
 
 func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, error) {
@@ -198,6 +216,14 @@ func scanPerson(row scanner, p *storage.Person, pre ...any) error {
 		p.Membership, p.Organization = &m, &o
 	}
 	return err
+}
+
+func (db *DB) GetPersonByEmail(ctx context.Context, email string) (storage.Person, error) {
+	var p storage.Person
+	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.email_key = ?`,
+		storage.NormalizeEmail(email))
+	err := scanPerson(row, &p)
+	return p, notFound(err)
 }
 
 func (db *DB) GetPerson(ctx context.Context, id string) (storage.Person, error) {
