@@ -114,7 +114,11 @@ func New(o Options) (*Provider, error) {
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
 			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
 	}
-	opts := []op.Option{}
+	sealer, err := newTokenCrypto(tokenKey, config.CryptoKeyId)
+	if err != nil {
+		return nil, err
+	}
+	opts := []op.Option{op.WithCrypto(sealer)}
 	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
