@@ -154,3 +154,51 @@ func TestGrantReadsOnce(t *testing.T) {
 		}
 	}
 }
+
+// failingTokens fails the next CreateTokens calls it is told to.
+type failingTokens struct {
+	storage.Storage
+	fail int
+}
+
+func (f *failingTokens) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
+	if f.fail > 0 {
+		f.fail--
+		return errors.New("disk full")
+	}
+	return f.Storage.CreateTokens(ctx, a, r)
+}
+
+// A code is consumed with its tokens, in one transaction: when they cannot
+// be stored the code stays unused and the client may try again; once
+// exchanged, a replay is refused and revokes what the code yielded.
+func TestCodeConsumedWithItsTokens(t *testing.T) {
+	failing := &failingTokens{}
+	bp := newBenchProvider(t, func(s storage.Storage) storage.Storage { failing.Storage = s; return failing })
+	code, verifier := bp.grant(t, 0)
+	exchange := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://rp.example/cb"},
+		"code_verifier": {verifier}}
+	failing.fail = 1
+	if status, out := bp.post(exchange); status < 500 {
+		t.Fatalf("tokens not stored: %d %v, want a 5xx the client retries", status, out)
+	}
+	ar, err := bp.store.GetAuthRequestByCode(context.Background(), storage.HashToken(code))
+	if err != nil || !ar.ConsumedAt.IsZero() {
+		t.Fatalf("after a failed exchange the code is consumed: %+v %v", ar, err)
+	}
+	status, out := bp.post(exchange)
+	if status != http.StatusOK {
+		t.Fatalf("retry: %d %v", status, out)
+	}
+	grant, err := bp.store.GetAuthRequestByCode(context.Background(), storage.HashToken(code))
+	if err != nil || grant.ConsumedAt.IsZero() {
+		t.Fatalf("after the exchange the code is not consumed: %+v %v", grant, err)
+	}
+	refresh, _ := out["refresh_token"].(string)
+	if status, out := bp.post(exchange); status != http.StatusBadRequest || out["error"] != "invalid_grant" {
+		t.Fatalf("replay: %d %v", status, out)
+	}
+	if _, err := bp.store.GetRefreshToken(context.Background(), storage.HashToken(refresh)); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the replayed code's refresh token survives: %v", err)
+	}
+}

@@ -575,14 +575,16 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err := s.store.userActive(ctx, ar.UserID); err != nil {
 		return nil, err
 	}
-	if err := s.opts.Store.ConsumeCode(ctx, ar.ID, s.opts.Now()); errors.Is(err, storage.ErrAlreadyUsed) {
+	// The code is consumed in the transaction that stores its tokens (see
+	// storeTokens): exactly once, and not at all if they are not stored.
+	resp, err := op.CreateTokenResponse(withAlg(withCodeToConsume(ctx, ar.ID), r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
+	switch {
+	case errors.Is(err, errCodeUsed):
 		s.replayedCode(ctx, ar)
 		return nil, oidc.ErrInvalidGrant().WithDescription("authorization code already used")
-	} else if err != nil {
-		return nil, serverError(err)
-	}
-	resp, err := op.CreateTokenResponse(withAlg(ctx, r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
-	if err != nil {
+	case errors.Is(err, errCodeGone):
+		return nil, oidc.ErrInvalidGrant().WithDescription("invalid authorization code")
+	case err != nil:
 		return nil, err
 	}
 	s.issued("authorization_code")

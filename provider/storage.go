@@ -197,10 +197,47 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.store.CreateTokens(ctx, a, nil); err != nil {
+	if err := s.storeTokens(ctx, a, nil); err != nil {
 		return "", time.Time{}, err
 	}
 	return a.ID, a.ExpiresAt, nil
+}
+
+type consumeKey struct{}
+
+// withCodeToConsume marks a code exchange: the tokens it stores consume the
+// code of request id in the same transaction.
+func withCodeToConsume(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, consumeKey{}, id)
+}
+
+// The code of a code exchange was consumed meanwhile, or is gone.
+var (
+	errCodeUsed = errors.New("provider: authorization code already used")
+	errCodeGone = errors.New("provider: authorization code gone")
+)
+
+// storeTokens stores new tokens. For a code exchange it consumes the code
+// in the same transaction (one commit, where there were two), so that a
+// code yields tokens once, and stays unused if they could not be stored.
+func (s *opStorage) storeTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
+	id, ok := ctx.Value(consumeKey{}).(string)
+	if !ok {
+		return s.store.CreateTokens(ctx, a, r)
+	}
+	err := s.store.Atomic(ctx, func(ctx context.Context) error {
+		if err := s.store.ConsumeCode(ctx, id, s.now()); err != nil {
+			return err
+		}
+		return s.store.CreateTokens(ctx, a, r)
+	})
+	switch {
+	case errors.Is(err, storage.ErrAlreadyUsed):
+		return errCodeUsed
+	case errors.Is(err, storage.ErrNotFound):
+		return errCodeGone
+	}
+	return err
 }
 
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
@@ -211,11 +248,13 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	secret := "rt_" + storage.NewSecret()
 	r.Hash = storage.HashToken(secret)
 	if current == "" {
-		err = s.store.CreateTokens(ctx, a, r)
+		err = s.storeTokens(ctx, a, r)
 	} else {
 		err = s.store.RotateRefreshToken(ctx, storage.HashToken(current), s.now(), a, *r)
 	}
 	switch {
+	case errors.Is(err, errCodeUsed), errors.Is(err, errCodeGone):
+		return "", "", time.Time{}, err
 	case errors.Is(err, storage.ErrAlreadyUsed):
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used: every token of this grant is revoked")
 	case errors.Is(err, storage.ErrNotFound):
