@@ -35,9 +35,13 @@
 // exchange or a refresh reads its code or token, client and person in one
 // query before the library asks for them (prefetchGrant); discovery and
 // the key set are served from bytes with an ETag until the keys change.
+// Access tokens and codes are sealed with one XChaCha20-Poly1305 AEAD
+// (crypto.go) rather than the library's JWE built per token. A code is
+// consumed in the transaction that stores its tokens (storeTokens).
 //
 // The login screens are another package: they finish an authorization
-// request through storage and hand it to Provider.Answer, or the browser to
-// CallbackURL. The two meet only through those functions and the
+// request through storage and hand it to Provider.Answer (which stores the
+// code in their transaction and returns the response to write after it), or
+// the browser to CallbackURL. The two meet only through those functions and the
 // SessionHooks interface, which cmd/sesame wires.
 package provider
