@@ -323,6 +323,17 @@ func newAuthRequest(t *testing.T, s storage.Storage) storage.AuthRequest {
 	return r
 }
 
+// newRefusedAuthRequest stores a request the screens answered with an error.
+func newRefusedAuthRequest(t *testing.T, s storage.Storage) storage.AuthRequest {
+	t.Helper()
+	r := newAuthRequest(t, s)
+	must(t, s.UpdateAuthRequest(ctx(), r.ID, func(a *storage.AuthRequest) error {
+		a.Error, a.Done = "access_denied", true
+		return nil
+	}))
+	return r
+}
+
 func testAuthRequests(t *testing.T, s storage.Storage) {
 	r := newAuthRequest(t, s)
 	got, err := s.GetAuthRequest(ctx(), r.ID)
@@ -348,11 +359,7 @@ func testAuthRequests(t *testing.T, s storage.Storage) {
 
 	// SetCode: only for a request answered without error, and only once.
 	open := newAuthRequest(t, s)
-	refused := newAuthRequest(t, s)
-	must(t, s.UpdateAuthRequest(ctx(), refused.ID, func(a *storage.AuthRequest) error {
-		a.Error, a.Done = "access_denied", true
-		return nil
-	}))
+	refused := newRefusedAuthRequest(t, s)
 	for _, tc := range []struct {
 		name, id string
 		want     error
@@ -398,11 +405,7 @@ func testAnswerAuthRequest(t *testing.T, s storage.Storage) {
 	other := sess
 	other.ID, other.UserID = "ses_other", "usr_other"
 	expiring := newAuthRequest(t, s)
-	refused := newAuthRequest(t, s)
-	must(t, s.UpdateAuthRequest(ctx(), refused.ID, func(a *storage.AuthRequest) error {
-		a.Error, a.Done = "access_denied", true
-		return nil
-	}))
+	refused := newRefusedAuthRequest(t, s)
 	for _, tc := range []struct {
 		name, id string
 		now      time.Time
