@@ -6,6 +6,7 @@ package argon2
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/blake2b"
@@ -45,7 +46,11 @@ func (m *Memory) deriveKey(mode int, password, salt, secret, data []byte, time, 
 	B := m.blocks
 	initBlocks(B, &h0, memory, uint32(threads))
 	processBlocks(B, time, memory, uint32(threads), mode)
-	return extractKey(B, memory, uint32(threads), keyLen)
+	key := extractKey(B, memory, uint32(threads), keyLen)
+	// B may be mapped outside the heap and unmapped by m's cleanup: m
+	// must stay reachable until B is no longer used.
+	runtime.KeepAlive(m)
+	return key
 }
 
 const (

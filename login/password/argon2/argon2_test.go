@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"testing"
 
 	upstream "golang.org/x/crypto/argon2"
@@ -86,4 +87,20 @@ func BenchmarkIDKey(b *testing.B) {
 			m.IDKey(pw, salt, 2, 19*1024, 1, 32)
 		}
 	})
+}
+
+// A Memory dropped without Release is unmapped by its cleanup, never while
+// it hashes: the hash of a Memory nothing else refers to is still right.
+func TestDroppedMemory(t *testing.T) {
+	pw, salt := []byte("pw"), []byte("saltsaltsalt")
+	want := upstream.IDKey(pw, salt, 3, 4096, 1, 32)
+	for range 20 {
+		done := make(chan []byte)
+		go func() { done <- new(Memory).IDKey(pw, salt, 3, 4096, 1, 32) }()
+		runtime.GC() // collects the Memories of the hashes before, maybe this one's
+		if got := <-done; !bytes.Equal(got, want) {
+			t.Fatalf("key %x, want %x", got, want)
+		}
+	}
+	runtime.GC()
 }
