@@ -258,4 +258,33 @@ func testAuditAndRateLimits(t *testing.T, s storage.Storage) {
 	if n, _, _ := s.Hit(ctx(), "signup:192.0.2.1", time.Hour, base.Add(2*time.Hour)); n != 1 {
 		t.Fatal("a new window starts from 1")
 	}
+	// Concurrent hits on one key each get their own count, and a hit in a
+	// transaction that fails is undone with it.
+	const n = 24
+	counts := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[i], _, _ = s.Hit(ctx(), "signin:198.51.100.7", time.Hour, base)
+		}()
+	}
+	wg.Wait()
+	slices.Sort(counts)
+	for i, c := range counts {
+		if c != i+1 {
+			t.Fatalf("concurrent hits counted %v, want 1…%d once each", counts, n)
+		}
+	}
+	boom := errors.New("boom")
+	wantErr(t, s.Atomic(ctx(), func(ctx context.Context) error {
+		if _, _, err := s.Hit(ctx, "signin:198.51.100.7", time.Hour, base); err != nil {
+			return err
+		}
+		return boom
+	}), boom)
+	if got, _, _ := s.Hit(ctx(), "signin:198.51.100.7", time.Hour, base); got != n+1 {
+		t.Fatalf("after a rolled-back hit: count %d, want %d", got, n+1)
+	}
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -40,15 +41,12 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 func (db *DB) Hit(ctx context.Context, key string, window time.Duration, now time.Time) (int, time.Time, error) {
 	start := now.Truncate(window)
 	var count int
-	// In a transaction, so that the row it returns is read within the write
-	// (on SQLite, on the writer goroutine's lock like every write).
-	err := db.tx(ctx, func(c conn) error {
-		return c.QueryRowContext(ctx, `INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
+	err := db.writeRow(ctx, func(row *sql.Row) error { return row.Scan(&count) },
+		`INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)
 		ON CONFLICT (key) DO UPDATE SET
 			count = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.count + 1 ELSE 1 END,
 			window_start = excluded.window_start
-		RETURNING count`, key, start.UnixNano()).Scan(&count)
-	})
+		RETURNING count`, key, start.UnixNano())
 	return count, start.Add(window), err
 }
 

@@ -115,14 +115,10 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 // read-modify-write of UpdateAuthRequest read the whole request first.
 func (db *DB) AnswerAuthRequest(ctx context.Context, id string, s storage.Session, now time.Time) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
-	err := db.tx(ctx, func(tx conn) error {
-		var err error
-		r, err = scanAuthRequest(tx.QueryRowContext(ctx, `UPDATE auth_requests
-			SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = 1
-			WHERE id = ? AND done = 0 AND expires_at > ? RETURNING `+authRequestColumns,
-			s.UserID, s.ID, ts(s.AuthTime), list(s.AMR), id, now.UnixNano()))
-		return notFound(err)
-	})
+	err := db.writeRow(ctx, func(row *sql.Row) (err error) { r, err = scanAuthRequest(row); return notFound(err) },
+		`UPDATE auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = 1
+		WHERE id = ? AND done = 0 AND expires_at > ? RETURNING `+authRequestColumns,
+		s.UserID, s.ID, ts(s.AuthTime), list(s.AMR), id, now.UnixNano())
 	return r, err
 }
 

@@ -231,6 +231,18 @@ func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return q.QueryRowContext(ctx, query, args...)
 }
 
+// writeRow runs a write that returns one row (… RETURNING) and scans it
+// with scan: in the transaction ctx carries, or else as one statement on
+// the writer, by way of onWriter as ExecContext goes, the row read before
+// the writer is let go. One statement needs no transaction around it.
+func (db *DB) writeRow(ctx context.Context, scan func(*sql.Row) error, query string, args ...any) error {
+	c := db.writer(ctx)
+	if c.tx != nil {
+		return scan(c.QueryRowContext(ctx, query, args...))
+	}
+	return db.onWriter(ctx, func() error { return scan(c.QueryRowContext(ctx, query, args...)) })
+}
+
 type txKey struct{}
 
 func txFrom(ctx context.Context) *sql.Tx {

@@ -74,13 +74,10 @@ func (db *DB) GetUserByEmail(ctx context.Context, email string) (storage.User, e
 }
 
 // RecordSignIn touches only what a sign-in changes: a whole-row update
-// would rewrite the email's unique index too.
+// would rewrite the email's unique index too. An empty rehash keeps the hash.
 func (db *DB) RecordSignIn(ctx context.Context, id string, at time.Time, rehash string) error {
-	q, args := `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, []any{ts(at), id}
-	if rehash != "" {
-		q, args = `UPDATE users SET last_sign_in_at = ?, password_hash = ? WHERE id = ?`, []any{ts(at), rehash, id}
-	}
-	res, err := db.writer(ctx).ExecContext(ctx, q, args...)
+	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE users SET last_sign_in_at = ?,
+		password_hash = COALESCE(NULLIF(?, ''), password_hash) WHERE id = ?`, ts(at), rehash, id)
 	if err != nil {
 		return err
 	}
