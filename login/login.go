@@ -118,19 +118,26 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 // provider makes for it, and sends the browser on to the relying party.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
 	var reply http.HandlerFunc
-	err := h.Store.Atomic(r.Context(), func(ctx context.Context) error {
-		answered, err := h.markAnswered(ctx, ar.ID, s)
-		if err != nil {
-			return err
-		}
-		reply = h.Answer(ctx, answered)
-		return nil
+	err := h.Store.Atomic(r.Context(), func(ctx context.Context) (err error) {
+		reply, err = h.answerIn(ctx, ar.ID, s)
+		return err
 	})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	reply(w, r)
+}
+
+// answerIn records that session s answers the request and has the provider
+// make its code, both with ctx (in its transaction), and returns what
+// writes the answer once that has committed.
+func (h *Handler) answerIn(ctx context.Context, arID string, s storage.Session) (http.HandlerFunc, error) {
+	answered, err := h.markAnswered(ctx, arID, s)
+	if err != nil {
+		return nil, err
+	}
+	return h.Answer(ctx, answered), nil
 }
 
 // markAnswered records that session s answers the authorization request
@@ -223,15 +230,12 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Recorded with the session, in completeSignIn's transaction (or alone
-	// before a second step). The failures are cleared only when there are.
+	// before a second step).
 	record := func(ctx context.Context) error {
 		if err := h.Store.RecordSignIn(ctx, u.ID, now, rehash); err != nil {
 			return err
 		}
-		if failures.Failures == 0 && failures.LockedUntil.IsZero() {
-			return nil
-		}
-		return h.Store.ClearLoginFailures(ctx, loginFailureKey(email))
+		return h.clearFailures(ctx, email, failures)
 	}
 	arID := ""
 	if ar != nil {

@@ -141,13 +141,20 @@ func (h *Handler) checkSecondFactor(ctx context.Context, u storage.User, code st
 	return errCodeInvalid
 }
 
-// locked reports whether guessing for this account is paused, and records
-// a failure when failed is set.
 // locked reports whether sign-ins are paused for the address, with its
 // failures so far.
 func (h *Handler) locked(ctx context.Context, email string) (bool, storage.LoginFailures, error) {
 	f, err := h.Store.GetLoginFailures(ctx, loginFailureKey(email))
 	return err == nil && f.LockedUntil.After(h.now()), f, err
+}
+
+// clearFailures forgets the address's failures after a sign-in, when
+// locked found any (f): most sign-ins have none to delete.
+func (h *Handler) clearFailures(ctx context.Context, email string, f storage.LoginFailures) error {
+	if f.Failures == 0 && f.LockedUntil.IsZero() {
+		return nil
+	}
+	return h.Store.ClearLoginFailures(ctx, loginFailureKey(email))
 }
 
 // lockFor is the cloud console's policy: after 4 failures one minute, one
@@ -189,7 +196,8 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
 		return
 	}
-	if locked, _, err := h.locked(r.Context(), u.Email); err != nil {
+	locked, failures, err := h.locked(r.Context(), u.Email)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	} else if locked {
@@ -208,7 +216,7 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	h.completeSignIn(w, r, person, p.AuthRequestID, []string{"pwd", "otp", "mfa"}, func(ctx context.Context) error {
-		return h.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email))
+		return h.clearFailures(ctx, u.Email, failures)
 	})
 }
 
@@ -240,15 +248,11 @@ func (h *Handler) completeSignIn(w http.ResponseWriter, r *http.Request, p stora
 		if authRequestID == "" {
 			return nil
 		}
-		switch ar, err := h.markAnswered(ctx, authRequestID, s); {
-		case errors.Is(err, errUnknownRequest):
+		reply, err = h.answerIn(ctx, authRequestID, s)
+		if errors.Is(err, errUnknownRequest) {
 			return nil // expired or answered meanwhile: home, signed in
-		case err != nil:
-			return err
-		default:
-			reply = h.Answer(ctx, ar) // the code is stored with the sign-in
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		h.fail(w, r, err)

@@ -94,6 +94,10 @@ func TestSecondFactorSignIn(t *testing.T) {
 	code, _ := totp.Code(secret, e.clock.Now())
 	resp, _ = b2.post(e.issuer+"/login/code", url.Values{"csrf_token": {csrf}, "code": {code}})
 	q := rpRedirect(t, resp, e.marketRP)
+	// The right code clears the failure the wrong one counted.
+	if fails, _ := e.main.Store.GetLoginFailures(context.Background(), "email:"+hashEmail(f.email)); fails.Failures != 0 {
+		t.Fatalf("failures after the right code: %+v", fails)
+	}
 	tokens := exchange(t, e.relyingParty(e.marketRP, "n-marketplace"), q.Get("code"), verifier)
 	if !slices.Equal(tokens.IDTokenClaims.AuthenticationMethodsReferences, []string{"pwd", "otp", "mfa"}) ||
 		tokens.IDTokenClaims.AuthenticationContextClassReference != "urn:sesame:loa:2" {
@@ -246,6 +250,10 @@ func TestGuessingIsThrottled(t *testing.T) {
 	e.clock.Add(60 * time.Second)
 	if code, _ := try(f.email, f.pw); code != 200 {
 		t.Fatalf("after the lock: %d", code)
+	}
+	// The sign-in clears the failures and the lock.
+	if fails, _ := e.main.Store.GetLoginFailures(context.Background(), "email:"+hashEmail(f.email)); fails.Failures != 0 || !fails.LockedUntil.IsZero() {
+		t.Fatalf("failures after a sign-in: %+v", fails)
 	}
 	// The lock never exceeds 10 minutes.
 	for i := 1; i <= 60; i++ {
