@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sesame-idp/sesame/login/password/argon2"
@@ -54,8 +53,7 @@ type Hasher struct {
 	// before the first hash.
 	KeepMemory time.Duration
 
-	idleMu sync.Mutex
-	idle   *time.Timer // drops the work areas; reset after every hash
+	idle *time.Timer // drops the work areas; reset after every hash
 }
 
 // DefaultKeepMemory keeps the work areas through a busy period's pauses and
@@ -78,6 +76,8 @@ func NewHasher(p Params, concurrency int) *Hasher {
 	for range concurrency {
 		h.slots <- new(argon2.Memory) // empty until its first hash
 	}
+	h.idle = time.AfterFunc(time.Hour, h.releaseMemory)
+	h.idle.Stop() // armed by the first hash
 	// The dummy's key need not be a real hash: a dummy verification always
 	// fails, and only its parameters set the work. Computing one at start
 	// would cost a hash and leave MemoryKiB of garbage in an idle process.
@@ -99,45 +99,41 @@ func (h *Hasher) acquire(ctx context.Context) (*argon2.Memory, error) {
 	}
 }
 
-// release gives the slot back and starts the idle period again.
+// release gives the slot back and starts the idle period again (a timer's
+// Reset is safe from concurrent hashes).
 func (h *Hasher) release(m *argon2.Memory) {
 	h.slots <- m
-	h.idleMu.Lock()
-	if h.idle == nil {
-		h.idle = time.AfterFunc(h.KeepMemory, h.ReleaseMemory)
-	} else {
-		h.idle.Reset(h.KeepMemory)
-	}
-	h.idleMu.Unlock()
+	h.idle.Reset(h.KeepMemory)
 }
 
-// ReleaseMemory drops the work areas of the slots not hashing now; the
-// next hashes allocate theirs again. The Hasher calls it after KeepMemory
-// without a hash.
-func (h *Hasher) ReleaseMemory() {
+// releaseMemory drops the work areas of the slots not hashing now; the
+// next hashes allocate theirs again. The idle timer calls it.
+func (h *Hasher) releaseMemory() { h.freeSlots((*argon2.Memory).Release) }
+
+// retained reports the KiB the work areas of the slots not hashing hold.
+func (h *Hasher) retained() (kib uint64) {
+	h.freeSlots(func(m *argon2.Memory) { kib += uint64(m.Size()) })
+	return kib
+}
+
+// freeSlots calls fn on the work area of every slot not hashing now,
+// holding those slots meanwhile.
+func (h *Hasher) freeSlots(fn func(*argon2.Memory)) {
+	var taken []*argon2.Memory
+	defer func() {
+		for _, m := range taken {
+			h.slots <- m
+		}
+	}()
 	for range cap(h.slots) {
 		select {
 		case m := <-h.slots:
-			m.Release()
-			defer func() { h.slots <- m }()
+			taken = append(taken, m)
+			fn(m)
 		default:
 			return // the others are hashing
 		}
 	}
-}
-
-// retained reports the KiB the slots' work areas hold now.
-func (h *Hasher) retained() (kib uint64) {
-	for range cap(h.slots) {
-		select {
-		case m := <-h.slots:
-			kib += uint64(m.Size())
-			defer func() { h.slots <- m }()
-		default:
-			return kib // the others are hashing
-		}
-	}
-	return kib
 }
 
 // memoryFor is the slot's work area for a hash with parameters p: a hash

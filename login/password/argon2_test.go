@@ -107,7 +107,7 @@ func TestConcurrencyBound(t *testing.T) {
 }
 
 // The slots keep their work areas from one hash to the next, until
-// ReleaseMemory (which the idle timer calls) drops them; a hash made with
+// releaseMemory (which the idle timer calls) drops them; a hash made with
 // other parameters does not change their size.
 func TestWorkAreas(t *testing.T) {
 	p := Params{MemoryKiB: 256, Iterations: 1, Parallelism: 1}
@@ -124,10 +124,7 @@ func TestWorkAreas(t *testing.T) {
 	if got := h.retained(); got != 256 {
 		t.Fatalf("retained %d KiB after one hash, want 256", got)
 	}
-	h.idleMu.Lock()
-	armed := h.idle != nil && h.idle.Stop()
-	h.idleMu.Unlock()
-	if !armed {
+	if !h.idle.Stop() {
 		t.Fatal("no idle timer pending after a hash")
 	}
 	old := NewHasher(Params{MemoryKiB: 512, Iterations: 1, Parallelism: 1}, 1)
@@ -145,9 +142,9 @@ func TestWorkAreas(t *testing.T) {
 	if got := h.retained(); got != 512 {
 		t.Fatalf("retained %d KiB after hashes of both sizes, want 2×256", got)
 	}
-	h.ReleaseMemory()
+	h.releaseMemory()
 	if got := h.retained(); got != 0 || len(h.slots) != 2 {
-		t.Fatalf("retained %d KiB, %d slots free after ReleaseMemory", got, len(h.slots))
+		t.Fatalf("retained %d KiB, %d slots free after releaseMemory", got, len(h.slots))
 	}
 	if err := h.Verify(ctx, enc, "pw"); err != nil {
 		t.Fatalf("verify after release: %v", err)

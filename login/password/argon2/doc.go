@@ -10,15 +10,18 @@
 // per second before, 100–103 after, and the server's CPU per sign-in from 25
 // to 19 ms). password.Hasher keeps one Memory per hashing slot.
 //
-// What changed, and only in argon2.go: Memory and its IDKey method replace
-// the package functions Key and IDKey; initBlocks writes into the given work
-// area; and the first pass over the memory sets each block where upstream
-// XORs it into memory that make has just zeroed (the same result: version
-// 0x13 XORs the new block into the old one from the second pass on). The
-// other files are upstream's, unchanged. The tests compare every result with
-// upstream's IDKey, on a work area dirty from earlier hashes, and with
-// RFC 9106's test vector.
+// What changed in upstream's argon2.go: the method Memory.IDKey replaces
+// the package functions Key and IDKey (Argon2i's code paths stay, unused);
+// initBlocks writes into the given work area; and the first pass over the
+// memory sets each block where upstream XORs it into memory that make has
+// just zeroed (the same result: version 0x13 XORs the new block into the
+// old one from the second pass on). memory.go and memory_*.go are ours: the
+// Memory type, its work area mapped outside the Go heap where the system
+// allows it. blake2b.go and the blamka files are upstream's, unchanged. The
+// tests compare every result with upstream's IDKey, on a work area dirty
+// from earlier hashes, and with RFC 9106's test vector.
 //
 // To follow upstream: copy its files again over these and apply the change
-// above; `diff -u` against the module cache shows it.
+// above; `diff -u` against the module cache shows it. The duplicate-code
+// report's pairs in the blamka files and in initHash are upstream's.
 package argon2
