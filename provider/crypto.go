@@ -47,8 +47,8 @@ func (c *tokenCrypto) Encrypt(s string) (string, error) {
 
 func (c *tokenCrypto) Decrypt(s string) (string, error) {
 	// A JWE has dots, which base64url has not: it goes to the legacy path.
-	if raw, err := base64.RawURLEncoding.DecodeString(s); err == nil && len(raw) >= c.aead.NonceSize()+c.aead.Overhead() {
-		n := c.aead.NonceSize()
+	n := c.aead.NonceSize()
+	if raw, err := base64.RawURLEncoding.DecodeString(s); err == nil && len(raw) >= n+c.aead.Overhead() {
 		if out, err := c.aead.Open(nil, raw[:n], raw[n:], nil); err == nil {
 			return string(out), nil
 		}

@@ -577,7 +577,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	}
 	// The code is consumed in the transaction that stores its tokens (see
 	// storeTokens): exactly once, and not at all if they are not stored.
-	resp, err := op.CreateTokenResponse(withAlg(withCodeToConsume(ctx, ar.ID), r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
+	resp, err := op.CreateTokenResponse(withAlg(ctx, r.Client), &authRequest{ar}, r.Client, s.provider, true, r.Data.Code, "")
 	switch {
 	case errors.Is(err, errCodeUsed):
 		s.replayedCode(ctx, ar)

@@ -197,18 +197,10 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if err := s.storeTokens(ctx, a, nil); err != nil {
+	if err := s.storeTokens(ctx, req, a, nil); err != nil {
 		return "", time.Time{}, err
 	}
 	return a.ID, a.ExpiresAt, nil
-}
-
-type consumeKey struct{}
-
-// withCodeToConsume marks a code exchange: the tokens it stores consume the
-// code of request id in the same transaction.
-func withCodeToConsume(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, consumeKey{}, id)
 }
 
 // The code of a code exchange was consumed meanwhile, or is gone.
@@ -217,16 +209,17 @@ var (
 	errCodeGone = errors.New("provider: authorization code gone")
 )
 
-// storeTokens stores new tokens. For a code exchange it consumes the code
-// in the same transaction (one commit, where there were two), so that a
-// code yields tokens once, and stays unused if they could not be stored.
-func (s *opStorage) storeTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
-	id, ok := ctx.Value(consumeKey{}).(string)
+// storeTokens stores new tokens. Tokens for an authorization request are a
+// code exchange's (Sesame answers only response_type=code): its code is
+// consumed in the same transaction, so that it yields tokens once, and
+// stays unused if they could not be stored.
+func (s *opStorage) storeTokens(ctx context.Context, req op.TokenRequest, a storage.AccessToken, r *storage.RefreshToken) error {
+	ar, ok := req.(*authRequest)
 	if !ok {
 		return s.store.CreateTokens(ctx, a, r)
 	}
 	err := s.store.Atomic(ctx, func(ctx context.Context) error {
-		if err := s.store.ConsumeCode(ctx, id, s.now()); err != nil {
+		if err := s.store.ConsumeCode(ctx, ar.r.ID, s.now()); err != nil {
 			return err
 		}
 		return s.store.CreateTokens(ctx, a, r)
@@ -248,7 +241,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	secret := "rt_" + storage.NewSecret()
 	r.Hash = storage.HashToken(secret)
 	if current == "" {
-		err = s.storeTokens(ctx, a, r)
+		err = s.storeTokens(ctx, req, a, r)
 	} else {
 		err = s.store.RotateRefreshToken(ctx, storage.HashToken(current), s.now(), a, *r)
 	}
