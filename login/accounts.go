@@ -30,7 +30,7 @@ type Accounts struct {
 	ResetLifetime time.Duration
 	// SessionEnded is told of every session that ends, before its tokens
 	// are revoked (back-channel logout). Optional.
-	SessionEnded func(ctx context.Context, s storage.Session) error
+	SessionEnded func(ctx context.Context, tx storage.Tx, s storage.Session) error
 }
 
 // Actor is who does something, for the audit trail.
@@ -51,8 +51,8 @@ var (
 	ErrInvalidRoles = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Members.Roles"}
 )
 
-func (a *Accounts) audit(ctx context.Context, actor Actor, action, targetType, targetID, orgID, details string) error {
-	return a.Store.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: a.Now(), ActorID: actor.ID, Action: action,
+func (a *Accounts) audit(ctx context.Context, tx storage.Tx, actor Actor, action, targetType, targetID, orgID, details string) error {
+	return tx.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: a.Now(), ActorID: actor.ID, Action: action,
 		TargetType: targetType, TargetID: targetID, OrgID: orgID, IP: actor.IP, Details: details})
 }
 
@@ -85,10 +85,10 @@ const PathSetPassword = "/set-password"
 
 // invite creates the set-password link of u and queues its mail, inside
 // the caller's transaction.
-func (a *Accounts) invite(ctx context.Context, u storage.User, orgName, inviter string) error {
+func (a *Accounts) invite(ctx context.Context, tx storage.Tx, u storage.User, orgName, inviter string) error {
 	token := storage.NewSecret()
 	now := a.Now()
-	if err := a.Store.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
+	if err := tx.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
 		Purpose: storage.PurposeSetPassword, CreatedAt: now, ExpiresAt: now.Add(a.LinkLifetime)}); err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (a *Accounts) invite(ctx context.Context, u storage.User, orgName, inviter 
 	if err != nil {
 		return err
 	}
-	return a.Store.EnqueueMail(ctx, m)
+	return tx.EnqueueMail(ctx, m)
 }
 
 func langOf(u storage.User) string {
@@ -120,26 +120,26 @@ func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org stor
 	now := a.Now()
 	org.ID, org.Status, org.CreatedAt = storage.NewID("org"), storage.OrgPending, now
 	founder := storage.User{ID: storage.NewID("usr"), Email: founderEmail, Locale: lang, CreatedAt: now, UpdatedAt: now}
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		// A conflict aborts the transaction (PostgreSQL refuses any further
 		// statement in it): what it means is looked at after the rollback.
-		if err := a.Store.CreateOrganization(ctx, org); errors.Is(err, storage.ErrConflict) {
+		if err := tx.CreateOrganization(ctx, org); errors.Is(err, storage.ErrConflict) {
 			return errOrgConflict
 		} else if err != nil {
 			return err
 		}
-		if err := a.Store.CreateUser(ctx, founder, &storage.Membership{OrgID: org.ID, Roles: []string{storage.RoleAdmin, storage.RoleUser}}); errors.Is(err, storage.ErrConflict) {
+		if err := tx.CreateUser(ctx, founder, &storage.Membership{OrgID: org.ID, Roles: []string{storage.RoleAdmin, storage.RoleUser}}); errors.Is(err, storage.ErrConflict) {
 			return ErrEmailTaken
 		} else if err != nil {
 			return err
 		}
-		if err := a.invite(ctx, founder, org.Name, ""); err != nil {
+		if err := a.invite(ctx, tx, founder, org.Name, ""); err != nil {
 			return err
 		}
-		if err := a.audit(ctx, actor, "org.created", "organization", org.ID, org.ID, "founder="+founder.ID+" siret="+org.SIRET); err != nil {
+		if err := a.audit(ctx, tx, actor, "org.created", "organization", org.ID, org.ID, "founder="+founder.ID+" siret="+org.SIRET); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "member.invited", "user", founder.ID, org.ID, "roles=admin,user")
+		return a.audit(ctx, tx, actor, "member.invited", "user", founder.ID, org.ID, "roles=admin,user")
 	})
 	if errors.Is(err, errOrgConflict) {
 		if org.SignupKey != "" {
@@ -163,29 +163,29 @@ func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, 
 	if !storage.ValidRoles(roles) {
 		return storage.User{}, ErrInvalidRoles
 	}
-	org, err := a.Store.GetOrganization(ctx, orgID)
-	if err != nil {
-		return storage.User{}, err
-	}
-	inviter := "Sesame"
-	if u, err := a.Store.GetUser(ctx, actor.ID); err == nil {
-		inviter = u.Email
-		if u.Name != "" {
-			inviter = u.Name
-		}
-	}
 	now := a.Now()
 	u := storage.User{ID: storage.NewID("usr"), Email: strings.TrimSpace(email), Name: strings.TrimSpace(name), Locale: lang, CreatedAt: now, UpdatedAt: now}
-	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
-		if err := a.Store.CreateUser(ctx, u, &storage.Membership{OrgID: orgID, Roles: storage.NormalizeRoles(roles)}); errors.Is(err, storage.ErrConflict) {
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		org, err := tx.GetOrganization(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		inviter := "Sesame"
+		if u, err := tx.GetUser(ctx, actor.ID); err == nil {
+			inviter = u.Email
+			if u.Name != "" {
+				inviter = u.Name
+			}
+		}
+		if err := tx.CreateUser(ctx, u, &storage.Membership{OrgID: orgID, Roles: storage.NormalizeRoles(roles)}); errors.Is(err, storage.ErrConflict) {
 			return ErrEmailTaken
 		} else if err != nil {
 			return err
 		}
-		if err := a.invite(ctx, u, org.Name, inviter); err != nil {
+		if err := a.invite(ctx, tx, u, org.Name, inviter); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "member.invited", "user", u.ID, orgID, "roles="+strings.Join(storage.NormalizeRoles(roles), ","))
+		return a.audit(ctx, tx, actor, "member.invited", "user", u.ID, orgID, "roles="+strings.Join(storage.NormalizeRoles(roles), ","))
 	})
 	if err != nil {
 		return storage.User{}, err
@@ -196,22 +196,22 @@ func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, 
 
 // ResendInvitation mails a new link to a member who has not set a password.
 func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, userID string) error {
-	u, m, err := a.member(ctx, orgID, userID)
-	if err != nil {
-		return err
-	}
-	if u.PasswordHash != "" {
-		return &web.Error{Status: http.StatusConflict, Key: "Errors.Members.AlreadyActive"}
-	}
-	org, err := a.Store.GetOrganization(ctx, m.OrgID)
-	if err != nil {
-		return err
-	}
-	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
-		if err := a.invite(ctx, u, org.Name, ""); err != nil {
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		u, m, err := a.member(ctx, tx, orgID, userID)
+		if err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "member.invitation_resent", "user", u.ID, orgID, "")
+		if u.PasswordHash != "" {
+			return &web.Error{Status: http.StatusConflict, Key: "Errors.Members.AlreadyActive"}
+		}
+		org, err := tx.GetOrganization(ctx, m.OrgID)
+		if err != nil {
+			return err
+		}
+		if err := a.invite(ctx, tx, u, org.Name, ""); err != nil {
+			return err
+		}
+		return a.audit(ctx, tx, actor, "member.invitation_resent", "user", u.ID, orgID, "")
 	})
 	if err == nil {
 		a.wake()
@@ -219,21 +219,21 @@ func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, use
 	return err
 }
 
-func (a *Accounts) member(ctx context.Context, orgID, userID string) (storage.User, storage.Membership, error) {
-	m, err := a.Store.GetMembership(ctx, userID)
+func (a *Accounts) member(ctx context.Context, tx storage.Tx, orgID, userID string) (storage.User, storage.Membership, error) {
+	m, err := tx.GetMembership(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.OrgID != orgID) {
 		return storage.User{}, m, ErrNotMember
 	}
 	if err != nil {
 		return storage.User{}, m, err
 	}
-	u, err := a.Store.GetUser(ctx, userID)
+	u, err := tx.GetUser(ctx, userID)
 	return u, m, err
 }
 
 // countAdmins counts the admins of an organization, in the caller's transaction.
-func (a *Accounts) countAdmins(ctx context.Context, orgID string) (int, error) {
-	list, err := a.Store.ListMemberships(ctx, orgID)
+func (a *Accounts) countAdmins(ctx context.Context, tx storage.Tx, orgID string) (int, error) {
+	list, err := tx.ListMemberships(ctx, orgID)
 	n := 0
 	for _, m := range list {
 		for _, r := range m.Roles {
@@ -260,52 +260,52 @@ func (a *Accounts) SetRoles(ctx context.Context, actor Actor, orgID, userID stri
 		return ErrInvalidRoles
 	}
 	roles = storage.NormalizeRoles(roles)
-	return a.Store.Atomic(ctx, func(ctx context.Context) error {
-		_, m, err := a.member(ctx, orgID, userID)
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		_, m, err := a.member(ctx, tx, orgID, userID)
 		if err != nil {
 			return err
 		}
 		if isAdmin(m) && !isAdmin(storage.Membership{Roles: roles}) {
-			if n, err := a.countAdmins(ctx, orgID); err != nil {
+			if n, err := a.countAdmins(ctx, tx, orgID); err != nil {
 				return err
 			} else if n <= 1 {
 				return ErrLastAdmin
 			}
 		}
-		if err := a.Store.SetRoles(ctx, userID, roles); err != nil {
+		if err := tx.SetRoles(ctx, userID, roles); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "member.roles_changed", "user", userID, orgID, "roles="+strings.Join(roles, ","))
+		return a.audit(ctx, tx, actor, "member.roles_changed", "user", userID, orgID, "roles="+strings.Join(roles, ","))
 	})
 }
 
 // RemoveMember deletes a member's account; the last admin stays.
 func (a *Accounts) RemoveMember(ctx context.Context, actor Actor, orgID, userID string) error {
-	return a.Store.Atomic(ctx, func(ctx context.Context) error {
-		u, m, err := a.member(ctx, orgID, userID)
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		u, m, err := a.member(ctx, tx, orgID, userID)
 		if err != nil {
 			return err
 		}
 		if isAdmin(m) {
-			if n, err := a.countAdmins(ctx, orgID); err != nil {
+			if n, err := a.countAdmins(ctx, tx, orgID); err != nil {
 				return err
 			} else if n <= 1 {
 				return ErrLastAdmin
 			}
 		}
-		if err := a.Store.DeleteUser(ctx, userID); err != nil {
+		if err := tx.DeleteUser(ctx, userID); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "member.removed", "user", userID, orgID, "email="+u.Email)
+		return a.audit(ctx, tx, actor, "member.removed", "user", userID, orgID, "email="+u.Email)
 	})
 }
 
 // ValidateOrganization validates a pending (or rejected, or suspended)
 // organization and mails every member.
 func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID string) error {
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		var org storage.Organization
-		err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
+		err := tx.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
 			if o.Status == storage.OrgValidated {
 				return ErrNotPending
 			}
@@ -316,12 +316,12 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 		if err != nil {
 			return err
 		}
-		err = a.mailOrganization(ctx, orgID, false, "org_validated", "Mail.OrgValidated.Subject",
+		err = a.mailOrganization(ctx, tx, orgID, false, "org_validated", "Mail.OrgValidated.Subject",
 			orgMail{OrgName: org.Name, Link: a.Issuer + PathHome})
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "org.validated", "organization", orgID, orgID, "")
+		return a.audit(ctx, tx, actor, "org.validated", "organization", orgID, orgID, "")
 	})
 	if err == nil {
 		a.wake()
@@ -331,9 +331,9 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 
 // RejectOrganization rejects a pending organization and mails its admins the reason.
 func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, reason string) error {
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		var org storage.Organization
-		err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
+		err := tx.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {
 			if o.Status != storage.OrgPending {
 				return ErrNotPending
 			}
@@ -344,12 +344,12 @@ func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, r
 		if err != nil {
 			return err
 		}
-		err = a.mailOrganization(ctx, orgID, true, "org_rejected", "Mail.OrgRejected.Subject",
+		err = a.mailOrganization(ctx, tx, orgID, true, "org_rejected", "Mail.OrgRejected.Subject",
 			orgMail{OrgName: org.Name, Reason: reason})
 		if err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "org.rejected", "organization", orgID, orgID, "reason="+reason)
+		return a.audit(ctx, tx, actor, "org.rejected", "organization", orgID, orgID, "reason="+reason)
 	})
 	if err == nil {
 		a.wake()
@@ -360,14 +360,14 @@ func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, r
 // mailOrganization queues one mail per member of the organization (only its
 // administrators when adminsOnly), each in the member's language, within the
 // caller's transaction: two queries whatever the number of members.
-func (a *Accounts) mailOrganization(ctx context.Context, orgID string, adminsOnly bool, kind, subjectKey string, data orgMail) error {
-	users, err := a.Store.ListUsers(ctx, orgID)
+func (a *Accounts) mailOrganization(ctx context.Context, tx storage.Tx, orgID string, adminsOnly bool, kind, subjectKey string, data orgMail) error {
+	users, err := tx.ListUsers(ctx, orgID)
 	if err != nil {
 		return err
 	}
 	var admins map[string]bool
 	if adminsOnly {
-		members, err := a.Store.ListMemberships(ctx, orgID)
+		members, err := tx.ListMemberships(ctx, orgID)
 		if err != nil {
 			return err
 		}
@@ -386,7 +386,7 @@ func (a *Accounts) mailOrganization(ctx context.Context, orgID string, adminsOnl
 		if err != nil {
 			return err
 		}
-		if err := a.Store.EnqueueMail(ctx, m); err != nil {
+		if err := tx.EnqueueMail(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -421,8 +421,8 @@ func (a *Accounts) checkLink(ctx context.Context, token, purpose string) (storag
 // consumeLink marks the link used, in the caller's transaction, and returns
 // its record; one made for another purpose is invalid, and the caller's
 // rollback leaves it unused.
-func (a *Accounts) consumeLink(ctx context.Context, token, purpose string) (storage.ActionToken, error) {
-	t, err := a.Store.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
+func (a *Accounts) consumeLink(ctx context.Context, tx storage.Tx, token, purpose string) (storage.ActionToken, error) {
+	t, err := tx.ConsumeActionToken(ctx, storage.HashToken(token), a.Now())
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):
 		return t, ErrLinkUsed
@@ -437,33 +437,46 @@ func (a *Accounts) consumeLink(ctx context.Context, token, purpose string) (stor
 }
 
 // storePassword sets a person's password hash and returns them as stored.
-func (a *Accounts) storePassword(ctx context.Context, userID, hash string) (storage.User, error) {
+// Every live link of the account is voided with it: a new password, by a
+// link or from the settings, leaves no other way to set one.
+func (a *Accounts) storePassword(ctx context.Context, tx storage.Tx, userID, hash string) (storage.User, error) {
 	var u storage.User
 	now := a.Now()
-	err := a.Store.UpdateUser(ctx, userID, func(x *storage.User) error {
+	err := tx.UpdateUser(ctx, userID, func(x *storage.User) error {
 		x.PasswordHash, x.PasswordSetAt, x.UpdatedAt = hash, now, now
 		u = *x
 		return nil
 	})
-	return u, err
+	if err != nil {
+		return u, err
+	}
+	return u, tx.VoidActionTokens(ctx, userID, now)
 }
 
-// SetPassword consumes the link and stores the new password hash.
+// SetPassword consumes the link and stores the new password hash, and
+// voids every other link of the account. A set-password link serves an
+// account that has no password yet: once it has one (another link was
+// used), any link left is refused.
 func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
 	var u storage.User
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		t, err := a.consumeLink(ctx, token, storage.PurposeSetPassword)
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		t, err := a.consumeLink(ctx, tx, token, storage.PurposeSetPassword)
 		if err != nil {
 			return err
 		}
-		if u, err = a.storePassword(ctx, t.UserID, hash); err != nil {
+		if prev, err := tx.GetUser(ctx, t.UserID); err != nil {
+			return ErrLinkInvalid
+		} else if prev.PasswordHash != "" {
+			return ErrLinkUsed
+		}
+		if u, err = a.storePassword(ctx, tx, t.UserID, hash); err != nil {
 			return err
 		}
-		orgID := a.orgOf(ctx, u.ID)
+		orgID := a.orgOf(ctx, tx, u.ID)
 		if actor.ID == "" {
 			actor.ID = u.ID
 		}
-		return a.audit(ctx, actor, "password.set", "user", u.ID, orgID, t.Purpose)
+		return a.audit(ctx, tx, actor, "password.set", "user", u.ID, orgID, t.Purpose)
 	})
 	return u, err
 }
@@ -471,22 +484,34 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 // EndSession ends one browser session: the relying parties that asked are
 // told (back-channel logout), its tokens are revoked, the session deleted.
 func (a *Accounts) EndSession(ctx context.Context, s storage.Session) error {
-	return a.Store.Atomic(ctx, func(ctx context.Context) error {
-		if a.SessionEnded != nil {
-			if err := a.SessionEnded(ctx, s); err != nil {
-				return err
-			}
-		}
-		if err := a.Store.RevokeSessionTokens(ctx, s.ID); err != nil {
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error { return a.endSession(ctx, tx, s) })
+}
+
+// endSession is EndSession in the caller's transaction.
+func (a *Accounts) endSession(ctx context.Context, tx storage.Tx, s storage.Session) error {
+	if a.SessionEnded != nil {
+		if err := a.SessionEnded(ctx, tx, s); err != nil {
 			return err
 		}
-		return a.Store.DeleteSession(ctx, s.ID)
-	})
+	}
+	if err := tx.RevokeSessionTokens(ctx, s.ID); err != nil {
+		return err
+	}
+	return tx.DeleteSession(ctx, s.ID)
 }
 
 // EndUserSessions ends every session of a person but exceptID.
-func (a *Accounts) EndUserSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	list, err := a.Store.ListUserSessions(ctx, userID, a.Now())
+func (a *Accounts) EndUserSessions(ctx context.Context, userID, exceptID string) (n int, err error) {
+	err = a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		n, err = a.endUserSessions(ctx, tx, userID, exceptID)
+		return err
+	})
+	return n, err
+}
+
+// endUserSessions is EndUserSessions in the caller's transaction.
+func (a *Accounts) endUserSessions(ctx context.Context, tx storage.Tx, userID, exceptID string) (int, error) {
+	list, err := tx.ListUserSessions(ctx, userID, a.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -495,7 +520,7 @@ func (a *Accounts) EndUserSessions(ctx context.Context, userID, exceptID string)
 		if s.ID == exceptID {
 			continue
 		}
-		if err := a.EndSession(ctx, s); err != nil {
+		if err := a.endSession(ctx, tx, s); err != nil {
 			return n, err
 		}
 		n++
@@ -535,19 +560,19 @@ func (a *Accounts) RequestReset(ctx context.Context, actor Actor, email, lang st
 	if err != nil {
 		return err
 	}
-	err = a.Store.Atomic(ctx, func(ctx context.Context) error {
+	err = a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if !known {
-			return a.audit(ctx, actor, "password.reset_requested", "email", "", "", "unknown address")
+			return a.audit(ctx, tx, actor, "password.reset_requested", "email", "", "", "unknown address")
 		}
-		if err := a.Store.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
+		if err := tx.CreateActionToken(ctx, storage.ActionToken{Hash: storage.HashToken(token), UserID: u.ID,
 			Purpose: storage.PurposeResetPassword, CreatedAt: now, ExpiresAt: now.Add(a.ResetLifetime)}); err != nil {
 			return err
 		}
 		m.To = u.Email
-		if err := a.Store.EnqueueMail(ctx, m); err != nil {
+		if err := tx.EnqueueMail(ctx, m); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "password.reset_requested", "user", u.ID, a.orgOf(ctx, u.ID), "")
+		return a.audit(ctx, tx, actor, "password.reset_requested", "user", u.ID, a.orgOf(ctx, tx, u.ID), "")
 	})
 	if err == nil && known {
 		a.wake()
@@ -555,8 +580,8 @@ func (a *Accounts) RequestReset(ctx context.Context, actor Actor, email, lang st
 	return err
 }
 
-func (a *Accounts) orgOf(ctx context.Context, userID string) string {
-	if m, err := a.Store.GetMembership(ctx, userID); err == nil {
+func (a *Accounts) orgOf(ctx context.Context, tx storage.Tx, userID string) string {
+	if m, err := tx.GetMembership(ctx, userID); err == nil {
 		return m.OrgID
 	}
 	return ""
@@ -575,40 +600,51 @@ type noticeMail struct {
 }
 
 // notify queues the "your password changed" mail, in the caller's transaction.
-func (a *Accounts) notify(ctx context.Context, u storage.User) error {
+func (a *Accounts) notify(ctx context.Context, tx storage.Tx, u storage.User) error {
 	m, err := a.compose("password_changed", "Mail.PasswordChanged.Subject", u.Email, &noticeMail{MailData: templates.MailData{Lang: langOf(u)},
 		Email: u.Email, When: a.Now().UTC().Format("2006-01-02 15:04 UTC"), Link: a.Issuer + PathForgot})
 	if err != nil {
 		return err
 	}
-	return a.Store.EnqueueMail(ctx, m)
+	return tx.EnqueueMail(ctx, m)
+}
+
+// notifySecondFactor queues the "your second factor changed" mail, in the
+// caller's transaction.
+func (a *Accounts) notifySecondFactor(ctx context.Context, tx storage.Tx, u storage.User) error {
+	m, err := a.compose("second_factor_changed", "Mail.SecondFactor.Subject", u.Email, &noticeMail{MailData: templates.MailData{Lang: langOf(u)},
+		Email: u.Email, When: a.Now().UTC().Format("2006-01-02 15:04 UTC"), Link: a.Issuer + PathForgot})
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueMail(ctx, m)
 }
 
 // ResetPassword consumes a reset link, sets the password, ends every
 // session of the person and mails a notification.
 func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
 	var u storage.User
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		t, err := a.consumeLink(ctx, token, storage.PurposeResetPassword)
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		t, err := a.consumeLink(ctx, tx, token, storage.PurposeResetPassword)
 		if err != nil {
 			return err
 		}
-		if u, err = a.storePassword(ctx, t.UserID, hash); err != nil {
+		if u, err = a.storePassword(ctx, tx, t.UserID, hash); err != nil {
 			return err
 		}
-		if err := a.Store.ClearLoginFailures(ctx, loginFailureKey(u.Email)); err != nil {
+		if err := tx.ClearLoginFailures(ctx, loginFailureKey(u.Email)); err != nil {
 			return err
 		}
-		if _, err := a.EndUserSessions(ctx, u.ID, ""); err != nil {
+		if _, err := a.endUserSessions(ctx, tx, u.ID, ""); err != nil {
 			return err
 		}
-		if err := a.notify(ctx, u); err != nil {
+		if err := a.notify(ctx, tx, u); err != nil {
 			return err
 		}
 		if actor.ID == "" {
 			actor.ID = u.ID
 		}
-		return a.audit(ctx, actor, "password.reset", "user", u.ID, a.orgOf(ctx, u.ID), "")
+		return a.audit(ctx, tx, actor, "password.reset", "user", u.ID, a.orgOf(ctx, tx, u.ID), "")
 	})
 	if err == nil {
 		a.wake()
@@ -619,18 +655,18 @@ func (a *Accounts) ResetPassword(ctx context.Context, actor Actor, token, hash s
 // ChangePassword sets a new password from the security settings, ends the
 // person's other sessions and mails a notification.
 func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, userID, hash, keepSession string) error {
-	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
-		u, err := a.storePassword(ctx, userID, hash)
+	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		u, err := a.storePassword(ctx, tx, userID, hash)
 		if err != nil {
 			return err
 		}
-		if _, err := a.EndUserSessions(ctx, userID, keepSession); err != nil {
+		if _, err := a.endUserSessions(ctx, tx, userID, keepSession); err != nil {
 			return err
 		}
-		if err := a.notify(ctx, u); err != nil {
+		if err := a.notify(ctx, tx, u); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "password.changed", "user", userID, a.orgOf(ctx, userID), "")
+		return a.audit(ctx, tx, actor, "password.changed", "user", userID, a.orgOf(ctx, tx, userID), "")
 	})
 	if err == nil {
 		a.wake()
@@ -641,39 +677,41 @@ func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, userID, hash
 // ResetSecondFactor removes a member's second factor (an admin of their
 // organization, or the command line with orgID "").
 func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, orgID, userID string) error {
-	return a.Store.Atomic(ctx, func(ctx context.Context) error {
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if orgID != "" {
-			if _, _, err := a.member(ctx, orgID, userID); err != nil {
+			if _, _, err := a.member(ctx, tx, orgID, userID); err != nil {
 				return err
 			}
-		} else if _, err := a.Store.GetUser(ctx, userID); err != nil {
+		} else if _, err := tx.GetUser(ctx, userID); err != nil {
 			return err
 		}
-		if err := a.Store.DeleteTOTP(ctx, userID); err != nil {
+		if err := tx.DeleteTOTP(ctx, userID); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "2fa.reset", "user", userID, a.orgOf(ctx, userID), "")
+		return a.audit(ctx, tx, actor, "2fa.reset", "user", userID, a.orgOf(ctx, tx, userID), "")
 	})
 }
 
 // SetRequireMFA makes the second factor mandatory (or not) for an organization.
 func (a *Accounts) SetRequireMFA(ctx context.Context, actor Actor, orgID string, require bool) error {
-	return a.Store.Atomic(ctx, func(ctx context.Context) error {
-		if err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error { o.RequireMFA = require; return nil }); err != nil {
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if err := tx.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error { o.RequireMFA = require; return nil }); err != nil {
 			return err
 		}
-		return a.audit(ctx, actor, "org.require_mfa", "organization", orgID, orgID, fmt.Sprintf("require=%v", require))
+		return a.audit(ctx, tx, actor, "org.require_mfa", "organization", orgID, orgID, fmt.Sprintf("require=%v", require))
 	})
 }
 
 // DisableUser disables a person and ends their sessions.
 func (a *Accounts) DisableUser(ctx context.Context, actor Actor, userID string) error {
 	now := a.Now()
-	if err := a.Store.UpdateUser(ctx, userID, func(u *storage.User) error { u.Disabled, u.UpdatedAt = true, now; return nil }); err != nil {
-		return err
-	}
-	if _, err := a.EndUserSessions(ctx, userID, ""); err != nil {
-		return err
-	}
-	return a.audit(ctx, actor, "user.disabled", "user", userID, a.orgOf(ctx, userID), "")
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if err := tx.UpdateUser(ctx, userID, func(u *storage.User) error { u.Disabled, u.UpdatedAt = true, now; return nil }); err != nil {
+			return err
+		}
+		if _, err := a.endUserSessions(ctx, tx, userID, ""); err != nil {
+			return err
+		}
+		return a.audit(ctx, tx, actor, "user.disabled", "user", userID, a.orgOf(ctx, tx, userID), "")
+	})
 }

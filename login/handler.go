@@ -36,10 +36,10 @@ type Handler struct {
 	// Answer prepares the answer to a request the screens have just
 	// answered or refused — the provider's code or error, to the relying
 	// party — and returns what writes it in the same response. What it
-	// stores (the code) joins the transaction ctx carries: the screens call
-	// it in the transaction that records the sign-in, and write the answer
-	// once that has committed.
-	Answer func(ctx context.Context, ar storage.AuthRequest) http.HandlerFunc
+	// stores (the code) it stores with tx: the screens call it in the
+	// transaction that records the sign-in, and write the answer once that
+	// has committed.
+	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
 	// Finish returns a link that answers a request later, from a page that
 	// must be read first (the recovery codes shown at enrolment).
 	Finish func(ctx context.Context, authRequestID string) string

@@ -65,11 +65,19 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusOK, nil, "", "")
 		return
 	}
-	if signedIn && h.sessionSatisfies(r.Context(), *ar, sess) {
+	reuse := reuseNone
+	if signedIn {
+		reuse = h.sessionSatisfies(r.Context(), *ar, sess)
+	}
+	if reuse == reuseYes {
 		h.finish(w, r, *ar, sess)
 		return
 	}
 	if slices.Contains(ar.Prompt, "none") {
+		if reuse == reuseLevelTooLow {
+			h.failRequest(w, r, *ar, "unmet_authentication_requirements")
+			return
+		}
 		h.failRequest(w, r, *ar, "login_required")
 		return
 	}
@@ -94,32 +102,45 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	}
 }
 
-// sessionSatisfies reports whether the browser's session answers the
-// request without showing the form (single sign-on).
-func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, s storage.Session) bool {
+// reuse is whether a browser's session answers a request by itself.
+type reuse int
+
+const (
+	reuseNone        reuse = iota // no session, or one that cannot (another person, too old, prompt=login)
+	reuseYes                      // single sign-on
+	reuseLevelTooLow              // the person's, but without the second factor the request or the policy needs
+)
+
+// sessionSatisfies says whether the browser's session answers the request
+// without showing the form (single sign-on). A session serves only the
+// level it reached: a relying party asking for the second factor, or an
+// organization that requires it since, gets a new sign-in through the gate.
+func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, s storage.Session) reuse {
 	if slices.Contains(ar.Prompt, "login") {
-		return false
+		return reuseNone
 	}
 	if ar.MaxAge != nil && h.now().Sub(s.AuthTime) >= time.Duration(*ar.MaxAge)*time.Second {
-		return false
+		return reuseNone
 	}
 	if ar.HintUserID != "" && ar.HintUserID != s.UserID {
-		return false
+		return reuseNone
 	}
-	// Step-up: a relying party asking for the second factor gets it.
-	if slices.Contains(ar.ACRValues, acrMFA) && !slices.Contains(s.AMR, "mfa") {
-		return false
+	p, err := h.Store.GetPerson(ctx, s.UserID)
+	if err != nil || p.User.Disabled {
+		return reuseNone
 	}
-	u, err := h.Store.GetUser(ctx, s.UserID)
-	return err == nil && !u.Disabled
+	if !slices.Contains(s.AMR, "mfa") && (asksMFA(&ar) || orgRequiresMFA(p)) {
+		return reuseLevelTooLow
+	}
+	return reuseYes
 }
 
 // finish records who authenticated, in which session, with the code the
 // provider makes for it, and sends the browser on to the relying party.
 func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
 	var reply http.HandlerFunc
-	err := h.Store.Atomic(r.Context(), func(ctx context.Context) (err error) {
-		reply, err = h.answerIn(ctx, ar.ID, s)
+	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
+		reply, err = h.answerIn(r.Context(), tx, ar.ID, s)
 		return err
 	})
 	if err != nil {
@@ -130,21 +151,21 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.Auth
 }
 
 // answerIn records that session s answers the request and has the provider
-// make its code, both with ctx (in its transaction), and returns what
-// writes the answer once that has committed.
-func (h *Handler) answerIn(ctx context.Context, arID string, s storage.Session) (http.HandlerFunc, error) {
-	answered, err := h.markAnswered(ctx, arID, s)
+// make its code, both in tx, and returns what writes the answer once that
+// has committed.
+func (h *Handler) answerIn(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (http.HandlerFunc, error) {
+	answered, err := h.markAnswered(ctx, tx, arID, s)
 	if err != nil {
 		return nil, err
 	}
-	return h.Answer(ctx, answered), nil
+	return h.Answer(ctx, tx, answered), nil
 }
 
 // markAnswered records that session s answers the authorization request
 // and returns the request as stored; errUnknownRequest when it is unknown,
 // expired or already answered.
-func (h *Handler) markAnswered(ctx context.Context, arID string, s storage.Session) (storage.AuthRequest, error) {
-	answered, err := h.Store.AnswerAuthRequest(ctx, arID, s, h.now())
+func (h *Handler) markAnswered(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (storage.AuthRequest, error) {
+	answered, err := tx.AnswerAuthRequest(ctx, arID, s, h.now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return answered, errUnknownRequest
 	}
@@ -163,7 +184,7 @@ func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage
 		h.fail(w, r, err)
 		return
 	}
-	h.Answer(r.Context(), refused)(w, r)
+	h.Answer(r.Context(), h.Store, refused)(w, r)
 }
 
 func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
@@ -190,9 +211,10 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Guessing is paused per email address, known or not, so the pause
-	// tells nothing about the account.
-	locked, failures, err := h.locked(r.Context(), email)
-	if err != nil {
+	// tells nothing about the account; a browser that signed in to it
+	// before counts apart (throttle.go).
+	key := h.throttleKey(r, email)
+	if locked, err := h.locked(r.Context(), key); err != nil {
 		h.fail(w, r, err)
 		return
 	} else if locked {
@@ -213,55 +235,28 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if verr != nil || !known || u.Disabled {
-		h.recordFailure(r.Context(), email)
+		h.recordFailure(r.Context(), key, email)
 		h.count("failure")
 		if known {
-			h.auditOrg(r.Context(), "", "signin.failed", u.ID, orgIDOf(person), "password")
+			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
 		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
 		h.renderLogin(w, r, http.StatusUnauthorized, ar, email, "Errors.Login.Invalid")
 		return
 	}
-	now := h.now()
-	var rehash string
+	// The same password hashed with today's parameters, stored with the
+	// step the password leads to.
+	var record func(storage.Tx) error
 	if h.Hasher.NeedsRehash(u.PasswordHash) {
-		if rehash, err = h.Hasher.Hash(r.Context(), pw); err != nil {
+		if rehash, err := h.Hasher.Hash(r.Context(), pw); err != nil {
 			h.Logger.Warn("rehash password", "err", err)
+		} else {
+			record = func(tx storage.Tx) error { return tx.RecordSignIn(r.Context(), u.ID, h.now(), rehash) }
 		}
 	}
-	// Recorded with the session, in completeSignIn's transaction (or alone
-	// before a second step).
-	record := func(ctx context.Context) error {
-		if err := h.Store.RecordSignIn(ctx, u.ID, now, rehash); err != nil {
-			return err
-		}
-		return h.clearFailures(ctx, email, failures)
-	}
-	arID := ""
+	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: key}
 	if ar != nil {
-		arID = ar.ID
+		at.AuthRequestID = ar.ID
 	}
-	code, enrol, err := h.secondStep(r.Context(), person)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if code || enrol {
-		if err := h.Store.Atomic(r.Context(), record); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if err := h.setPendingSignIn(w, pendingSignIn{UserID: u.ID, AuthRequestID: arID, Enrol: enrol && !code}); err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		h.count("second_factor")
-		next := PathLoginCode
-		if enrol && !code {
-			next = PathLoginEnrol
-		}
-		http.Redirect(w, r, next, http.StatusSeeOther)
-		return
-	}
-	h.completeSignIn(w, r, person, arID, []string{"pwd"}, record)
+	h.proceed(w, r, at, record)
 }

@@ -15,6 +15,8 @@ import (
 // PathSecurity is the person's authentication settings.
 const PathSecurity = "/account/security"
 
+var errDisableRefused = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.TOTP.DisableRefused"}
+
 type sessionRow struct {
 	ID, Browser, IP, LastSeen string
 	Current                   bool
@@ -134,8 +136,16 @@ func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
 			return
 		}
+		key := h.throttleKey(r, v.user.Email)
+		if locked, err := h.locked(r.Context(), key); err != nil {
+			h.fail(w, r, err)
+			return
+		} else if locked {
+			h.renderSecurity(w, r, v, http.StatusTooManyRequests, "", "Errors.Login.Locked")
+			return
+		}
 		if err := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password")); err != nil {
-			h.recordFailure(r.Context(), v.user.Email)
+			h.recordFailure(r.Context(), key, v.user.Email)
 			h.renderSecurity(w, r, v, http.StatusUnauthorized, "", "Errors.Security.Current")
 			return
 		}
@@ -161,37 +171,6 @@ func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	securityDone(w, r, "password")
 }
 
-func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
-	if !ok {
-		return
-	}
-	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", "")
-}
-
-func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.signedIn(w, r)
-	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, v.user, PathSecurity+"/totp", "Errors.Request.CSRF")
-		return
-	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
-		return
-	}
-	codes, err := h.totpConfirm(r.Context(), v.user, r.PostFormValue("code"))
-	if errors.Is(err, errCodeInvalid) {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, v.user, PathSecurity+"/totp", "Errors.Code.Invalid")
-		return
-	} else if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.renderRecovery(w, r, v.user, codes, PathSecurity)
-}
-
 func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.securityForm(w, r)
 	if !ok {
@@ -206,27 +185,27 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if locked, _, _ := h.locked(r.Context(), v.user.Email); locked {
-		h.renderSecurity(w, r, v, http.StatusTooManyRequests, "", "Errors.Login.Locked")
-		return
-	}
-	// Both the password and a code: a stolen session alone cannot turn it off.
-	perr := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password"))
-	cerr := h.checkSecondFactor(r.Context(), v.user, r.PostFormValue("code"))
-	if perr != nil || cerr != nil {
-		if cerr != nil && !errors.Is(cerr, errCodeInvalid) {
-			h.fail(w, r, cerr)
+	if err := h.proveFactors(r, v.user, "code", errDisableRefused); err != nil {
+		status, key := web.Status(err)
+		if status >= 500 {
+			h.fail(w, r, err)
 			return
 		}
-		h.recordFailure(r.Context(), v.user.Email)
-		h.renderSecurity(w, r, v, http.StatusUnauthorized, "", "Errors.TOTP.DisableRefused")
+		h.renderSecurity(w, r, v, status, "", key)
 		return
 	}
-	if err := h.Store.DeleteTOTP(r.Context(), v.user.ID); err != nil {
+	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) error {
+		if err := tx.DeleteTOTP(r.Context(), v.user.ID); err != nil {
+			return err
+		}
+		h.audit(r.Context(), tx, v.user.ID, "2fa.disabled", v.user.ID, "")
+		return h.Accounts.notifySecondFactor(r.Context(), tx, v.user)
+	})
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.audit(r.Context(), v.user.ID, "2fa.disabled", v.user.ID, "")
+	h.Accounts.wake()
 	securityDone(w, r, "totp-off")
 }
 
@@ -247,7 +226,7 @@ func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.audit(r.Context(), v.user.ID, "session.revoked", v.user.ID, "session="+s.ID)
+	h.audit(r.Context(), h.Store, v.user.ID, "session.revoked", v.user.ID, "session="+s.ID)
 	if s.ID == v.session.ID {
 		http.SetCookie(w, h.clearSessionCookie())
 		http.Redirect(w, r, PathLoggedOut, http.StatusSeeOther)
@@ -266,6 +245,6 @@ func (h *Handler) handleEndOtherSessions(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	h.audit(r.Context(), v.user.ID, "session.revoked", v.user.ID, "others="+strconvItoa(n))
+	h.audit(r.Context(), h.Store, v.user.ID, "session.revoked", v.user.ID, "others="+strconvItoa(n))
 	securityDone(w, r, "sessions")
 }

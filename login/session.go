@@ -53,32 +53,26 @@ func (h *Handler) CurrentSessionID(r *http.Request) string {
 	return s.ID
 }
 
-// startSession signs the browser in with a new session. Any session the
-// browser had is ended first: a sign-in always gets a fresh id (no session
-// fixation).
-func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u storage.User, amr []string) (storage.Session, error) {
-	s, secret, err := h.newSession(r.Context(), r, u, amr)
-	if err != nil {
-		return storage.Session{}, err
+// browserSession finds the browser's live session without touching it: a
+// sign-in reads it before its transaction, and ends it inside.
+func (h *Handler) browserSession(r *http.Request) (storage.Session, bool) {
+	c, err := r.Cookie(h.sessionCookieName())
+	if err != nil || c.Value == "" {
+		return storage.Session{}, false
 	}
-	h.setSessionCookies(w, s, secret)
-	return s, nil
+	s, err := h.Store.GetSession(r.Context(), storage.HashToken(c.Value), h.now())
+	return s, err == nil
 }
 
-// newSession records a session for u, ending the browser's previous one,
-// and returns it with the cookie's secret.
-func (h *Handler) newSession(ctx context.Context, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
-	if old, ok := h.currentSession(r); ok {
-		if err := h.Accounts.EndSession(ctx, old); err != nil {
-			return storage.Session{}, "", err
-		}
-	}
+// newSession records a session for u in tx and returns it with the
+// cookie's secret.
+func (h *Handler) newSession(ctx context.Context, tx storage.Tx, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
 	now := h.now()
 	secret := storage.NewSecret()
 	s := storage.Session{ID: storage.NewID("ses"), Hash: storage.HashToken(secret), UserID: u.ID, AuthTime: now, AMR: amr,
 		CreatedAt: now, LastSeen: now, IdleExpiresAt: now.Add(h.SessionIdle), AbsoluteExpiresAt: now.Add(h.SessionAbsolute),
 		UserAgent: truncate(r.UserAgent(), 256), IP: web.ClientIP(r)}
-	if err := h.Store.CreateSession(ctx, s); err != nil {
+	if err := tx.CreateSession(ctx, s); err != nil {
 		return storage.Session{}, "", err
 	}
 	return s, secret, nil

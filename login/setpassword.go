@@ -119,21 +119,18 @@ func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request
 		h.fail(w, r, err)
 		return
 	}
-	s, err := h.startSession(w, r, u, []string{"pwd"})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	h.Logger.Info("password set", "user", u.ID)
-	// A sign-in that was waiting in this browser goes on.
+	// The link proved the mailbox and the person chose the password: the
+	// gate goes on from there (the organization's second factor first, when
+	// it requires one), and continues the sign-in this browser was doing.
+	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: h.throttleKey(r, u.Email)}
 	if c, err := r.Cookie(pendingCookie); err == nil {
 		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/", MaxAge: -1})
 		if ar, err := h.authRequest(r.Context(), c.Value); err == nil {
-			h.finish(w, r, ar, s)
-			return
+			at.AuthRequestID = ar.ID
 		}
 	}
-	http.Redirect(w, r, PathHome, http.StatusSeeOther)
+	h.proceed(w, r, at, nil)
 }
 
 // pendingCookie remembers the authorization request a browser was signing

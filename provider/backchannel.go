@@ -51,16 +51,16 @@ type logoutClaims struct {
 }
 
 // SessionEnded queues a logout token for every client of the session that
-// asked for one. Call it before the session's tokens are revoked: they are
+// asked for one, in tx (the transaction that ends the session). Call it before the session's tokens are revoked: they are
 // how Sesame knows which clients were there.
-func (b *Backchannel) SessionEnded(ctx context.Context, s storage.Session) error {
-	clients, err := b.Store.ListSessionClients(ctx, s.ID)
+func (b *Backchannel) SessionEnded(ctx context.Context, tx storage.Tx, s storage.Session) error {
+	clients, err := tx.ListSessionClients(ctx, s.ID)
 	if err != nil {
 		return err
 	}
 	queued := false
 	for _, id := range clients {
-		c, err := b.Store.GetClient(ctx, id)
+		c, err := tx.GetClient(ctx, id)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
@@ -70,11 +70,11 @@ func (b *Backchannel) SessionEnded(ctx context.Context, s storage.Session) error
 		if c.BackchannelLogoutURI == "" {
 			continue
 		}
-		token, err := b.logoutToken(ctx, c, s)
+		token, err := b.logoutToken(ctx, tx, c, s)
 		if err != nil {
 			return err
 		}
-		if err := b.Store.EnqueueLogoutNotice(ctx, storage.LogoutNotice{ID: storage.NewID("bcl"), ClientID: c.ID,
+		if err := tx.EnqueueLogoutNotice(ctx, storage.LogoutNotice{ID: storage.NewID("bcl"), ClientID: c.ID,
 			URI: c.BackchannelLogoutURI, Token: token, CreatedAt: b.Now()}); err != nil {
 			return err
 		}
@@ -86,12 +86,12 @@ func (b *Backchannel) SessionEnded(ctx context.Context, s storage.Session) error
 	return nil
 }
 
-func (b *Backchannel) logoutToken(ctx context.Context, c storage.Client, s storage.Session) (string, error) {
+func (b *Backchannel) logoutToken(ctx context.Context, tx storage.Tx, c storage.Client, s storage.Session) (string, error) {
 	alg := Algorithms[0]
 	if c.IDTokenSignedAlg != "" {
 		alg = jose.SignatureAlgorithm(c.IDTokenSignedAlg)
 	}
-	key, err := b.Keys.SigningKey(ctx, alg)
+	key, err := b.Keys.SigningKeyWith(ctx, tx, alg)
 	if err != nil {
 		return "", err
 	}

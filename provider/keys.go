@@ -186,7 +186,11 @@ func (m *KeyManager) invalidate() {
 }
 
 // load refreshes the cache when it is older than RefreshEvery.
-func (m *KeyManager) load(ctx context.Context) error {
+func (m *KeyManager) load(ctx context.Context) error { return m.loadWith(ctx, m.Store) }
+
+// loadWith is load reading with tx: a caller inside a transaction (a
+// logout token made as a session ends) reads the keys in it.
+func (m *KeyManager) loadWith(ctx context.Context, tx storage.SigningKeys) error {
 	every := m.RefreshEvery
 	if every <= 0 {
 		every = 10 * time.Second
@@ -198,7 +202,7 @@ func (m *KeyManager) load(ctx context.Context) error {
 	if fresh {
 		return nil
 	}
-	keys, err := m.Store.ListSigningKeys(ctx, now)
+	keys, err := tx.ListSigningKeys(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -247,7 +251,13 @@ var ErrNoKey = errors.New("provider: no active signing key")
 
 // SigningKey returns the active key for alg.
 func (m *KeyManager) SigningKey(ctx context.Context, alg jose.SignatureAlgorithm) (op.SigningKey, error) {
-	if err := m.load(ctx); err != nil {
+	return m.SigningKeyWith(ctx, m.Store, alg)
+}
+
+// SigningKeyWith is SigningKey reading the keys, when the cache is stale,
+// with tx.
+func (m *KeyManager) SigningKeyWith(ctx context.Context, tx storage.SigningKeys, alg jose.SignatureAlgorithm) (op.SigningKey, error) {
+	if err := m.loadWith(ctx, tx); err != nil {
 		return nil, err
 	}
 	m.mu.RLock()

@@ -162,11 +162,29 @@ type failingTokens struct {
 }
 
 func (f *failingTokens) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
+	return f.createTokens(ctx, f.Storage, a, r)
+}
+
+func (f *failingTokens) createTokens(ctx context.Context, tx storage.Tx, a storage.AccessToken, r *storage.RefreshToken) error {
 	if f.fail > 0 {
 		f.fail--
 		return errors.New("disk full")
 	}
-	return f.Storage.CreateTokens(ctx, a, r)
+	return tx.CreateTokens(ctx, a, r)
+}
+
+// Atomic hands fn a transaction whose CreateTokens fails the same way.
+func (f *failingTokens) Atomic(ctx context.Context, fn func(storage.Tx) error) error {
+	return f.Storage.Atomic(ctx, func(tx storage.Tx) error { return fn(failingTx{tx, f}) })
+}
+
+type failingTx struct {
+	storage.Tx
+	f *failingTokens
+}
+
+func (t failingTx) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
+	return t.f.createTokens(ctx, t.Tx, a, r)
 }
 
 // A code is consumed with its tokens, in one transaction: when they cannot

@@ -414,15 +414,15 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
 		return
 	}
-	s.prepare(r.Context(), ar)(w, r)
+	s.prepare(r.Context(), s.opts.Store, ar)(w, r)
 }
 
 // prepare makes the answer to ar — a new code, or its error — and returns
 // what sends the browser back to the relying party with it. The code is
-// stored with ctx: in the transaction ctx carries, when the login screens
-// record it with the sign-in, so the returned function is called once that
-// transaction has committed.
-func (s *server) prepare(ctx context.Context, ar storage.AuthRequest) http.HandlerFunc {
+// stored with tx: the transaction that records the sign-in, when the login
+// screens answer, so the returned function is called once that transaction
+// has committed.
+func (s *server) prepare(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
 	adapted := &authRequest{ar}
 	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
 	switch {
@@ -446,7 +446,7 @@ func (s *server) prepare(ctx context.Context, ar storage.AuthRequest) http.Handl
 		// Not authenticated yet, or a code was already issued (a reload).
 		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	default:
-		return s.prepareCode(op.ContextWithIssuer(ctx, s.opts.Issuer), adapted, formPost)
+		return s.prepareCode(ctx, tx, adapted, formPost)
 	}
 }
 
@@ -484,8 +484,8 @@ func (s *server) withIssuer(redirect string) string {
 
 // prepareCode makes and stores the request's code, and returns what sends
 // it to the client: the form_post page, or a redirect that names the issuer.
-func (s *server) prepareCode(ctx context.Context, ar *authRequest, formPost bool) http.HandlerFunc {
-	resp, err := op.BuildAuthResponseCodeResponsePayload(ctx, ar, s.provider)
+func (s *server) prepareCode(ctx context.Context, tx storage.Tx, ar *authRequest, formPost bool) http.HandlerFunc {
+	resp, err := s.makeCode(ctx, tx, ar)
 	var refused *oidc.Error
 	switch {
 	case errors.As(err, &refused):
@@ -519,16 +519,31 @@ func (s *server) withState(params url.Values, state string) url.Values {
 	return params
 }
 
+// makeCode makes the request's code as the library's
+// BuildAuthResponseCodeResponsePayload does, but stores it with tx: the
+// library's SaveAuthCode receives only a context, and the transaction is a
+// value, never carried by one.
+func (s *server) makeCode(ctx context.Context, tx storage.Tx, ar *authRequest) (*op.CodeResponseType, error) {
+	code, err := op.BuildAuthRequestCode(ar, s.provider.Crypto())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.saveCode(ctx, tx, ar.GetID(), code); err != nil {
+		return nil, err
+	}
+	return &op.CodeResponseType{Code: code, State: ar.GetState()}, nil
+}
+
 // Answer prepares the answer to a request the login screens have just
 // answered or refused, for their response to the browser's last form or
 // link: the code or the error, to the relying party, without the round trip
 // through CallbackURL. ar is the request as the screens stored it; the
 // browser is the one whose session answered it, since it is the one being
-// answered. The code is stored with ctx, so in the transaction that records
-// the sign-in when ctx carries it; the returned function writes the
-// response, once that transaction has committed.
-func (p *Provider) Answer(ctx context.Context, ar storage.AuthRequest) http.HandlerFunc {
-	return p.server.prepare(ctx, ar)
+// answered. The code is stored with tx, the transaction that records the
+// sign-in; the returned function writes the response, once that
+// transaction has committed.
+func (p *Provider) Answer(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+	return p.server.prepare(ctx, tx, ar)
 }
 
 func sameSession(a, b string) bool {
@@ -541,6 +556,11 @@ func oauthError(code string) *oidc.Error {
 		return oidc.ErrLoginRequired()
 	case "interaction_required":
 		return oidc.ErrInteractionRequired()
+	case "unmet_authentication_requirements":
+		// OpenID Connect Core errata / EAP ACR values: the session exists but
+		// not at the level asked for, and prompt=none forbids reaching it.
+		return &oidc.Error{ErrorType: "unmet_authentication_requirements",
+			Description: "the authentication level asked for needs the second factor"}
 	default:
 		return oidc.ErrAccessDenied()
 	}

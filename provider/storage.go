@@ -156,7 +156,12 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 }
 
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	err := s.store.SetCode(ctx, id, storage.HashToken(code), s.now().Add(s.lifetimes.Code))
+	return s.saveCode(ctx, s.store, id, code)
+}
+
+// saveCode stores the hash of a request's code with tx.
+func (s *opStorage) saveCode(ctx context.Context, tx storage.Tx, id, code string) error {
+	err := tx.SetCode(ctx, id, storage.HashToken(code), s.now().Add(s.lifetimes.Code))
 	if errors.Is(err, storage.ErrNotFound) {
 		return oidc.ErrInvalidRequest().WithDescription("authorization request is not ready for a code")
 	}
@@ -218,11 +223,11 @@ func (s *opStorage) storeTokens(ctx context.Context, req op.TokenRequest, a stor
 	if !ok {
 		return s.store.CreateTokens(ctx, a, r)
 	}
-	err := s.store.Atomic(ctx, func(ctx context.Context) error {
-		if err := s.store.ConsumeCode(ctx, ar.r.ID, s.now()); err != nil {
+	err := s.store.Atomic(ctx, func(tx storage.Tx) error {
+		if err := tx.ConsumeCode(ctx, ar.r.ID, s.now()); err != nil {
 			return err
 		}
-		return s.store.CreateTokens(ctx, a, r)
+		return tx.CreateTokens(ctx, a, r)
 	})
 	switch {
 	case errors.Is(err, storage.ErrAlreadyUsed):

@@ -59,6 +59,9 @@ type ActionTokens interface {
 	// ConsumeActionToken marks the token used at now and returns it:
 	// ErrNotFound when unknown or expired, ErrAlreadyUsed when used.
 	ConsumeActionToken(ctx context.Context, hash string, now time.Time) (ActionToken, error)
+	// VoidActionTokens marks every unused link of the person used at now
+	// (a link was used, or the password changed: no other may serve).
+	VoidActionTokens(ctx context.Context, userID string, now time.Time) error
 }
 
 // Outbox stores mail until it is sent.
@@ -208,8 +211,11 @@ type LogoutNotices interface {
 	MarkLogoutNoticeFailed(ctx context.Context, id, reason string, next time.Time) error
 }
 
-// Storage is everything Sesame stores, in one backend.
-type Storage interface {
+// Tx is every read and write of the data: what a transaction takes, and
+// what a function that works both inside and outside a transaction takes.
+// Storage is one, running each call on its own; Atomic hands its function
+// another, bound to the transaction.
+type Tx interface {
 	Organizations
 	Users
 	Clients
@@ -224,9 +230,16 @@ type Storage interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
-	// Atomic runs fn in one transaction: the storage calls fn makes with the
-	// context it receives commit together or not at all.
-	Atomic(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// Storage is everything Sesame stores, in one backend.
+type Storage interface {
+	Tx
+	// Atomic runs fn in one transaction: the calls fn makes on tx commit
+	// together or not at all. The transaction is the value tx, never the
+	// context: a call that fn makes on the Storage itself panics (it would
+	// run outside the transaction, and on SQLite wait for it).
+	Atomic(ctx context.Context, fn func(tx Tx) error) error
 	// GarbageCollect deletes what expired before now and says how much.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
 	// Ping checks that the database answers.

@@ -36,7 +36,7 @@ func (e *orgEnv) enableTOTP(br *browser) (secret string, codes []string) {
 	}
 	secret = strings.ReplaceAll(field(totpKeyRe, body), " ", "")
 	code, _ := totp.Code(secret, e.clock.Now())
-	resp, body = br.post(e.issuer+"/account/security/totp", url.Values{"csrf_token": {field(csrfRe, body)}, "code": {code}})
+	resp, body = br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}})
 	for _, m := range recoveryRe.FindAllStringSubmatch(body, -1) {
 		codes = append(codes, m[1])
 	}
@@ -180,7 +180,7 @@ func TestStepUpAndForcedEnrolment(t *testing.T) {
 	}
 	bsecret := strings.ReplaceAll(field(totpKeyRe, body), " ", "")
 	bcode, _ := totp.Code(bsecret, e.clock.Now())
-	resp, body = bb.post(e.issuer+"/login/enrol", url.Values{"csrf_token": {field(csrfRe, body)}, "code": {bcode}})
+	resp, body = bb.postForm(e.issuer+"/login/enrol", body, url.Values{"code": {bcode}})
 	if len(recoveryRe.FindAllString(body, -1)) != 10 {
 		t.Fatalf("recovery codes not shown: %d", resp.StatusCode)
 	}

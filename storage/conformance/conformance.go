@@ -427,8 +427,8 @@ func testAnswerAuthRequest(t *testing.T, s storage.Storage) {
 	// In a transaction that fails, the answer is undone.
 	undone := newAuthRequest(t, s)
 	boom := errors.New("boom")
-	wantErr(t, s.Atomic(ctx(), func(ctx context.Context) error {
-		if _, err := s.AnswerAuthRequest(ctx, undone.ID, sess, base.Add(time.Minute)); err != nil {
+	wantErr(t, s.Atomic(ctx(), func(tx storage.Tx) error {
+		if _, err := tx.AnswerAuthRequest(ctx(), undone.ID, sess, base.Add(time.Minute)); err != nil {
 			return err
 		}
 		return boom

@@ -1,9 +1,9 @@
 package conformance
 
 import (
-	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +17,15 @@ func testAtomic(t *testing.T, s storage.Storage) {
 	u := storage.User{ID: storage.NewID("usr"), Email: "founder@acme.example", CreatedAt: base}
 	boom := errors.New("boom")
 	// Everything or nothing: the failing last step rolls back the first ones.
-	err := s.Atomic(ctx(), func(ctx context.Context) error {
-		if err := s.CreateOrganization(ctx, org); err != nil {
+	err := s.Atomic(ctx(), func(tx storage.Tx) error {
+		if err := tx.CreateOrganization(ctx(), org); err != nil {
 			return err
 		}
-		if err := s.CreateUser(ctx, u, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}}); err != nil {
+		if err := tx.CreateUser(ctx(), u, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}}); err != nil {
 			return err
 		}
 		// Reads inside the transaction see its writes.
-		if _, err := s.GetUser(ctx, u.ID); err != nil {
+		if _, err := tx.GetUser(ctx(), u.ID); err != nil {
 			return err
 		}
 		return boom
@@ -37,12 +37,40 @@ func testAtomic(t *testing.T, s storage.Storage) {
 	if _, err := s.GetUserByEmail(ctx(), u.Email); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatal("user survived the rollback")
 	}
-	must(t, s.Atomic(ctx(), func(ctx context.Context) error {
-		if err := s.CreateOrganization(ctx, org); err != nil {
+	must(t, s.Atomic(ctx(), func(tx storage.Tx) error {
+		if err := tx.CreateOrganization(ctx(), org); err != nil {
 			return err
 		}
-		return s.CreateUser(ctx, u, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}})
+		return tx.CreateUser(ctx(), u, &storage.Membership{OrgID: org.ID, Roles: []string{"admin"}})
 	}))
+	// A call on the store itself from inside the function would run outside
+	// the transaction (on SQLite, wait for it until the request times out):
+	// it panics at once, naming the mistake, and the transaction rolls back.
+	escaped := func() (p any) {
+		defer func() { p = recover() }()
+		_ = s.Atomic(ctx(), func(tx storage.Tx) error {
+			if err := tx.UpdateOrganization(ctx(), org.ID, func(o *storage.Organization) error { o.Name = "Escaped"; return nil }); err != nil {
+				return err
+			}
+			return s.UpdateOrganization(ctx(), org.ID, func(o *storage.Organization) error { o.Name = "Outside"; return nil })
+		})
+		return nil
+	}()
+	if msg, _ := escaped.(string); !strings.Contains(msg, "inside a transaction") {
+		t.Fatalf("a store call inside Atomic's function: panic %v, want the escape named", escaped)
+	}
+	if o, err := s.GetOrganization(ctx(), org.ID); err != nil || o.Name != org.Name {
+		t.Fatalf("after the escape: %q %v, want the name rolled back to %q", o.Name, err, org.Name)
+	}
+	// Reads escape as surely as writes, and calls outside any function are fine.
+	escaped = func() (p any) {
+		defer func() { p = recover() }()
+		_ = s.Atomic(ctx(), func(tx storage.Tx) error { _, err := s.GetUser(ctx(), u.ID); return err })
+		return nil
+	}()
+	if escaped == nil {
+		t.Fatal("a read on the store inside Atomic's function did not panic")
+	}
 	got, err := s.GetOrganizationBySignupKey(ctx(), "form-1")
 	must(t, err)
 	if got.ID != org.ID {
@@ -150,6 +178,31 @@ func testActionTokens(t *testing.T, s storage.Storage) {
 	}
 	_, err = s.ConsumeActionToken(ctx(), "unknown", base)
 	wantErr(t, err, storage.ErrNotFound)
+
+	// Voiding: every unused link of the person is spent at once; another
+	// person's stay live, and a spent one keeps its time.
+	other := storage.User{ID: storage.NewID("usr"), Email: "o@x.example", CreatedAt: base}
+	must(t, s.CreateUser(ctx(), other, nil))
+	for _, tk := range []storage.ActionToken{
+		{Hash: storage.HashToken("a"), UserID: u.ID, Purpose: storage.PurposeSetPassword},
+		{Hash: storage.HashToken("b"), UserID: u.ID, Purpose: storage.PurposeResetPassword},
+		{Hash: storage.HashToken("c"), UserID: other.ID, Purpose: storage.PurposeSetPassword},
+	} {
+		tk.CreatedAt, tk.ExpiresAt = base, base.Add(time.Hour)
+		must(t, s.CreateActionToken(ctx(), tk))
+	}
+	voidAt := base.Add(time.Minute)
+	must(t, s.VoidActionTokens(ctx(), u.ID, voidAt))
+	for _, name := range []string{"a", "b"} {
+		_, err := s.ConsumeActionToken(ctx(), storage.HashToken(name), base.Add(2*time.Minute))
+		wantErr(t, err, storage.ErrAlreadyUsed)
+	}
+	if _, err := s.ConsumeActionToken(ctx(), storage.HashToken("c"), base.Add(2*time.Minute)); err != nil {
+		t.Fatalf("another person's link was voided: %v", err)
+	}
+	if got, _ := s.GetActionToken(ctx(), tok.Hash); !got.UsedAt.Equal(base.Add(24*time.Hour - time.Second)) {
+		t.Fatalf("a spent link's time changed: %v", got.UsedAt)
+	}
 }
 
 func testOutbox(t *testing.T, s storage.Storage) {
@@ -278,8 +331,8 @@ func testAuditAndRateLimits(t *testing.T, s storage.Storage) {
 		}
 	}
 	boom := errors.New("boom")
-	wantErr(t, s.Atomic(ctx(), func(ctx context.Context) error {
-		if _, _, err := s.Hit(ctx, "signin:198.51.100.7", time.Hour, base); err != nil {
+	wantErr(t, s.Atomic(ctx(), func(tx storage.Tx) error {
+		if _, _, err := tx.Hit(ctx(), "signin:198.51.100.7", time.Hour, base); err != nil {
 			return err
 		}
 		return boom

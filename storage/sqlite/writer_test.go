@@ -24,7 +24,7 @@ func TestWriterGoroutine(t *testing.T) {
 		return storage.Client{ID: id, RedirectURIs: []string{"https://rp.example/cb"}, CreatedAt: time.Unix(1_700_000_000, 0)}
 	}
 	create := func(db *sqlite.DB, ctx context.Context, id string) error {
-		return db.Atomic(ctx, func(ctx context.Context) error { return db.CreateClient(ctx, client(id)) })
+		return db.Atomic(ctx, func(tx storage.Tx) error { return tx.CreateClient(ctx, client(id)) })
 	}
 	stored := func(t *testing.T, db *sqlite.DB, id string) bool {
 		t.Helper()
@@ -49,10 +49,10 @@ func TestWriterGoroutine(t *testing.T) {
 		holding, done := make(chan struct{}), make(chan struct{})
 		ended := make(chan error, 1)
 		go func() {
-			ended <- db.Atomic(ctx, func(ctx context.Context) error {
+			ended <- db.Atomic(ctx, func(tx storage.Tx) error {
 				close(holding)
 				<-done
-				return db.CreateClient(ctx, client("holder"))
+				return tx.CreateClient(ctx, client("holder"))
 			})
 		}()
 		<-holding
@@ -71,8 +71,8 @@ func TestWriterGoroutine(t *testing.T) {
 	}
 	panicking := func(db *sqlite.DB) (recovered any) {
 		defer func() { recovered = recover() }()
-		_ = db.Atomic(ctx, func(ctx context.Context) error {
-			if err := db.CreateClient(ctx, client("half")); err != nil {
+		_ = db.Atomic(ctx, func(tx storage.Tx) error {
+			if err := tx.CreateClient(ctx, client("half")); err != nil {
 				return err
 			}
 			panic("boom")
@@ -109,8 +109,8 @@ func TestWriterGoroutine(t *testing.T) {
 	t.Run("an error rolls back every write of the transaction", func(t *testing.T) {
 		db := open(t)
 		refused := errors.New("refused")
-		err := db.Atomic(ctx, func(ctx context.Context) error {
-			if err := db.CreateClient(ctx, client("first")); err != nil {
+		err := db.Atomic(ctx, func(tx storage.Tx) error {
+			if err := tx.CreateClient(ctx, client("first")); err != nil {
 				return err
 			}
 			return refused

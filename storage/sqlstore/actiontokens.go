@@ -12,7 +12,7 @@ func (db *DB) CreateActionToken(ctx context.Context, t storage.ActionToken) erro
 	if t.Hash == "" || t.UserID == "" || t.ExpiresAt.IsZero() || t.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: action token needs a hash, a user and times", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO action_tokens (hash, user_id, purpose, created_at, expires_at, used_at)
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO action_tokens (hash, user_id, purpose, created_at, expires_at, used_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, t.UserID, t.Purpose, ts(t.CreatedAt), ts(t.ExpiresAt), ts(t.UsedAt))
 	switch {
 	case db.isUnique(err):
@@ -32,7 +32,7 @@ func scanActionToken(row scanner) (storage.ActionToken, error) {
 }
 
 func (db *DB) GetActionToken(ctx context.Context, hash string) (storage.ActionToken, error) {
-	t, err := scanActionToken(db.reader(ctx).QueryRowContext(ctx, `SELECT hash, user_id, purpose, created_at, expires_at, used_at
+	t, err := scanActionToken(db.reader().QueryRowContext(ctx, `SELECT hash, user_id, purpose, created_at, expires_at, used_at
 		FROM action_tokens WHERE hash = ?`, hash))
 	return t, notFound(err)
 }
@@ -57,4 +57,10 @@ func (db *DB) ConsumeActionToken(ctx context.Context, hash string, now time.Time
 		return err
 	})
 	return t, err
+}
+
+func (db *DB) VoidActionTokens(ctx context.Context, userID string, now time.Time) error {
+	_, err := db.writer().ExecContext(ctx, `UPDATE action_tokens SET used_at = ? WHERE user_id = ? AND used_at IS NULL`,
+		now.UnixNano(), userID)
+	return err
 }

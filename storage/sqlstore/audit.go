@@ -13,7 +13,7 @@ func (db *DB) RecordEvent(ctx context.Context, e storage.AuditEvent) error {
 	if e.ID == "" || e.Action == "" || e.At.IsZero() {
 		return fmt.Errorf("%w: audit event needs an id, an action and a time", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, org_id, ip, details)
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO audit_events (id, at, actor_id, action, target_type, target_id, org_id, ip, details)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, ts(e.At), e.ActorID, e.Action, e.TargetType, e.TargetID, e.OrgID, e.IP, e.Details)
 	return err
 }
@@ -33,7 +33,7 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if !f.Since.IsZero() {
 		since = f.Since.UnixNano()
 	}
-	return queryAll(ctx, db.reader(ctx), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
+	return queryAll(ctx, db.reader(), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
 		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`, f.OrgID, f.OrgID, since, limit)
 }
 
@@ -51,7 +51,7 @@ func (db *DB) Hit(ctx context.Context, key string, window time.Duration, now tim
 }
 
 func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
-	res, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, before.UnixNano())
+	res, err := db.writer().ExecContext(ctx, `DELETE FROM audit_events WHERE at < ?`, before.UnixNano())
 	if err != nil {
 		return 0, err
 	}

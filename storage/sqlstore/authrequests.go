@@ -59,7 +59,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 	if r.ID == "" || r.ClientID == "" || r.CreatedAt.IsZero() || r.ExpiresAt.IsZero() {
 		return fmt.Errorf("%w: auth request needs an id, a client and an expiry", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
 	switch {
 	case db.isUnique(err):
@@ -71,12 +71,12 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 }
 
 func (db *DB) GetAuthRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
-	r, err := scanAuthRequest(db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
+	r, err := scanAuthRequest(db.reader().QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE id = ?`, id))
 	return r, notFound(err)
 }
 
 func (db *DB) GetAuthRequestByCode(ctx context.Context, codeHash string) (storage.AuthRequest, error) {
-	r, err := scanAuthRequest(db.reader(ctx).QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
+	r, err := scanAuthRequest(db.reader().QueryRowContext(ctx, `SELECT `+authRequestColumns+` FROM auth_requests WHERE code_hash = ?`, codeHash))
 	return r, notFound(err)
 }
 
@@ -123,7 +123,7 @@ func (db *DB) AnswerAuthRequest(ctx context.Context, id string, s storage.Sessio
 }
 
 func (db *DB) SetCode(ctx context.Context, id, codeHash string, expiry time.Time) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE auth_requests SET code_hash = ?, code_expiry = ?
+	res, err := db.writer().ExecContext(ctx, `UPDATE auth_requests SET code_hash = ?, code_expiry = ?
 		WHERE id = ? AND done = 1 AND error = '' AND code_hash IS NULL`, codeHash, expiry.UnixNano(), id)
 	if db.isUnique(err) {
 		return storage.ErrConflict
@@ -141,7 +141,7 @@ func (db *DB) SetCode(ctx context.Context, id, codeHash string, expiry time.Time
 // changes nothing does a read tell why (a code, once set and consumed,
 // stays so, so that read needs no transaction with the update).
 func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
+	res, err := db.writer().ExecContext(ctx, `UPDATE auth_requests SET consumed_at = ?
 		WHERE id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`, now.UnixNano(), id)
 	if err != nil {
 		return err
@@ -150,7 +150,7 @@ func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
 		return nil
 	}
 	var n int
-	if err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM auth_requests WHERE id = ? AND code_hash IS NOT NULL`, id).Scan(&n); err != nil {
+	if err := db.reader().QueryRowContext(ctx, `SELECT count(*) FROM auth_requests WHERE id = ? AND code_hash IS NOT NULL`, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
@@ -160,6 +160,6 @@ func (db *DB) ConsumeCode(ctx context.Context, id string, now time.Time) error {
 }
 
 func (db *DB) DeleteAuthRequest(ctx context.Context, id string) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM auth_requests WHERE id = ?`, id)
+	_, err := db.writer().ExecContext(ctx, `DELETE FROM auth_requests WHERE id = ?`, id)
 	return err
 }

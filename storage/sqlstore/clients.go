@@ -26,7 +26,7 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 	if c.ID == "" || len(c.RedirectURIs) == 0 || c.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: client needs an id and a redirect URI", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
 		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI)
 	if db.isUnique(err) {
@@ -36,12 +36,12 @@ func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 }
 
 func (db *DB) GetClient(ctx context.Context, id string) (storage.Client, error) {
-	c, err := scanClient(db.reader(ctx).QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
+	c, err := scanClient(db.reader().QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`, id))
 	return c, notFound(err)
 }
 
 func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
-	return queryAll(ctx, db.reader(ctx), scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
+	return queryAll(ctx, db.reader(), scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
 // DeleteClient removes the client, its pending requests (by cascade) and

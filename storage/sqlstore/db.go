@@ -36,8 +36,19 @@ type Dialect struct {
 	OneWriter bool
 }
 
-// DB is a storage.Storage over database/sql.
+// DB is a storage.Storage over database/sql. A DB made by New runs each
+// call on its own; the DB that Atomic hands its function (tx set) runs
+// every call in that transaction. The transaction is the receiver's, never
+// the context's: a call cannot join or leave a transaction by the context
+// it happens to be given.
 type DB struct {
+	*shared
+	txn *sql.Tx // the transaction of an Atomic call, nil outside one
+}
+
+// shared is what every DB of one database shares: the pools, the dialect,
+// the prepared statements and the writer.
+type shared struct {
 	write *sql.DB
 	read  *sql.DB
 	d     *Dialect
@@ -52,6 +63,9 @@ type DB struct {
 	writerDone chan struct{} // closed when it has
 	writing    chan struct{} // the lock (capacity 1) of the write running, on the writer goroutine or its own
 	queued     atomic.Int32  // writes sent to the writer goroutine and not yet begun
+
+	txGoroutines sync.Map     // goroutine id → struct{}: the goroutines running a transaction's function
+	txRunning    atomic.Int32 // how many do, so that most calls skip the look-up
 }
 
 type stmtKey struct {
@@ -65,7 +79,7 @@ const maxStmts = 512
 
 // New wraps two pools (they may be the same) in a DB.
 func New(write, read *sql.DB, d *Dialect) *DB {
-	db := &DB{write: write, read: read, d: d}
+	db := &DB{shared: &shared{write: write, read: read, d: d}}
 	if d.OneWriter {
 		db.writes, db.stop, db.writerDone = make(chan writeJob), make(chan struct{}), make(chan struct{})
 		db.writing = make(chan struct{}, 1)
@@ -79,6 +93,9 @@ var _ storage.Storage = (*DB)(nil)
 // Close stops the writer goroutine, then closes the statements and the
 // pools. It is called once.
 func (db *DB) Close() error {
+	if db.txn != nil {
+		return nil // the transaction's handle; its DB is closed by its owner
+	}
 	if db.stop != nil {
 		close(db.stop)
 		<-db.writerDone
@@ -232,57 +249,54 @@ func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 }
 
 // writeRow runs a write that returns one row (… RETURNING) and scans it
-// with scan: in the transaction ctx carries, or else as one statement on
+// with scan: in the receiver's transaction, or else as one statement on
 // the writer, by way of onWriter as ExecContext goes, the row read before
 // the writer is let go. One statement needs no transaction around it.
 func (db *DB) writeRow(ctx context.Context, scan func(*sql.Row) error, query string, args ...any) error {
-	c := db.writer(ctx)
+	c := db.writer()
 	if c.tx != nil {
 		return scan(c.QueryRowContext(ctx, query, args...))
 	}
 	return db.onWriter(ctx, func() error { return scan(c.QueryRowContext(ctx, query, args...)) })
 }
 
-type txKey struct{}
-
-func txFrom(ctx context.Context) *sql.Tx {
-	tx, _ := ctx.Value(txKey{}).(*sql.Tx)
-	return tx
-}
-
 // reader is the transaction of an Atomic call, else the reader pool.
-func (db *DB) reader(ctx context.Context) conn {
-	if tx := txFrom(ctx); tx != nil {
-		return conn{db.write, tx, db}
+func (db *DB) reader() conn {
+	if db.txn != nil {
+		return conn{db.write, db.txn, db}
 	}
+	db.mustNotEscape()
 	return conn{db.read, nil, db}
 }
 
 // writer is the transaction of an Atomic call, else the writer pool.
-func (db *DB) writer(ctx context.Context) conn {
-	if tx := txFrom(ctx); tx != nil {
-		return conn{db.write, tx, db}
+func (db *DB) writer() conn {
+	if db.txn != nil {
+		return conn{db.write, db.txn, db}
 	}
+	db.mustNotEscape()
 	return conn{db.write, nil, db}
 }
 
-// Atomic runs fn in one write transaction: every storage call fn makes with
-// the context it is given joins it, and an error rolls all of them back.
-func (db *DB) Atomic(ctx context.Context, fn func(ctx context.Context) error) error {
-	if txFrom(ctx) != nil {
-		return fn(ctx)
+// Atomic runs fn in one write transaction: every call fn makes on tx joins
+// it, and an error rolls all of them back. Called on a transaction's DB, it
+// runs fn in that same transaction.
+func (db *DB) Atomic(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if db.txn != nil {
+		return fn(db)
 	}
+	db.mustNotEscape()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		return fn(context.WithValue(ctx, txKey{}, tx))
+		return fn(&DB{shared: db.shared, txn: tx})
 	})
 }
 
-// tx runs fn in a write transaction, or in the transaction of the Atomic
-// call ctx carries.
+// tx runs fn in a write transaction, or in the receiver's transaction.
 func (db *DB) tx(ctx context.Context, fn func(conn) error) error {
-	if tx := txFrom(ctx); tx != nil {
-		return fn(conn{db.write, tx, db})
+	if db.txn != nil {
+		return fn(conn{db.write, db.txn, db})
 	}
+	db.mustNotEscape()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		return fn(conn{db.write, tx, db})
 	})

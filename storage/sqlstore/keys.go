@@ -16,7 +16,7 @@ func scanKey(row scanner) (storage.SigningKey, error) {
 }
 
 func (db *DB) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
-	return db.insertKey(ctx, db.writer(ctx), k)
+	return db.insertKey(ctx, db.writer(), k)
 }
 
 func (db *DB) insertKey(ctx context.Context, tx execer, k storage.SigningKey) error {
@@ -29,7 +29,7 @@ func (db *DB) insertKey(ctx context.Context, tx execer, k storage.SigningKey) er
 }
 
 func (db *DB) ListSigningKeys(ctx context.Context, now time.Time) ([]storage.SigningKey, error) {
-	return queryAll(ctx, db.reader(ctx), scanKey, `SELECT `+keyColumns+` FROM signing_keys
+	return queryAll(ctx, db.reader(), scanKey, `SELECT `+keyColumns+` FROM signing_keys
 		WHERE publish_until IS NULL OR publish_until > ? ORDER BY created_at DESC, id`, now.UnixNano())
 }
 

@@ -45,7 +45,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 	if err := validOrg(o); err != nil {
 		return err
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
 	if db.isUnique(err) {
 		return storage.ErrConflict
@@ -54,12 +54,12 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 }
 
 func (db *DB) GetOrganization(ctx context.Context, id string) (storage.Organization, error) {
-	o, err := scanOrg(db.reader(ctx).QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
+	o, err := scanOrg(db.reader().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE id = ?`, id))
 	return o, notFound(err)
 }
 
 func (db *DB) ListOrganizations(ctx context.Context, status string) ([]storage.Organization, error) {
-	return queryAll(ctx, db.reader(ctx), scanOrg, `SELECT `+orgColumns+` FROM organizations
+	return queryAll(ctx, db.reader(), scanOrg, `SELECT `+orgColumns+` FROM organizations
 		WHERE ? = '' OR status = ? ORDER BY created_at, id`, status, status)
 }
 
@@ -89,6 +89,6 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*st
 
 // GetOrganizationBySignupKey finds the organization a sign-up form created.
 func (db *DB) GetOrganizationBySignupKey(ctx context.Context, key string) (storage.Organization, error) {
-	o, err := scanOrg(db.reader(ctx).QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE signup_key = ?`, key))
+	o, err := scanOrg(db.reader().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE signup_key = ?`, key))
 	return o, notFound(err)
 }

@@ -27,7 +27,7 @@ func (db *DB) EnqueueMail(ctx context.Context, m storage.Mail) error {
 	if !m.NextAttemptAt.IsZero() {
 		next = m.NextAttemptAt.UnixNano()
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO mail_outbox (`+mailColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Kind, m.To, m.Subject, m.Text, m.HTML, ts(m.CreatedAt), m.Attempts, next, ts(m.SentAt), m.LastError)
 	if db.isUnique(err) {
 		return storage.ErrConflict
@@ -73,7 +73,7 @@ func claimDue[T any](ctx context.Context, db *DB, table, columns string, scan fu
 }
 
 func (db *DB) MarkMailSent(ctx context.Context, id string, now time.Time) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, last_error = '' WHERE id = ?`, now.UnixNano(), id)
+	res, err := db.writer().ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, last_error = '' WHERE id = ?`, now.UnixNano(), id)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (db *DB) MarkMailSent(ctx context.Context, id string, now time.Time) error 
 }
 
 func (db *DB) MarkMailFailed(ctx context.Context, id, reason string, next time.Time) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE mail_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL`,
+	res, err := db.writer().ExecContext(ctx, `UPDATE mail_outbox SET last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL`,
 		reason, next.UnixNano(), id)
 	if err != nil {
 		return err
@@ -97,10 +97,10 @@ func (db *DB) MarkMailFailed(ctx context.Context, id, reason string, next time.T
 
 func (db *DB) CountUnsentMails(ctx context.Context) (int, error) {
 	var n int
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n)
+	err := db.reader().QueryRowContext(ctx, `SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL`).Scan(&n)
 	return n, err
 }
 
 func (db *DB) ListMails(ctx context.Context, limit int) ([]storage.Mail, error) {
-	return queryAll(ctx, db.reader(ctx), scanMail, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	return queryAll(ctx, db.reader(), scanMail, `SELECT `+mailColumns+` FROM mail_outbox ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
 }

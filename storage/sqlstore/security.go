@@ -13,7 +13,7 @@ func (db *DB) PutTOTP(ctx context.Context, t storage.TOTP) error {
 	if t.UserID == "" || len(t.SecretEncrypted) == 0 || t.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: TOTP needs a user, a secret and a time", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO totp_credentials (user_id, secret_encrypted, created_at, confirmed_at, last_step)
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO totp_credentials (user_id, secret_encrypted, created_at, confirmed_at, last_step)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET secret_encrypted = excluded.secret_encrypted,
 		created_at = excluded.created_at, confirmed_at = excluded.confirmed_at, last_step = excluded.last_step`,
 		t.UserID, t.SecretEncrypted, ts(t.CreatedAt), ts(t.ConfirmedAt), t.LastStep)
@@ -25,7 +25,7 @@ func (db *DB) PutTOTP(ctx context.Context, t storage.TOTP) error {
 
 func (db *DB) GetTOTP(ctx context.Context, userID string) (storage.TOTP, error) {
 	var t storage.TOTP
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, secret_encrypted, created_at, confirmed_at, last_step
+	err := db.reader().QueryRowContext(ctx, `SELECT user_id, secret_encrypted, created_at, confirmed_at, last_step
 		FROM totp_credentials WHERE user_id = ?`, userID).Scan(&t.UserID, &t.SecretEncrypted, tsOut(&t.CreatedAt), tsOut(&t.ConfirmedAt), &t.LastStep)
 	return t, notFound(err)
 }
@@ -52,7 +52,7 @@ func (db *DB) ConfirmTOTP(ctx context.Context, userID string, step int64, now ti
 }
 
 func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE totp_credentials SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
+	res, err := db.writer().ExecContext(ctx, `UPDATE totp_credentials SET last_step = ? WHERE user_id = ? AND last_step < ?`, step, userID, step)
 	if err != nil {
 		return err
 	}
@@ -94,13 +94,13 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID, hash string, now time
 
 func (db *DB) CountRecoveryCodes(ctx context.Context, userID string) (int, error) {
 	var n int
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&n)
+	err := db.reader().QueryRowContext(ctx, `SELECT count(*) FROM recovery_codes WHERE user_id = ? AND used_at IS NULL`, userID).Scan(&n)
 	return n, err
 }
 
 func (db *DB) GetLoginFailures(ctx context.Context, key string) (storage.LoginFailures, error) {
 	f := storage.LoginFailures{Key: key}
-	err := db.reader(ctx).QueryRowContext(ctx, `SELECT failures, locked_until FROM login_failures WHERE key = ?`, key).
+	err := db.reader().QueryRowContext(ctx, `SELECT failures, locked_until FROM login_failures WHERE key = ?`, key).
 		Scan(&f.Failures, tsOut(&f.LockedUntil))
 	if err == sql.ErrNoRows {
 		return f, nil
@@ -127,7 +127,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, key string, now time.Time,
 }
 
 func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
+	_, err := db.writer().ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
 	return err
 }
 
@@ -137,7 +137,7 @@ func (db *DB) EnqueueLogoutNotice(ctx context.Context, n storage.LogoutNotice) e
 	if n.ID == "" || n.URI == "" || n.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: logout notice needs an id, a URI and a time", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO logout_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO logout_notices (`+noticeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.ID, n.ClientID, n.URI, n.Token, ts(n.CreatedAt), n.Attempts, int64(0), ts(n.SentAt), n.LastError)
 	return err
 }
@@ -156,12 +156,12 @@ func (db *DB) ClaimLogoutNotices(ctx context.Context, now time.Time, lease time.
 }
 
 func (db *DB) MarkLogoutNoticeSent(ctx context.Context, id string, now time.Time) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `UPDATE logout_notices SET sent_at = ?, last_error = '' WHERE id = ?`, now.UnixNano(), id)
+	_, err := db.writer().ExecContext(ctx, `UPDATE logout_notices SET sent_at = ?, last_error = '' WHERE id = ?`, now.UnixNano(), id)
 	return err
 }
 
 func (db *DB) MarkLogoutNoticeFailed(ctx context.Context, id, reason string, next time.Time) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `UPDATE logout_notices SET last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL`,
+	_, err := db.writer().ExecContext(ctx, `UPDATE logout_notices SET last_error = ?, next_attempt_at = ? WHERE id = ? AND sent_at IS NULL`,
 		reason, next.UnixNano(), id)
 	return err
 }

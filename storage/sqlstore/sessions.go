@@ -22,7 +22,7 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 	if s.ID == "" || s.Hash == "" || s.UserID == "" || s.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: session needs an id, a hash and a user", storage.ErrInvalid)
 	}
-	_, err := db.writer(ctx).ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Hash, s.UserID, ts(s.AuthTime), list(s.AMR), ts(s.CreatedAt), ts(s.LastSeen), ts(s.IdleExpiresAt),
 		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP)
 	switch {
@@ -36,18 +36,18 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 
 func (db *DB) GetSession(ctx context.Context, hash string, now time.Time) (storage.Session, error) {
 	n := now.UnixNano()
-	s, err := scanSession(db.reader(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	s, err := scanSession(db.reader().QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE hash = ? AND idle_expires_at > ? AND absolute_expires_at > ?`, hash, n, n))
 	return s, notFound(err)
 }
 
 func (db *DB) GetSessionByID(ctx context.Context, id string) (storage.Session, error) {
-	s, err := scanSession(db.reader(ctx).QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	s, err := scanSession(db.reader().QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 	return s, notFound(err)
 }
 
 func (db *DB) TouchSession(ctx context.Context, id string, lastSeen, idleExpiresAt time.Time) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE sessions SET last_seen = ?, idle_expires_at = ? WHERE id = ?`,
+	res, err := db.writer().ExecContext(ctx, `UPDATE sessions SET last_seen = ?, idle_expires_at = ? WHERE id = ?`,
 		ts(lastSeen), ts(idleExpiresAt), id)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func (db *DB) TouchSession(ctx context.Context, id string, lastSeen, idleExpires
 }
 
 func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	_, err := db.writer().ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	return err
 }
 
@@ -71,11 +71,11 @@ func (db *DB) ListUserSessions(ctx context.Context, userID string, now time.Time
 
 // querySessions runs a select of sessionColumns.
 func (db *DB) querySessions(ctx context.Context, q string, args ...any) ([]storage.Session, error) {
-	return queryAll(ctx, db.reader(ctx), scanSession, q, args...)
+	return queryAll(ctx, db.reader(), scanSession, q, args...)
 }
 
 func (db *DB) ListSessionClients(ctx context.Context, sessionID string) ([]string, error) {
-	return queryAll(ctx, db.reader(ctx), scanString, `SELECT client_id FROM access_tokens WHERE session_id = ?
+	return queryAll(ctx, db.reader(), scanString, `SELECT client_id FROM access_tokens WHERE session_id = ?
 		UNION SELECT client_id FROM refresh_tokens WHERE session_id = ?
 		UNION SELECT client_id FROM auth_requests WHERE session_id = ? AND code_hash IS NOT NULL
 		ORDER BY 1`, sessionID, sessionID, sessionID)

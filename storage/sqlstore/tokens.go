@@ -57,7 +57,7 @@ func (db *DB) insertRefresh(ctx context.Context, tx execer, r storage.RefreshTok
 
 func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storage.RefreshToken) error {
 	if r == nil {
-		return db.insertAccess(ctx, db.writer(ctx), a)
+		return db.insertAccess(ctx, db.writer(), a)
 	}
 	return db.tx(ctx, func(tx conn) error {
 		if err := db.insertAccess(ctx, tx, a); err != nil {
@@ -68,12 +68,12 @@ func (db *DB) CreateTokens(ctx context.Context, a storage.AccessToken, r *storag
 }
 
 func (db *DB) GetAccessToken(ctx context.Context, id string) (storage.AccessToken, error) {
-	a, err := scanAccess(db.reader(ctx).QueryRowContext(ctx, `SELECT `+accessColumns+` FROM access_tokens WHERE id = ?`, id))
+	a, err := scanAccess(db.reader().QueryRowContext(ctx, `SELECT `+accessColumns+` FROM access_tokens WHERE id = ?`, id))
 	return a, notFound(err)
 }
 
 func (db *DB) GetRefreshToken(ctx context.Context, hash string) (storage.RefreshToken, error) {
-	r, err := scanRefresh(db.reader(ctx).QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
+	r, err := scanRefresh(db.reader().QueryRowContext(ctx, `SELECT `+refreshColumns+` FROM refresh_tokens WHERE hash = ?`, hash))
 	return r, notFound(err)
 }
 
@@ -93,7 +93,7 @@ func (db *DB) GetRefreshGrant(ctx context.Context, hash string) (storage.Refresh
 // client_id and user_id name.
 func (db *DB) getGrant(ctx context.Context, itemColumns, table, keyColumn, key string,
 	c *storage.Client, p *storage.Person, itemDests []any) error {
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+itemColumns+`, `+clientColumnsC+`, `+personColumns+`
+	row := db.reader().QueryRowContext(ctx, `SELECT `+itemColumns+`, `+clientColumnsC+`, `+personColumns+`
 		FROM `+table+` x JOIN clients c ON c.id = x.client_id JOIN users u ON u.id = x.user_id `+personJoins+`
 		WHERE x.`+keyColumn+` = ?`, key)
 	return notFound(scanPerson(row, p, slices.Concat(itemDests, clientDests(c))...))
@@ -140,7 +140,7 @@ func (db *DB) RevokeGrant(ctx context.Context, grantID string) error {
 }
 
 func (db *DB) RevokeAccessToken(ctx context.Context, id string) error {
-	_, err := db.writer(ctx).ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
+	_, err := db.writer().ExecContext(ctx, `DELETE FROM access_tokens WHERE id = ?`, id)
 	return err
 }
 

@@ -64,19 +64,19 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 }
 
 func (db *DB) GetUser(ctx context.Context, id string) (storage.User, error) {
-	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(db.reader().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
 	return u, notFound(err)
 }
 
 func (db *DB) GetUserByEmail(ctx context.Context, email string) (storage.User, error) {
-	u, err := scanUser(db.reader(ctx).QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
+	u, err := scanUser(db.reader().QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, storage.NormalizeEmail(email)))
 	return u, notFound(err)
 }
 
 // RecordSignIn touches only what a sign-in changes: a whole-row update
 // would rewrite the email's unique index too. An empty rehash keeps the hash.
 func (db *DB) RecordSignIn(ctx context.Context, id string, at time.Time, rehash string) error {
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE users SET last_sign_in_at = ?,
+	res, err := db.writer().ExecContext(ctx, `UPDATE users SET last_sign_in_at = ?,
 		password_hash = COALESCE(NULLIF(?, ''), password_hash) WHERE id = ?`, ts(at), rehash, id)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func (db *DB) ListUsers(ctx context.Context, orgID string) ([]storage.User, erro
 		q = `SELECT ` + userColumns + ` FROM users WHERE id IN (SELECT user_id FROM memberships WHERE org_id = ?) ORDER BY created_at, id`
 		args = append(args, orgID)
 	}
-	return queryAll(ctx, db.reader(ctx), scanUser, q, args...)
+	return queryAll(ctx, db.reader(), scanUser, q, args...)
 }
 
 func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
@@ -133,7 +133,7 @@ func membershipDests(m *storage.Membership) []any {
 }
 
 func (db *DB) GetMembership(ctx context.Context, userID string) (storage.Membership, error) {
-	m, err := scanMembership(db.reader(ctx).QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID))
+	m, err := scanMembership(db.reader().QueryRowContext(ctx, `SELECT user_id, org_id, roles FROM memberships WHERE user_id = ?`, userID))
 	return m, notFound(err)
 }
 
@@ -193,7 +193,7 @@ func (o orNull) Scan(src any) error {
 
 func (db *DB) GetMembershipOrganization(ctx context.Context, userID string) (storage.Membership, storage.Organization, error) {
 	var m storage.Membership
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT m.user_id, m.org_id, m.roles, `+orgColumnsO+`
+	row := db.reader().QueryRowContext(ctx, `SELECT m.user_id, m.org_id, m.roles, `+orgColumnsO+`
 		FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ?`, userID)
 	o, err := scanOrg(joinScanner{row: row, pre: membershipDests(&m)})
 	return m, o, notFound(err)
@@ -217,7 +217,7 @@ func scanPerson(row scanner, p *storage.Person, pre ...any) error {
 
 func (db *DB) GetPersonByEmail(ctx context.Context, email string) (storage.Person, error) {
 	var p storage.Person
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.email_key = ?`,
+	row := db.reader().QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.email_key = ?`,
 		storage.NormalizeEmail(email))
 	err := scanPerson(row, &p)
 	return p, notFound(err)
@@ -225,13 +225,13 @@ func (db *DB) GetPersonByEmail(ctx context.Context, email string) (storage.Perso
 
 func (db *DB) GetPerson(ctx context.Context, id string) (storage.Person, error) {
 	var p storage.Person
-	row := db.reader(ctx).QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.id = ?`, id)
+	row := db.reader().QueryRowContext(ctx, `SELECT `+personColumns+` FROM users u `+personJoins+` WHERE u.id = ?`, id)
 	err := scanPerson(row, &p)
 	return p, notFound(err)
 }
 
 func (db *DB) ListMemberships(ctx context.Context, orgID string) ([]storage.Membership, error) {
-	return queryAll(ctx, db.reader(ctx), scanMembership, `SELECT m.user_id, m.org_id, m.roles FROM memberships m
+	return queryAll(ctx, db.reader(), scanMembership, `SELECT m.user_id, m.org_id, m.roles FROM memberships m
 		JOIN users u ON u.id = m.user_id WHERE m.org_id = ? ORDER BY u.created_at, u.id`, orgID)
 }
 
@@ -239,7 +239,7 @@ func (db *DB) SetRoles(ctx context.Context, userID string, roles []string) error
 	if !storage.ValidRoles(roles) {
 		return fmt.Errorf("%w: roles %v", storage.ErrInvalid, roles)
 	}
-	res, err := db.writer(ctx).ExecContext(ctx, `UPDATE memberships SET roles = ? WHERE user_id = ?`, list(storage.NormalizeRoles(roles)), userID)
+	res, err := db.writer().ExecContext(ctx, `UPDATE memberships SET roles = ? WHERE user_id = ?`, list(storage.NormalizeRoles(roles)), userID)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/totp"
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// The regression tests of the sign-in gate (issue 13): each names the
+// defect it proves fixed.
+
+var hiddenRe = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// formFields returns the hidden fields of the page's forms.
+func formFields(body string) url.Values {
+	v := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		v.Set(m[1], strings.ReplaceAll(m[2], "&#43;", "+"))
+	}
+	return v
+}
+
+// postForm posts the page's hidden fields with extra.
+func (b *browser) postForm(u, body string, extra url.Values) (*http.Response, string) {
+	form := formFields(body)
+	for k, v := range extra {
+		form[k] = v
+	}
+	return b.post(u, form)
+}
+
+// signedIn reports whether the browser holds a live session.
+func (b *browser) signedIn() bool {
+	resp, _ := b.get(b.e.issuer + "/account/security")
+	return resp.StatusCode == 200 && resp.Request.URL.Path == "/account/security"
+}
+
+// requireMFA makes the second factor mandatory in the person's organization.
+func (e *orgEnv) requireMFA(orgID string) {
+	e.t.Helper()
+	if err := e.main.Accounts.SetRequireMFA(context.Background(), loginActor("cli"), orgID, true); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// Defect 1: a GET (one cross-site link) replaced a confirmed second factor
+// with a new unconfirmed secret, turning 2FA off in silence.
+func TestGetNeverReplacesSecondFactor(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	br := e.browser()
+	br.signInPlain(f)
+	e.enableTOTP(br)
+	before, err := e.main.Store.GetTOTP(context.Background(), f.userID)
+	if err != nil || before.ConfirmedAt.IsZero() {
+		t.Fatalf("enabled: %+v %v", before, err)
+	}
+	for _, path := range []string{"/account/security/totp", "/login/enrol"} {
+		br.get(e.issuer + path) // a link followed from another site carries the Lax cookie
+		after, err := e.main.Store.GetTOTP(context.Background(), f.userID)
+		if err != nil || after.ConfirmedAt.IsZero() || string(after.SecretEncrypted) != string(before.SecretEncrypted) {
+			t.Fatalf("GET %s changed the confirmed second factor: %+v %v", path, after, err)
+		}
+	}
+	// In an organization that requires 2FA, the next password-only sign-in
+	// asks for the code, never offers an enrolment.
+	e.requireMFA(f.orgID)
+	other := e.browser()
+	resp, _, _ := e.signInForm(other, f, nil)
+	if resp.Request.URL.Path != "/login/code" {
+		t.Fatalf("password-only sign-in landed on %s, want the code step", resp.Request.URL.Path)
+	}
+}
+
+// Defect 1, second half: replacing a confirmed second factor needs the
+// proof that disabling it needs.
+func TestReplacingSecondFactorNeedsProof(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	br := e.browser()
+	br.signInPlain(f)
+	oldSecret, _ := e.enableTOTP(br)
+	e.clock.Add(totp.Period)
+	resp, body := br.get(e.issuer + "/account/security/totp")
+	if resp.StatusCode != 200 {
+		t.Fatalf("setup page: %d", resp.StatusCode)
+	}
+	newSecret := strings.ReplaceAll(field(totpKeyRe, body), " ", "")
+	code, _ := totp.Code(newSecret, e.clock.Now())
+	// The new code alone does not replace it.
+	resp, _ = br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}})
+	if resp.StatusCode == 200 && recoveryRe.MatchString(body) {
+		t.Fatal("replaced without the password and a current code")
+	}
+	if got, _ := e.main.Store.GetTOTP(context.Background(), f.userID); got.ConfirmedAt.IsZero() {
+		t.Fatal("a refused replacement left no confirmed factor")
+	}
+	// With the password and a current code it is replaced, audited, mailed.
+	e.clock.Add(totp.Period)
+	_, body = br.get(e.issuer + "/account/security/totp")
+	newSecret = strings.ReplaceAll(field(totpKeyRe, body), " ", "")
+	code, _ = totp.Code(newSecret, e.clock.Now())
+	current, _ := totp.Code(oldSecret, e.clock.Now())
+	mails := len(e.smtp.To(f.email))
+	resp, body = br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code},
+		"current_password": {f.pw}, "current_code": {current}})
+	if resp.StatusCode != 200 || len(recoveryRe.FindAllString(body, -1)) != 10 {
+		t.Fatalf("replacement with proof: %d %.300s", resp.StatusCode, body)
+	}
+	events, _ := e.main.Store.ListEvents(context.Background(), storage.AuditFilter{OrgID: f.orgID})
+	if !slices.ContainsFunc(events, func(ev storage.AuditEvent) bool { return ev.Action == "2fa.replaced" }) {
+		t.Fatal("replacement not audited")
+	}
+	e.smtp.WaitFor(t, mails+1, 10*time.Second)
+}
+
+// inviteMember has an admin's browser invite email into the admin's organization.
+func (e *orgEnv) inviteMember(admin *browser, email string, admin2 bool) *http.Response {
+	e.t.Helper()
+	_, body := admin.get(e.issuer + "/organization/members")
+	form := url.Values{"csrf_token": {field(csrfRe, body)}, "email": {email}, "name": {"Invited Person"}, "role_user": {"1"}}
+	if admin2 {
+		form.Set("role_admin", "1")
+	}
+	resp, _ := admin.post(e.issuer+"/organization/members/invite", form)
+	return resp
+}
+
+// Defect 2a: activating an invitation signed the person in with the
+// password alone although the organization requires 2FA.
+func TestInvitationHonoursTwoFactorPolicy(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	admin := e.browser()
+	admin.signInPlain(f)
+	e.enableTOTP(admin)
+	e.requireMFA(f.orgID)
+	if resp := e.inviteMember(admin, "bob@acme.example", false); !landed(resp, "/organization/members", "invited") {
+		t.Fatalf("invite: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	bob := e.browser()
+	resp, body := e.setPassword(bob, e.mailLink("bob@acme.example", 1), "tall-ship-passphrase-26")
+	if resp.Request.URL.Path != "/login/enrol" {
+		t.Fatalf("after the invitation: %d %s, want the enrolment (%.200s)", resp.StatusCode, resp.Request.URL.Path, body)
+	}
+	if bob.signedIn() {
+		t.Fatal("signed in with the password alone in an organization that requires 2FA")
+	}
+}
+
+// Defect 2b: an older invitation link (from before "resend") still worked
+// after the account was active, replacing the password without the second
+// factor.
+func TestOlderInvitationLinkIsVoid(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	admin := e.browser()
+	admin.signInPlain(f)
+	e.inviteMember(admin, "bob@acme.example", false)
+	first := e.mailLink("bob@acme.example", 1)
+	bobID := ""
+	if u, err := e.main.Store.GetUserByEmail(context.Background(), "bob@acme.example"); err == nil {
+		bobID = u.ID
+	}
+	_, body := admin.get(e.issuer + "/organization/members")
+	admin.post(e.issuer+"/organization/members/"+bobID+"/resend", url.Values{"csrf_token": {field(csrfRe, body)}})
+	second := e.mailLink("bob@acme.example", 2)
+	bob := e.browser()
+	if resp, _ := e.setPassword(bob, second, "tall-ship-passphrase-26"); resp.StatusCode != 200 {
+		t.Fatalf("second link: %d", resp.StatusCode)
+	}
+	other := e.browser()
+	resp, _ := e.setPassword(other, first, "attacker-chosen-passphrase")
+	if resp.StatusCode != http.StatusGone || other.signedIn() {
+		t.Fatalf("the older link after activation: %d, signed in %v; want 410 and nothing", resp.StatusCode, other.signedIn())
+	}
+	u, _ := e.main.Store.GetUser(context.Background(), bobID)
+	if err := e.main.Hasher.Verify(context.Background(), u.PasswordHash, "tall-ship-passphrase-26"); err != nil {
+		t.Fatal("the older link replaced the password")
+	}
+}
+
+// wrongCode is a code that the secret does not give now.
+func wrongCode(secret string, now time.Time) string {
+	good, _ := totp.Code(secret, now)
+	if good == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// Defect 4: the right password cleared the failures before the second
+// factor was checked, so "password, 3 wrong codes" never locked.
+func TestRightPasswordDoesNotClearCodeFailures(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	owner := e.browser()
+	owner.signInPlain(f)
+	secret, _ := e.enableTOTP(owner)
+	attacker := e.browser() // knows the password, not the code
+	for round := 0; round < 2; round++ {
+		resp, body, _ := e.signInForm(attacker, f, nil)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			return // locked: the failures of the code step counted
+		}
+		if resp.Request.URL.Path != "/login/code" {
+			t.Fatalf("round %d: %d %s", round, resp.StatusCode, resp.Request.URL.Path)
+		}
+		for i := 0; i < 3; i++ {
+			resp, body = attacker.post(e.issuer+"/login/code", url.Values{"csrf_token": {field(csrfRe, body)},
+				"code": {wrongCode(secret, e.clock.Now())}})
+			if resp.StatusCode == http.StatusTooManyRequests {
+				return
+			}
+		}
+	}
+	t.Fatal("6 wrong codes between right passwords never locked the account")
+}
+
+// Defect 5: anyone could keep an account locked, and the owner's right
+// password got 429 meanwhile. A browser that signed in before holds a
+// device token and is not blocked by failures made elsewhere.
+func TestLockoutDoesNotLockOwnerOut(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	owner := e.browser()
+	owner.signInPlain(f)
+	_, body := owner.get(e.issuer + "/")
+	owner.post(e.issuer+"/logout", url.Values{"csrf_token": {field(csrfRe, body)}})
+	attacker := e.browser()
+	locked := false
+	for i := 0; i < 8 && !locked; i++ {
+		_, body := attacker.get(e.issuer + "/login")
+		resp, _ := attacker.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {f.email}, "password": {"wrong-guess-" + string(rune('a'+i))}})
+		locked = resp.StatusCode == http.StatusTooManyRequests
+	}
+	_, body = attacker.get(e.issuer + "/login")
+	resp, _ := attacker.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {f.email}, "password": {f.pw}})
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("an untrusted browser is not locked after repeated failures: %d", resp.StatusCode)
+	}
+	_, body = owner.get(e.issuer + "/login")
+	resp, _ = owner.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {f.email}, "password": {f.pw}})
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" {
+		t.Fatalf("the owner's browser was locked out by another's failures: %d %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+}
+
+// Defect 15: a re-authentication (prompt=login) while a session exists,
+// after more than a minute on the form, waited for the writer its own
+// transaction held and answered 503.
+func TestReauthenticationAfterAMinute(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	br := e.browser()
+	br.signInPlain(f)
+	for _, extra := range []url.Values{{"prompt": {"login"}}, {"max_age": {"30"}}} {
+		e.clock.Add(time.Minute) // older than max_age
+		_, c := pkce()
+		resp, body := br.get(e.authorizeURL(e.marketRP, c, extra))
+		if resp.StatusCode != 200 || field(arIDRe, body) == "" {
+			t.Fatalf("%v: want the form, got %d", extra, resp.StatusCode)
+		}
+		e.clock.Add(2 * time.Minute) // the person reads, then types
+		start := time.Now()
+		resp, _ = br.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "authRequestID": {field(arIDRe, body)},
+			"email": {f.email}, "password": {f.pw}})
+		q := rpRedirect(t, resp, e.marketRP)
+		if time.Since(start) > 5*time.Second || q.Get("code") == "" {
+			t.Fatalf("%v: answered after %s: %v", extra, time.Since(start), q)
+		}
+	}
+}
+
+// Defect 18: acr_values=urn:sesame:loa:2 was advisory: a person without a
+// second factor got loa:1.
+func TestACRValuesMFAIsEnforced(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	br := e.browser()
+	resp, _, _ := e.signInForm(br, f, url.Values{"acr_values": {"urn:sesame:loa:2"}})
+	if resp.Request.URL.Path != "/login/enrol" {
+		t.Fatalf("a person without a second factor asked for loa:2 landed on %d %s, want the enrolment", resp.StatusCode, resp.Request.URL.Path)
+	}
+	// prompt=none with a password-only session: the error says why.
+	plain := e.browser()
+	plain.signInPlain(f)
+	_, c := pkce()
+	resp, _ = plain.get(e.authorizeURL(e.marketRP, c, url.Values{"acr_values": {"urn:sesame:loa:2"}, "prompt": {"none"}}))
+	if q := rpRedirect(t, resp, e.marketRP); q.Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("prompt=none at loa:2 without a second factor: %v", q)
+	}
+}

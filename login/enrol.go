@@ -1,0 +1,329 @@
+package login
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/sesame-idp/sesame/login/totp"
+	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/templates"
+)
+
+// Setting up a second factor, at sign-in (the gate's enrolment step) and
+// from the security settings. Showing the setup page stores nothing: the
+// new secret travels sealed in the page's form, for this person and ten
+// minutes, and is stored only when its first code confirms it. Enrolment
+// never overwrites a confirmed factor; replacing one from the settings
+// needs the proof that disabling it needs (the password and a current code
+// or recovery code), and is audited and mailed.
+
+// enrolmentLifetime bounds a setup page's secret.
+const enrolmentLifetime = 10 * time.Minute
+
+type enrolment struct {
+	UserID string `json:"u"`
+	Secret string `json:"s"`
+	Exp    int64  `json:"x"`
+}
+
+var (
+	errFactorExists   = &web.Error{Status: http.StatusConflict, Key: "Errors.TOTP.Exists"}
+	errReplaceRefused = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.TOTP.ReplaceRefused"}
+)
+
+type totpSetupPage struct {
+	templates.Base
+	Action    string
+	QR        template.URL // the data: URI of the QR code, made here
+	Key       string
+	Enrolment string // the sealed secret
+	Replace   bool   // a confirmed factor exists: its proof is asked too
+}
+
+type recoveryPage struct {
+	templates.Base
+	Codes    []string
+	Continue string
+}
+
+// openEnrolment opens the sealed secret of the posted setup form, when it
+// is this person's and still fresh.
+func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) {
+	sealed, err := base64.RawURLEncoding.DecodeString(r.PostFormValue("enrolment"))
+	if err != nil {
+		return "", false
+	}
+	raw, err := h.TOTPBox.Open(sealed)
+	var e enrolment
+	if err != nil || json.Unmarshal(raw, &e) != nil || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
+		return "", false
+	}
+	return e.Secret, true
+}
+
+// renderTOTPSetup shows the setup page: with the posted secret when it is
+// still good (a mistyped code keeps the app's entry valid), else a new one.
+func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace bool, errKey string) {
+	var k totp.Key
+	secret, ok := "", false
+	if r.Method == http.MethodPost {
+		secret, ok = h.openEnrolment(r, u)
+	}
+	if ok {
+		k = totp.KeyFor(h.TOTPIssuer, u.Email, secret)
+	} else {
+		var err error
+		if k, err = totp.Generate(h.TOTPIssuer, u.Email); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	raw, _ := json.Marshal(enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
+	sealed, err := h.TOTPBox.Seal(raw)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	qr, err := totp.QRCodeDataURI(k.URL)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
+		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace}
+	p.Base = h.base(w, r, "TOTP.Title", []string{u.Locale})
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "totp_setup", p); err != nil {
+		h.Logger.Error("render totp setup", "err", err)
+	}
+}
+
+// confirmEnrolment checks the first code against the posted secret and
+// returns the secret and the code's step; errCodeInvalid when either is wrong.
+func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
+	secret, ok := h.openEnrolment(r, u)
+	if !ok {
+		return "", 0, errCodeInvalid
+	}
+	step, ok := totp.Verify(secret, r.PostFormValue("code"), h.now(), 0)
+	if !ok {
+		return "", 0, errCodeInvalid
+	}
+	return secret, step, nil
+}
+
+// storeFactor stores a confirmed secret with ten new recovery codes, in the
+// caller's transaction, and returns the codes (shown once). A confirmed
+// factor is replaced only when replace says its proof was given.
+func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
+	has, err := h.hasSecondFactor(ctx, tx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if has && !replace {
+		return nil, errFactorExists
+	}
+	sealed, err := h.TOTPBox.Seal([]byte(secret))
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	if err := tx.PutTOTP(ctx, storage.TOTP{UserID: u.ID, SecretEncrypted: sealed, CreatedAt: now}); err != nil {
+		return nil, err
+	}
+	codes := totp.RecoveryCodes(10)
+	hashes := make([]string, len(codes))
+	for i, c := range codes {
+		hashes[i] = totp.HashRecoveryCode(c)
+	}
+	if err := tx.ConfirmTOTP(ctx, u.ID, step, now, hashes); err != nil {
+		return nil, err
+	}
+	if !has {
+		h.audit(ctx, tx, u.ID, "2fa.enabled", u.ID, "")
+		return codes, nil
+	}
+	h.audit(ctx, tx, u.ID, "2fa.replaced", u.ID, "")
+	if err := h.Accounts.notifySecondFactor(ctx, tx, u); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// groupKey shows the key in groups of four, easier to type.
+func groupKey(k string) string {
+	out := ""
+	for i := 0; i < len(k); i += 4 {
+		if i > 0 {
+			out += " "
+		}
+		out += k[i:min(i+4, len(k))]
+	}
+	return out
+}
+
+func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
+	p := &recoveryPage{Codes: codes, Continue: next}
+	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
+	if err := h.Pages.Render(w, http.StatusOK, "recovery_codes", p); err != nil {
+		h.Logger.Error("render recovery codes", "err", err)
+	}
+}
+
+// enrolling returns the browser's sign-in when its next step is the
+// enrolment; else it sends the browser where it belongs.
+func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
+	at, p, ok := h.currentAttempt(r)
+	if !ok {
+		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		return at, p, false
+	}
+	var ar *storage.AuthRequest
+	if got, err := h.authRequest(r.Context(), at.AuthRequestID); at.AuthRequestID != "" && err == nil {
+		ar = &got
+	}
+	next, err := h.requirement(r.Context(), p, at, ar)
+	switch {
+	case err != nil:
+		h.fail(w, r, err)
+		return at, p, false
+	case next == stepCode:
+		http.Redirect(w, r, PathLoginCode, http.StatusSeeOther)
+		return at, p, false
+	case next != stepEnrol:
+		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		return at, p, false
+	}
+	return at, p, true
+}
+
+func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
+	_, p, ok := h.enrolling(w, r)
+	if !ok {
+		return
+	}
+	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, "TOTP.Required")
+}
+
+func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
+	at, p, ok := h.enrolling(w, r)
+	if !ok {
+		return
+	}
+	u := p.User
+	if !h.csrfValid(r) {
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, "Errors.Request.CSRF")
+		return
+	}
+	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+		return
+	}
+	secret, step, err := h.confirmEnrolment(r, u)
+	if err != nil {
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, "Errors.Code.Invalid")
+		return
+	}
+	var codes []string
+	store := func(tx storage.Tx) (err error) {
+		codes, err = h.storeFactor(r.Context(), tx, u, secret, step, false)
+		return err
+	}
+	// The codes are made in the transaction; complete shows them once it
+	// has committed (a placeholder says so until then).
+	h.complete(w, r, p, at.with(proofOTP), store, codesOf(&codes))
+}
+
+// codesOf defers reading the recovery codes until complete shows them.
+func codesOf(codes *[]string) func() []string { return func() []string { return *codes } }
+
+func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	has, err := h.hasSecondFactor(r.Context(), h.Store, v.user.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, "")
+}
+
+func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.signedIn(w, r)
+	if !ok {
+		return
+	}
+	u := v.user
+	replace, err := h.hasSecondFactor(r.Context(), h.Store, u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	action := PathSecurity + "/totp"
+	if !h.csrfValid(r) {
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, "Errors.Request.CSRF")
+		return
+	}
+	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+		return
+	}
+	secret, step, err := h.confirmEnrolment(r, u)
+	if err != nil {
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, "Errors.Code.Invalid")
+		return
+	}
+	if replace {
+		if err := h.proveFactors(r, u, "current_code", errReplaceRefused); err != nil {
+			status, key := web.Status(err)
+			if status >= 500 {
+				h.fail(w, r, err)
+				return
+			}
+			h.renderTOTPSetup(w, r, status, u, action, replace, key)
+			return
+		}
+	}
+	var codes []string
+	err = h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
+		codes, err = h.storeFactor(r.Context(), tx, u, secret, step, replace)
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if replace {
+		h.Accounts.wake()
+	}
+	h.renderRecovery(w, r, u, codes, PathSecurity)
+}
+
+// proveFactors checks the proof that turning off or replacing the second
+// factor needs — the password and a current code or recovery code (in the
+// form's codeField) — with the sign-in's lock and failure counting, and
+// returns refused when either is wrong.
+func (h *Handler) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
+	key := h.throttleKey(r, u.Email)
+	if locked, err := h.locked(r.Context(), key); err != nil {
+		return err
+	} else if locked {
+		return errLocked
+	}
+	perr := h.Hasher.Verify(r.Context(), u.PasswordHash, r.PostFormValue("current_password"))
+	cerr := h.checkSecondFactor(r.Context(), u, r.PostFormValue(codeField))
+	if cerr != nil && !errors.Is(cerr, errCodeInvalid) {
+		return cerr
+	}
+	if perr != nil || cerr != nil {
+		h.recordFailure(r.Context(), key, u.Email)
+		return refused
+	}
+	return nil
+}

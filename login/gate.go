@@ -1,0 +1,271 @@
+package login
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// The sign-in gate. Every way into a browser session, or up a level, ends
+// in proceed: the password form, the code step, the enrolment at sign-in,
+// the set-password link. The screens only collect proofs (a password, a
+// code, a link); the gate alone decides, in one order, what they still
+// lack and when a session may start:
+//
+//  1. the account is enabled;
+//  2. failures are counted and locks honoured per throttle key (see
+//     throttle.go), and a proof never clears them: only a complete
+//     sign-in does;
+//  3. a person with a second factor proves it;
+//  4. a person without one enrols first when their organization or the
+//     relying party (acr_values=urn:sesame:loa:2) requires it — the
+//     session exists only after that, so single sign-on never serves a
+//     level that was not reached;
+//  5. the session, the audit event, the last sign-in, the cleared
+//     failures and the answer to the relying party commit in one
+//     transaction, and the session's amr is exactly what was proven.
+//
+// Between steps the attempt travels sealed in the browser (mfaCookie), for
+// at most secondStepLifetime; nothing about it is stored.
+
+// mfaCookie holds, sealed, a sign-in whose first proof was right and whose
+// next step is still to come.
+const mfaCookie = "sesame_mfa"
+
+// secondStepLifetime bounds a sign-in between its steps.
+const secondStepLifetime = 5 * time.Minute
+
+// Proofs a sign-in collects, as RFC 8176 names them.
+const (
+	proofPassword = "pwd"
+	proofOTP      = "otp"
+)
+
+// attempt is a sign-in in progress.
+type attempt struct {
+	UserID        string   `json:"u"`
+	Proofs        []string `json:"p"` // proven so far, in order
+	AuthRequestID string   `json:"a,omitempty"`
+	Throttle      string   `json:"t"` // the key its failures count against
+	Exp           int64    `json:"x"`
+}
+
+func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
+
+// with returns the attempt with one more proof.
+func (at attempt) with(p string) attempt {
+	if !at.proved(p) {
+		at.Proofs = append(slices.Clip(at.Proofs), p)
+	}
+	return at
+}
+
+// amr is what the session says was proven: the proofs, and "mfa" when they
+// are of two kinds.
+func (at attempt) amr() []string {
+	out := slices.Clone(at.Proofs)
+	if at.proved(proofPassword) && at.proved(proofOTP) {
+		out = append(out, "mfa")
+	}
+	return out
+}
+
+// step is what a sign-in still needs.
+type step int
+
+const (
+	stepDone  step = iota
+	stepCode       // prove the second factor
+	stepEnrol      // set one up, then it counts as proven
+)
+
+// requirement says what the person must still do: the gate's rules 3 and 4.
+func (h *Handler) requirement(ctx context.Context, p storage.Person, at attempt, ar *storage.AuthRequest) (step, error) {
+	has, err := h.hasSecondFactor(ctx, h.Store, p.User.ID)
+	if err != nil {
+		return stepDone, err
+	}
+	switch {
+	case has && !at.proved(proofOTP):
+		return stepCode, nil
+	case !has && (orgRequiresMFA(p) || asksMFA(ar)):
+		return stepEnrol, nil
+	}
+	return stepDone, nil
+}
+
+// hasSecondFactor reports whether the person has a confirmed second factor.
+func (h *Handler) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
+	t, err := tx.GetTOTP(ctx, userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && !t.ConfirmedAt.IsZero(), err
+}
+
+func orgRequiresMFA(p storage.Person) bool { return p.Organization != nil && p.Organization.RequireMFA }
+
+func asksMFA(ar *storage.AuthRequest) bool { return ar != nil && slices.Contains(ar.ACRValues, acrMFA) }
+
+// proceed takes a sign-in one step further: to the next proof it lacks, or
+// into a session. record, when set, adds the caller's writes (a rehashed
+// password) to the transaction that records the step.
+func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
+	p, err := h.Store.GetPerson(r.Context(), at.UserID)
+	if err != nil || p.User.Disabled {
+		// Disabled (or deleted) meanwhile: the same answer as a wrong password.
+		h.count("failure")
+		h.renderLogin(w, r, http.StatusUnauthorized, nil, "", "Errors.Login.Invalid")
+		return
+	}
+	var ar *storage.AuthRequest
+	if at.AuthRequestID != "" {
+		if got, err := h.authRequest(r.Context(), at.AuthRequestID); err == nil {
+			ar = &got
+		} else {
+			at.AuthRequestID = "" // expired or answered meanwhile: home, signed in
+		}
+	}
+	next, err := h.requirement(r.Context(), p, at, ar)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if next == stepDone {
+		h.complete(w, r, p, at, record, nil)
+		return
+	}
+	if record != nil {
+		if err := h.Store.Atomic(r.Context(), record); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	if err := h.setAttempt(w, at); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.count("second_factor")
+	to := PathLoginCode
+	if next == stepEnrol {
+		to = PathLoginEnrol
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// complete starts the session of a sign-in that lacks nothing, in one
+// transaction with record (the caller's writes), the cleared failures, the
+// last sign-in, the end of the browser's previous session, the audit event
+// and the answer to the relying party; then sets the cookies and answers.
+// With recovery (an enrolment: the codes that record made), the codes are
+// shown first and the relying party is answered from their page's link.
+func (h *Handler) complete(w http.ResponseWriter, r *http.Request, p storage.Person, at attempt, record func(storage.Tx) error, recovery func() []string) {
+	u := p.User
+	amr := at.amr()
+	previous, hadPrevious := h.browserSession(r)
+	var (
+		s      storage.Session
+		secret string
+		reply  http.HandlerFunc
+		next   = PathHome
+	)
+	ctx := r.Context()
+	err := h.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if record != nil {
+			if err := record(tx); err != nil {
+				return err
+			}
+		}
+		if err := h.clearFailures(ctx, tx, at.Throttle); err != nil {
+			return err
+		}
+		if err := tx.RecordSignIn(ctx, u.ID, h.now(), ""); err != nil {
+			return err
+		}
+		if hadPrevious {
+			// A sign-in always gets a fresh session id (no fixation).
+			if err := h.Accounts.endSession(ctx, tx, previous); err != nil {
+				return err
+			}
+		}
+		var err error
+		if s, secret, err = h.newSession(ctx, tx, r, u, amr); err != nil {
+			return err
+		}
+		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), "amr="+joinAMR(amr))
+		if at.AuthRequestID == "" {
+			return nil
+		}
+		if recovery != nil {
+			if _, err := h.markAnswered(ctx, tx, at.AuthRequestID, s); err == nil {
+				next = h.Finish(ctx, at.AuthRequestID)
+			} else if !errors.Is(err, errUnknownRequest) {
+				return err
+			}
+			return nil
+		}
+		reply, err = h.answerIn(ctx, tx, at.AuthRequestID, s)
+		if errors.Is(err, errUnknownRequest) {
+			return nil // expired or answered meanwhile: home, signed in
+		}
+		return err
+	})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.setSessionCookies(w, s, secret)
+	h.trustDevice(w, u.Email)
+	h.count("success")
+	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
+	switch {
+	case recovery != nil:
+		h.renderRecovery(w, r, u, recovery(), next)
+	case reply != nil:
+		reply(w, r)
+	default:
+		http.Redirect(w, r, PathHome, http.StatusSeeOther)
+	}
+}
+
+// setAttempt seals the attempt into the browser until its next step.
+func (h *Handler) setAttempt(w http.ResponseWriter, at attempt) error {
+	at.Exp = h.now().Add(secondStepLifetime).Unix()
+	raw, _ := json.Marshal(at)
+	sealed, err := h.MFABox.Seal(raw)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
+		MaxAge: int(secondStepLifetime.Seconds()), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	return nil
+}
+
+// currentAttempt opens the browser's sign-in in progress, with its person
+// (enabled), or reports that there is none.
+func (h *Handler) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
+	var at attempt
+	c, err := r.Cookie(mfaCookie)
+	if err != nil {
+		return at, storage.Person{}, false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return at, storage.Person{}, false
+	}
+	raw, err := h.MFABox.Open(sealed)
+	if err != nil || json.Unmarshal(raw, &at) != nil || h.now().Unix() > at.Exp || at.UserID == "" {
+		return at, storage.Person{}, false
+	}
+	p, err := h.Store.GetPerson(r.Context(), at.UserID)
+	if err != nil || p.User.Disabled {
+		return at, storage.Person{}, false
+	}
+	return at, p, true
+}
