@@ -143,4 +143,3 @@ func (h *Handler) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, 
 		h.Logger.Warn("audit", "err", err)
 	}
 }
-
