@@ -20,7 +20,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/text/language"
 
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/company"
@@ -594,19 +593,6 @@ func toOrgJSON(o storage.Organization) orgJSON {
 	return j
 }
 
-// country checks an ISO 3166-1 alpha-2 code.
-func country(cc string) (string, bool) {
-	cc = strings.ToUpper(strings.TrimSpace(cc))
-	if len(cc) != 2 {
-		return "", false
-	}
-	r, err := language.ParseRegion(cc)
-	if err != nil || !r.IsCountry() || r.String() != cc {
-		return "", false
-	}
-	return cc, true
-}
-
 func (c *cli) orgCreate(ctx context.Context, args []string) error {
 	fs := c.newFlags("org create")
 	name := fs.String("name", "", "")
@@ -637,12 +623,15 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 		if *cc == "" {
 			return badFlag("country", "is required without --siret (ISO 3166-1 code such as DE)")
 		}
-		code, ok := country(*cc)
-		if !ok {
-			return badFlag("country", "%q is not an ISO 3166-1 country code", *cc)
-		}
-		if code == "FR" {
-			return badFlag("siret", "is required for a French organization")
+		code, err := login.AbroadCountry(*cc)
+		if errors.Is(err, login.ErrCountryFrench) {
+			msg := "is required for a French organization"
+			if code != "FR" {
+				msg += " (" + code + " is France)"
+			}
+			return badFlag("siret", "%s", msg)
+		} else if err != nil {
+			return badFlag("country", "%q is not a current ISO 3166-1 country code", *cc)
 		}
 		o.Domicile, o.Country = storage.DomicileAbroad, code
 	}

@@ -321,7 +321,11 @@ func TestSignupBadInput(t *testing.T) {
 		{"no domicile", "ok", url.Values{"siret": {"73282932000074"}}, 400, "domiciliée"},
 		{"abroad without name", "ok", url.Values{"domicile": {"abroad"}, "country": {"DE"}, "action": {"create"}}, 400, "nom de l&#39;organisation"},
 		{"abroad with a bad country", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"ZZ"}, "action": {"create"}}, 400, "pays"},
-		{"abroad as France", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"FR"}, "action": {"create"}}, 400, "pays"},
+		{"abroad as France", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"FR"}, "action": {"create"}}, 400, "avec son SIRET"},
+		{"abroad as France (FX)", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"FX"}, "action": {"create"}}, 400, "avec son SIRET"},
+		{"abroad as Guadeloupe", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"GP"}, "action": {"create"}}, 400, "avec son SIRET"},
+		{"abroad as French Polynesia", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"pf"}, "action": {"create"}}, 400, "avec son SIRET"},
+		{"abroad with an obsolete code", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"DD"}, "action": {"create"}}, 400, "pays"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
