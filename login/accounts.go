@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -31,6 +32,9 @@ type Accounts struct {
 	// SessionEnded is told of every session that ends, before its tokens
 	// are revoked (back-channel logout). Optional.
 	SessionEnded func(ctx context.Context, s storage.Session) error
+	// Sealer seals every mail's body before it is queued: a set-password
+	// or reset link never lies in clear in the outbox. Required.
+	Sealer *mail.Sealer
 }
 
 // Actor is who does something, for the audit trail.
@@ -77,7 +81,10 @@ func (a *Accounts) compose(kind, subjectKey, to string, data templates.Mail) (st
 	if err != nil {
 		return storage.Mail{}, err
 	}
-	return storage.Mail{ID: storage.NewID("mail"), Kind: kind, To: to, Subject: subject, Text: text, HTML: html, CreatedAt: a.Now()}, nil
+	if a.Sealer == nil {
+		return storage.Mail{}, errors.New("login: Accounts.Sealer is not set: mail would be queued in clear")
+	}
+	return a.Sealer.Seal(storage.Mail{ID: storage.NewID("mail"), Kind: kind, To: to, Subject: subject, Text: text, HTML: html, CreatedAt: a.Now()})
 }
 
 // PathSetPassword is the screen the invitation links to.

@@ -66,7 +66,7 @@ commands:
   user add --email EMAIL (--org ORG_ID [--role admin] [--role user] | --operator) [--name NAME] [--password-stdin]
   user list [--org ID] | user disable ID | user reset-2fa ID
   keys list | keys rotate
-  mail list [--limit N]                   recent mail, sent or queued, with its links
+  mail list [--limit N]                   recent mail, sent or queued, with its links (tokens hidden)
   storage copy --from FILE --to FILE      copy every record between two configured backends
   backup --out FILE                       a consistent copy of the SQLite database, while it runs
   audit list [--org ID] [--since TIME] [--limit N]
@@ -1019,8 +1019,14 @@ func (c *cli) mailList(ctx context.Context, args []string) error {
 	out := []mailJSON{}
 	var rows [][]string
 	for _, x := range list {
+		// A queued mail's body is sealed, a sent one's erased; the links
+		// are shown for what they are for, never with their tokens.
+		body, _ := m.Mail.Sealer.Open(x)
 		j := mailJSON{ID: x.ID, Kind: x.Kind, To: x.To, Subject: x.Subject, Status: "queued", Attempts: x.Attempts,
-			LastError: x.LastError, Created: ts(x.CreatedAt), Links: sesamemail.Links(x.Text)}
+			LastError: x.LastError, Created: ts(x.CreatedAt)}
+		if !sesamemail.Sealed(body) {
+			j.Links = sesamemail.RedactedLinks(body.Text)
+		}
 		if !x.SentAt.IsZero() {
 			j.Status, j.Sent = "sent", ts(x.SentAt)
 		} else if x.LastError != "" {
