@@ -119,6 +119,9 @@ func langOf(u storage.User) string {
 // admin, and mails the founder the set-password link. A signup key already
 // used returns the organization it created (a double submit).
 func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org storage.Organization, founderEmail, lang string) (storage.Organization, error) {
+	if !OneLine(org.Name) || !OneLine(org.LegalName) {
+		return storage.Organization{}, ErrNotOneLine
+	}
 	if org.SignupKey != "" {
 		if prev, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
 			return prev, nil
@@ -167,6 +170,9 @@ var errOrgConflict = errors.New("an organization with this SIRET or sign-up key 
 
 // Invite creates a member without a password and mails them the link.
 func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, lang string, roles []string) (storage.User, error) {
+	if !OneLine(name) {
+		return storage.User{}, ErrNotOneLine
+	}
 	if !storage.ValidRoles(roles) {
 		return storage.User{}, ErrInvalidRoles
 	}
@@ -338,6 +344,9 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 
 // RejectOrganization rejects a pending organization and mails its admins the reason.
 func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, reason string) error {
+	if !OneLine(reason) {
+		return ErrNotOneLine
+	}
 	err := a.Store.Atomic(ctx, func(ctx context.Context) error {
 		var org storage.Organization
 		err := a.Store.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {

@@ -609,6 +609,9 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 	if len(*name) > 200 {
 		return badFlag("name", "is longer than 200 characters")
 	}
+	if !login.OneLine(*name) {
+		return badFlag("name", "must be one line, without control characters")
+	}
 	o := storage.Organization{ID: storage.NewID("org"), Name: *name, Status: storage.OrgPending}
 	if *siret != "" {
 		s, err := company.ParseSIRET(*siret)
@@ -702,6 +705,9 @@ func (c *cli) orgDecide(ctx context.Context, args []string, name string, withRea
 	if !withReason && *reason != "" {
 		return badFlag("reason", "only applies to org reject")
 	}
+	if !login.OneLine(*reason) {
+		return badFlag("reason", "must be one line, without control characters")
+	}
 	m, err := c.open(ctx, false, c.quiet())
 	if err != nil {
 		return err
@@ -775,6 +781,8 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 		return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
 	case *lang != "fr" && *lang != "en":
 		return badFlag("lang", "must be fr or en")
+	case !login.OneLine(*name):
+		return badFlag("name", "must be one line, without control characters")
 	}
 	if len(roles) == 0 && !*operator {
 		roles = multi{storage.RoleUser}

@@ -55,6 +55,12 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 		{[]string{"org", "create", "--name", "A", "--country", "DD"}, `--country: "DD" is not a current ISO 3166-1 country code`},
 		{[]string{"org", "create", "--name", "A", "--country", "UK"}, `--country: "UK" is not a current ISO 3166-1 country code`},
 		{[]string{"org", "create", "--name", "A", "--country", "XK"}, `--country: "XK" is not a current ISO 3166-1 country code`},
+		// Text that goes into a mail or a header is one line.
+		{[]string{"org", "create", "--name", "ACME\nBcc: x@evil.example", "--country", "DE"}, "--name: must be one line"},
+		{[]string{"org", "create", "--name", "ACME\u2028Ltd", "--country", "DE"}, "--name: must be one line"},
+		{[]string{"org", "reject", "org_x", "--reason", "no\r\nsorry"}, "--reason: must be one line"},
+		{[]string{"user", "add", "--email", "a@b.example", "--org", "o", "--name", "Eve\tAdmin"}, "--name: must be one line"},
+		{[]string{"user", "add", "--email", "a@b.example", "--org", "o", "--name", "Eve\u0085"}, "--name: must be one line"},
 		{[]string{"org", "list", "--status", "happy"}, "--status: must be one of pending, validated, rejected, suspended"},
 		{[]string{"org", "validate"}, "missing organization id"},
 		{[]string{"org", "reject", "org_x"}, "--reason: is required"},

@@ -276,6 +276,10 @@ func TestSignupAbroadAndRejection(t *testing.T) {
 	if resp.StatusCode != 400 || !strings.Contains(body, "motif") {
 		t.Fatalf("reject without reason: %d", resp.StatusCode)
 	}
+	resp, body = op.post(e.issuer+"/admin/organizations/"+orgs[0].ID+"/reject", url.Values{"csrf_token": {field(csrfRe, body)}, "reason": {"Société\ninconnue"}})
+	if resp.StatusCode != 400 || !strings.Contains(body, "une seule ligne") {
+		t.Fatalf("reject with a reason of two lines: %d", resp.StatusCode)
+	}
 	resp, _ = op.post(e.issuer+"/admin/organizations/"+orgs[0].ID+"/reject", url.Values{"csrf_token": {field(csrfRe, body)}, "reason": {"Société inconnue"}})
 	if !landed(resp, "/admin/organizations", "rejected") {
 		t.Fatalf("reject: %d", resp.StatusCode)
@@ -325,6 +329,8 @@ func TestSignupBadInput(t *testing.T) {
 		{"abroad as France (FX)", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"FX"}, "action": {"create"}}, 400, "avec son SIRET"},
 		{"abroad as Guadeloupe", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"GP"}, "action": {"create"}}, 400, "avec son SIRET"},
 		{"abroad as French Polynesia", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"pf"}, "action": {"create"}}, 400, "avec son SIRET"},
+		{"abroad with a name of two lines", "ok", url.Values{"domicile": {"abroad"}, "name": {"Wolke\r\nBcc: x@evil.example"}, "country": {"DE"}, "action": {"create"}}, 400, "une seule ligne"},
+		{"abroad with a line separator", "ok", url.Values{"domicile": {"abroad"}, "name": {"Wolke\u2029GmbH"}, "country": {"DE"}, "action": {"create"}}, 400, "une seule ligne"},
 		{"abroad with an obsolete code", "ok", url.Values{"domicile": {"abroad"}, "name": {"X"}, "country": {"DD"}, "action": {"create"}}, 400, "pays"},
 	}
 	for _, tc := range tests {
@@ -467,6 +473,8 @@ func TestMembersScreenRules(t *testing.T) {
 		{url.Values{"email": {"not-an-email"}, "role_user": {"1"}}, 400},
 		{url.Values{"email": {"dan@acme.example"}}, 400},              // no role
 		{url.Values{"email": {admin.email}, "role_user": {"1"}}, 409}, // taken
+		{url.Values{"email": {"dan@acme.example"}, "name": {"Dan\r\nBcc: x@evil.example"}, "role_user": {"1"}}, 400},
+		{url.Values{"email": {"dan@acme.example"}, "name": {"Dan\u2028Smith"}, "role_user": {"1"}}, 400},
 		{url.Values{"email": {"dan@acme.example"}, "role_user": {"1"}, "role_admin": {"1"}}, 200},
 	} {
 		tc.form.Set("csrf_token", csrf)
