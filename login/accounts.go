@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -31,6 +32,9 @@ type Accounts struct {
 	// SessionEnded is told of every session that ends, before its tokens
 	// are revoked (back-channel logout). Optional.
 	SessionEnded func(ctx context.Context, tx storage.Tx, s storage.Session) error
+	// Sealer seals every mail's body before it is queued: a set-password
+	// or reset link never lies in clear in the outbox. Required.
+	Sealer *mail.Sealer
 }
 
 // Actor is who does something, for the audit trail.
@@ -77,7 +81,10 @@ func (a *Accounts) compose(kind, subjectKey, to string, data templates.Mail) (st
 	if err != nil {
 		return storage.Mail{}, err
 	}
-	return storage.Mail{ID: storage.NewID("mail"), Kind: kind, To: to, Subject: subject, Text: text, HTML: html, CreatedAt: a.Now()}, nil
+	if a.Sealer == nil {
+		return storage.Mail{}, errors.New("login: Accounts.Sealer is not set: mail would be queued in clear")
+	}
+	return a.Sealer.Seal(storage.Mail{ID: storage.NewID("mail"), Kind: kind, To: to, Subject: subject, Text: text, HTML: html, CreatedAt: a.Now()})
 }
 
 // PathSetPassword is the screen the invitation links to.
@@ -112,6 +119,9 @@ func langOf(u storage.User) string {
 // admin, and mails the founder the set-password link. A signup key already
 // used returns the organization it created (a double submit).
 func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org storage.Organization, founderEmail, lang string) (storage.Organization, error) {
+	if !OneLine(org.Name) || !OneLine(org.LegalName) {
+		return storage.Organization{}, ErrNotOneLine
+	}
 	if org.SignupKey != "" {
 		if prev, err := a.Store.GetOrganizationBySignupKey(ctx, org.SignupKey); err == nil {
 			return prev, nil
@@ -160,6 +170,9 @@ var errOrgConflict = errors.New("an organization with this SIRET or sign-up key 
 
 // Invite creates a member without a password and mails them the link.
 func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, lang string, roles []string) (storage.User, error) {
+	if !OneLine(name) {
+		return storage.User{}, ErrNotOneLine
+	}
 	if !storage.ValidRoles(roles) {
 		return storage.User{}, ErrInvalidRoles
 	}
@@ -331,6 +344,9 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 
 // RejectOrganization rejects a pending organization and mails its admins the reason.
 func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, reason string) error {
+	if !OneLine(reason) {
+		return ErrNotOneLine
+	}
 	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		var org storage.Organization
 		err := tx.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error {

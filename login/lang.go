@@ -3,6 +3,8 @@ package login
 import (
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
 
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -32,7 +34,18 @@ func switchURL(r *http.Request, other string) string {
 		q.Set("authRequestID", id)
 	}
 	q.Set("lang", other)
-	return (&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()
+	return (&url.URL{Path: sitePath(r.URL.Path), RawQuery: q.Encode()}).String()
+}
+
+// sitePath makes the request's path safe to link to from its own page. The
+// path is the client's: "//evil.example/x" written in a link is another
+// site, and browsers read a backslash as a slash. Cleaning leaves a single
+// leading slash (no host can follow); a backslash makes it the home page.
+func sitePath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.Contains(p, `\`) {
+		return "/"
+	}
+	return path.Clean(p)
 }
 
 // base fills the part every page shares.

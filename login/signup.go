@@ -177,12 +177,13 @@ func (h *Handler) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
 		org.Name, org.LegalName, org.Address = c.Name, c.LegalName, c.Address
 		org.Domicile, org.Country, org.SIRET, org.SIREN = storage.DomicileFrance, "FR", c.SIRET, c.SIREN
 	case storage.DomicileAbroad:
-		switch {
-		case p.Name == "" || len(p.Name) > 200:
+		if p.Name == "" || len(p.Name) > 200 {
 			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Name")
 			return
-		case !validCountry(p.Country):
-			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Country")
+		}
+		if _, err := AbroadCountry(p.Country); err != nil {
+			status, key := web.Status(err)
+			h.renderSignup(w, r, status, p, key)
 			return
 		}
 		org.Name, org.LegalName, org.Domicile, org.Country = p.Name, p.Name, storage.DomicileAbroad, p.Country

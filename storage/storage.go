@@ -71,6 +71,8 @@ type Outbox interface {
 	// next attempt lease into the future, so that no other worker takes them
 	// while this one sends.
 	ClaimMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Mail, error)
+	// MarkMailSent records that the SMTP server accepted the mail and
+	// erases its text and html: a sent mail keeps no link at rest.
 	MarkMailSent(ctx context.Context, id string, now time.Time) error
 	MarkMailFailed(ctx context.Context, id string, reason string, next time.Time) error
 	// ListMails lists the most recent mails, newest first.

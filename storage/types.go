@@ -289,7 +289,9 @@ type ActionToken struct {
 }
 
 // Mail is a message in the outbox. It is written in the same transaction as
-// the action that causes it and stays until an SMTP server accepted it.
+// the action that causes it and stays until an SMTP server accepted it; its
+// body is then erased. Text holds the body sealed by login/mail while the
+// mail is queued (HTML is then empty): storage does not look into it.
 type Mail struct {
 	ID            string
 	Kind          string // invitation, org_validated…: for logs and tests

@@ -20,7 +20,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"golang.org/x/text/language"
 
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/company"
@@ -67,7 +66,7 @@ commands:
   user add --email EMAIL (--org ORG_ID [--role admin] [--role user] | --operator) [--name NAME] [--password-stdin]
   user list [--org ID] | user disable ID | user reset-2fa ID
   keys list | keys rotate
-  mail list [--limit N]                   recent mail, sent or queued, with its links
+  mail list [--limit N]                   recent mail, sent or queued, with its links (tokens hidden)
   storage copy --from FILE --to FILE      copy every record between two configured backends
   backup --out FILE                       a consistent copy of the SQLite database, while it runs
   audit list [--org ID] [--since TIME] [--limit N]
@@ -594,19 +593,6 @@ func toOrgJSON(o storage.Organization) orgJSON {
 	return j
 }
 
-// country checks an ISO 3166-1 alpha-2 code.
-func country(cc string) (string, bool) {
-	cc = strings.ToUpper(strings.TrimSpace(cc))
-	if len(cc) != 2 {
-		return "", false
-	}
-	r, err := language.ParseRegion(cc)
-	if err != nil || !r.IsCountry() || r.String() != cc {
-		return "", false
-	}
-	return cc, true
-}
-
 func (c *cli) orgCreate(ctx context.Context, args []string) error {
 	fs := c.newFlags("org create")
 	name := fs.String("name", "", "")
@@ -623,6 +609,9 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 	if len(*name) > 200 {
 		return badFlag("name", "is longer than 200 characters")
 	}
+	if !login.OneLine(*name) {
+		return badFlag("name", "must be one line, without control characters")
+	}
 	o := storage.Organization{ID: storage.NewID("org"), Name: *name, Status: storage.OrgPending}
 	if *siret != "" {
 		s, err := company.ParseSIRET(*siret)
@@ -637,12 +626,15 @@ func (c *cli) orgCreate(ctx context.Context, args []string) error {
 		if *cc == "" {
 			return badFlag("country", "is required without --siret (ISO 3166-1 code such as DE)")
 		}
-		code, ok := country(*cc)
-		if !ok {
-			return badFlag("country", "%q is not an ISO 3166-1 country code", *cc)
-		}
-		if code == "FR" {
-			return badFlag("siret", "is required for a French organization")
+		code, err := login.AbroadCountry(*cc)
+		if errors.Is(err, login.ErrCountryFrench) {
+			msg := "is required for a French organization"
+			if code != "FR" {
+				msg += " (" + code + " is France)"
+			}
+			return badFlag("siret", "%s", msg)
+		} else if err != nil {
+			return badFlag("country", "%q is not a current ISO 3166-1 country code", *cc)
 		}
 		o.Domicile, o.Country = storage.DomicileAbroad, code
 	}
@@ -712,6 +704,9 @@ func (c *cli) orgDecide(ctx context.Context, args []string, name string, withRea
 	}
 	if !withReason && *reason != "" {
 		return badFlag("reason", "only applies to org reject")
+	}
+	if !login.OneLine(*reason) {
+		return badFlag("reason", "must be one line, without control characters")
 	}
 	m, err := c.open(ctx, false, c.quiet())
 	if err != nil {
@@ -786,6 +781,8 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 		return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
 	case *lang != "fr" && *lang != "en":
 		return badFlag("lang", "must be fr or en")
+	case !login.OneLine(*name):
+		return badFlag("name", "must be one line, without control characters")
 	}
 	if len(roles) == 0 && !*operator {
 		roles = multi{storage.RoleUser}
@@ -1030,8 +1027,14 @@ func (c *cli) mailList(ctx context.Context, args []string) error {
 	out := []mailJSON{}
 	var rows [][]string
 	for _, x := range list {
+		// A queued mail's body is sealed, a sent one's erased; the links
+		// are shown for what they are for, never with their tokens.
+		body, _ := m.Mail.Sealer.Open(x)
 		j := mailJSON{ID: x.ID, Kind: x.Kind, To: x.To, Subject: x.Subject, Status: "queued", Attempts: x.Attempts,
-			LastError: x.LastError, Created: ts(x.CreatedAt), Links: sesamemail.Links(x.Text)}
+			LastError: x.LastError, Created: ts(x.CreatedAt)}
+		if !sesamemail.Sealed(body) {
+			j.Links = sesamemail.RedactedLinks(body.Text)
+		}
 		if !x.SentAt.IsZero() {
 			j.Status, j.Sent = "sent", ts(x.SentAt)
 		} else if x.LastError != "" {

@@ -123,13 +123,17 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	if s := c.Mail.SMTP; s.Host != "" {
 		transport = &mail.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password, From: c.Mail.From}
 	}
+	sealer, err := mail.NewSealer(key)
+	if err != nil {
+		return err
+	}
 	m.Mail = mail.NewWorker(db, transport, m.Now, m.Logger)
-	m.Mail.Poll, m.Mail.Lease = c.Mail.PollInterval, c.Mail.Lease
+	m.Mail.Poll, m.Mail.Lease, m.Mail.Sealer = c.Mail.PollInterval, c.Mail.Lease, sealer
 	m.Backchannel = provider.NewBackchannel(db, m.Keys, c.Issuer, m.Now, m.Logger)
 	m.Backchannel.Poll = c.Mail.PollInterval
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
-		SessionEnded: m.Backchannel.SessionEnded}
+		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer}
 	return nil
 }
 

@@ -26,6 +26,7 @@ func TestOnPostgres(t *testing.T) {
 		{"Members", TestMembersScreenRules},
 		{"SetPasswordLinks", TestSetPasswordLinks},
 		{"MailOutage", TestMailSurvivesSMTPOutage},
+		{"OutboxAtRest", TestOutboxHoldsNoLiveTokenAtRest},
 		{"SecondFactor", TestSecondFactorSignIn},
 		{"StepUp", TestStepUpAndForcedEnrolment},
 		{"Throttling", TestGuessingIsThrottled},

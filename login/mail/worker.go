@@ -21,6 +21,8 @@ type Worker struct {
 	Lease time.Duration
 	// Sent, when set, is called after each delivery attempt (for metrics).
 	Sent func(kind string, err error)
+	// Sealer opens the sealed bodies of the outbox.
+	Sealer *Sealer
 
 	waker *queue.Waker
 }
@@ -57,9 +59,12 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		for _, m := range batch {
-			sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-			err := w.Transport.Send(sendCtx, m)
-			cancel()
+			plain, err := w.Sealer.Open(m)
+			if err == nil {
+				sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+				err = w.Transport.Send(sendCtx, plain)
+				cancel()
+			}
 			if w.Sent != nil {
 				w.Sent(m.Kind, err)
 			}

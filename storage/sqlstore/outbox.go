@@ -72,8 +72,10 @@ func claimDue[T any](ctx context.Context, db *DB, table, columns string, scan fu
 	return out, err
 }
 
+// MarkMailSent records the delivery and erases the body: it may hold a
+// live link, which must not stay in the table and its backups.
 func (db *DB) MarkMailSent(ctx context.Context, id string, now time.Time) error {
-	res, err := db.writer().ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, last_error = '' WHERE id = ?`, now.UnixNano(), id)
+	res, err := db.writer().ExecContext(ctx, `UPDATE mail_outbox SET sent_at = ?, last_error = '', text_body = '', html_body = '' WHERE id = ?`, now.UnixNano(), id)
 	if err != nil {
 		return err
 	}
