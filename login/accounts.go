@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,10 @@ type Accounts struct {
 	Wake func()
 	// ResetLifetime is the validity of a reset link (5 min).
 	ResetLifetime time.Duration
+	// PendingMembers bounds the members of an organization until it is
+	// validated, PendingInvitesPerHour its invitations and resent ones per
+	// hour (5 each when zero).
+	PendingMembers, PendingInvitesPerHour int
 	// SessionEnded is told of every session that ends, before its tokens
 	// are revoked (back-channel logout). Optional.
 	SessionEnded func(ctx context.Context, tx storage.Tx, s storage.Session) error
@@ -41,6 +46,9 @@ type Accounts struct {
 type Actor struct {
 	ID string // a user id, or "cli"
 	IP string
+	// Operator is the operator (the command line, the console): above an
+	// organization's status, which bounds its own admins' powers.
+	Operator bool
 }
 
 // Domain errors, each with its status and message.
@@ -53,7 +61,68 @@ var (
 	ErrLinkInvalid  = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Invalid"}
 	ErrLinkUsed     = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Used"}
 	ErrInvalidRoles = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Members.Roles"}
+	// An organization earns its powers: until validated it invites a few
+	// members, slowly; rejected or suspended, its admins only read.
+	ErrOrgReadOnly      = &web.Error{Status: http.StatusForbidden, Key: "Errors.Org.ReadOnly"}
+	ErrPendingLimit     = &web.Error{Status: http.StatusForbidden, Key: "Errors.Org.PendingLimit"}
+	ErrInvitesPerHour   = &web.Error{Status: http.StatusTooManyRequests, Key: "Errors.Org.InvitesPerHour"}
+	ErrAccountExists    = &web.Error{Status: http.StatusConflict, Key: "Errors.Link.AccountExists"}
+	defaultPendingLimit = 5
 )
+
+// change is what an admin does to an organization's members.
+type change int
+
+const (
+	changeMembers change = iota // roles, removal, second factor, policy
+	changeResend                // a new invitation mail
+	changeInvite                // a new member
+)
+
+// mayChange applies "organizations earn their powers" to a change of
+// orgID's members by actor, in tx, holding the organization's row until
+// tx ends (so that two changes counting members wait for each other), and
+// returns the organization. The operator is above these rules.
+func (a *Accounts) mayChange(ctx context.Context, tx storage.Tx, actor Actor, orgID string, c change) (storage.Organization, error) {
+	if err := tx.LockOrganization(ctx, orgID); err != nil {
+		return storage.Organization{}, err
+	}
+	org, err := tx.GetOrganization(ctx, orgID)
+	if err != nil || actor.Operator {
+		return org, err
+	}
+	switch org.Status {
+	case storage.OrgRejected, storage.OrgSuspended:
+		return org, ErrOrgReadOnly
+	case storage.OrgPending:
+		if c == changeInvite {
+			members, err := tx.ListMemberships(ctx, orgID)
+			if err != nil {
+				return org, err
+			}
+			if len(members) >= orDefault(a.PendingMembers, defaultPendingLimit) {
+				return org, ErrPendingLimit
+			}
+		}
+		if c != changeMembers {
+			n, _, err := tx.Hit(ctx, "invite:"+orgID, time.Hour, a.Now())
+			if err != nil {
+				return org, err
+			}
+			if n > orDefault(a.PendingInvitesPerHour, defaultPendingLimit) {
+				return org, ErrInvitesPerHour
+			}
+		}
+	}
+	return org, nil
+}
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
 
 func (a *Accounts) audit(ctx context.Context, tx storage.Tx, actor Actor, action, targetType, targetID, orgID, details string) error {
 	return tx.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: a.Now(), ActorID: actor.ID, Action: action,
@@ -179,9 +248,17 @@ func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, 
 	now := a.Now()
 	u := storage.User{ID: storage.NewID("usr"), Email: strings.TrimSpace(email), Name: strings.TrimSpace(name), Locale: lang, CreatedAt: now, UpdatedAt: now}
 	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
-		org, err := tx.GetOrganization(ctx, orgID)
+		org, err := a.mayChange(ctx, tx, actor, orgID, changeInvite)
 		if err != nil {
 			return err
+		}
+		// One's own members are known: inviting one again is refused. An
+		// address with an account elsewhere is invited like any other
+		// (the answer tells nothing); accepting is refused to it then.
+		if users, err := tx.ListUsers(ctx, orgID); err != nil {
+			return err
+		} else if slices.ContainsFunc(users, func(x storage.User) bool { return storage.NormalizeEmail(x.Email) == storage.NormalizeEmail(u.Email) }) {
+			return ErrEmailTaken
 		}
 		inviter := "Sesame"
 		if u, err := tx.GetUser(ctx, actor.ID); err == nil {
@@ -217,7 +294,7 @@ func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, use
 		if u.PasswordHash != "" {
 			return &web.Error{Status: http.StatusConflict, Key: "Errors.Members.AlreadyActive"}
 		}
-		org, err := tx.GetOrganization(ctx, m.OrgID)
+		org, err := a.mayChange(ctx, tx, actor, m.OrgID, changeResend)
 		if err != nil {
 			return err
 		}
@@ -244,18 +321,48 @@ func (a *Accounts) member(ctx context.Context, tx storage.Tx, orgID, userID stri
 	return u, m, err
 }
 
-// countAdmins counts the admins of an organization, in the caller's transaction.
-func (a *Accounts) countAdmins(ctx context.Context, tx storage.Tx, orgID string) (int, error) {
-	list, err := tx.ListMemberships(ctx, orgID)
+// activeAdmins counts the admins of an organization who can act — their
+// account is active (a password set) and enabled — in the caller's
+// transaction: an invited admin who never came administers nothing.
+func (a *Accounts) activeAdmins(ctx context.Context, tx storage.Tx, orgID string) (int, error) {
+	members, err := tx.ListMemberships(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	users, err := tx.ListUsers(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	active := make(map[string]bool, len(users))
+	for _, u := range users {
+		active[u.ID] = isActive(u)
+	}
 	n := 0
-	for _, m := range list {
-		for _, r := range m.Roles {
-			if r == storage.RoleAdmin {
-				n++
-			}
+	for _, m := range members {
+		if isAdmin(m) && active[m.UserID] {
+			n++
 		}
 	}
-	return n, err
+	return n, nil
+}
+
+// isActive says whether a person can sign in: a password set, not disabled.
+func isActive(u storage.User) bool { return u.PasswordHash != "" && !u.Disabled }
+
+// keepsAnAdmin refuses a change that takes an active admin away from the
+// organization when they are its last one.
+func (a *Accounts) keepsAnAdmin(ctx context.Context, tx storage.Tx, orgID string, u storage.User, m storage.Membership) error {
+	if !isAdmin(m) || !isActive(u) {
+		return nil
+	}
+	n, err := a.activeAdmins(ctx, tx, orgID)
+	if err != nil {
+		return err
+	}
+	if n <= 1 {
+		return ErrLastAdmin
+	}
+	return nil
 }
 
 func isAdmin(m storage.Membership) bool {
@@ -274,15 +381,16 @@ func (a *Accounts) SetRoles(ctx context.Context, actor Actor, orgID, userID stri
 	}
 	roles = storage.NormalizeRoles(roles)
 	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
-		_, m, err := a.member(ctx, tx, orgID, userID)
+		if _, err := a.mayChange(ctx, tx, actor, orgID, changeMembers); err != nil {
+			return err
+		}
+		u, m, err := a.member(ctx, tx, orgID, userID)
 		if err != nil {
 			return err
 		}
-		if isAdmin(m) && !isAdmin(storage.Membership{Roles: roles}) {
-			if n, err := a.countAdmins(ctx, tx, orgID); err != nil {
+		if !isAdmin(storage.Membership{Roles: roles}) {
+			if err := a.keepsAnAdmin(ctx, tx, orgID, u, m); err != nil {
 				return err
-			} else if n <= 1 {
-				return ErrLastAdmin
 			}
 		}
 		if err := tx.SetRoles(ctx, userID, roles); err != nil {
@@ -292,19 +400,23 @@ func (a *Accounts) SetRoles(ctx context.Context, actor Actor, orgID, userID stri
 	})
 }
 
-// RemoveMember deletes a member's account; the last admin stays.
+// RemoveMember deletes a member's account, signing them out everywhere
+// first (the relying parties that asked are told, as when a person is
+// disabled); the last active admin stays.
 func (a *Accounts) RemoveMember(ctx context.Context, actor Actor, orgID, userID string) error {
 	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if _, err := a.mayChange(ctx, tx, actor, orgID, changeMembers); err != nil {
+			return err
+		}
 		u, m, err := a.member(ctx, tx, orgID, userID)
 		if err != nil {
 			return err
 		}
-		if isAdmin(m) {
-			if n, err := a.countAdmins(ctx, tx, orgID); err != nil {
-				return err
-			} else if n <= 1 {
-				return ErrLastAdmin
-			}
+		if err := a.keepsAnAdmin(ctx, tx, orgID, u, m); err != nil {
+			return err
+		}
+		if _, err := a.endUserSessions(ctx, tx, userID, ""); err != nil {
+			return err
 		}
 		if err := tx.DeleteUser(ctx, userID); err != nil {
 			return err
@@ -485,8 +597,21 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		} else if prev.PasswordHash != "" {
 			return ErrLinkUsed
 		}
-		if u, err = a.storePassword(ctx, tx, t.UserID, hash); err != nil {
+		if u, err = a.storePassword(ctx, tx, t.UserID, hash); errors.Is(err, storage.ErrConflict) {
+			return ErrAccountExists // the address has an account already
+		} else if err != nil {
 			return err
+		}
+		// The first invitation accepted wins: the others of the address,
+		// in any organization, are void.
+		dropped, err := tx.DropInvitations(ctx, u.Email, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range dropped {
+			if err := a.audit(ctx, tx, actor, "member.invitation_voided", "user", d.UserID, d.OrgID, "accepted elsewhere"); err != nil {
+				return err
+			}
 		}
 		orgID := a.orgOf(ctx, tx, u.ID)
 		if actor.ID == "" {
@@ -695,6 +820,9 @@ func (a *Accounts) ChangePassword(ctx context.Context, actor Actor, userID, hash
 func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, orgID, userID string) error {
 	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if orgID != "" {
+			if _, err := a.mayChange(ctx, tx, actor, orgID, changeMembers); err != nil {
+				return err
+			}
 			if _, _, err := a.member(ctx, tx, orgID, userID); err != nil {
 				return err
 			}
@@ -711,6 +839,9 @@ func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, orgID, us
 // SetRequireMFA makes the second factor mandatory (or not) for an organization.
 func (a *Accounts) SetRequireMFA(ctx context.Context, actor Actor, orgID string, require bool) error {
 	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if _, err := a.mayChange(ctx, tx, actor, orgID, changeMembers); err != nil {
+			return err
+		}
 		if err := tx.UpdateOrganization(ctx, orgID, func(o *storage.Organization) error { o.RequireMFA = require; return nil }); err != nil {
 			return err
 		}

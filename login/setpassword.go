@@ -112,7 +112,7 @@ func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request
 		return
 	}
 	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash)
-	if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) {
+	if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrAccountExists) {
 		h.renderLink(w, r, err)
 		return
 	} else if err != nil {

@@ -16,6 +16,11 @@ type Organizations interface {
 	UpdateOrganization(ctx context.Context, id string, update func(*Organization) error) error
 	// GetOrganizationBySignupKey finds the organization a sign-up form created.
 	GetOrganizationBySignupKey(ctx context.Context, key string) (Organization, error)
+	// LockOrganization holds the organization's row until the transaction
+	// ends, so that a rule counting its members (the last admin) sees no
+	// concurrent change; ErrNotFound when there is none. Outside a
+	// transaction it only checks that the organization exists.
+	LockOrganization(ctx context.Context, id string) error
 }
 
 // Users stores people and their membership.
@@ -50,6 +55,11 @@ type Users interface {
 	SetRoles(ctx context.Context, userID string, roles []string) error
 	// DeleteUser deletes the person, their membership, sessions, links and tokens.
 	DeleteUser(ctx context.Context, id string) error
+	// DropInvitations deletes the invitations not yet accepted (people
+	// without a password, in an organization) of the address, but
+	// keepUserID's, with their links, and returns their memberships: the
+	// first invitation accepted wins over the others.
+	DropInvitations(ctx context.Context, email, keepUserID string) ([]Membership, error)
 }
 
 // ActionTokens stores the single-use links mailed to people.

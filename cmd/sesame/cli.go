@@ -65,6 +65,8 @@ commands:
   org list [--status S] | org validate ID | org reject ID --reason TEXT
   user add --email EMAIL (--org ORG_ID [--role admin] [--role user] | --operator) [--name NAME] [--password-stdin]
   user list [--org ID] | user disable ID | user reset-2fa ID
+  member roles ORG_ID USER_ID --role admin|user [--role ...]
+                                          set a member's roles (the operator repairs an organization)
   keys list | keys rotate
   mail list [--limit N]                   recent mail, sent or queued, with its links (tokens hidden)
   storage copy --from FILE --to FILE      copy every record between two configured backends
@@ -169,7 +171,7 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "keys", "mail", "storage", "audit":
+	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "member", "keys", "mail", "storage", "audit":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
@@ -215,6 +217,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.userDisable(ctx, rest)
 	case "user reset-2fa":
 		return c.userReset2FA(ctx, rest)
+	case "member roles":
+		return c.memberRoles(ctx, rest)
 	case "keys list":
 		return c.keysList(ctx, rest)
 	case "keys rotate":
@@ -719,7 +723,7 @@ func (c *cli) orgDecide(ctx context.Context, args []string, name string, withRea
 	} else if err != nil {
 		return err
 	}
-	actor := login.Actor{ID: "cli"}
+	actor := login.Actor{ID: "cli", Operator: true}
 	if withReason {
 		err = m.Accounts.RejectOrganization(ctx, actor, id, *reason)
 	} else {
@@ -822,7 +826,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	}
 	if pw == "" && !*operator {
 		// No password: the person gets the set-password mail, as when an admin invites them.
-		u, err := m.Accounts.Invite(ctx, login.Actor{ID: "cli"}, *org, addr.Address, *name, *lang, storage.NormalizeRoles(roles))
+		u, err := m.Accounts.Invite(ctx, login.Actor{ID: "cli", Operator: true}, *org, addr.Address, *name, *lang, storage.NormalizeRoles(roles))
 		if errors.Is(err, login.ErrEmailTaken) {
 			return badFlag("email", "an account with %s already exists", addr.Address)
 		} else if err != nil {
@@ -906,7 +910,7 @@ func (c *cli) userDisable(ctx context.Context, args []string) error {
 	defer m.Close()
 	// A disabled person is signed out everywhere (relying parties that asked
 	// are told) and their tokens stop working.
-	if err := m.Accounts.DisableUser(ctx, login.Actor{ID: "cli"}, id); errors.Is(err, storage.ErrNotFound) {
+	if err := m.Accounts.DisableUser(ctx, login.Actor{ID: "cli", Operator: true}, id); errors.Is(err, storage.ErrNotFound) {
 		return badArg("no user %q", id)
 	} else if err != nil {
 		return err
@@ -926,12 +930,49 @@ func (c *cli) userReset2FA(ctx context.Context, args []string) error {
 		return err
 	}
 	defer m.Close()
-	if err := m.Accounts.ResetSecondFactor(ctx, login.Actor{ID: "cli"}, "", id); errors.Is(err, storage.ErrNotFound) {
+	if err := m.Accounts.ResetSecondFactor(ctx, login.Actor{ID: "cli", Operator: true}, "", id); errors.Is(err, storage.ErrNotFound) {
 		return badArg("no user %q", id)
 	} else if err != nil {
 		return err
 	}
 	return nil
+}
+
+// memberRoles sets a member's roles: the operator's way to give an
+// organization back an admin (the last active admin still cannot be
+// demoted).
+func (c *cli) memberRoles(ctx context.Context, args []string) error {
+	fs := c.newFlags("member roles")
+	var roles multi
+	fs.Var(&roles, "role", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return badArg("member roles: want ORG_ID USER_ID, got %d arguments", fs.NArg())
+	}
+	orgID, userID := fs.Arg(0), fs.Arg(1)
+	if len(roles) == 0 {
+		return badFlag("role", "is required (admin, user, or both)")
+	}
+	if !storage.ValidRoles(storage.NormalizeRoles(roles)) {
+		return badFlag("role", "%v: each must be admin or user, once", []string(roles))
+	}
+	m, err := c.open(ctx, false, c.quiet())
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	err = m.Accounts.SetRoles(ctx, login.Actor{ID: "cli", Operator: true}, orgID, userID, storage.NormalizeRoles(roles))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return badArg("no organization %q", orgID)
+	case errors.Is(err, login.ErrNotMember):
+		return badArg("%s is not a member of %s", userID, orgID)
+	case errors.Is(err, login.ErrLastAdmin):
+		return badArg("%s is the last active admin of %s: give another member the admin role first", userID, orgID)
+	}
+	return err
 }
 
 // --- keys ---

@@ -61,9 +61,13 @@ type AccountsConfig struct {
 	ReauthAfter             time.Duration `yaml:"reauth_after"`
 	TOTPIssuer              string        `yaml:"totp_issuer"`
 	SignInPerIP             int           `yaml:"signin_per_ip"`
-	CodePerIP               int           `yaml:"code_per_ip"`
-	ResetPerIP              int           `yaml:"reset_per_ip"`
-	ResetPerEmail           int           `yaml:"reset_per_email"`
+	// An organization not yet validated invites at most PendingMembers
+	// members, PendingInvitesPerHour invitations an hour.
+	PendingMembers        int `yaml:"pending_members"`
+	PendingInvitesPerHour int `yaml:"pending_invites_per_hour"`
+	CodePerIP             int `yaml:"code_per_ip"`
+	ResetPerIP            int `yaml:"reset_per_ip"`
+	ResetPerEmail         int `yaml:"reset_per_email"`
 }
 
 type SignupConfig struct {
@@ -190,7 +194,8 @@ func DefaultConfig() Config {
 		Keys:     KeysConfig{CacheRefresh: 10 * time.Second},
 		Log:      LogConfig{Level: "info", Format: "text"},
 		Accounts: AccountsConfig{SetPasswordLinkLifetime: 24 * time.Hour, ResetLinkLifetime: 5 * time.Minute, ReauthAfter: 5 * time.Minute,
-			TOTPIssuer: "Sesame", SignInPerIP: 300, CodePerIP: 100, ResetPerIP: 20, ResetPerEmail: 5},
+			TOTPIssuer: "Sesame", SignInPerIP: 300, CodePerIP: 100, ResetPerIP: 20, ResetPerEmail: 5,
+			PendingMembers: 5, PendingInvitesPerHour: 5},
 		Signup: SignupConfig{
 			CloudAccount:   "static",
 			Outscale:       OutscaleConfig{Region: "cloudgouv-eu-west-1"},
@@ -511,10 +516,14 @@ func (c *Config) validate() Problems {
 		key string
 		n   int
 	}{{"accounts.signin_per_ip", c.Accounts.SignInPerIP}, {"accounts.code_per_ip", c.Accounts.CodePerIP},
-		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail}} {
+		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail},
+		{"accounts.pending_invites_per_hour", c.Accounts.PendingInvitesPerHour}} {
 		if l.n < 1 || l.n > 1000000 {
 			add(l.key, "must be from 1 to 1000000 per hour")
 		}
+	}
+	if c.Accounts.PendingMembers < 1 || c.Accounts.PendingMembers > 1000 {
+		add("accounts.pending_members", "must be from 1 to 1000")
 	}
 	switch c.Signup.CloudAccount {
 	case "static":

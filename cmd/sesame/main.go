@@ -133,7 +133,8 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	m.Backchannel.Poll = c.Mail.PollInterval
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
-		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer}
+		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
+		PendingMembers: c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	return nil
 }
 

@@ -33,6 +33,17 @@ func TestOnPostgres(t *testing.T) {
 		{"Forgot", TestForgotAndResetPassword},
 		{"ChangePassword", TestChangePasswordAndSessions},
 		{"Backchannel", TestBackchannelLogout},
+		{"GetNeverReplacesSecondFactor", TestGetNeverReplacesSecondFactor},
+		{"InvitationPolicy", TestInvitationHonoursTwoFactorPolicy},
+		{"OlderInvitationLink", TestOlderInvitationLinkIsVoid},
+		{"CodeFailuresCount", TestRightPasswordDoesNotClearCodeFailures},
+		{"Lockout", TestLockoutDoesNotLockOwnerOut},
+		{"Reauthentication", TestReauthenticationAfterAMinute},
+		{"OrganizationPowers", TestOrganizationsEarnTheirPowers},
+		{"InvitationsReserveNothing", TestInvitationsReserveNothing},
+		{"LastActiveAdmin", TestLastActiveAdminStays},
+		{"ConcurrentStepDowns", TestConcurrentStepDownsKeepAnAdmin},
+		{"RemovedMember", TestRemovedMemberIsLoggedOutEverywhere},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -92,3 +92,9 @@ func (db *DB) GetOrganizationBySignupKey(ctx context.Context, key string) (stora
 	o, err := scanOrg(db.reader().QueryRowContext(ctx, `SELECT `+orgColumns+` FROM organizations WHERE signup_key = ?`, key))
 	return o, notFound(err)
 }
+
+func (db *DB) LockOrganization(ctx context.Context, id string) error {
+	var got string
+	err := db.writer().QueryRowContext(ctx, `SELECT id FROM organizations WHERE id = ?`+db.d.ForUpdate, id).Scan(&got)
+	return notFound(err)
+}

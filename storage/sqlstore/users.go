@@ -33,6 +33,21 @@ func validUser(u storage.User) error {
 	return nil
 }
 
+// emailKey is what keeps an email address to one account. A person who has
+// never set a password — an invitation not yet accepted — holds a key of
+// their organization's own, "invited/ORG/address": an invitation reserves
+// nothing, so another organization may invite the same address, and an
+// address that has an account may be invited without the answer telling
+// so. Setting the password turns the key into the address itself, which
+// only one account may hold (ErrConflict).
+func emailKey(email, passwordHash, orgID string) string {
+	addr := storage.NormalizeEmail(email)
+	if passwordHash == "" && orgID != "" {
+		return "invited/" + orgID + "/" + addr
+	}
+	return addr
+}
+
 func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Membership) error {
 	if err := validUser(u); err != nil {
 		return err
@@ -43,11 +58,15 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 	if u.UpdatedAt.IsZero() {
 		u.UpdatedAt = u.CreatedAt
 	}
+	orgID := ""
+	if m != nil {
+		orgID = m.OrgID
+	}
 	return db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
-			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), storage.NormalizeEmail(u.Email))
+			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), emailKey(u.Email, u.PasswordHash, orgID))
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
@@ -110,9 +129,13 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 		if err := validUser(u); err != nil {
 			return err
 		}
+		var orgID string
+		if err := tx.QueryRowContext(ctx, `SELECT org_id FROM memberships WHERE user_id = ?`, id).Scan(&orgID); err != nil && err != sql.ErrNoRows {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, name = ?, locale = ?,
 			disabled = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
-			is_operator = ? WHERE id = ?`, u.Email, storage.NormalizeEmail(u.Email), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
+			is_operator = ? WHERE id = ?`, u.Email, emailKey(u.Email, u.PasswordHash, orgID), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
 			ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
 		if db.isUnique(err) {
 			return storage.ErrConflict
@@ -266,4 +289,26 @@ func (db *DB) DeleteUser(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+func (db *DB) DropInvitations(ctx context.Context, email, keepUserID string) ([]storage.Membership, error) {
+	var dropped []storage.Membership
+	err := db.tx(ctx, func(tx conn) error {
+		var err error
+		dropped, err = queryAll(ctx, tx, scanMembership, `SELECT m.user_id, m.org_id, m.roles FROM users u
+			JOIN memberships m ON m.user_id = u.id
+			WHERE u.email_key = 'invited/' || m.org_id || '/' || ? AND u.id <> ?`, storage.NormalizeEmail(email), keepUserID)
+		if err != nil {
+			return err
+		}
+		// Never signed in: no session nor token; the membership and the
+		// links go by cascade.
+		for _, m := range dropped {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, m.UserID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return dropped, err
 }
