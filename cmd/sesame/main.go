@@ -469,9 +469,12 @@ func (m *Main) handler() (http.Handler, error) {
 	}
 	r.Get("/healthz", health)
 	r.Get("/readyz", ready)
-	if c.OpsListen == "" {
+	// /metrics is on the public listener only when asked for: without
+	// ops_listen and metrics_public, it is not served at all.
+	if c.MetricsPublic {
 		r.Handle("/metrics", m.metrics.handler())
-	} else {
+	}
+	if c.OpsListen != "" {
 		ops := chi.NewRouter()
 		ops.Get("/healthz", health)
 		ops.Get("/readyz", ready)
