@@ -113,6 +113,16 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		for _, id := range ids {
 			m.Logger.Info("created a signing key", "kid", id)
 		}
+		// Keys sealed under another key would keep /readyz failing
+		// forever: refuse to start instead, saying what to do.
+		if err := m.Keys.Ready(ctx); errors.Is(err, secretbox.ErrDecrypt) {
+			return &usageError{msg: m.Config.keySource() + " does not open the stored signing keys (they were sealed under " +
+				"another secret-encryption key): restore the key they were sealed with, or, if it is lost, run " +
+				"`sesame keys rotate` to make new signing keys (what else was sealed under the lost key, such as " +
+				"two-factor secrets, stays unreadable)"}
+		} else if err != nil {
+			return fmt.Errorf("signing keys: %w", err)
+		}
 	}
 	a := c.Password.Argon2
 	m.Hasher = password.NewHasher(password.Params{MemoryKiB: uint32(a.MemoryKiB), Iterations: uint32(a.Iterations),
@@ -231,6 +241,17 @@ func (c *Config) masterKey() ([]byte, string, error) {
 	}
 	k, err := decode(string(raw), "secrets.key_file "+path)
 	return k, "", err
+}
+
+// keySource names where the secret-encryption key comes from.
+func (c *Config) keySource() string {
+	switch {
+	case c.Secrets.Key != "":
+		return "the secret-encryption key (secrets.key)"
+	case c.Secrets.KeyFile != "":
+		return "the secret-encryption key (secrets.key_file " + c.Secrets.KeyFile + ")"
+	}
+	return "the secret-encryption key (" + c.defaultKeyFile() + ")"
 }
 
 // createKeyFile creates the key file at path with a new random key, and
