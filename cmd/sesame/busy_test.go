@@ -28,7 +28,7 @@ type commandResult struct {
 func startCommand(t *testing.T, bin string, env []string, stdin string, args ...string) <-chan commandResult {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(env)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -151,5 +151,27 @@ func TestMasterKeyCreatedOnce(t *testing.T) {
 				t.Fatalf("round %d: two different keys", round)
 			}
 		}
+	}
+}
+
+// TestProcessTestsAreHermetic: the processes the tests start get the
+// environment the test gives them, not the SESAME_* variables of whoever
+// runs the tests (a developer's SESAME_STORAGE_SQLITE_PATH would point every
+// child at one database).
+func TestProcessTestsAreHermetic(t *testing.T) {
+	bin := buildBinary(t)
+	callers := t.TempDir()
+	t.Setenv("SESAME_DATA_DIR", callers)
+	t.Setenv("SESAME_STORAGE_SQLITE_PATH", filepath.Join(callers, "callers.db"))
+	dir, addr := t.TempDir(), freeAddr(t)
+	startProcess(t, bin, []string{"SESAME_DATA_DIR=" + dir, "SESAME_LISTEN=" + addr, "SESAME_ISSUER=http://" + addr})
+	if r := <-startCommand(t, bin, []string{"SESAME_DATA_DIR=" + dir}, "", "keys", "list"); r.err != nil {
+		t.Fatalf("sesame keys list: %v: %s", r.err, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sesame.db")); err != nil {
+		t.Errorf("the child's database is not in its data directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(callers); len(entries) > 0 {
+		t.Errorf("a child used the caller's SESAME_* variables: %s holds %s", callers, entries[0].Name())
 	}
 }

@@ -42,11 +42,24 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// childEnv is the environment of a process a test starts: the caller's,
+// without any SESAME_* variable (a developer's SESAME_DATA_DIR would point
+// every child at one database), then env.
+func childEnv(env []string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SESAME_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, env...)
+}
+
 // startProcess runs `sesame serve` and waits until it is ready.
 func startProcess(t *testing.T, bin string, env []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(env)
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
