@@ -33,7 +33,15 @@ func TestDemoAgainstSesame(t *testing.T) {
 	ln.Close()
 	demoLn, _ := net.Listen("tcp", "127.0.0.1:0")
 	demoURL := "http://" + demoLn.Addr().String()
-	env := append(os.Environ(), "SESAME_DATA_DIR="+filepath.Join(dir, "data"), "SESAME_LISTEN="+addr, "SESAME_ISSUER=http://"+addr,
+	// The caller's environment without its SESAME_* variables: sesame
+	// gets only the configuration this test gives it.
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SESAME_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "SESAME_DATA_DIR="+filepath.Join(dir, "data"), "SESAME_LISTEN="+addr, "SESAME_ISSUER=http://"+addr,
 		"SESAME_PASSWORD_ARGON2_MEMORY_KIB=8192", "SESAME_PASSWORD_ARGON2_ITERATIONS=1")
 	sesame := func(stdin string, args ...string) string {
 		cmd := exec.Command(bin, args...)

@@ -72,6 +72,7 @@ commands:
   storage copy --from FILE --to FILE      copy every record between two configured backends
   backup --out FILE                       a consistent copy of the SQLite database, while it runs
   audit list [--org ID] [--since TIME] [--limit N]
+  version                                 the module version, VCS revision and Go release of this build
 
 Every command reads --config FILE, or SESAME_CONFIG, or the embedded defaults.
 Commands that create something print the new id; --json prints JSON.
@@ -171,12 +172,12 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "member", "keys", "mail", "storage", "audit":
+	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "member", "keys", "mail", "storage", "audit", "version":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
 	sub := ""
-	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" && cmd != "backup" {
+	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" && cmd != "backup" && cmd != "version" {
 		if len(rest) == 0 {
 			return badArg("%s: missing subcommand", cmd)
 		}
@@ -193,6 +194,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return c.loadtest(ctx, rest)
 	case "backup ":
 		return c.backup(ctx, rest)
+	case "version ":
+		return c.version(ctx, rest)
 	case "audit list":
 		return c.auditList(ctx, rest)
 	case "client add":

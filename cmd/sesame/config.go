@@ -34,6 +34,10 @@ type Config struct {
 	TrustedProxies string `yaml:"trusted_proxies"`
 	// OpsListen, when set, serves /metrics, /healthz and /readyz apart.
 	OpsListen string `yaml:"ops_listen"`
+	// MetricsPublic also serves /metrics on the public listener. Off by
+	// default: the metrics tell anyone who asks the traffic, the sign-in
+	// outcomes and the queues, which are the operator's business.
+	MetricsPublic bool `yaml:"metrics_public"`
 	// OpsPprof adds Go's /debug/pprof/ profiles to the ops listener (only
 	// there: a profile shows memory, and costs CPU while it runs).
 	OpsPprof bool           `yaml:"ops_pprof"`

@@ -264,9 +264,10 @@ func readBody(resp *http.Response) string {
 // (hashing real argon2id passwords): they finish, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
 	bin := buildBinary(t)
-	addr := freeAddr(t)
+	addr, ops := freeAddr(t), freeAddr(t)
 	dir := t.TempDir()
 	env := []string{"SESAME_DATA_DIR=" + dir, "SESAME_LISTEN=" + addr, "SESAME_ISSUER=http://" + addr, "SESAME_ACCOUNTS_SIGNIN_PER_IP=100000",
+		"SESAME_OPS_LISTEN=" + ops,
 		"SESAME_PASSWORD_ARGON2_ITERATIONS=8"} // slow hashes: the requests stay in flight
 	proc := startProcess(t, bin, env)
 
@@ -295,7 +296,7 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	// Wait until the fourth hash has begun: every request is inside the
 	// server, and the last ones are still hashing.
-	for !strings.Contains(scrapeQuiet("http://"+addr+"/metrics"), "sesame_password_hash_wait_seconds_count 4") {
+	for !strings.Contains(scrapeQuiet("http://"+ops+"/metrics"), "sesame_password_hash_wait_seconds_count 4") {
 		time.Sleep(5 * time.Millisecond) // polling the server's progress
 	}
 	if err := proc.Process.Signal(syscall.SIGTERM); err != nil {

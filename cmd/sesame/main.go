@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -111,6 +112,16 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		}
 		for _, id := range ids {
 			m.Logger.Info("created a signing key", "kid", id)
+		}
+		// Keys sealed under another key would keep /readyz failing
+		// forever: refuse to start instead, saying what to do.
+		if err := m.Keys.Ready(ctx); errors.Is(err, secretbox.ErrDecrypt) {
+			return &usageError{msg: m.Config.keySource() + " does not open the stored signing keys (they were sealed under " +
+				"another secret-encryption key): restore the key they were sealed with, or, if it is lost, run " +
+				"`sesame keys rotate` to make new signing keys (what else was sealed under the lost key, such as " +
+				"two-factor secrets, stays unreadable)"}
+		} else if err != nil {
+			return fmt.Errorf("signing keys: %w", err)
 		}
 	}
 	a := c.Password.Argon2
@@ -219,22 +230,14 @@ func (c *Config) masterKey() ([]byte, string, error) {
 	if path == "" {
 		path = c.defaultKeyFile()
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-				return nil, "", err
-			}
-			k := make([]byte, secretbox.KeySize)
-			if _, err := rand.Read(k); err != nil {
-				return nil, "", err
-			}
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			k, err := createKeyFile(c.DataDir, path)
 			if err != nil {
-				return nil, "", fmt.Errorf("create %s: %w", path, err)
-			}
-			_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-			if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
 				return nil, "", err
 			}
-			return k, path, nil
+			if k != nil {
+				return k, path, nil
+			}
+			// Another command starting at the same time created it first.
 		}
 	}
 	raw, err := os.ReadFile(path)
@@ -243,6 +246,47 @@ func (c *Config) masterKey() ([]byte, string, error) {
 	}
 	k, err := decode(string(raw), "secrets.key_file "+path)
 	return k, "", err
+}
+
+// keySource names where the secret-encryption key comes from.
+func (c *Config) keySource() string {
+	switch {
+	case c.Secrets.Key != "":
+		return "the secret-encryption key (secrets.key)"
+	case c.Secrets.KeyFile != "":
+		return "the secret-encryption key (secrets.key_file " + c.Secrets.KeyFile + ")"
+	}
+	return "the secret-encryption key (" + c.defaultKeyFile() + ")"
+}
+
+// createKeyFile creates the key file at path with a new random key, and
+// returns the key, or nil if the file exists already. The key is written to
+// a temporary file that is then linked to path: the name appears complete
+// or not at all, so that a command starting at the same time reads either
+// nothing or the whole key, and one of them wins.
+func createKeyFile(dir, path string) ([]byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	k := make([]byte, secretbox.KeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".secret.key-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return k, nil
 }
 
 // Run builds the HTTP handler and serves it in the background.
@@ -474,9 +518,12 @@ func (m *Main) handler() (http.Handler, error) {
 	}
 	r.Get("/healthz", health)
 	r.Get("/readyz", ready)
-	if c.OpsListen == "" {
+	// /metrics is on the public listener only when asked for: without
+	// ops_listen and metrics_public, it is not served at all.
+	if c.MetricsPublic {
 		r.Handle("/metrics", m.metrics.handler())
-	} else {
+	}
+	if c.OpsListen != "" {
 		ops := chi.NewRouter()
 		ops.Get("/healthz", health)
 		ops.Get("/readyz", ready)

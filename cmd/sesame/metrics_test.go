@@ -23,7 +23,7 @@ func scrape(t *testing.T, u string) string {
 }
 
 func TestMetrics(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, "SESAME_METRICS_PUBLIC=true")
 	f := e.fixture("marketplace")
 	e.person(&f)
 	v, c := pkce()
@@ -86,5 +86,33 @@ func TestMetrics(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("profiles on the public listener: %d", resp.StatusCode)
+	}
+}
+
+// TestMetricsNotOnPublicListenerByDefault: the metrics (request routes,
+// sign-in counts, queue depths) are for the operator, so the public listener
+// serves them only when the configuration says so (metrics_public).
+func TestMetricsNotOnPublicListenerByDefault(t *testing.T) {
+	status := func(u string) int {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	e := newEnv(t)
+	if got := status(e.issuer + "/metrics"); got != http.StatusNotFound {
+		t.Fatalf("/metrics on the public listener with the defaults: %d, want 404", got)
+	}
+	// Asked for: on the public listener, and still on ops_listen when set.
+	ops := freeAddr(t)
+	e2 := newEnv(t, "SESAME_METRICS_PUBLIC=true", "SESAME_OPS_LISTEN="+ops)
+	if !strings.Contains(scrape(t, e2.issuer+"/metrics"), "go_goroutines") {
+		t.Fatal("no metrics on the public listener with metrics_public")
+	}
+	if !strings.Contains(scrape(t, "http://"+ops+"/metrics"), "go_goroutines") {
+		t.Fatal("no metrics on ops_listen with metrics_public")
 	}
 }

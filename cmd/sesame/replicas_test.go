@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,14 +17,20 @@ import (
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
-// buildBinary builds the sesame command once per test.
+// buildBinary builds the sesame command, once per package run (TestMain
+// removes it): the process tests share it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sesame")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	binary.once.Do(func() {
+		binary.path = filepath.Join(binary.dir, "sesame")
+		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
 	}
-	return bin
+	return binary.path
 }
 
 func freeAddr(t *testing.T) string {
@@ -35,11 +42,24 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// childEnv is the environment of a process a test starts: the caller's,
+// without any SESAME_* variable (a developer's SESAME_DATA_DIR would point
+// every child at one database), then env.
+func childEnv(env []string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SESAME_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, env...)
+}
+
 // startProcess runs `sesame serve` and waits until it is ready.
 func startProcess(t *testing.T, bin string, env []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(env)
 	logf, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
