@@ -132,6 +132,8 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get(PathOperator, h.handleOperator)
 	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
 	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)
+	r.Get(PathOperator+"/{id}", h.handleOperatorOrg)
+	r.Post(PathOperator+"/{id}/members/{user}/roles", h.handleOperatorMemberRoles)
 }
 
 func (h *Handler) now() time.Time { return h.Now() }

@@ -2,6 +2,7 @@ package login
 
 import (
 	"net/http"
+	"slices"
 	"net/url"
 	"strings"
 
@@ -107,4 +108,87 @@ func (h *Handler) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
 		}
 		return h.Accounts.RejectOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"), reason)
 	})
+}
+
+// The operator's view of one organization: its members, and their roles to
+// repair — an organization left without a usable admin gets one back here
+// (or with `sesame member roles`). The last active admin still stays.
+
+type operatorMember struct {
+	ID, Email, Name string
+	Admin, User     bool
+	Invited         bool
+}
+
+type operatorOrgPage struct {
+	templates.Base
+	Org     storage.Organization
+	Members []operatorMember
+	Notice  string
+}
+
+func (h *Handler) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+	orgID := chi.URLParam(r, "id")
+	org, err := h.Store.GetOrganization(r.Context(), orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	members, err := h.Store.ListMemberships(r.Context(), orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	users, err := h.Store.ListUsers(r.Context(), orgID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	roles := make(map[string]storage.Membership, len(members))
+	for _, m := range members {
+		roles[m.UserID] = m
+	}
+	p := &operatorOrgPage{Org: org, Notice: notice}
+	for _, u := range users {
+		m := roles[u.ID]
+		p.Members = append(p.Members, operatorMember{ID: u.ID, Email: u.Email, Name: u.Name, Admin: isAdmin(m),
+			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == ""})
+	}
+	p.Base = h.base(w, r, "Operator.OrgTitle", []string{v.user.Locale})
+	p.Error = errKey
+	if err := h.Pages.Render(w, status, "operator_org", p); err != nil {
+		h.Logger.Error("render operator organization", "err", err)
+	}
+}
+
+func (h *Handler) handleOperatorOrg(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.operator(w, r)
+	if !ok {
+		return
+	}
+	h.renderOperatorOrg(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
+}
+
+func (h *Handler) handleOperatorMemberRoles(w http.ResponseWriter, r *http.Request) {
+	v, ok := h.operator(w, r)
+	if !ok {
+		return
+	}
+	if !h.csrfValid(r) {
+		h.renderOperatorOrg(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		return
+	}
+	orgID := chi.URLParam(r, "id")
+	actor := actorOf(v, r)
+	actor.Operator = true
+	if err := h.Accounts.SetRoles(r.Context(), actor, orgID, chi.URLParam(r, "user"), rolesFrom(r)); err != nil {
+		status, key := web.Status(err)
+		if status >= 500 {
+			h.fail(w, r, err)
+			return
+		}
+		h.renderOperatorOrg(w, r, v, status, "", key)
+		return
+	}
+	http.Redirect(w, r, PathOperator+"/"+url.PathEscape(orgID)+"?"+url.Values{"done": {"roles"}}.Encode(), http.StatusSeeOther)
 }

@@ -148,7 +148,7 @@ func TestLastActiveAdminStays(t *testing.T) {
 	invitedID := e.userID("invited-admin@acme.example", f.orgID)
 	_, body := admin.get(e.issuer + "/organization/members")
 	csrf := field(csrfRe, body)
-	resp, _ := admin.post(e.issuer+"/organization/members/"+f.userID+"/roles", url.Values{"csrf_token": {csrf}, "role_user": {"1"}})
+	resp, body := admin.post(e.issuer+"/organization/members/"+f.userID+"/roles", url.Values{"csrf_token": {csrf}, "role_user": {"1"}})
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("the last active admin steps down beside an invited admin: %d, want 409", resp.StatusCode)
 	}
@@ -173,6 +173,25 @@ func TestLastActiveAdminStays(t *testing.T) {
 	}
 	if _, stderr, code := e.cli("", "member", "roles", f.orgID, bob.userID, "--role", "user"); code != 2 || !strings.Contains(stderr, "last active admin") {
 		t.Fatalf("the operator demotes the last active admin: exit %d %q", code, stderr)
+	}
+	// And from the console.
+	op := e.browser()
+	op.signInPlain(e.operator)
+	resp, body = op.get(e.issuer + "/admin/organizations/" + f.orgID)
+	if resp.StatusCode != 200 || !strings.Contains(body, "invited-admin@acme.example") {
+		t.Fatalf("the console's organization page: %d", resp.StatusCode)
+	}
+	resp, _ = op.post(e.issuer+"/admin/organizations/"+f.orgID+"/members/"+f.userID+"/roles",
+		url.Values{"csrf_token": {field(csrfRe, body)}, "role_admin": {"1"}, "role_user": {"1"}})
+	if resp.StatusCode != 200 || resp.Request.URL.Query().Get("done") != "roles" {
+		t.Fatalf("the console sets roles: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+	if m, _ := e.main.Store.GetMembership(context.Background(), f.userID); !strings.Contains(strings.Join(m.Roles, ","), "admin") {
+		t.Fatalf("the console's roles: %v", m.Roles)
+	}
+	resp, _ = op.post(e.issuer+"/admin/organizations/"+f.orgID+"/members/"+f.userID+"/roles", url.Values{"csrf_token": {field(csrfRe, body)}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the console with no role: %d", resp.StatusCode)
 	}
 }
 
