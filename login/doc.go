@@ -13,8 +13,30 @@
 // recovery-codes page, which must be read first, links to Finish(id), the
 // provider's callback. Single sign-on is the login screen noticing a live session
 // that satisfies the request (no prompt=login, max_age respected, the
-// id_token_hint's subject) and finishing at once; prompt=none without such
-// a session answers login_required.
+// id_token_hint's subject, and the level the request or the organization
+// needs) and finishing at once; prompt=none without such a session answers
+// login_required, or unmet_authentication_requirements when the session is
+// the person's but lacks the second factor.
+//
+// The sign-in gate (gate.go) is the only way into a session or up a level:
+// the password form, the code step, the enrolment at sign-in and the
+// set-password link only collect proofs and call proceed, which applies in
+// one order the disabled account, the lock and failure counting
+// (throttle.go: OWASP's device cookie, so that failures made elsewhere
+// never lock out a browser that signed in before, and a right password
+// never clears the failures of the step after it), the second factor, the
+// organization's policy and the client's acr_values (enrolment before the
+// session exists), then records the session with exactly the proofs as its
+// amr. A link proves the mailbox only; using one, or any new password,
+// voids the account's other links. Enrolment never overwrites a confirmed
+// factor, and showing the setup page stores nothing (enrol.go: the secret
+// travels sealed in the form until its first code confirms it); replacing
+// a factor asks for the proof that disabling it asks for. No GET changes
+// anything but a session's last-seen time.
+//
+// Storage calls inside a transaction go to the storage.Tx that Atomic
+// hands its function; the helpers that run both inside and outside one
+// take a storage.Tx parameter (the Storage itself outside).
 //
 // One screen per file; paths are constants; a form that fails is rendered
 // again with what the person typed and one translated message, and the
@@ -24,7 +46,7 @@
 // A successful sign-in's records — the session, its audit event, the
 // authorization request it answers with its code, the last sign-in time and
 // the cleared failures (when there were any) — commit in one transaction
-// (completeSignIn), and nothing is answered before that commit. The POST
+// (the gate's complete), and nothing is answered before that commit. The POST
 // reads the person with their organization in one query (GetPersonByEmail),
 // and writes the answer and the sign-in time with one statement each.
 package login

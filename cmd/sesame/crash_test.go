@@ -162,7 +162,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatalf("integrity_check: %q %v", res, err)
 	}
 	for _, email := range invited {
-		if _, err := db.GetUserByEmail(context.Background(), email); err != nil {
+		if _, err := findPerson(db, email); err != nil {
 			t.Errorf("acknowledged invitation of %s lost", email)
 		}
 	}

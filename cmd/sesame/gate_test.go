@@ -166,10 +166,7 @@ func TestOlderInvitationLinkIsVoid(t *testing.T) {
 	admin.signInPlain(f)
 	e.inviteMember(admin, "bob@acme.example", false)
 	first := e.mailLink("bob@acme.example", 1)
-	bobID := ""
-	if u, err := e.main.Store.GetUserByEmail(context.Background(), "bob@acme.example"); err == nil {
-		bobID = u.ID
-	}
+	bobID := userByEmail(t, e.testEnv, "bob@acme.example")
 	_, body := admin.get(e.issuer + "/organization/members")
 	admin.post(e.issuer+"/organization/members/"+bobID+"/resend", url.Values{"csrf_token": {field(csrfRe, body)}})
 	second := e.mailLink("bob@acme.example", 2)

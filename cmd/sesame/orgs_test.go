@@ -489,7 +489,15 @@ func TestMembersScreenRules(t *testing.T) {
 	if resp, _ := br.post(e.issuer+"/organization/members/"+dan+"/resend", url.Values{"csrf_token": {csrf}}); !landed(resp, "/organization/members", "resent") {
 		t.Fatalf("resend: %d", resp.StatusCode)
 	}
-	e.mailLink("dan@acme.example", 2)
+	danLink := e.mailLink("dan@acme.example", 2)
+	// An invited admin who never came administers nothing: the last active
+	// admin stays (issue 13, defect 7) until dan accepts.
+	if resp, _ := br.post(e.issuer+"/organization/members/"+admin.userID+"/roles", url.Values{"csrf_token": {csrf}, "role_user": {"1"}}); resp.StatusCode != 409 {
+		t.Fatalf("step down beside an invited admin only: %d", resp.StatusCode)
+	}
+	if resp, _ := e.setPassword(e.browser(), danLink, "north-harbour-lights-26"); resp.StatusCode != 200 {
+		t.Fatalf("dan accepts: %d", resp.StatusCode)
+	}
 	// After the change the page answers 403: the admin stepped down.
 	if resp, _ := br.post(e.issuer+"/organization/members/"+admin.userID+"/roles", url.Values{"csrf_token": {csrf}, "role_user": {"1"}}); resp.StatusCode != 403 {
 		t.Fatalf("demote with another admin: %d", resp.StatusCode)
@@ -550,11 +558,26 @@ var actorCLI = loginActor("cli")
 
 func userByEmail(t *testing.T, e *testEnv, email string) string {
 	t.Helper()
-	u, err := e.main.Store.GetUserByEmail(context.Background(), email)
+	u, err := findPerson(e.main.Store, email)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// findPerson finds a person by address, invited or not: GetUserByEmail
+// finds only accounts (an invitation reserves no address).
+func findPerson(s storage.Users, email string) (storage.User, error) {
+	users, err := s.ListUsers(context.Background(), "")
+	for _, u := range users {
+		if strings.EqualFold(u.Email, email) {
+			return u, nil
+		}
+	}
+	if err == nil {
+		err = storage.ErrNotFound
+	}
+	return storage.User{}, err
 }
 
 // landed reports whether the browser, after following redirects, is on
