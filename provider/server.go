@@ -118,7 +118,15 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []op.Option{op.WithCrypto(sealer)}
+	// An id_token_hint is one of our own ID tokens: every algorithm Sesame
+	// signs with must verify (the library accepts RS256, ES256 and PS256
+	// unless told, so an EdDSA client's logout failed).
+	hintAlgs := make([]string, len(Algorithms))
+	for i, alg := range Algorithms {
+		hintAlgs[i] = string(alg)
+	}
+	opts := []op.Option{op.WithCrypto(sealer),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(hintAlgs...))}
 	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
