@@ -661,6 +661,27 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	return resp, nil
 }
 
+// UserInfo answers a token that is not (or no longer) a live access token
+// of ours — revoked, expired, an ID token used as a bearer, its person gone
+// — with 401 invalid_token (RFC 6750 §3.1), where the library says 403
+// access_denied; the guard adds the Bearer challenge. A storage failure
+// stays the server's (503).
+func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.UserInfo(ctx, r)
+	if err == nil {
+		return resp, nil
+	}
+	var oe *oidc.Error
+	if (errors.As(err, &oe) && oe.ErrorType != oidc.ServerError) || errors.Is(err, storage.ErrNotFound) {
+		return nil, op.NewStatusError(&oidc.Error{ErrorType: "invalid_token",
+			Description: "the access token is invalid or expired"}, http.StatusUnauthorized)
+	}
+	if oe == nil {
+		return nil, serverError(err)
+	}
+	return nil, oe // without the library's 403: a 500, made a 503 by unavailable
+}
+
 // EndSession validates the request (id_token_hint, client_id and a
 // post_logout_redirect_uri registered exactly), ends the browser session
 // and redirects.
