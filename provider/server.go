@@ -178,12 +178,15 @@ func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = &unavailable{ResponseWriter: w}
 		switch r.URL.Path {
-		case PathDiscovery:
-			if r.Method == http.MethodGet && s.serveDiscovery(w, r) {
+		case PathDiscovery, PathKeys:
+			if anyOrigin(w, r) {
 				return
 			}
-		case PathKeys:
-			if r.Method == http.MethodGet && s.serveKeys(w, r) {
+			read := r.Method == http.MethodGet || r.Method == http.MethodHead
+			if read && r.URL.Path == PathDiscovery && s.serveDiscovery(w, r) {
+				return
+			}
+			if read && r.URL.Path == PathKeys && s.serveKeys(w, r) {
 				return
 			}
 		case PathAuthorize:
@@ -271,6 +274,24 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "the service is busy", http.StatusServiceUnavailable)
 		return false
 	}
+}
+
+// anyOrigin lets any web page read discovery and the key set, which are
+// public and read no cookie, so that a browser application can start from
+// discovery: Access-Control-Allow-Origin "*", never with credentials. They
+// are served from bytes before the library's CORS layer, hence here. It
+// answers a preflight itself, and reports whether it did.
+func anyOrigin(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Cache-Control, If-None-Match")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bool {
