@@ -79,6 +79,11 @@ type Options struct {
 	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
 	// TokensIssued, when set, counts successful token responses by grant.
 	TokensIssued func(grant string)
+	// ClientAuthPerHour bounds the failed client authentications per
+	// address and hour (0: no bound); BudgetKey says which address a
+	// request counts for (by default its peer address).
+	ClientAuthPerHour int
+	BudgetKey         func(*http.Request) string
 }
 
 // Provider is the HTTP face of the OpenID Provider.
@@ -99,7 +104,16 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes}
+	if o.BudgetKey == nil {
+		o.BudgetKey = remoteHost
+	}
+	secrets, err := newClientSecrets(o.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes, logger: o.Logger,
+		clientSecrets: secrets, budget: &clientBudget{store: o.Store, perHour: o.ClientAuthPerHour, now: o.Now, logger: o.Logger,
+			blocked: map[string]time.Time{}}}
 	config := &op.Config{
 		CryptoKey:                         tokenKey,
 		CryptoKeyId:                       "1",
@@ -195,18 +209,25 @@ func (s *server) guard(next http.Handler) http.Handler {
 				return
 			}
 			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
-		case PathToken:
-			if !s.admit(w, r) {
+		case PathToken, PathIntrospect, PathRevoke:
+			// An address past its budget of failed client authentications
+			// is refused first: before a slot, a read or a hash.
+			key := s.opts.BudgetKey(r)
+			if s.store.budget.refuseSpent(w, r, key) {
 				return
 			}
-			defer func() { <-s.grants }()
-			fallthrough
-		case PathIntrospect, PathRevoke:
+			if r.URL.Path == PathToken {
+				if !s.admit(w, r) {
+					return
+				}
+				defer func() { <-s.grants }()
+			}
 			r = r.WithContext(withMemo(r.Context(), true))
+			memoFrom(r.Context()).budgetKey = key
 			if r.URL.Path == PathToken {
 				s.prefetchGrant(r)
 			}
-			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer}
+			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer, budget: s.store.budget, key: key}
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
 		case PathUserinfo:
@@ -332,14 +353,22 @@ func (u *unavailable) WriteHeader(status int) {
 
 // clientChallenge adds WWW-Authenticate to a 401 of the endpoints where
 // clients authenticate (RFC 6749 §5.2).
+// On a 429 (the failure that overran the budget of failed client
+// authentications), it adds Retry-After.
 type clientChallenge struct {
 	http.ResponseWriter
-	realm string
+	realm  string
+	budget *clientBudget
+	key    string
 }
 
 func (c *clientChallenge) WriteHeader(status int) {
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		c.Header().Set("WWW-Authenticate", `Basic realm="`+c.realm+`"`)
+	case http.StatusTooManyRequests:
+		wait, _ := c.budget.wait(c.key)
+		c.Header().Set("Retry-After", retryAfter(wait))
 	}
 	c.ResponseWriter.WriteHeader(status)
 }

@@ -49,6 +49,9 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+
+	// RateLimit holds the per-IP budgets that are not the screens'.
+	RateLimit RateLimitConfig `yaml:"ratelimit"`
 }
 
 type AuditConfig struct {
@@ -64,6 +67,10 @@ type AccountsConfig struct {
 	CodePerIP               int           `yaml:"code_per_ip"`
 	ResetPerIP              int           `yaml:"reset_per_ip"`
 	ResetPerEmail           int           `yaml:"reset_per_email"`
+}
+
+type RateLimitConfig struct {
+	ClientAuthPerIP int `yaml:"client_auth_per_ip"`
 }
 
 type SignupConfig struct {
@@ -206,7 +213,8 @@ func DefaultConfig() Config {
 			},
 			RateLimit: 20,
 		},
-		Audit: AuditConfig{Retention: 365 * 24 * time.Hour},
+		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
+		RateLimit: RateLimitConfig{ClientAuthPerIP: 100},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
@@ -511,7 +519,8 @@ func (c *Config) validate() Problems {
 		key string
 		n   int
 	}{{"accounts.signin_per_ip", c.Accounts.SignInPerIP}, {"accounts.code_per_ip", c.Accounts.CodePerIP},
-		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail}} {
+		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail},
+		{"ratelimit.client_auth_per_ip", c.RateLimit.ClientAuthPerIP}} {
 		if l.n < 1 || l.n > 1000000 {
 			add(l.key, "must be from 1 to 1000000 per hour")
 		}

@@ -419,7 +419,8 @@ func (m *Main) handler() (http.Handler, error) {
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
 		Hooks: screens, ErrorPage: screens.ErrorPage, FormPost: screens.FormPost, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
-		TokensIssued: func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
+		TokensIssued:      func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
+		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP,
 	})
 	if err != nil {
 		return nil, err
