@@ -193,7 +193,7 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		h.renderCode(w, r, http.StatusForbidden, u, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	locked, failures, err := h.locked(r.Context(), u.Email)
@@ -422,7 +422,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	codes, err := h.totpConfirm(r.Context(), u, r.PostFormValue("code"))

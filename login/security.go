@@ -131,7 +131,7 @@ func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
-		if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
+		if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
 			return
 		}
 		if err := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password")); err != nil {
@@ -178,7 +178,7 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.renderTOTPSetup(w, r, http.StatusForbidden, v.user, PathSecurity+"/totp", "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	codes, err := h.totpConfirm(r.Context(), v.user, r.PostFormValue("code"))
@@ -197,7 +197,7 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	if v.hasOrg {

@@ -71,6 +71,9 @@ type AccountsConfig struct {
 
 type RateLimitConfig struct {
 	ClientAuthPerIP int `yaml:"client_auth_per_ip"`
+	// IPv6Prefix: every per-IP budget counts an IPv6 address's network of
+	// this many bits as one address.
+	IPv6Prefix int `yaml:"ipv6_prefix"`
 }
 
 type SignupConfig struct {
@@ -214,7 +217,7 @@ func DefaultConfig() Config {
 			RateLimit: 20,
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
-		RateLimit: RateLimitConfig{ClientAuthPerIP: 100},
+		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
@@ -524,6 +527,9 @@ func (c *Config) validate() Problems {
 		if l.n < 1 || l.n > 1000000 {
 			add(l.key, "must be from 1 to 1000000 per hour")
 		}
+	}
+	if p := c.RateLimit.IPv6Prefix; p < 32 || p > 128 {
+		add("ratelimit.ipv6_prefix", "must be from 32 to 128 (bits of an IPv6 address counted as one address; 64 by default)")
 	}
 	switch c.Signup.CloudAccount {
 	case "static":
