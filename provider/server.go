@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,9 +75,15 @@ type Options struct {
 	ErrorPage ErrorPage
 	// FormPost answers form_post requests; the library's own page submits
 	// itself by an inline script, which the pages' policy forbids.
-	FormPost      FormPost
-	Logger        *slog.Logger
-	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
+	FormPost FormPost
+	// ConfirmLogout asks the person whether to sign out, for an
+	// end_session request without a valid id_token_hint: a page whose form
+	// posts params, with the CSRF token, back to action. LogoutConfirmed
+	// checks that token.
+	ConfirmLogout   func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
+	LogoutConfirmed func(r *http.Request) bool
+	Logger          *slog.Logger
+	LoggedOutPath   string // where logout lands without a registered post_logout_redirect_uri
 	// TokensIssued, when set, counts successful token responses by grant.
 	TokensIssued func(grant string)
 	// ClientAuthPerHour bounds the failed client authentications per
@@ -106,6 +113,14 @@ func New(o Options) (*Provider, error) {
 	}
 	if o.BudgetKey == nil {
 		o.BudgetKey = remoteHost
+	}
+	if o.ConfirmLogout == nil { // nothing can ask: a logout needs a valid id_token_hint
+		o.ConfirmLogout = func(w http.ResponseWriter, r *http.Request, _ string, _ url.Values, _ []string) {
+			o.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+		}
+	}
+	if o.LogoutConfirmed == nil {
+		o.LogoutConfirmed = func(*http.Request) bool { return false }
 	}
 	secrets, err := newClientSecrets(o.MasterKey)
 	if err != nil {
@@ -230,6 +245,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer, budget: s.store.budget, key: key}
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+		case PathEndSession:
+			s.endSession(w, r.WithContext(withMemo(op.ContextWithIssuer(r.Context(), s.opts.Issuer), false)))
+			return
 		case PathUserinfo:
 			r = r.WithContext(withMemo(r.Context(), false))
 			w.Header().Set("Cache-Control", "no-store")
@@ -732,19 +750,91 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 	return nil, oe // without the library's 403: a 500, made a 503 by unavailable
 }
 
-// EndSession validates the request (id_token_hint, client_id and a
-// post_logout_redirect_uri registered exactly), ends the browser session
-// and redirects.
-func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
-	session, err := op.ValidateEndSessionRequest(ctx, r.Data, s.provider)
-	if err != nil {
-		return nil, err
+// endSession answers RP-initiated logout itself (the guard sends every
+// end_session request here, the library's handler never runs), so that a
+// refusal is an error page for the person, never JSON. It checks the
+// id_token_hint (one of our ID tokens; an expired one will do), the client
+// (named by client_id or the hint's azp) and its post_logout_redirect_uri
+// (registered exactly). Without a valid hint the request could come from
+// any page, so a browser with a session is asked first (ConfirmLogout),
+// and only the confirmation's POST, with its CSRF token, ends it. Then
+// it ends the browser session, which revokes its tokens, and redirects.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+		return
 	}
-	redirect := op.NewRedirect(session.RedirectURI)
-	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, redirect.Header); err != nil {
-		return nil, err
+	f := r.Form
+	clientID, uri, state := f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state")
+	hinted := false
+	if hint := f.Get("id_token_hint"); hint != "" {
+		claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
+		if err == nil || errors.As(err, &op.IDTokenHintExpiredError{}) {
+			if clientID != "" && clientID != claims.GetAuthorizedParty() {
+				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+				return
+			}
+			clientID, hinted = claims.GetAuthorizedParty(), true
+		}
 	}
-	return redirect, nil
+	redirect := s.opts.LoggedOutPath
+	switch {
+	case clientID != "":
+		c, err := getClient(ctx, s.opts.Store, clientID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
+			return
+		case err != nil:
+			s.opts.Logger.Error("end_session: load client", "err", err)
+			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+			return
+		case uri != "" && !slices.Contains(c.PostLogoutRedirectURIs, uri):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+			return
+		case uri != "":
+			redirect = withQuery(uri, "state", state)
+		}
+	case uri != "":
+		// Nothing to check it against: it is not followed.
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+		return
+	}
+	if !hinted && s.opts.Hooks.CurrentSessionID(r) != "" {
+		if r.Method != http.MethodPost || r.PostForm.Get("confirm") == "" {
+			params := url.Values{"confirm": {"1"}}
+			for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
+				if v := f.Get(name); v != "" {
+					params.Set(name, v)
+				}
+			}
+			s.opts.ConfirmLogout(w, r, PathEndSession, params, strings.Fields(f.Get("ui_locales")))
+			return
+		}
+		if !s.opts.LogoutConfirmed(r) {
+			s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+			return
+		}
+	}
+	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
+		s.opts.Logger.Error("end_session: end the session", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		return
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// withQuery adds name=value to uri's query, when value is not empty.
+func withQuery(uri, name, value string) string {
+	u, err := url.Parse(uri)
+	if err != nil || value == "" {
+		return uri
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Discovery advertises what Sesame does, not all the library could.

@@ -419,6 +419,7 @@ func (m *Main) handler() (http.Handler, error) {
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
 		Hooks: screens, ErrorPage: screens.ErrorPage, FormPost: screens.FormPost, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
+		ConfirmLogout: screens.ConfirmLogout, LogoutConfirmed: screens.LogoutConfirmed,
 		TokensIssued:      func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
 		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP, BudgetKey: web.BudgetKey,
 	})
