@@ -32,6 +32,8 @@ func TestOnPostgres(t *testing.T) {
 		{"Forgot", TestForgotAndResetPassword},
 		{"ChangePassword", TestChangePasswordAndSessions},
 		{"Backchannel", TestBackchannelLogout},
+		{"ClientSecrets", TestClientSecretsUseAKeyedHash},
+		{"ClientAuthBudget", TestClientAuthFailuresHaveAPerIPBudget},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
