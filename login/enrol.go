@@ -221,7 +221,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
@@ -271,7 +271,7 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	secret, step, err := h.confirmEnrolment(r, u)

@@ -45,7 +45,7 @@ func (h *Handler) handleForgotSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderForgot(w, r, http.StatusBadRequest, p, "Errors.Members.Email")
 		return
 	}
-	if !h.limit(w, r, "reset:"+web.ClientIP(r), h.ResetPerHour) {
+	if !h.limit(w, r, "reset:"+web.BudgetKey(r), h.ResetPerHour) {
 		return
 	}
 	// Per address, over the limit, nothing more is mailed, and nothing shows.

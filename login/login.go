@@ -207,7 +207,7 @@ func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, http.StatusBadRequest, ar, email, "Errors.Login.Missing")
 		return
 	}
-	if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
+	if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
 		return
 	}
 	// Guessing is paused per email address, known or not, so the pause

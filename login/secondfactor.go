@@ -86,7 +86,7 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		h.renderCode(w, r, http.StatusForbidden, u, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	if locked, err := h.locked(r.Context(), at.Throttle); err != nil {

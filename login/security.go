@@ -133,7 +133,7 @@ func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
-		if !h.limit(w, r, "signin:"+web.ClientIP(r), h.SignInPerHour) {
+		if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
 			return
 		}
 		key := h.throttleKey(r, v.user.Email)
@@ -176,7 +176,7 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !h.limit(w, r, "code:"+web.ClientIP(r), h.CodePerHour) {
+	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
 		return
 	}
 	if v.hasOrg {

@@ -92,7 +92,7 @@ func (h *Handler) handleSignupAccount(w http.ResponseWriter, r *http.Request) {
 		h.renderSignup(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
 		return
 	}
-	if !h.limit(w, r, "signup:"+web.ClientIP(r), h.SignupPerHour) {
+	if !h.limit(w, r, "signup:"+web.BudgetKey(r), h.SignupPerHour) {
 		return
 	}
 	pw := r.PostFormValue("password")
@@ -138,7 +138,7 @@ func (h *Handler) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Email = d.Email
-	if !h.limit(w, r, "signup:"+web.ClientIP(r), h.SignupPerHour) {
+	if !h.limit(w, r, "signup:"+web.BudgetKey(r), h.SignupPerHour) {
 		return
 	}
 	org := storage.Organization{CloudAccountID: d.Account, SignupKey: d.Key}

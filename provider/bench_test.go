@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,19 @@ type benchProvider struct {
 	store  *sqlite.DB
 	keys   *KeyManager
 	userID string
+	// argon2 counts the argon2id verifications the provider asked for.
+	argon2 *countingVerifier
+}
+
+// countingVerifier counts the calls to the SecretVerifier it wraps.
+type countingVerifier struct {
+	SecretVerifier
+	calls atomic.Int64
+}
+
+func (c *countingVerifier) Verify(ctx context.Context, encoded, secret string) error {
+	c.calls.Add(1)
+	return c.SecretVerifier.Verify(ctx, encoded, secret)
 }
 
 const benchSecret = "bench-client-secret-0123456789"
@@ -75,14 +89,15 @@ func newBenchProvider(b testing.TB, wrap ...func(storage.Storage) storage.Storag
 	for _, w := range wrap {
 		store = w(store)
 	}
-	p, err := New(Options{Issuer: "https://id.example.com", Store: store, Keys: keys, Secrets: hasher, MasterKey: master,
+	counter := &countingVerifier{SecretVerifier: hasher}
+	p, err := New(Options{Issuer: "https://id.example.com", Store: store, Keys: keys, Secrets: counter, MasterKey: master,
 		Lifetimes: Lifetimes{AuthRequest: time.Hour, Code: time.Hour, AccessToken: time.Hour, IDToken: time.Hour, RefreshToken: 24 * time.Hour},
 		Hooks:     noSessions{}, ErrorPage: func(w http.ResponseWriter, _ *http.Request, status int, _ string) { w.WriteHeader(status) },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), LoggedOutPath: "/logged-out"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &benchProvider{p: p, store: db, keys: keys, userID: u.ID}
+	return &benchProvider{p: p, store: db, keys: keys, userID: u.ID, argon2: counter}
 }
 
 // grant stores a finished authorization request with its code, as the

@@ -32,9 +32,18 @@ func (c *client) GetID() string                    { return c.c.ID }
 func (c *client) RedirectURIs() []string           { return c.c.RedirectURIs }
 func (c *client) PostLogoutRedirectURIs() []string { return c.c.PostLogoutRedirectURIs }
 
-// ApplicationType is web for every client: redirect URIs were vetted at
-// registration and are matched exactly before the library sees them.
-func (c *client) ApplicationType() op.ApplicationType { return op.ApplicationTypeWeb }
+// ApplicationType is native for a public client, web for the others. The
+// library refuses a custom-scheme redirect URI (com.example.app:/cb) to a
+// web client, and registration allows one only to public clients (RFC 8252
+// §7.1). Redirect URIs were vetted at registration and are matched exactly
+// before the library sees them (checkAuthorizeTarget), so the port-blind
+// loopback match the library allows native clients is never reached.
+func (c *client) ApplicationType() op.ApplicationType {
+	if c.c.Public {
+		return op.ApplicationTypeNative
+	}
+	return op.ApplicationTypeWeb
+}
 
 func (c *client) AuthMethod() oidc.AuthMethod {
 	if c.c.Public {

@@ -16,7 +16,13 @@
 //     Cache-Control: no-store; a 401 from userinfo carries WWW-Authenticate.
 //   - A client that fails to authenticate at the token, introspection or
 //     revocation endpoint gets 401 invalid_client with a Basic challenge
-//     (RFC 6749 §5.2), not the library's 400.
+//     (RFC 6749 §5.2), not the library's 400; an unknown client gets the
+//     same answer as a wrong secret, after the same work. Client secrets
+//     are checked with a keyed hash (clientauth.go), and failed client
+//     authentications have a budget per address (429 beyond).
+//   - end_session without a valid id_token_hint ends nothing before the
+//     person confirms (a CSRF-protected form the login screens render);
+//     its refusals are error pages.
 //   - The authorization callback is bound to the browser session that
 //     authenticated: a leaked authorization request id cannot fetch a code
 //     in another browser.

@@ -17,6 +17,9 @@ type memo struct {
 	// clientAuth marks the endpoints where a client authenticates (token,
 	// introspection, revocation): there a failure is a 401.
 	clientAuth bool
+	// budgetKey is the address whose budget a failed client
+	// authentication spends (see clientBudget).
+	budgetKey string
 
 	mu      sync.Mutex
 	clients map[string]storage.Client

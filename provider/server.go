@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,11 +75,22 @@ type Options struct {
 	ErrorPage ErrorPage
 	// FormPost answers form_post requests; the library's own page submits
 	// itself by an inline script, which the pages' policy forbids.
-	FormPost      FormPost
-	Logger        *slog.Logger
-	LoggedOutPath string // where logout lands without a registered post_logout_redirect_uri
+	FormPost FormPost
+	// ConfirmLogout asks the person whether to sign out, for an
+	// end_session request without a valid id_token_hint: a page whose form
+	// posts params, with the CSRF token, back to action. LogoutConfirmed
+	// checks that token.
+	ConfirmLogout   func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
+	LogoutConfirmed func(r *http.Request) bool
+	Logger          *slog.Logger
+	LoggedOutPath   string // where logout lands without a registered post_logout_redirect_uri
 	// TokensIssued, when set, counts successful token responses by grant.
 	TokensIssued func(grant string)
+	// ClientAuthPerHour bounds the failed client authentications per
+	// address and hour (0: no bound); BudgetKey says which address a
+	// request counts for (by default its peer address).
+	ClientAuthPerHour int
+	BudgetKey         func(*http.Request) string
 }
 
 // Provider is the HTTP face of the OpenID Provider.
@@ -99,7 +111,24 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes}
+	if o.BudgetKey == nil {
+		o.BudgetKey = remoteHost
+	}
+	if o.ConfirmLogout == nil { // nothing can ask: a logout needs a valid id_token_hint
+		o.ConfirmLogout = func(w http.ResponseWriter, r *http.Request, _ string, _ url.Values, _ []string) {
+			o.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+		}
+	}
+	if o.LogoutConfirmed == nil {
+		o.LogoutConfirmed = func(*http.Request) bool { return false }
+	}
+	secrets, err := newClientSecrets(o.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes, logger: o.Logger,
+		clientSecrets: secrets, budget: &clientBudget{store: o.Store, perHour: o.ClientAuthPerHour, now: o.Now, logger: o.Logger,
+			blocked: map[string]time.Time{}}}
 	config := &op.Config{
 		CryptoKey:                         tokenKey,
 		CryptoKeyId:                       "1",
@@ -118,7 +147,15 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []op.Option{op.WithCrypto(sealer)}
+	// An id_token_hint is one of our own ID tokens: every algorithm Sesame
+	// signs with must verify (the library accepts RS256, ES256 and PS256
+	// unless told, so an EdDSA client's logout failed).
+	hintAlgs := make([]string, len(Algorithms))
+	for i, alg := range Algorithms {
+		hintAlgs[i] = string(alg)
+	}
+	opts := []op.Option{op.WithCrypto(sealer),
+		op.WithIDTokenHintVerifierOpts(op.WithSupportedIDTokenHintSigningAlgorithms(hintAlgs...))}
 	if u, err := url.Parse(o.Issuer); err == nil && u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())
 	}
@@ -170,12 +207,15 @@ func (s *server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = &unavailable{ResponseWriter: w}
 		switch r.URL.Path {
-		case PathDiscovery:
-			if r.Method == http.MethodGet && s.serveDiscovery(w, r) {
+		case PathDiscovery, PathKeys:
+			if anyOrigin(w, r) {
 				return
 			}
-		case PathKeys:
-			if r.Method == http.MethodGet && s.serveKeys(w, r) {
+			read := r.Method == http.MethodGet || r.Method == http.MethodHead
+			if read && r.URL.Path == PathDiscovery && s.serveDiscovery(w, r) {
+				return
+			}
+			if read && r.URL.Path == PathKeys && s.serveKeys(w, r) {
 				return
 			}
 		case PathAuthorize:
@@ -184,20 +224,30 @@ func (s *server) guard(next http.Handler) http.Handler {
 				return
 			}
 			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
-		case PathToken:
-			if !s.admit(w, r) {
+		case PathToken, PathIntrospect, PathRevoke:
+			// An address past its budget of failed client authentications
+			// is refused first: before a slot, a read or a hash.
+			key := s.opts.BudgetKey(r)
+			if s.store.budget.refuseSpent(w, r, key) {
 				return
 			}
-			defer func() { <-s.grants }()
-			fallthrough
-		case PathIntrospect, PathRevoke:
+			if r.URL.Path == PathToken {
+				if !s.admit(w, r) {
+					return
+				}
+				defer func() { <-s.grants }()
+			}
 			r = r.WithContext(withMemo(r.Context(), true))
+			memoFrom(r.Context()).budgetKey = key
 			if r.URL.Path == PathToken {
 				s.prefetchGrant(r)
 			}
-			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer}
+			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer, budget: s.store.budget, key: key}
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+		case PathEndSession:
+			s.endSession(w, r.WithContext(withMemo(op.ContextWithIssuer(r.Context(), s.opts.Issuer), false)))
+			return
 		case PathUserinfo:
 			r = r.WithContext(withMemo(r.Context(), false))
 			w.Header().Set("Cache-Control", "no-store")
@@ -265,6 +315,24 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) bool {
 	}
 }
 
+// anyOrigin lets any web page read discovery and the key set, which are
+// public and read no cookie, so that a browser application can start from
+// discovery: Access-Control-Allow-Origin "*", never with credentials. They
+// are served from bytes before the library's CORS layer, hence here. It
+// answers a preflight itself, and reports whether it did.
+func anyOrigin(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Accept, Accept-Language, Cache-Control, If-None-Match")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
 func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Invalid")
@@ -303,14 +371,22 @@ func (u *unavailable) WriteHeader(status int) {
 
 // clientChallenge adds WWW-Authenticate to a 401 of the endpoints where
 // clients authenticate (RFC 6749 §5.2).
+// On a 429 (the failure that overran the budget of failed client
+// authentications), it adds Retry-After.
 type clientChallenge struct {
 	http.ResponseWriter
-	realm string
+	realm  string
+	budget *clientBudget
+	key    string
 }
 
 func (c *clientChallenge) WriteHeader(status int) {
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		c.Header().Set("WWW-Authenticate", `Basic realm="`+c.realm+`"`)
+	case http.StatusTooManyRequests:
+		wait, _ := c.budget.wait(c.key)
+		c.Header().Set("Retry-After", retryAfter(wait))
 	}
 	c.ResponseWriter.WriteHeader(status)
 }
@@ -673,19 +749,112 @@ func (s *server) Introspect(ctx context.Context, r *op.Request[op.IntrospectionR
 	return resp, nil
 }
 
-// EndSession validates the request (id_token_hint, client_id and a
-// post_logout_redirect_uri registered exactly), ends the browser session
-// and redirects.
-func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRequest]) (*op.Redirect, error) {
-	session, err := op.ValidateEndSessionRequest(ctx, r.Data, s.provider)
-	if err != nil {
-		return nil, err
+// UserInfo answers a token that is not (or no longer) a live access token
+// of ours — revoked, expired, an ID token used as a bearer, its person gone
+// — with 401 invalid_token (RFC 6750 §3.1), where the library says 403
+// access_denied; the guard adds the Bearer challenge. A storage failure
+// stays the server's (503).
+func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoRequest]) (*op.Response, error) {
+	resp, err := s.LegacyServer.UserInfo(ctx, r)
+	if err == nil {
+		return resp, nil
 	}
-	redirect := op.NewRedirect(session.RedirectURI)
-	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, redirect.Header); err != nil {
-		return nil, err
+	var oe *oidc.Error
+	if (errors.As(err, &oe) && oe.ErrorType != oidc.ServerError) || errors.Is(err, storage.ErrNotFound) {
+		return nil, op.NewStatusError(&oidc.Error{ErrorType: "invalid_token",
+			Description: "the access token is invalid or expired"}, http.StatusUnauthorized)
 	}
-	return redirect, nil
+	if oe == nil {
+		return nil, serverError(err)
+	}
+	return nil, oe // without the library's 403: a 500, made a 503 by unavailable
+}
+
+// endSession answers RP-initiated logout itself (the guard sends every
+// end_session request here, the library's handler never runs), so that a
+// refusal is an error page for the person, never JSON. It checks the
+// id_token_hint (one of our ID tokens; an expired one will do), the client
+// (named by client_id or the hint's azp) and its post_logout_redirect_uri
+// (registered exactly). Without a valid hint the request could come from
+// any page, so a browser with a session is asked first (ConfirmLogout),
+// and only the confirmation's POST, with its CSRF token, ends it. Then
+// it ends the browser session, which revokes its tokens, and redirects.
+func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+		return
+	}
+	f := r.Form
+	clientID, uri, state := f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state")
+	hinted := false
+	if hint := f.Get("id_token_hint"); hint != "" {
+		claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
+		if err == nil || errors.As(err, &op.IDTokenHintExpiredError{}) {
+			if clientID != "" && clientID != claims.GetAuthorizedParty() {
+				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+				return
+			}
+			clientID, hinted = claims.GetAuthorizedParty(), true
+		}
+	}
+	redirect := s.opts.LoggedOutPath
+	switch {
+	case clientID != "":
+		c, err := getClient(ctx, s.opts.Store, clientID)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
+			return
+		case err != nil:
+			s.opts.Logger.Error("end_session: load client", "err", err)
+			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+			return
+		case uri != "" && !slices.Contains(c.PostLogoutRedirectURIs, uri):
+			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+			return
+		case uri != "":
+			redirect = withQuery(uri, "state", state)
+		}
+	case uri != "":
+		// Nothing to check it against: it is not followed.
+		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+		return
+	}
+	if !hinted && s.opts.Hooks.CurrentSessionID(r) != "" {
+		if r.Method != http.MethodPost || r.PostForm.Get("confirm") == "" {
+			params := url.Values{"confirm": {"1"}}
+			for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
+				if v := f.Get(name); v != "" {
+					params.Set(name, v)
+				}
+			}
+			s.opts.ConfirmLogout(w, r, PathEndSession, params, strings.Fields(f.Get("ui_locales")))
+			return
+		}
+		if !s.opts.LogoutConfirmed(r) {
+			s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+			return
+		}
+	}
+	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
+		s.opts.Logger.Error("end_session: end the session", "err", err)
+		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		return
+	}
+	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// withQuery adds name=value to uri's query, when value is not empty.
+func withQuery(uri, name, value string) string {
+	u, err := url.Parse(uri)
+	if err != nil || value == "" {
+		return uri
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // Discovery advertises what Sesame does, not all the library could.

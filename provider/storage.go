@@ -2,12 +2,11 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -36,14 +35,13 @@ type SecretVerifier interface {
 type opStorage struct {
 	store     storage.Storage
 	keys      *KeyManager
-	secrets   SecretVerifier
+	secrets   SecretVerifier // legacy argon2id client secret hashes
 	now       func() time.Time
 	lifetimes Lifetimes
+	logger    *slog.Logger
 
-	// verified remembers, per client and stored hash, the SHA-256 of the
-	// last secret that verified, so that argon2id runs once per secret and
-	// not once per token request.
-	verified sync.Map // clientID + "\x00" + secretHash -> [32]byte
+	clientSecrets clientSecrets
+	budget        *clientBudget
 }
 
 var _ op.Storage = (*opStorage)(nil)
@@ -76,6 +74,13 @@ func clientAuthFailed(ctx context.Context, description string) error {
 func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, err := getClient(ctx, s.store, id)
 	if errors.Is(err, storage.ErrNotFound) {
+		if m := memoFrom(ctx); m != nil && m.clientAuth {
+			// A client authenticating: an unknown id is answered as a
+			// wrong secret is, after the same work (the secret is
+			// compared with a dummy), so that ids cannot be probed.
+			s.clientSecrets.verify("", "")
+			return nil, s.failedClientAuth(ctx)
+		}
 		return nil, clientAuthFailed(ctx, "unknown client")
 	}
 	if err != nil {
@@ -84,28 +89,20 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 	return &client{c: c, idTokenLifetime: s.lifetimes.IDToken}, nil
 }
 
+// AuthorizeClientIDSecret checks a client's secret (see checkSecret). An
+// unknown client is checked against nothing, in the time a wrong secret
+// takes, and answered the same.
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
 	c, err := getClient(ctx, s.store, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		// Spend the time a real check takes, so that client ids cannot be probed.
-		_ = s.secrets.Verify(ctx, "", secret)
-		return clientAuthFailed(ctx, "client authentication failed")
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		c = storage.Client{ID: id}
+	case err != nil:
 		return serverError(err)
 	}
-	if c.Public || c.SecretHash == "" {
-		return clientAuthFailed(ctx, "client authentication failed")
+	if !s.checkSecret(ctx, c, secret) {
+		return s.failedClientAuth(ctx)
 	}
-	cacheKey := id + "\x00" + c.SecretHash
-	sum := sha256.Sum256([]byte(secret))
-	if v, ok := s.verified.Load(cacheKey); ok && v.([32]byte) == sum {
-		return nil
-	}
-	if err := s.secrets.Verify(ctx, c.SecretHash, secret); err != nil {
-		return clientAuthFailed(ctx, "client authentication failed")
-	}
-	s.verified.Store(cacheKey, sum)
 	return nil
 }
 

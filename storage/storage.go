@@ -114,6 +114,11 @@ type Clients interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	ListClients(ctx context.Context) ([]Client, error)
 	DeleteClient(ctx context.Context, id string) error
+	// ReplaceClientSecretHash replaces the client's secret hash with
+	// newHash if it is still oldHash (the same secret, rehashed): a secret
+	// changed meanwhile is never overwritten. ErrNotFound when the client
+	// is gone or its hash is no longer oldHash.
+	ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // AuthRequests stores authorization requests and their codes.

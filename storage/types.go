@@ -131,7 +131,7 @@ func NormalizeRoles(roles []string) []string {
 type Client struct {
 	ID                     string
 	Name                   string
-	SecretHash             string // PHC-encoded argon2id; empty for public clients
+	SecretHash             string // a keyed hash (provider.HashClientSecret), or a legacy PHC argon2id; empty for public clients
 	Public                 bool
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string

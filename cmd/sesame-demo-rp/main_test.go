@@ -52,7 +52,7 @@ func TestDemoAgainstSesame(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	sesame("", "client", "add", "--id", "demo", "--secret", "demo-secret-0123456789", "--redirect-uri", demoURL+"/callback",
+	sesame("", "client", "add", "--id", "demo", "--secret", "demo-secret-0123456789abcdefghijkl", "--redirect-uri", demoURL+"/callback",
 		"--post-logout-redirect-uri", demoURL+"/", "--name", "Demo")
 	org := sesame("", "org", "create", "--name", "ACME", "--siret", "73282932000074", "--validated")
 	sesame("a-long-enough-passphrase\n", "user", "add", "--email", "alice@acme.example", "--org", org, "--role", "admin", "--password-stdin")
@@ -76,7 +76,7 @@ func TestDemoAgainstSesame(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // polling a starting process, not waiting for time to pass
 	}
 
-	h, err := newApp(context.Background(), config{Issuer: "http://" + addr, ClientID: "demo", ClientSecret: "demo-secret-0123456789", BaseURL: demoURL})
+	h, err := newApp(context.Background(), config{Issuer: "http://" + addr, ClientID: "demo", ClientSecret: "demo-secret-0123456789abcdefghijkl", BaseURL: demoURL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func newClaimsRP(t *testing.T, e *testEnv) *claimsRP {
 		}
 	}))
 	t.Cleanup(c.srv.Close)
-	c.f = fixture{clientID: "rp-" + strings.ToLower(t.Name()[:4]), secret: "claims-rp-secret-0123456789", redirect: c.srv.URL + "/cb"}
+	c.f = fixture{clientID: "rp-" + strings.ToLower(t.Name()[:4]), secret: "claims-rp-secret-0123456789abcdefgh", redirect: c.srv.URL + "/cb"}
 	e.mustCLI("", "client", "add", "--id", c.f.clientID, "--secret", c.f.secret, "--redirect-uri", c.f.redirect, "--name", "Place de marché")
 	return c
 }

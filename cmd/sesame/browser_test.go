@@ -105,7 +105,7 @@ func TestLoginPageInChromium(t *testing.T) {
 		fmt.Fprintf(w, "<!doctype html><title>RP</title><p id=result>%s %s</p>", r.URL.Query().Get("error"), map[bool]string{true: "code received"}[r.URL.Query().Get("code") != ""])
 	}))
 	defer rpSrv.Close()
-	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
+	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123456789abcdef", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
 	e.mustCLI("", "client", "add", "--id", f.clientID, "--secret", f.secret, "--redirect-uri", f.redirect, "--name", "Marketplace")
 	e.person(&f)
 	_, challenge := pkce()
@@ -164,7 +164,7 @@ func TestFormPostInChromium(t *testing.T) {
 		fmt.Fprintf(w, "<!doctype html><title>RP</title><p id=result>%s</p>", html.EscapeString(got))
 	}))
 	defer rpSrv.Close()
-	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
+	f := fixture{clientID: "marketplace", secret: "marketplace-secret-0123456789abcdef", redirect: rpSrv.URL + "/cb", email: "alice@acme.example", pw: testPassword}
 	e.mustCLI("", "client", "add", "--id", f.clientID, "--secret", f.secret, "--redirect-uri", f.redirect, "--name", "Marketplace")
 	e.person(&f)
 	_, challenge := pkce()

@@ -467,8 +467,10 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 		return badFlag("public", "cannot be combined with --secret")
 	case *public && *allowNoPKCE:
 		return badFlag("allow-no-pkce", "is only for confidential clients (public clients always use PKCE)")
-	case *secret != "" && len(*secret) < 16:
-		return badFlag("secret", "must be at least 16 characters")
+	case *secret != "" && len(*secret) < provider.MinClientSecretLength:
+		// It is verified with a fast keyed hash, as the generated ones
+		// (256 random bits) are: it must not be guessable.
+		return badFlag("secret", "must be at least %d characters (or leave it out: one is generated)", provider.MinClientSecretLength)
 	case len(redirects) == 0:
 		return badFlag("redirect-uri", "is required")
 	case *alg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(*alg)):
@@ -505,7 +507,7 @@ func (c *cli) clientAdd(ctx context.Context, args []string) error {
 		cl.Name = cl.ID
 	}
 	if !*public {
-		if cl.SecretHash, err = m.Hasher.Hash(ctx, *secret); err != nil {
+		if cl.SecretHash, err = provider.HashClientSecret(m.MasterKey, *secret); err != nil {
 			return err
 		}
 	}

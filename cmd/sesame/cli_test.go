@@ -34,7 +34,8 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 		{[]string{"client", "add", "--id", "x", "--redirect-uri", "com.example.app:/cb"}, "custom schemes are only for public"},
 		{[]string{"client", "add", "--id", "x", "--public", "--secret", "0123456789abcdef", "--redirect-uri", "https://rp.example/cb"}, "--public: cannot be combined with --secret"},
 		{[]string{"client", "add", "--id", "x", "--public", "--allow-no-pkce", "--redirect-uri", "https://rp.example/cb"}, "--allow-no-pkce: is only for confidential"},
-		{[]string{"client", "add", "--id", "x", "--secret", "short", "--redirect-uri", "https://rp.example/cb"}, "--secret: must be at least 16"},
+		{[]string{"client", "add", "--id", "x", "--secret", "short", "--redirect-uri", "https://rp.example/cb"}, "--secret: must be at least 32 characters"},
+		{[]string{"client", "add", "--id", "x", "--secret", "0123456789abcdef0123456789abcde", "--redirect-uri", "https://rp.example/cb"}, "--secret: must be at least 32 characters"},
 		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--id-token-signed-response-alg", "HS256"}, "must be RS256, ES256 or EdDSA"},
 		{[]string{"client", "add", "--id", "x", "--redirect-uri", "https://rp.example/cb", "--post-logout-redirect-uri", "ftp://x"}, "--post-logout-redirect-uri"},
 		{[]string{"client", "add", "--nope"}, "--nope: unknown flag"},
@@ -101,7 +102,7 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 func TestCLICommands(t *testing.T) {
 	e := cliEnv(t)
 	// Clients.
-	id := e.mustCLI("", "client", "add", "--id", "marketplace", "--secret", "0123456789abcdef0123", "--redirect-uri", "https://market.example/cb",
+	id := e.mustCLI("", "client", "add", "--id", "marketplace", "--secret", "0123456789abcdef0123456789abcdef", "--redirect-uri", "https://market.example/cb",
 		"--redirect-uri", "http://localhost:3000/cb", "--post-logout-redirect-uri", "https://market.example/bye", "--name", "Marketplace")
 	if id != "marketplace" {
 		t.Fatalf("client add printed %q", id)

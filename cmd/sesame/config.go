@@ -53,6 +53,9 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+
+	// RateLimit holds the per-IP budgets that are not the screens'.
+	RateLimit RateLimitConfig `yaml:"ratelimit"`
 }
 
 type AuditConfig struct {
@@ -72,6 +75,13 @@ type AccountsConfig struct {
 	CodePerIP             int `yaml:"code_per_ip"`
 	ResetPerIP            int `yaml:"reset_per_ip"`
 	ResetPerEmail         int `yaml:"reset_per_email"`
+}
+
+type RateLimitConfig struct {
+	ClientAuthPerIP int `yaml:"client_auth_per_ip"`
+	// IPv6Prefix: every per-IP budget counts an IPv6 address's network of
+	// this many bits as one address.
+	IPv6Prefix int `yaml:"ipv6_prefix"`
 }
 
 type SignupConfig struct {
@@ -215,7 +225,8 @@ func DefaultConfig() Config {
 			},
 			RateLimit: 20,
 		},
-		Audit: AuditConfig{Retention: 365 * 24 * time.Hour},
+		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
+		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}
@@ -521,13 +532,17 @@ func (c *Config) validate() Problems {
 		n   int
 	}{{"accounts.signin_per_ip", c.Accounts.SignInPerIP}, {"accounts.code_per_ip", c.Accounts.CodePerIP},
 		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail},
-		{"accounts.pending_invites_per_hour", c.Accounts.PendingInvitesPerHour}} {
+		{"accounts.pending_invites_per_hour", c.Accounts.PendingInvitesPerHour},
+		{"ratelimit.client_auth_per_ip", c.RateLimit.ClientAuthPerIP}} {
 		if l.n < 1 || l.n > 1000000 {
 			add(l.key, "must be from 1 to 1000000 per hour")
 		}
 	}
 	if c.Accounts.PendingMembers < 1 || c.Accounts.PendingMembers > 1000 {
 		add("accounts.pending_members", "must be from 1 to 1000")
+	}
+	if p := c.RateLimit.IPv6Prefix; p < 32 || p > 128 {
+		add("ratelimit.ipv6_prefix", "must be from 32 to 128 (bits of an IPv6 address counted as one address; 64 by default)")
 	}
 	switch c.Signup.CloudAccount {
 	case "static":

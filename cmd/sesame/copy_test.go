@@ -58,7 +58,7 @@ func TestStorageCopyKeepsRefreshTokens(t *testing.T) {
 
 	// After: Sesame on PostgreSQL, with the same secret key, honours the token.
 	b := newEnv(t, secret, "SESAME_STORAGE_DRIVER=postgres", "SESAME_STORAGE_POSTGRES_DSN="+dsn)
-	f.secret = "s3cret-marketplace-0123456789"
+	f.secret = "s3cret-marketplace-0123456789abcdefghijklmnopqrstuv"
 	status, refreshed, _ := b.tokenRequest(f, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}})
 	if status != 200 || refreshed["id_token"] == nil {
 		t.Fatalf("refresh after the copy: %d %v", status, refreshed)

@@ -127,7 +127,7 @@ const testPassword = "correct-horse-battery-staple"
 
 func (e *testEnv) fixture(clientID string, extra ...string) fixture {
 	e.t.Helper()
-	f := fixture{clientID: clientID, secret: "s3cret-" + clientID + "-0123456789", redirect: "http://127.0.0.1:1/" + clientID + "/cb",
+	f := fixture{clientID: clientID, secret: "s3cret-" + clientID + "-0123456789abcdefghijklmnopqrstuv", redirect: "http://127.0.0.1:1/" + clientID + "/cb",
 		email: "alice@acme.example", pw: testPassword, issuer: e.issuer}
 	args := append([]string{"client", "add", "--id", clientID, "--secret", f.secret, "--redirect-uri", f.redirect,
 		"--post-logout-redirect-uri", "http://127.0.0.1:1/" + clientID + "/bye", "--name", "App " + clientID}, extra...)

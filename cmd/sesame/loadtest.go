@@ -146,7 +146,7 @@ func (c *cli) loadSetup(ctx context.Context, n int, alg string) error {
 	}
 	defer m.Close()
 	now := m.Now()
-	hash, err := m.Hasher.Hash(ctx, loadClientSecret)
+	hash, err := provider.HashClientSecret(m.MasterKey, loadClientSecret)
 	if err != nil {
 		return err
 	}

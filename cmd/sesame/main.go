@@ -468,7 +468,9 @@ func (m *Main) handler() (http.Handler, error) {
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
 		Hooks: screens, ErrorPage: screens.ErrorPage, FormPost: screens.FormPost, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
-		TokensIssued: func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
+		ConfirmLogout: screens.ConfirmLogout, LogoutConfirmed: screens.LogoutConfirmed,
+		TokensIssued:      func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
+		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP, BudgetKey: web.BudgetKey,
 	})
 	if err != nil {
 		return nil, err
@@ -493,7 +495,7 @@ func (m *Main) handler() (http.Handler, error) {
 
 	r := chi.NewRouter()
 	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
-	r.Use(middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
+	r.Use(middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})

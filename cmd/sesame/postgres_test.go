@@ -44,6 +44,8 @@ func TestOnPostgres(t *testing.T) {
 		{"LastActiveAdmin", TestLastActiveAdminStays},
 		{"ConcurrentStepDowns", TestConcurrentStepDownsKeepAnAdmin},
 		{"RemovedMember", TestRemovedMemberIsLoggedOutEverywhere},
+		{"ClientSecrets", TestClientSecretsUseAKeyedHash},
+		{"ClientAuthBudget", TestClientAuthFailuresHaveAPerIPBudget},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

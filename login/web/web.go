@@ -135,6 +135,52 @@ func ClientIP(r *http.Request) string {
 	return host
 }
 
+// DefaultIPv6Prefix is how many leading bits of an IPv6 address a per-IP
+// budget counts by default: a /64 is what one subscriber gets, and any
+// address in it is theirs to use.
+const DefaultIPv6Prefix = 64
+
+type ipv6PrefixKey struct{}
+
+// BudgetKeys makes BudgetKey count IPv6 addresses by their first bits
+// (32 to 128; the configuration checks).
+func BudgetKeys(ipv6Prefix int) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ipv6PrefixKey{}, ipv6Prefix)))
+		})
+	}
+}
+
+// BudgetKey is what a per-IP budget counts the request for: the IPv4
+// address, or the IPv6 network of the configured prefix (see BudgetKeys;
+// /64 without it), since one holder of a /64 has all its addresses and
+// counting each apart gave them unlimited budgets. Every per-IP budget uses
+// it; audit and log lines keep the full address (ClientIP).
+func BudgetKey(r *http.Request) string {
+	bits, ok := r.Context().Value(ipv6PrefixKey{}).(int)
+	if !ok {
+		bits = DefaultIPv6Prefix
+	}
+	return budgetKey(ClientIP(r), bits)
+}
+
+func budgetKey(ip string, ipv6Prefix int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(ipv6Prefix)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
 // Deadline bounds the time a request may spend, its storage calls
 // included: a database that does not answer costs a 503, never a hang.
 func Deadline(d time.Duration) func(http.Handler) http.Handler {

@@ -98,3 +98,35 @@ func TestRealIP(t *testing.T) {
 		}
 	}
 }
+
+// The per-IP budgets count an IPv4 address, or an IPv6 network: one /64
+// (by default) is one holder, whatever address in it they use.
+func TestBudgetKey(t *testing.T) {
+	for _, tc := range []struct {
+		remote string
+		prefix int // 0: no BudgetKeys middleware
+		want   string
+	}{
+		{"192.0.2.7:1234", 0, "192.0.2.7"},
+		{"[::ffff:192.0.2.7]:1234", 0, "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", 0, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", 0, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:3:4:5:6]:443", 48, "2001:db8:1::/48"},
+		{"[2001:db8:1:2:3:4:5:6]:443", 128, "2001:db8:1:2:3:4:5:6/128"},
+		{"[fe80::1%eth0]:443", 0, "fe80::/64"},
+		{"192.0.2.7:1234", 56, "192.0.2.7"},
+		{"not an address", 0, "not an address"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		var got string
+		h := http.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { got = BudgetKey(r) }))
+		if tc.prefix != 0 {
+			h = BudgetKeys(tc.prefix)(h)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tc.want {
+			t.Errorf("BudgetKey(%s, /%d) = %q, want %q", tc.remote, tc.prefix, got, tc.want)
+		}
+	}
+}

@@ -289,6 +289,13 @@ func testClients(t *testing.T, s storage.Storage) {
 		got.IDTokenSignedAlg != "ES256" || got.Public || got.SecretHash != "hash" || !got.CreatedAt.Equal(base) {
 		t.Fatalf("round trip: %+v", got)
 	}
+	// A rehash replaces the hash it read, and nothing else.
+	must(t, s.ReplaceClientSecretHash(ctx(), c.ID, "hash", "rehashed"))
+	wantErr(t, s.ReplaceClientSecretHash(ctx(), c.ID, "hash", "stale"), storage.ErrNotFound)
+	wantErr(t, s.ReplaceClientSecretHash(ctx(), "nobody", "", "x"), storage.ErrNotFound)
+	if got, _ := s.GetClient(ctx(), c.ID); got.SecretHash != "rehashed" || got.Name != c.Name {
+		t.Fatalf("after a rehash: %+v", got)
+	}
 	got, _ = s.GetClient(ctx(), "spa")
 	if !got.Public || got.PostLogoutRedirectURIs != nil {
 		t.Fatalf("public client: %+v", got)

@@ -44,6 +44,17 @@ func (db *DB) ListClients(ctx context.Context) ([]storage.Client, error) {
 	return queryAll(ctx, db.reader(), scanClient, `SELECT `+clientColumns+` FROM clients ORDER BY id`)
 }
 
+func (db *DB) ReplaceClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	res, err := db.writer().ExecContext(ctx, `UPDATE clients SET secret_hash = ? WHERE id = ? AND secret_hash = ?`, newHash, id, oldHash)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
 // DeleteClient removes the client, its pending requests (by cascade) and
 // every token it holds.
 func (db *DB) DeleteClient(ctx context.Context, id string) error {
