@@ -97,7 +97,11 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
 		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace}
-	p.Base = h.base(w, r, "TOTP.Title", []string{u.Locale})
+	title := "TOTP.Title"
+	if replace {
+		title = "TOTP.ReplaceTitle"
+	}
+	p.Base = h.base(w, r, title, []string{u.Locale})
 	p.Error = errKey
 	if err := h.Pages.Render(w, status, "totp_setup", p); err != nil {
 		h.Logger.Error("render totp setup", "err", err)

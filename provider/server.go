@@ -225,6 +225,17 @@ func (s *server) guard(next http.Handler) http.Handler {
 			}
 			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
 		case PathToken, PathIntrospect, PathRevoke:
+			// These endpoints take POST only (RFC 6749 §3.2, RFC 7662 §2.1,
+			// RFC 7009 §2.1); another method is refused before it counts
+			// against a budget or reads anything (a GET changes nothing).
+			// A CORS preflight goes on to the library's CORS layer.
+			if r.Method != http.MethodPost && r.Method != http.MethodOptions {
+				w.Header().Set("Allow", "POST")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusMethodNotAllowed)
+				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"this endpoint takes POST"}`))
+				return
+			}
 			// An address past its budget of failed client authentications
 			// is refused first: before a slot, a read or a hash.
 			key := s.opts.BudgetKey(r)

@@ -82,7 +82,7 @@ func TestCommandsWaitForABusyServer(t *testing.T) {
 	}
 	defer release()
 
-	writer := startCommand(t, bin, env, "", "client", "add", "--id", "busy", "--secret", "busy-secret-0123456789",
+	writer := startCommand(t, bin, env, "", "client", "add", "--id", "busy", "--secret", "busy-secret-0123456789abcdefghijklmnop",
 		"--redirect-uri", "https://rp.example/cb")
 	var readers []<-chan commandResult
 	for _, args := range [][]string{{"migrate"}, {"keys", "list"}, {"client", "list"}, {"org", "list"}, {"migrate"}, {"user", "list"}} {

@@ -86,6 +86,13 @@ func TestNoStateChangeOnGet(t *testing.T) {
 			t.Errorf("a table appeared: %s", table)
 		}
 	}
+	// The endpoints that authenticate clients take POST only: a GET is
+	// refused before it counts against a budget.
+	for _, p := range []string{provider.PathToken, provider.PathIntrospect, provider.PathRevoke} {
+		if resp, _ := people["nobody"].get(e.issuer + p); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: %d, Allow %q; want 405 and POST", p, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
 	// The sign-in in progress survived the walk: nothing it read was spent.
 	e.clock.Add(totp.Period)
 	code, _ := totp.Code(secret, e.clock.Now())
