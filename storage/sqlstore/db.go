@@ -287,6 +287,7 @@ func (db *DB) Atomic(ctx context.Context, fn func(tx storage.Tx) error) error {
 	}
 	db.mustNotEscape()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		defer db.enterTx()() // known as running fn until it returns or panics (escape.go)
 		return fn(&DB{shared: db.shared, txn: tx})
 	})
 }

@@ -155,16 +155,9 @@ func (db *DB) runTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if err := db.runFn(fn, tx); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
 	committed = true
 	return tx.Commit()
-}
-
-// runFn runs a transaction's function, known meanwhile as running on this
-// goroutine (see escape.go), even if it panics.
-func (db *DB) runFn(fn func(*sql.Tx) error, tx *sql.Tx) error {
-	defer db.enterTx()()
-	return fn(tx)
 }
