@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
@@ -26,7 +27,7 @@ func benchServer(b *testing.B, extra ...string) string {
 	issuer := "http://" + ln.Addr().String()
 	env := append([]string{"SESAME_DATA_DIR=" + b.TempDir(), "SESAME_ISSUER=" + issuer, "SESAME_LISTEN=" + ln.Addr().String(),
 		"SESAME_ACCOUNTS_SIGNIN_PER_IP=1000000"}, extra...)
-	cfg, err := LoadConfig("", env)
+	cfg, err := config.Load("", env)
 	if err != nil {
 		b.Fatal(err)
 	}

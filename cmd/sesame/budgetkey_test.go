@@ -5,10 +5,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/sesame-idp/sesame/internal/config"
 )
 
 func TestIPv6BudgetsCountThePrefix(t *testing.T) {
-	if _, err := LoadConfig("", []string{"SESAME_RATELIMIT_IPV6_PREFIX=16"}); err == nil || !strings.Contains(err.Error(), "ratelimit.ipv6_prefix") {
+	if _, err := config.Load("", []string{"SESAME_RATELIMIT_IPV6_PREFIX=16"}); err == nil || !strings.Contains(err.Error(), "ratelimit.ipv6_prefix") {
 		t.Fatalf("a /16 prefix: %v", err)
 	}
 	e := newEnv(t, "SESAME_TRUSTED_PROXIES=127.0.0.1", "SESAME_ACCOUNTS_SIGNIN_PER_IP=2", "SESAME_RATELIMIT_CLIENT_AUTH_PER_IP=2")

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	_ "github.com/sesame-idp/sesame/storage/sqlite" // the sqlite driver
 )
 
@@ -129,7 +130,7 @@ func TestCommandsStartedAtOnceOnAFreshDataDir(t *testing.T) {
 // another is still writing.
 func TestMasterKeyCreatedOnce(t *testing.T) {
 	for round := range 50 {
-		cfg := DefaultConfig()
+		cfg := config.Default()
 		cfg.DataDir = t.TempDir()
 		keys := make([]string, 8)
 		errs := make([]error, 8)
@@ -138,7 +139,7 @@ func TestMasterKeyCreatedOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				k, _, err := cfg.masterKey()
+				k, _, err := cfg.MasterKey()
 				keys[i], errs[i] = fmt.Sprintf("%x", k), err
 			}()
 		}

@@ -21,6 +21,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/company"
 	sesamemail "github.com/sesame-idp/sesame/login/mail"
@@ -244,7 +245,7 @@ func (c *cli) open(ctx context.Context, ensureKeys bool, logger *slog.Logger) (*
 	if path == "" {
 		path = c.getenv("SESAME_CONFIG")
 	}
-	cfg, err := LoadConfig(path, c.env)
+	cfg, err := config.Load(path, c.env)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +269,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if path == "" {
 		path = c.getenv("SESAME_CONFIG")
 	}
-	cfg, err := LoadConfig(path, c.env)
+	cfg, err := config.Load(path, c.env)
 	if err != nil {
 		return err
 	}
@@ -283,7 +284,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	return serve(ctx, m)
 }
 
-func newLogger(lc LogConfig, w io.Writer) *slog.Logger {
+func newLogger(lc config.LogConfig, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(lc.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -414,7 +415,7 @@ func checkRedirectURI(flagName, raw string, public bool) error {
 			return badFlag(flagName, "%q has no host", raw)
 		}
 	case "http":
-		if !isLoopbackHost(u.Hostname()) {
+		if !config.IsLoopbackHost(u.Hostname()) {
 			return badFlag(flagName, "%q must use https (http is only for localhost)", raw)
 		}
 	default:
@@ -1143,7 +1144,7 @@ func (c *cli) storageCopy(ctx context.Context, args []string) error {
 		return badFlag("to", "must differ from --from")
 	}
 	open := func(path, flagName string) (*Main, error) {
-		cfg, err := LoadConfig(path, nil)
+		cfg, err := config.Load(path, nil)
 		if err != nil {
 			return nil, badFlag(flagName, "%s: %v", path, strings.ReplaceAll(err.Error(), "\n", "; "))
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/sqlite"
@@ -22,7 +23,7 @@ import (
 func crashConfig(t *testing.T, dir string, smtp *mailtest.Server) string {
 	var accounts strings.Builder
 	for i := range 40 {
-		fmt.Fprintf(&accounts, "    - email: founder%02d@cloud.example\n      password_hash: %q\n", i, demoCloudPasswordHash)
+		fmt.Fprintf(&accounts, "    - email: founder%02d@cloud.example\n      password_hash: %q\n", i, config.DemoCloudPasswordHash)
 	}
 	cfg := fmt.Sprintf(`data_dir: %s
 accounts:

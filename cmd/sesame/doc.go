@@ -2,11 +2,10 @@
 // it, and the other commands (client, org, user, keys) administer the same
 // database with the same configuration.
 //
-// Configuration comes from embedded defaults, then a YAML file (--config or
-// SESAME_CONFIG), then SESAME_<PATH> environment variables (storage.sqlite.path
-// is SESAME_STORAGE_SQLITE_PATH), then, for secrets, SESAME_<PATH>_FILE
-// naming a file that holds the value. Every problem is reported at once as
-// `section.key: problem` and nothing starts.
+// Configuration (package internal/config) comes from embedded defaults, then
+// a YAML file (--config or SESAME_CONFIG), then SESAME_<PATH> environment
+// variables, then, for secrets, SESAME_<PATH>_FILE. Every problem is reported
+// at once as `section.key: problem` and nothing starts.
 //
 // Main{Open, Run, Close} is the wiring, shared by serve and by the
 // end-to-end tests: storage, keys, the provider, the login screens, one

@@ -2,30 +2,11 @@ package main
 
 import (
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// FuzzLoadConfig: any file either loads or lists its problems; never a panic.
-func FuzzLoadConfig(f *testing.F) {
-	for _, s := range []string{"", "issuer: https://id.example.com\n", "storage:\n  driver: postgres\n", "a: [", "- x", "mail:\n  smtp:\n    port: x\n",
-		"signup:\n  static_accounts:\n    - email: a\n"} {
-		f.Add(s)
-	}
-	dir := f.TempDir()
-	f.Fuzz(func(t *testing.T, body string) {
-		p := filepath.Join(dir, "c.yaml")
-		os.WriteFile(p, []byte(body), 0o600)
-		_, err := LoadConfig(p, nil)
-		if err != nil {
-			if _, ok := err.(Problems); !ok {
-				t.Fatalf("not a list of problems: %T %v", err, err)
-			}
-		}
-	})
-}
+	"github.com/sesame-idp/sesame/internal/config"
+)
 
 // FuzzRedirectURIPolicy: what registration accepts is absolute, without a
 // fragment, and https or loopback http (custom schemes: public clients only).
@@ -45,7 +26,7 @@ func FuzzRedirectURIPolicy(f *testing.F) {
 		switch u.Scheme {
 		case "https":
 		case "http":
-			if !isLoopbackHost(u.Hostname()) {
+			if !config.IsLoopbackHost(u.Hostname()) {
 				t.Fatalf("accepted http off loopback: %q", raw)
 			}
 		default:

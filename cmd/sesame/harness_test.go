@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
@@ -73,7 +74,7 @@ func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv 
 	if pgBase != "" {
 		env = append(env, "SESAME_STORAGE_DRIVER=postgres", "SESAME_STORAGE_POSTGRES_DSN="+pgtest.Schema(t, pgBase))
 	}
-	cfg, err := LoadConfig("", env)
+	cfg, err := config.Load("", env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -100,7 +101,7 @@ func (c *cli) loadtest(ctx context.Context, args []string) error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return badFlag("target", "%q is not an http(s) URL", t)
 		}
-		if !*remote && !isLoopbackHost(u.Hostname()) {
+		if !*remote && !config.IsLoopbackHost(u.Hostname()) {
 			return badFlag("target", "%q is not on this machine (loopback only; --allow-remote to override)", t)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/sesame-idp/sesame/internal/config"
 )
 
 // A request error whose client went away is logged at INFO, not ERROR;
@@ -25,7 +27,7 @@ func TestClientGoneLogging(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			newLogger(LogConfig{Level: "info"}, &buf).Log(tc.ctx, tc.level, "request error")
+			newLogger(config.LogConfig{Level: "info"}, &buf).Log(tc.ctx, tc.level, "request error")
 			for _, w := range tc.want {
 				if !strings.Contains(buf.String(), w) {
 					t.Fatalf("%q lacks %q", buf.String(), w)
@@ -38,7 +40,7 @@ func TestClientGoneLogging(t *testing.T) {
 	}
 	// Demoted below the configured level, it is not written at all.
 	var buf bytes.Buffer
-	newLogger(LogConfig{Level: "warn"}, &buf).Log(canceled, slog.LevelError, "request error")
+	newLogger(config.LogConfig{Level: "warn"}, &buf).Log(canceled, slog.LevelError, "request error")
 	if buf.Len() != 0 {
 		t.Fatalf("written at level warn: %q", buf.String())
 	}

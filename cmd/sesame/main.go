@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
@@ -44,7 +42,7 @@ func main() {
 // Main is Sesame wired together. Open prepares storage and keys (every
 // command needs them); Run serves HTTP until Close.
 type Main struct {
-	Config Config
+	Config config.Config
 	Logger *slog.Logger
 	// Listener, when set, is served instead of listening on Config.Listen.
 	Listener net.Listener
@@ -81,7 +79,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	key, created, err := m.Config.masterKey()
+	key, created, err := m.Config.MasterKey()
 	if err != nil {
 		return err
 	}
@@ -116,7 +114,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		// Keys sealed under another key would keep /readyz failing
 		// forever: refuse to start instead, saying what to do.
 		if err := m.Keys.Ready(ctx); errors.Is(err, secretbox.ErrDecrypt) {
-			return &usageError{msg: m.Config.keySource() + " does not open the stored signing keys (they were sealed under " +
+			return &usageError{msg: m.Config.KeySource() + " does not open the stored signing keys (they were sealed under " +
 				"another secret-encryption key): restore the key they were sealed with, or, if it is lost, run " +
 				"`sesame keys rotate` to make new signing keys (what else was sealed under the lost key, such as " +
 				"two-factor secrets, stays unreadable)"}
@@ -209,84 +207,6 @@ func (m *Main) openStorage(ctx context.Context) (storage.Storage, error) {
 		m.Logger.Info("created the database", "path", dbPath, "mode", "0600")
 	}
 	return db, nil
-}
-
-// masterKey returns the secret-encryption key, and the path of the file it
-// created, if it created one. Only the default file is ever created: a
-// configured key that is missing is an error, never silently replaced.
-func (c *Config) masterKey() ([]byte, string, error) {
-	decode := func(s, where string) ([]byte, error) {
-		k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
-		if err != nil || len(k) != secretbox.KeySize {
-			return nil, fmt.Errorf("%s: must hold %d random bytes in base64", where, secretbox.KeySize)
-		}
-		return k, nil
-	}
-	if c.Secrets.Key != "" {
-		k, err := decode(c.Secrets.Key, "secrets.key")
-		return k, "", err
-	}
-	path := c.Secrets.KeyFile
-	if path == "" {
-		path = c.defaultKeyFile()
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			k, err := createKeyFile(c.DataDir, path)
-			if err != nil {
-				return nil, "", err
-			}
-			if k != nil {
-				return k, path, nil
-			}
-			// Another command starting at the same time created it first.
-		}
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("secrets.key_file: %w", err)
-	}
-	k, err := decode(string(raw), "secrets.key_file "+path)
-	return k, "", err
-}
-
-// keySource names where the secret-encryption key comes from.
-func (c *Config) keySource() string {
-	switch {
-	case c.Secrets.Key != "":
-		return "the secret-encryption key (secrets.key)"
-	case c.Secrets.KeyFile != "":
-		return "the secret-encryption key (secrets.key_file " + c.Secrets.KeyFile + ")"
-	}
-	return "the secret-encryption key (" + c.defaultKeyFile() + ")"
-}
-
-// createKeyFile creates the key file at path with a new random key, and
-// returns the key, or nil if the file exists already. The key is written to
-// a temporary file that is then linked to path: the name appears complete
-// or not at all, so that a command starting at the same time reads either
-// nothing or the whole key, and one of them wins.
-func createKeyFile(dir, path string) ([]byte, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	k := make([]byte, secretbox.KeySize)
-	if _, err := rand.Read(k); err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".secret.key-*") // mode 0600
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	return k, nil
 }
 
 // Run builds the HTTP handler and serves it in the background.

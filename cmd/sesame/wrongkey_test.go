@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/config"
 )
 
 // lockedBuffer is a writer the test reads while a command may still write.
@@ -72,7 +74,7 @@ func serveUntilReady(t *testing.T, env []string) (code int, stderr string) {
 func TestServeRefusesSigningKeysSealedUnderAnotherKey(t *testing.T) {
 	dir := t.TempDir()
 	env := append([]string{"SESAME_DATA_DIR=" + dir}, cheapArgon...)
-	cfg, err := LoadConfig("", env)
+	cfg, err := config.Load("", env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,16 @@
-package main
+// Package config is Sesame's configuration: the embedded defaults, then a
+// YAML file, then SESAME_<PATH> environment variables (storage.sqlite.path
+// is SESAME_STORAGE_SQLITE_PATH), then, for secrets, SESAME_<PATH>_FILE
+// naming a file that holds the value. Load reports every problem at once as
+// `section.key: problem`; each section has its own validator (validate.go).
+package config
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/mail"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,10 +21,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/web"
-
-	"github.com/sesame-idp/sesame/storage/secretbox"
 )
 
 // Config is Sesame's configuration. Each leaf's yaml tag is its key; a
@@ -135,9 +134,9 @@ type SMTPConfig struct {
 	Password string `yaml:"password" secret:"true"`
 }
 
-// demoCloudPasswordHash is the argon2id hash of "demo-cloud-password", the
+// DemoCloudPasswordHash is the argon2id hash of "demo-cloud-password", the
 // password of the development cloud account shipped in the defaults.
-const demoCloudPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$9U8fxGEOdLSWXtYG1nYVJQ$YsbqKbEJ89efNuOP3ZtKMaQ87n8kvzg15ksiOLbXx/I"
+const DemoCloudPasswordHash = "$argon2id$v=19$m=19456,t=2,p=1$9U8fxGEOdLSWXtYG1nYVJQ$YsbqKbEJ89efNuOP3ZtKMaQ87n8kvzg15ksiOLbXx/I"
 
 type StorageConfig struct {
 	Driver     string         `yaml:"driver"`
@@ -194,8 +193,8 @@ type LogConfig struct {
 	Format string `yaml:"format"`
 }
 
-// DefaultConfig is what `sesame serve` runs with and no file.
-func DefaultConfig() Config {
+// Default is what `sesame serve` runs with and no file.
+func Default() Config {
 	return Config{
 		Issuer:  "http://localhost:8080",
 		Listen:  "127.0.0.1:8080",
@@ -213,7 +212,7 @@ func DefaultConfig() Config {
 		Signup: SignupConfig{
 			CloudAccount:   "static",
 			Outscale:       OutscaleConfig{Region: "cloudgouv-eu-west-1"},
-			StaticAccounts: []StaticAccount{{Email: "demo@cloud.example", PasswordHash: demoCloudPasswordHash}},
+			StaticAccounts: []StaticAccount{{Email: "demo@cloud.example", PasswordHash: DemoCloudPasswordHash}},
 			Directory:      "static",
 			RechercheEntreprises: RechercheEntreprises{BaseURL: "https://recherche-entreprises.api.gouv.fr",
 				Timeout: 5 * time.Second, CacheTTL: time.Hour},
@@ -237,10 +236,10 @@ type Problems []string
 
 func (p Problems) Error() string { return "invalid configuration:\n  " + strings.Join(p, "\n  ") }
 
-// LoadConfig reads the YAML file at path (none when ""), then the
+// Load reads the YAML file at path (none when ""), then the
 // environment, then validates. env is os.Environ() in production.
-func LoadConfig(path string, env []string) (Config, error) {
-	c := DefaultConfig()
+func Load(path string, env []string) (Config, error) {
+	c := Default()
 	var probs Problems
 	if path != "" {
 		raw, err := os.ReadFile(path)
@@ -250,7 +249,7 @@ func LoadConfig(path string, env []string) (Config, error) {
 		probs = append(probs, decodeYAML(raw, &c)...)
 	}
 	probs = append(probs, applyEnv(&c, env)...)
-	probs = append(probs, c.validate()...)
+	probs = append(probs, c.Validate()...)
 	if len(probs) > 0 {
 		return c, probs
 	}
@@ -383,9 +382,9 @@ func EnvName(path string) string {
 	return "SESAME_" + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
 }
 
-// ConfigKeys lists every key, for documentation tests.
-func ConfigKeys() []string {
-	c := DefaultConfig()
+// Keys lists every key, for documentation tests.
+func Keys() []string {
+	c := Default()
 	var out []string
 	for _, l := range leaves(reflect.ValueOf(&c).Elem(), "") {
 		out = append(out, l.path)
@@ -432,208 +431,8 @@ func applyEnv(c *Config, env []string) Problems {
 	return probs
 }
 
-func (c *Config) validate() Problems {
-	var p Problems
-	add := func(key, format string, args ...any) { p = append(p, key+": "+fmt.Sprintf(format, args...)) }
-
-	if u, err := url.Parse(c.Issuer); err != nil || c.Issuer == "" {
-		add("issuer", "must be an absolute URL such as https://id.example.com")
-	} else {
-		switch {
-		case u.Scheme != "https" && u.Scheme != "http", u.Host == "":
-			add("issuer", "must be an absolute http(s) URL")
-		case u.RawQuery != "" || u.Fragment != "":
-			add("issuer", "must not have a query or a fragment")
-		case strings.HasSuffix(u.Path, "/"):
-			add("issuer", "must not end with a slash")
-		case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
-			add("issuer", "must use https (http is only for localhost)")
-		}
-	}
-	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
-		add("listen", "must be host:port, such as 127.0.0.1:8080")
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		add("listen", "port must be a number from 0 to 65535")
-	}
-	if c.OpsListen != "" {
-		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil || c.OpsListen == c.Listen {
-			add("ops_listen", "must be host:port, other than listen")
-		}
-	}
-	if c.OpsPprof && c.OpsListen == "" {
-		add("ops_pprof", "needs ops_listen: profiles are never served on the public listener")
-	}
-	if _, err := web.ParsePrefixes(c.TrustedProxies); err != nil {
-		add("trusted_proxies", "%v", err)
-	}
-	if c.DataDir == "" {
-		add("data_dir", "must not be empty")
-	}
-	switch c.Storage.Driver {
-	case "sqlite":
-		// The path defaults to data_dir/sesame.db.
-	case "postgres":
-		if c.Storage.Postgres.DSN == "" {
-			add("storage.postgres.dsn", "is required with the postgres driver (or SESAME_STORAGE_POSTGRES_DSN_FILE)")
-		} else if !strings.HasPrefix(c.Storage.Postgres.DSN, "postgres://") && !strings.HasPrefix(c.Storage.Postgres.DSN, "postgresql://") &&
-			!strings.Contains(c.Storage.Postgres.DSN, "=") {
-			add("storage.postgres.dsn", "must be a postgres:// URL or key=value connection string")
-		}
-	case "":
-		add("storage.driver", "must be set (sqlite or postgres)")
-	default:
-		add("storage.driver", "unknown driver %q (supported: sqlite, postgres)", c.Storage.Driver)
-	}
-	if c.Storage.Postgres.MaxConns < 1 || c.Storage.Postgres.MaxConns > 1000 {
-		add("storage.postgres.max_conns", "must be from 1 to 1000")
-	}
-	if c.Secrets.Key != "" {
-		if k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.Secrets.Key)); err != nil || len(k) != secretbox.KeySize {
-			add("secrets.key", "must be %d random bytes in base64 (openssl rand -base64 32)", secretbox.KeySize)
-		}
-	}
-	positive := []struct {
-		key string
-		d   time.Duration
-		max time.Duration
-	}{
-		{"storage.gc_interval", c.Storage.GCInterval, 24 * time.Hour},
-		{"tokens.access_token_lifetime", c.Tokens.AccessTokenLifetime, 24 * time.Hour},
-		{"tokens.id_token_lifetime", c.Tokens.IDTokenLifetime, 24 * time.Hour},
-		{"tokens.refresh_token_lifetime", c.Tokens.RefreshTokenLifetime, 365 * 24 * time.Hour},
-		{"tokens.auth_code_lifetime", c.Tokens.AuthCodeLifetime, 10 * time.Minute},
-		{"tokens.auth_request_lifetime", c.Tokens.AuthRequestLifetime, 24 * time.Hour},
-		{"sessions.idle_timeout", c.Sessions.IdleTimeout, 90 * 24 * time.Hour},
-		{"sessions.absolute_lifetime", c.Sessions.AbsoluteLifetime, 365 * 24 * time.Hour},
-		{"keys.cache_refresh", c.Keys.CacheRefresh, time.Hour},
-	}
-	for _, d := range positive {
-		if d.d <= 0 || d.d > d.max {
-			add(d.key, "must be more than 0 and at most %s", d.max)
-		}
-	}
-	if c.Sessions.IdleTimeout > c.Sessions.AbsoluteLifetime {
-		add("sessions.idle_timeout", "must not exceed sessions.absolute_lifetime")
-	}
-	if d := c.Accounts.SetPasswordLinkLifetime; d < time.Minute || d > 30*24*time.Hour {
-		add("accounts.set_password_link_lifetime", "must be from 1m to 720h")
-	}
-	if d := c.Accounts.ResetLinkLifetime; d < time.Minute || d > 24*time.Hour {
-		add("accounts.reset_link_lifetime", "must be from 1m to 24h")
-	}
-	if d := c.Accounts.ReauthAfter; d < 0 || d > 24*time.Hour {
-		add("accounts.reauth_after", "must be from 0 to 24h")
-	}
-	if c.Accounts.TOTPIssuer == "" || strings.ContainsAny(c.Accounts.TOTPIssuer, ":") {
-		add("accounts.totp_issuer", "must be a name without a colon")
-	}
-	for _, l := range []struct {
-		key string
-		n   int
-	}{{"accounts.signin_per_ip", c.Accounts.SignInPerIP}, {"accounts.code_per_ip", c.Accounts.CodePerIP},
-		{"accounts.reset_per_ip", c.Accounts.ResetPerIP}, {"accounts.reset_per_email", c.Accounts.ResetPerEmail},
-		{"accounts.pending_invites_per_hour", c.Accounts.PendingInvitesPerHour},
-		{"ratelimit.client_auth_per_ip", c.RateLimit.ClientAuthPerIP}} {
-		if l.n < 1 || l.n > 1000000 {
-			add(l.key, "must be from 1 to 1000000 per hour")
-		}
-	}
-	if c.Accounts.PendingMembers < 1 || c.Accounts.PendingMembers > 1000 {
-		add("accounts.pending_members", "must be from 1 to 1000")
-	}
-	if p := c.RateLimit.IPv6Prefix; p < 32 || p > 128 {
-		add("ratelimit.ipv6_prefix", "must be from 32 to 128 (bits of an IPv6 address counted as one address; 64 by default)")
-	}
-	switch c.Signup.CloudAccount {
-	case "static":
-		for i, a := range c.Signup.StaticAccounts {
-			if !strings.Contains(a.Email, "@") || !strings.HasPrefix(a.PasswordHash, "$argon2id$") {
-				add(fmt.Sprintf("signup.static_accounts[%d]", i), "needs an email and an argon2id password_hash")
-			}
-		}
-	case "outscale":
-		if c.Signup.Outscale.AccessKey == "" || c.Signup.Outscale.SecretKey == "" {
-			add("signup.outscale.access_key", "the outscale backend needs access_key and secret_key")
-		}
-		if e := c.Signup.Outscale.Endpoint; e != "" && !strings.HasPrefix(e, "https://") && !strings.HasPrefix(e, "http://") {
-			add("signup.outscale.endpoint", "must be an http(s) URL")
-		}
-	default:
-		add("signup.cloud_account", "must be static or outscale")
-	}
-	switch c.Signup.Directory {
-	case "static":
-		for i, co := range c.Signup.StaticCompanies {
-			if _, err := company.ParseSIRET(co.SIRET); err != nil || co.Name == "" {
-				add(fmt.Sprintf("signup.static_companies[%d]", i), "needs a valid siret and a name")
-			}
-		}
-	case "recherche-entreprises":
-		if u, err := url.Parse(c.Signup.RechercheEntreprises.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			add("signup.recherche_entreprises.base_url", "must be an http(s) URL")
-		}
-	default:
-		add("signup.directory", "must be static or recherche-entreprises")
-	}
-	if t := c.Signup.RechercheEntreprises.Timeout; t <= 0 || t > time.Minute {
-		add("signup.recherche_entreprises.timeout", "must be more than 0 and at most 1m")
-	}
-	if t := c.Signup.RechercheEntreprises.CacheTTL; t < 0 || t > 30*24*time.Hour {
-		add("signup.recherche_entreprises.cache_ttl", "must be from 0 to 720h")
-	}
-	if c.Signup.RateLimit < 1 || c.Signup.RateLimit > 100000 {
-		add("signup.rate_limit", "must be from 1 to 100000 attempts per hour")
-	}
-	if _, err := mail.ParseAddress(c.Mail.From); err != nil {
-		add("mail.from", "must be an address such as Sesame <no-reply@example.com>")
-	}
-	if c.Mail.PollInterval < 100*time.Millisecond || c.Mail.PollInterval > time.Hour {
-		add("mail.poll_interval", "must be from 100ms to 1h")
-	}
-	if c.Mail.Lease < time.Second || c.Mail.Lease > time.Hour {
-		add("mail.lease", "must be from 1s to 1h")
-	}
-	if c.Mail.SMTP.Port < 1 || c.Mail.SMTP.Port > 65535 {
-		add("mail.smtp.port", "must be from 1 to 65535")
-	}
-	switch c.Mail.SMTP.TLS {
-	case "none", "starttls", "tls":
-	default:
-		add("mail.smtp.tls", "must be none, starttls or tls")
-	}
-	if c.Audit.Retention < 24*time.Hour || c.Audit.Retention > 10*365*24*time.Hour {
-		add("audit.retention", "must be from 24h to 87600h (10 years)")
-	}
-	if c.Password.MinLength < 8 || c.Password.MinLength > 128 {
-		add("password.min_length", "must be from 8 to 128")
-	}
-	if c.Password.MaxConcurrentHashes < 0 || c.Password.MaxConcurrentHashes > 1024 {
-		add("password.max_concurrent_hashes", "must be from 0 (one per CPU) to 1024")
-	}
-	a := c.Password.Argon2
-	if a.MemoryKiB < 8*1024 || a.MemoryKiB > 4*1024*1024 {
-		add("password.argon2.memory_kib", "must be from 8192 (8 MiB) to 4194304 (4 GiB)")
-	}
-	if a.Iterations < 1 || a.Iterations > 100 {
-		add("password.argon2.iterations", "must be from 1 to 100")
-	}
-	if a.Parallelism < 1 || a.Parallelism > 255 {
-		add("password.argon2.parallelism", "must be from 1 to 255")
-	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		add("log.level", "must be debug, info, warn or error")
-	}
-	switch c.Log.Format {
-	case "text", "json":
-	default:
-		add("log.format", "must be text or json")
-	}
-	return p
-}
-
-func isLoopbackHost(h string) bool {
+// IsLoopbackHost reports whether h names this machine.
+func IsLoopbackHost(h string) bool {
 	if h == "localhost" {
 		return true
 	}
@@ -649,6 +448,6 @@ func (c *Config) SQLitePath() string {
 	return filepath.Join(c.DataDir, "sesame.db")
 }
 
-// defaultKeyFile is where the secret-encryption key is created when none
+// DefaultKeyFile is where the secret-encryption key is created when none
 // is configured.
-func (c *Config) defaultKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }
+func (c *Config) DefaultKeyFile() string { return filepath.Join(c.DataDir, "secret.key") }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -12,18 +12,18 @@ import (
 )
 
 func TestExampleConfigLoadsAndDocumentsEveryKey(t *testing.T) {
-	path := filepath.Join("..", "..", "config.example.yaml")
-	cfg, err := LoadConfig(path, nil)
+	path := filepath.Join("..", "..", "config.example.yaml") // from internal/config
+	cfg, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(cfg, DefaultConfig()) {
-		t.Fatalf("config.example.yaml differs from the defaults:\n%+v\n%+v", cfg, DefaultConfig())
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Fatalf("config.example.yaml differs from the defaults:\n%+v\n%+v", cfg, Default())
 	}
 	raw, _ := os.ReadFile(path)
 	text := string(raw)
 	// Every key appears in the example, preceded by a comment.
-	for _, key := range ConfigKeys() {
+	for _, key := range Keys() {
 		parts := strings.Split(key, ".")
 		last := parts[len(parts)-1]
 		re := regexp.MustCompile(`(?m)^\s*#.*\n\s*` + regexp.QuoteMeta(last) + `:`)
@@ -46,7 +46,7 @@ func TestConfigEnvironmentOverrides(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), 0o600)
 	path := writeFile(t, "issuer: https://id.example.com\nlisten: 0.0.0.0:9000\ntokens:\n  access_token_lifetime: 5m\n")
-	cfg, err := LoadConfig(path, []string{
+	cfg, err := Load(path, []string{
 		"SESAME_LISTEN=127.0.0.1:9100",
 		"SESAME_STORAGE_SQLITE_PATH=/tmp/x.db",
 		"SESAME_TOKENS_ID_TOKEN_LIFETIME=30m",
@@ -86,7 +86,7 @@ password:
 colour: blue
 ops_pprof: true
 `)
-	_, err := LoadConfig(path, []string{"SESAME_LOG_LEVEL=loud", "SESAME_SESSIONS_IDLE_TIMEOUT=soon", "SESAME_SECRETS_KEY=short"})
+	_, err := Load(path, []string{"SESAME_LOG_LEVEL=loud", "SESAME_SESSIONS_IDLE_TIMEOUT=soon", "SESAME_SECRETS_KEY=short"})
 	probs, ok := err.(Problems)
 	if !ok {
 		t.Fatalf("got %v", err)
@@ -125,16 +125,16 @@ func TestConfigBadFiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := LoadConfig(writeFile(t, tc.body), nil)
+			_, err := Load(writeFile(t, tc.body), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := LoadConfig(writeFile(t, ""), nil); err != nil {
+	if _, err := Load(writeFile(t, ""), nil); err != nil {
 		t.Fatalf("an empty file is the defaults: %v", err)
 	}
-	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing.yaml"), nil); err == nil {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), nil); err == nil {
 		t.Fatal("a missing file is an error")
 	}
 }
