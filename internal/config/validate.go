@@ -180,6 +180,13 @@ func validateRateLimit(c *Config, r *reporter) {
 
 func validateSignup(c *Config, r *reporter) {
 	s := c.Signup
+	validateCloudAccount(s, r)
+	validateDirectory(s, r)
+	within(r, "signup.rate_limit", s.RateLimit, 1, 100000, "must be from 1 to 100000 attempts per hour")
+}
+
+// validateCloudAccount checks signup's cloud-account verifier.
+func validateCloudAccount(s SignupConfig, r *reporter) {
 	switch s.CloudAccount {
 	case "static":
 		for i, a := range s.StaticAccounts {
@@ -197,6 +204,10 @@ func validateSignup(c *Config, r *reporter) {
 	default:
 		r.add("signup.cloud_account", "must be static or outscale")
 	}
+}
+
+// validateDirectory checks signup's company directory.
+func validateDirectory(s SignupConfig, r *reporter) {
 	switch s.Directory {
 	case "static":
 		for i, co := range s.StaticCompanies {
@@ -215,7 +226,6 @@ func validateSignup(c *Config, r *reporter) {
 		r.add("signup.recherche_entreprises.timeout", "must be more than 0 and at most 1m")
 	}
 	within(r, "signup.recherche_entreprises.cache_ttl", s.RechercheEntreprises.CacheTTL, 0, 30*24*time.Hour, "must be from 0 to 720h")
-	within(r, "signup.rate_limit", s.RateLimit, 1, 100000, "must be from 1 to 100000 attempts per hour")
 }
 
 func validateMail(c *Config, r *reporter) {
