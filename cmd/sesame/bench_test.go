@@ -7,16 +7,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/loadgen"
+	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
 // benchServer starts Sesame on a SQLite file with the given extra settings,
-// the load test's client and 50 people, as `sesame loadtest --setup` makes
+// the load test's client and 50 people, as `sesame-load --setup` makes
 // them.
 func benchServer(b *testing.B, extra ...string) string {
 	b.Helper()
@@ -38,10 +39,9 @@ func benchServer(b *testing.B, extra ...string) string {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { m.Close() })
-	var out, errs strings.Builder
-	if code := run(context.Background(), []string{"loadtest", "--setup", "--users", "50", "--target", issuer, "-c", "1", "--max-requests", "1"},
-		strings.NewReader(""), &out, &errs, env); code != 0 {
-		b.Fatalf("setup: %s%s", out.String(), errs.String())
+	hashSecret := func(s string) (string, error) { return provider.HashClientSecret(m.MasterKey, s) }
+	if err := loadgen.Setup(context.Background(), m.Store, hashSecret, m.Hasher.Hash, 50, "", m.Now(), io.Discard); err != nil {
+		b.Fatalf("setup: %v", err)
 	}
 	return issuer
 }
@@ -61,11 +61,12 @@ func BenchmarkSignInFlow(b *testing.B) {
 	sqlstore.WithoutEscapeGuard(b) // what production pays
 	for _, a := range benchArgon {
 		b.Run(a.name, func(b *testing.B) {
-			r := &loadRun{targets: []string{benchServer(b, a.env...)}, users: 50, scenario: "signin", op: loadOPs["sesame"]}
-			api := apiConns{}
+			target := benchServer(b, a.env...)
+			r := loadgen.New([]string{target}, 50, "signin", loadgen.OPs["sesame"])
+			api := loadgen.APIConns{}
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				if _, err := r.flow(context.Background(), api, r.targets[0], i, false); err != nil {
+				if err := r.Flow(context.Background(), api, target, i); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -81,12 +82,12 @@ func BenchmarkLoginPOST(b *testing.B) {
 	for _, a := range benchArgon {
 		b.Run(a.name, func(b *testing.B) {
 			target := benchServer(b, a.env...)
-			r := &loadRun{targets: []string{target}, users: 50, scenario: "signin", op: loadOPs["sesame"]}
+			r := loadgen.New([]string{target}, 50, "signin", loadgen.OPs["sesame"])
 			var i int
 			for b.Loop() {
 				b.StopTimer()
-				client := newLoadClient()
-				q := url.Values{"client_id": {loadClientID}, "redirect_uri": {loadRedirect}, "response_type": {"code"}, "scope": {"openid"},
+				client := loadgen.NewClient()
+				q := url.Values{"client_id": {loadgen.ClientID}, "redirect_uri": {loadgen.Redirect}, "response_type": {"code"}, "scope": {"openid"},
 					"state": {"s"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
 				resp, err := client.Get(target + "/authorize?" + q.Encode())
 				if err != nil {
@@ -95,7 +96,7 @@ func BenchmarkLoginPOST(b *testing.B) {
 				page, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				b.StartTimer()
-				resp, err = r.op.login(client, target, page, i%r.users)
+				resp, err = r.Login(client, target, page, i%50)
 				if err != nil {
 					b.Fatal(err)
 				}

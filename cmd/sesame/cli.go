@@ -58,8 +58,6 @@ const usage = `usage: sesame [--config FILE] COMMAND [flags]
 commands:
   serve                                   run the OpenID provider
   migrate                                 create or update the database schema, then exit
-  loadtest [--setup] [--target URL ...] [--scenario S] [-c N] [-d DURATION] [--pid PID] [--op sesame|zitadel-example]
-                                          measure a running Sesame (loopback only)
   client add --id ID (--secret S | --public) --redirect-uri URI [...] [--backchannel-logout-uri URI]
   client list | client remove ID
   org create --name NAME [--siret SIRET] [--country CC] [--validated]
@@ -173,12 +171,12 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "serve", "help", "migrate", "loadtest", "backup", "client", "org", "user", "member", "keys", "mail", "storage", "audit", "version":
+	case "serve", "help", "migrate", "backup", "client", "org", "user", "member", "keys", "mail", "storage", "audit", "version":
 	default:
 		return badArg("unknown command %q", cmd)
 	}
 	sub := ""
-	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "loadtest" && cmd != "backup" && cmd != "version" {
+	if cmd != "serve" && cmd != "help" && cmd != "migrate" && cmd != "backup" && cmd != "version" {
 		if len(rest) == 0 {
 			return badArg("%s: missing subcommand", cmd)
 		}
@@ -191,8 +189,6 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return flag.ErrHelp
 	case "migrate ":
 		return c.migrate(ctx, rest)
-	case "loadtest ":
-		return c.loadtest(ctx, rest)
 	case "backup ":
 		return c.backup(ctx, rest)
 	case "version ":

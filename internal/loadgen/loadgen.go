@@ -1,4 +1,7 @@
-package main
+// Package loadgen drives a running OpenID provider as browsers and relying
+// parties would, and measures: the engine of cmd/sesame-load and of
+// cmd/sesame's benchmarks.
+package loadgen
 
 import (
 	"bufio"
@@ -22,10 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/sesame-idp/sesame/internal/config"
-	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -33,13 +32,13 @@ import (
 // a relying party would, against a running Sesame, and measures.
 
 const (
-	loadClientID     = "loadtest"
-	loadClientSecret = "loadtest-client-secret-0123456789"
-	loadRedirect     = "http://127.0.0.1:9/loadtest/cb" // never contacted
-	loadPassword     = "load-test-passphrase-2026"
+	ClientID     = "loadtest"
+	ClientSecret = "loadtest-client-secret-0123456789"
+	Redirect     = "http://127.0.0.1:9/loadtest/cb" // never contacted
+	Password     = "load-test-passphrase-2026"
 )
 
-func loadEmail(i int) string { return fmt.Sprintf("load%05d@loadtest.example", i) }
+func Email(i int) string { return fmt.Sprintf("load%05d@loadtest.example", i) }
 
 var (
 	loadCSRF = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
@@ -47,23 +46,23 @@ var (
 	loadID   = regexp.MustCompile(`name="id" value="([^"]+)"`)
 )
 
-// loadOP is the provider under load: Sesame, or for comparison the zitadel/oidc
+// OP is the provider under load: Sesame, or for comparison the zitadel/oidc
 // v3 example OP (go run github.com/zitadel/oidc/v3/example/server, started with
-// REDIRECT_URI set to loadRedirect), driven by the same code.
-type loadOP struct {
+// REDIRECT_URI set to Redirect), driven by the same code.
+type OP struct {
 	clientID, secret string
 	authorize        string // path of the authorization endpoint
 	login            func(client *http.Client, target string, page []byte, i int) (*http.Response, error)
 }
 
-var loadOPs = map[string]loadOP{
-	"sesame": {clientID: loadClientID, secret: loadClientSecret, authorize: "/authorize", login: func(client *http.Client, target string, page []byte, i int) (*http.Response, error) {
+var OPs = map[string]OP{
+	"sesame": {clientID: ClientID, secret: ClientSecret, authorize: "/authorize", login: func(client *http.Client, target string, page []byte, i int) (*http.Response, error) {
 		csrf, ar := loadCSRF.FindSubmatch(page), loadAR.FindSubmatch(page)
 		if csrf == nil || ar == nil {
 			return nil, errors.New("authorize: no login form")
 		}
 		return client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
-			"email": {loadEmail(i)}, "password": {loadPassword}})
+			"email": {Email(i)}, "password": {Password}})
 	}},
 	// The example's one user; its passwords are compared in plain text.
 	"zitadel-example": {clientID: "web", secret: "secret", authorize: "/auth", login: func(client *http.Client, target string, page []byte, _ int) (*http.Response, error) {
@@ -76,115 +75,11 @@ var loadOPs = map[string]loadOP{
 	}},
 }
 
-func (c *cli) loadtest(ctx context.Context, args []string) error {
-	fs := c.newFlags("loadtest")
-	var targets multi
-	fs.Var(&targets, "target", "")
-	setup := fs.Bool("setup", false, "")
-	users := fs.Int("users", 100, "")
-	scenario := fs.String("scenario", "signin", "")
-	conc := fs.Int("c", 16, "")
-	dur := fs.Duration("d", 10*time.Second, "")
-	maxReq := fs.Int("max-requests", 1000000, "")
-	pid := fs.Int("pid", 0, "")
-	remote := fs.Bool("allow-remote", false, "")
-	alg := fs.String("id-token-alg", "", "")
-	opName := fs.String("op", "sesame", "")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	if len(targets) == 0 {
-		targets = multi{"http://127.0.0.1:8080"}
-	}
-	for _, t := range targets {
-		u, err := url.Parse(t)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return badFlag("target", "%q is not an http(s) URL", t)
-		}
-		if !*remote && !config.IsLoopbackHost(u.Hostname()) {
-			return badFlag("target", "%q is not on this machine (loopback only; --allow-remote to override)", t)
-		}
-	}
-	switch {
-	case !slices.Contains([]string{"signin", "token", "refresh", "userinfo", "jwks", "discovery"}, *scenario):
-		return badFlag("scenario", "must be signin, token, refresh, userinfo, jwks or discovery")
-	case *conc < 1 || *conc > 1024:
-		return badFlag("c", "must be from 1 to 1024")
-	case *dur <= 0 || *dur > 10*time.Minute:
-		return badFlag("d", "must be more than 0 and at most 10m")
-	case *users < 1 || *users > 100000:
-		return badFlag("users", "must be from 1 to 100000")
-	case *maxReq < 1 || *maxReq > 10000000:
-		return badFlag("max-requests", "must be from 1 to 10000000")
-	case *alg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(*alg)):
-		return badFlag("id-token-alg", "must be RS256, ES256 or EdDSA")
-	case *alg != "" && !*setup:
-		return badFlag("id-token-alg", "only with --setup (it sets the load-test client's algorithm)")
-	case loadOPs[*opName].login == nil:
-		return badFlag("op", "must be sesame or zitadel-example")
-	case *opName != "sesame" && *setup:
-		return badFlag("setup", "only for --op sesame (the example OP has its own user and clients)")
-	}
-	if *setup {
-		if err := c.loadSetup(ctx, *users, *alg); err != nil {
-			return err
-		}
-	}
-	r := &loadRun{targets: targets, users: *users, scenario: *scenario, op: loadOPs[*opName]}
-	if *scenario == "token" {
-		n := min(*maxReq, 2000)
-		fmt.Fprintf(c.stdout, "signing in %d times first (not measured) for the codes to exchange\n", n)
-		r.prepareCodes(ctx, *conc, n)
-	}
-	return r.run(ctx, c.stdout, *conc, *dur, *maxReq, *pid)
-}
-
-// loadSetup creates, through storage, the client, an organization and the users.
-func (c *cli) loadSetup(ctx context.Context, n int, alg string) error {
-	m, err := c.open(ctx, false, c.quiet())
-	if err != nil {
-		return err
-	}
-	defer m.Close()
-	now := m.Now()
-	hash, err := provider.HashClientSecret(m.MasterKey, loadClientSecret)
-	if err != nil {
-		return err
-	}
-	_ = m.Store.DeleteClient(ctx, loadClientID) // a new setup sets the algorithm afresh
-	err = m.Store.CreateClient(ctx, storage.Client{ID: loadClientID, Name: "Load test", SecretHash: hash,
-		RedirectURIs: []string{loadRedirect}, IDTokenSignedAlg: alg, CreatedAt: now})
-	if err != nil {
-		return err
-	}
-	org := storage.Organization{ID: "org_loadtest", Name: "Load test", Domicile: storage.DomicileAbroad, Country: "BE",
-		Status: storage.OrgValidated, CreatedAt: now}
-	if err := m.Store.CreateOrganization(ctx, org); err != nil && !errors.Is(err, storage.ErrConflict) {
-		return err
-	}
-	pw, err := m.Hasher.Hash(ctx, loadPassword) // one hash for all: setup stays fast
-	if err != nil {
-		return err
-	}
-	created := 0
-	for i := range n {
-		u := storage.User{ID: storage.NewID("usr"), Email: loadEmail(i), PasswordHash: pw, CreatedAt: now, UpdatedAt: now}
-		err := m.Store.CreateUser(ctx, u, &storage.Membership{OrgID: org.ID, Roles: []string{storage.RoleUser}})
-		if err == nil {
-			created++
-		} else if !errors.Is(err, storage.ErrConflict) {
-			return err
-		}
-	}
-	fmt.Fprintf(c.stdout, "setup: client %s, organization %s, %d users created (%d asked)\n", loadClientID, org.ID, created, n)
-	return nil
-}
-
-type loadRun struct {
+type Run struct {
 	targets  []string
 	users    int
 	scenario string
-	op       loadOP
+	op       OP
 	codes    chan pendingCode // for the token scenario: codes signed in beforehand
 
 	mu        sync.Mutex
@@ -199,7 +94,7 @@ type pendingCode struct{ target, code, verifier string }
 // prepareCodes signs in, untimed, for the token scenario: the exchanges are
 // then measured alone. Codes live tokens.auth_code_lifetime (1 min), so the
 // preparation stops after 40 s.
-func (r *loadRun) prepareCodes(ctx context.Context, conc, n int) error {
+func (r *Run) prepareCodes(ctx context.Context, conc, n int) error {
 	ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	r.codes = make(chan pendingCode, n)
@@ -229,22 +124,22 @@ func (r *loadRun) prepareCodes(ctx context.Context, conc, n int) error {
 	return nil
 }
 
-func (r *loadRun) record(d time.Duration) {
+func (r *Run) record(d time.Duration) {
 	r.mu.Lock()
 	r.latencies = append(r.latencies, d)
 	r.mu.Unlock()
 }
 
-func (r *loadRun) fail(err error) {
+func (r *Run) fail(err error) {
 	r.errors.Add(1)
 	r.errSample.CompareAndSwap(nil, err.Error())
 }
 
-func newLoadClient() *http.Client {
+func NewClient() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: loadTransport,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if strings.HasPrefix(req.URL.String(), loadRedirect) {
+			if strings.HasPrefix(req.URL.String(), Redirect) {
 				return http.ErrUseLastResponse
 			}
 			return nil
@@ -256,15 +151,15 @@ var loadTransport = &http.Transport{MaxIdleConnsPerHost: 1024, IdleConnTimeout: 
 
 // code signs user i in through the hosted form and returns the code and
 // its PKCE verifier.
-func (r *loadRun) code(target string, i int, offline bool) (string, string, error) {
-	client := newLoadClient()
+func (r *Run) code(target string, i int, offline bool) (string, string, error) {
+	client := NewClient()
 	verifier := storage.NewSecret()
 	sum := sha256.Sum256([]byte(verifier))
 	scope := "openid email organization"
 	if offline {
 		scope += " offline_access"
 	}
-	q := url.Values{"client_id": {r.op.clientID}, "redirect_uri": {loadRedirect}, "response_type": {"code"}, "scope": {scope},
+	q := url.Values{"client_id": {r.op.clientID}, "redirect_uri": {Redirect}, "response_type": {"code"}, "scope": {scope},
 		"state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
 	resp, err := client.Get(target + r.op.authorize + "?" + q.Encode())
 	if err != nil {
@@ -289,13 +184,13 @@ func (r *loadRun) code(target string, i int, offline bool) (string, string, erro
 }
 
 // exchange redeems a code.
-func (r *loadRun) exchange(ctx context.Context, api apiConns, target, code, verifier string) (tokenResponse, error) {
+func (r *Run) exchange(ctx context.Context, api APIConns, target, code, verifier string) (tokenResponse, error) {
 	return r.token(ctx, api, target, url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {loadRedirect}, "code_verifier": {verifier}})
+		"redirect_uri": {Redirect}, "code_verifier": {verifier}})
 }
 
 // flow signs user i in and exchanges the code.
-func (r *loadRun) flow(ctx context.Context, api apiConns, target string, i int, offline bool) (tokenResponse, error) {
+func (r *Run) flow(ctx context.Context, api APIConns, target string, i int, offline bool) (tokenResponse, error) {
 	code, verifier, err := r.code(target, i, offline)
 	if err != nil {
 		return tokenResponse{}, err
@@ -312,13 +207,13 @@ type tokenResponse struct {
 	Error        string `json:"error"`
 }
 
-// apiConns are one client's keep-alive connections to the token, userinfo
+// APIConns are one client's keep-alive connections to the token, userinfo
 // and key endpoints, one per server. Requests are written and answers read
 // by net/http's own Request.Write and ReadResponse, but without
 // http.Transport's pool and its two goroutines per connection: the
 // generator shares the machine with the server, and this halves its CPU per
 // request, which the server then has.
-type apiConns map[string]*apiConn
+type APIConns map[string]*apiConn
 
 type apiConn struct {
 	c  net.Conn
@@ -329,7 +224,7 @@ type apiConn struct {
 // do sends req and returns the status and body of the answer. A request the
 // context cancels fails at once; a failed connection is dropped and the
 // next request dials again.
-func (cs apiConns) do(ctx context.Context, req *http.Request) (int, []byte, error) {
+func (cs APIConns) do(ctx context.Context, req *http.Request) (int, []byte, error) {
 	host := req.URL.Host
 	ac := cs[host]
 	if ac == nil {
@@ -367,7 +262,7 @@ func (ac *apiConn) roundTrip(req *http.Request) (status int, body []byte, keep b
 	return resp.StatusCode, body, !resp.Close, err
 }
 
-func (r *loadRun) token(ctx context.Context, api apiConns, target string, form url.Values) (tokenResponse, error) {
+func (r *Run) token(ctx context.Context, api APIConns, target string, form url.Values) (tokenResponse, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(r.op.clientID, r.op.secret)
@@ -382,7 +277,7 @@ func (r *loadRun) token(ctx context.Context, api apiConns, target string, form u
 	return out, nil
 }
 
-func (r *loadRun) get(ctx context.Context, api apiConns, u, bearer string) error {
+func (r *Run) get(ctx context.Context, api APIConns, u, bearer string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -401,13 +296,13 @@ func (r *loadRun) get(ctx context.Context, api apiConns, u, bearer string) error
 // userinfo scenarios, the tokens of its own sign-in.
 type loadWorker struct {
 	target, bearer, refresh string
-	api                     apiConns
+	api                     APIConns
 }
 
 // prepare signs the worker in where its scenario needs tokens; it runs
 // before the clock and the CPU count start.
-func (r *loadRun) prepare(ctx context.Context, w int) (*loadWorker, error) {
-	lw := &loadWorker{target: r.targets[w%len(r.targets)], api: apiConns{}}
+func (r *Run) prepare(ctx context.Context, w int) (*loadWorker, error) {
+	lw := &loadWorker{target: r.targets[w%len(r.targets)], api: APIConns{}}
 	if r.scenario == "refresh" || r.scenario == "userinfo" {
 		tok, err := r.flow(ctx, lw.api, lw.target, w, true)
 		if err != nil {
@@ -419,7 +314,7 @@ func (r *loadRun) prepare(ctx context.Context, w int) (*loadWorker, error) {
 }
 
 // worker runs one scenario until the deadline or the request budget.
-func (r *loadRun) worker(ctx context.Context, w int, lw *loadWorker, budget *atomic.Int64) {
+func (r *Run) worker(ctx context.Context, w int, lw *loadWorker, budget *atomic.Int64) {
 	target := lw.target
 	for i := w; ctx.Err() == nil && budget.Add(-1) >= 0; i += 1024 {
 		start := time.Now()
@@ -486,7 +381,7 @@ func procStat(pid int) (cpu time.Duration, rssKiB int64, ok bool) {
 	return cpu, rssKiB, true
 }
 
-func (r *loadRun) run(ctx context.Context, out io.Writer, conc int, d time.Duration, maxReq, pid int) error {
+func (r *Run) run(ctx context.Context, out io.Writer, conc int, d time.Duration, maxReq, pid int) error {
 	workers := make([]*loadWorker, 0, conc)
 	for w := range conc {
 		lw, err := r.prepare(ctx, w)
