@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesame-idp/sesame/internal/cliflag"
 )
 
 // cliEnv is a data directory with no server: the commands alone.
@@ -76,6 +78,11 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 		{[]string{"user", "disable"}, "missing user id"},
 		{[]string{"keys", "list", "x"}, `unexpected argument "x"`},
 		{[]string{"serve", "now"}, `serve: unexpected argument "now"`},
+		{[]string{"member", "roles", "org_x"}, "member roles: missing user id"},
+		{[]string{"user", "list", "--org"}, "--org: needs a value"},
+		{[]string{"mail", "list", "--limit", "ten"}, `--limit: invalid value "ten"`},
+		{[]string{"--nope", "client", "list"}, "--nope: unknown flag"},
+		{[]string{"loadtest"}, `unknown command "loadtest"`}, // cmd/sesame-load
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -236,5 +243,54 @@ func TestCLIReadsConfigFile(t *testing.T) {
 		if err != nil || fi.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v", p, err, fi)
 		}
+	}
+}
+
+// TestCLIHelp: `sesame help`, `sesame help COMMAND` and `sesame COMMAND
+// --help` all come from the command table; every command and flag says what
+// it is for.
+func TestCLIHelp(t *testing.T) {
+	e := cliEnv(t)
+	all, _, code := e.cli("", "help")
+	if code != 0 {
+		t.Fatalf("help: %d", code)
+	}
+	for _, cmd := range commands {
+		if !strings.Contains(all, "  "+cmd.line()) || !strings.Contains(all, cmd.help) || cmd.help == "" {
+			t.Errorf("sesame help lacks %q", cmd.name)
+		}
+		words := strings.Fields(cmd.name)
+		byHelp, _, code1 := e.cli("", append([]string{"help"}, words...)...)
+		byFlag, _, code2 := e.cli("", append(words, "--help")...)
+		if code1 != 0 || code2 != 0 || byHelp != byFlag || !strings.HasPrefix(byHelp, "usage: sesame "+cmd.line()+"\n") {
+			t.Errorf("%s: help %d %q, --help %d %q", cmd.name, code1, byHelp, code2, byFlag)
+		}
+		fs := cliflag.New()
+		cmd.flags(fs)
+		for _, f := range fs.Flags() {
+			if f.Help == "" || !strings.Contains(byHelp, "--"+f.Name) {
+				t.Errorf("%s: --%s is not described", cmd.name, f.Name)
+			}
+		}
+	}
+	out, _, _ := e.cli("", "user", "add", "-h")
+	for _, want := range []string{"--email EMAIL", "--password-stdin", "--role ROLE", "(repeatable)", "--lang LANG", "(default fr)", "--config FILE"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("user add -h lacks %q:\n%s", want, out)
+		}
+	}
+	if out, _, code := e.cli("", "help", "user"); code != 0 || !strings.Contains(out, "sesame user add") || !strings.Contains(out, "sesame user reset-2fa USER_ID") {
+		t.Errorf("help user: %d\n%s", code, out)
+	}
+	if out, _, code := e.cli("", "--help"); code != 0 || out != all {
+		t.Errorf("--help: %d", code)
+	}
+	for _, args := range [][]string{{"help", "nope"}, {"help", "user", "nope"}, {"help", "keys", "list", "x"}} {
+		if out, errs, code := e.cli("", args...); code != 2 || out != "" || strings.Count(errs, "\n") != 1 {
+			t.Errorf("%v: %d %q %q", args, code, out, errs)
+		}
+	}
+	if _, err := os.Stat(e.dir); !os.IsNotExist(err) {
+		t.Fatalf("help wrote %s", e.dir)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/sesame-idp/sesame/internal/cliflag"
 )
 
 // buildVersion is what `sesame version` reports, from the build
@@ -59,16 +61,14 @@ func (v buildVersion) String() string {
 	return s + ", " + v.Go
 }
 
-// version prints the build's version; it opens nothing.
-func (c *cli) version(_ context.Context, args []string) error {
-	fs := c.newFlags("version")
-	if err := parseNoArgs(fs, args); err != nil {
+// versionCmd prints the build's version; it opens nothing.
+func versionCmd(*cliflag.Set) action {
+	return func(_ context.Context, c *cli, _ []string) error {
+		v := readBuildVersion(debug.ReadBuildInfo())
+		if c.json {
+			return c.printJSON(v)
+		}
+		_, err := fmt.Fprintln(c.stdout, v)
 		return err
 	}
-	v := readBuildVersion(debug.ReadBuildInfo())
-	if c.json {
-		return c.printJSON(v)
-	}
-	_, err := fmt.Fprintln(c.stdout, v)
-	return err
 }

@@ -68,7 +68,7 @@ func (s *Set) StringVar(p *string, name, arg, help string) {
 // Strings defines a repeatable string flag.
 func (s *Set) Strings(name, arg, help string) *[]string {
 	p := new([]string)
-	s.add(&Flag{Name: name, Arg: arg, Help: help + " (repeatable)", set: func(v string) error { *p = append(*p, v); return nil }})
+	s.StringsVar(p, name, arg, help)
 	return p
 }
 
@@ -190,4 +190,9 @@ func (s *Set) PrintFlags(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-*s  %s\n", width, lefts[i], help)
 	}
+}
+
+// StringsVar defines a repeatable string flag that appends to p.
+func (s *Set) StringsVar(p *[]string, name, arg, help string) {
+	s.add(&Flag{Name: name, Arg: arg, Help: help + " (repeatable)", set: func(v string) error { *p = append(*p, v); return nil }})
 }
