@@ -27,7 +27,7 @@ func backup(fs *cliflag.Set) action {
 		defer m.Close()
 		db, ok := m.Store.(*sqlite.DB)
 		if !ok {
-			return badArg("backup copies the SQLite database; for PostgreSQL use pg_dump (see README)")
+			return badArg("backup copies the SQLite database; for PostgreSQL use pg_dump (see docs/deployment.md)")
 		}
 		if err := db.Backup(ctx, *out); err != nil {
 			return err
