@@ -119,14 +119,8 @@ func (o *options) check(args []string) error {
 	if len(*o.targets) == 0 {
 		*o.targets = []string{"http://127.0.0.1:8080"}
 	}
-	for _, t := range *o.targets {
-		u, err := url.Parse(t)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return badFlag("target", "%q is not an http(s) URL", t)
-		}
-		if !*o.remote && !config.IsLoopbackHost(u.Hostname()) {
-			return badFlag("target", "%q is not on this machine (loopback only; --allow-remote to override)", t)
-		}
+	if err := checkTargets(*o.targets, *o.remote); err != nil {
+		return err
 	}
 	switch {
 	case !slices.Contains(loadgen.Scenarios, *o.scenario):
@@ -147,6 +141,21 @@ func (o *options) check(args []string) error {
 		return badFlag("op", "must be sesame or zitadel-example")
 	case *o.opName != "sesame" && *o.setup:
 		return badFlag("setup", "only for --op sesame (the example OP has its own user and clients)")
+	}
+	return nil
+}
+
+// checkTargets refuses what is not an http(s) URL, or not on this machine
+// unless remote.
+func checkTargets(targets []string, remote bool) error {
+	for _, t := range targets {
+		u, err := url.Parse(t)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return badFlag("target", "%q is not an http(s) URL", t)
+		}
+		if !remote && !config.IsLoopbackHost(u.Hostname()) {
+			return badFlag("target", "%q is not on this machine (loopback only; --allow-remote to override)", t)
+		}
 	}
 	return nil
 }

@@ -48,6 +48,44 @@ func checkRedirectURI(flagName, raw string, public bool) error {
 	return nil
 }
 
+// checkClient refuses a client the registration policy does not allow.
+func checkClient(cl storage.Client, secret string) error {
+	switch {
+	case cl.ID == "":
+		return badFlag("id", "is required")
+	case !clientIDPattern.MatchString(cl.ID):
+		return badFlag("id", "use 1 to 64 letters, digits, dots, dashes or underscores")
+	case cl.Public && secret != "":
+		return badFlag("public", "cannot be combined with --secret")
+	case cl.Public && cl.AllowNoPKCE:
+		return badFlag("allow-no-pkce", "is only for confidential clients (public clients always use PKCE)")
+	case secret != "" && len(secret) < provider.MinClientSecretLength:
+		// It is verified with a fast keyed hash, as the generated ones
+		// (256 random bits) are: it must not be guessable.
+		return badFlag("secret", "must be at least %d characters (or leave it out: one is generated)", provider.MinClientSecretLength)
+	case len(cl.RedirectURIs) == 0:
+		return badFlag("redirect-uri", "is required")
+	case cl.IDTokenSignedAlg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(cl.IDTokenSignedAlg)):
+		return badFlag("id-token-signed-response-alg", "must be RS256, ES256 or EdDSA")
+	}
+	for _, u := range cl.RedirectURIs {
+		if err := checkRedirectURI("redirect-uri", u, cl.Public); err != nil {
+			return err
+		}
+	}
+	for _, u := range cl.PostLogoutRedirectURIs {
+		if err := checkRedirectURI("post-logout-redirect-uri", u, cl.Public); err != nil {
+			return err
+		}
+	}
+	if cl.BackchannelLogoutURI != "" {
+		if err := checkRedirectURI("backchannel-logout-uri", cl.BackchannelLogoutURI, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type clientJSON struct {
 	ID                     string   `json:"id"`
 	Name                   string   `json:"name"`
@@ -78,38 +116,10 @@ func clientAdd(fs *cliflag.Set) action {
 	fs.StringsVar(&redirects, "redirect-uri", "URI", "an allowed redirect URI (https, http on loopback, a custom scheme for public clients)")
 	fs.StringsVar(&postLogout, "post-logout-redirect-uri", "URI", "an allowed post-logout redirect URI")
 	return func(ctx context.Context, c *cli, args []string) error {
-		switch {
-		case *id == "":
-			return badFlag("id", "is required")
-		case !clientIDPattern.MatchString(*id):
-			return badFlag("id", "use 1 to 64 letters, digits, dots, dashes or underscores")
-		case *public && *secret != "":
-			return badFlag("public", "cannot be combined with --secret")
-		case *public && *allowNoPKCE:
-			return badFlag("allow-no-pkce", "is only for confidential clients (public clients always use PKCE)")
-		case *secret != "" && len(*secret) < provider.MinClientSecretLength:
-			// It is verified with a fast keyed hash, as the generated ones
-			// (256 random bits) are: it must not be guessable.
-			return badFlag("secret", "must be at least %d characters (or leave it out: one is generated)", provider.MinClientSecretLength)
-		case len(redirects) == 0:
-			return badFlag("redirect-uri", "is required")
-		case *alg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(*alg)):
-			return badFlag("id-token-signed-response-alg", "must be RS256, ES256 or EdDSA")
-		}
-		for _, u := range redirects {
-			if err := checkRedirectURI("redirect-uri", u, *public); err != nil {
-				return err
-			}
-		}
-		for _, u := range postLogout {
-			if err := checkRedirectURI("post-logout-redirect-uri", u, *public); err != nil {
-				return err
-			}
-		}
-		if *bcl != "" {
-			if err := checkRedirectURI("backchannel-logout-uri", *bcl, false); err != nil {
-				return err
-			}
+		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl}
+		if err := checkClient(cl, *secret); err != nil {
+			return err
 		}
 		m, err := c.open(ctx, false, c.quiet())
 		if err != nil {
@@ -121,8 +131,7 @@ func clientAdd(fs *cliflag.Set) action {
 			generated = storage.NewSecret()
 			*secret = generated
 		}
-		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl, CreatedAt: m.Now()}
+		cl.CreatedAt = m.Now()
 		if cl.Name == "" {
 			cl.Name = cl.ID
 		}

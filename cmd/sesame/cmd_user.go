@@ -28,104 +28,149 @@ type userJSON struct {
 	Created  string   `json:"created_at"`
 }
 
+// newPerson is what `user add` was told, then checked.
+type newPerson struct {
+	email, org, name, lang *string
+	pwStdin, operator      *bool
+	roles                  []string
+
+	address, password string
+}
+
 func userAdd(fs *cliflag.Set) action {
-	email := fs.String("email", "", "EMAIL", "the person's email address")
-	org := fs.String("org", "", "ORG_ID", "the organization they belong to")
-	name := fs.String("name", "", "NAME", "their name")
-	pwStdin := fs.Bool("password-stdin", "read their password from the first line of standard input (default: they get a set-password mail)")
-	operator := fs.Bool("operator", "an operator of this Sesame, in no organization (needs --password-stdin)")
-	lang := fs.String("lang", "fr", "LANG", "the language of their mail: fr or en")
-	var roles []string
-	fs.StringsVar(&roles, "role", "ROLE", "admin or user (default user)")
-	return func(ctx context.Context, c *cli, args []string) error {
-		addr, err := mail.ParseAddress(*email)
-		switch {
-		case *email == "":
-			return badFlag("email", "is required")
-		case err != nil || addr.Address != strings.TrimSpace(*email) || !strings.Contains(addr.Address, "."):
-			return badFlag("email", "%q is not an email address", *email)
-		case *org == "" && !*operator:
-			return badFlag("org", "is required (or --operator)")
-		case *operator && (*org != "" || len(roles) > 0):
-			return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
-		case *lang != "fr" && *lang != "en":
-			return badFlag("lang", "must be fr or en")
-		case !login.OneLine(*name):
-			return badFlag("name", "must be one line, without control characters")
+	p := &newPerson{}
+	p.email = fs.String("email", "", "EMAIL", "the person's email address")
+	p.org = fs.String("org", "", "ORG_ID", "the organization they belong to")
+	p.name = fs.String("name", "", "NAME", "their name")
+	p.pwStdin = fs.Bool("password-stdin", "read their password from the first line of standard input (default: they get a set-password mail)")
+	p.operator = fs.Bool("operator", "an operator of this Sesame, in no organization (needs --password-stdin)")
+	p.lang = fs.String("lang", "fr", "LANG", "the language of their mail: fr or en")
+	fs.StringsVar(&p.roles, "role", "ROLE", "admin or user (default user)")
+	return func(ctx context.Context, c *cli, _ []string) error {
+		if err := p.check(); err != nil {
+			return err
 		}
-		if len(roles) == 0 && !*operator {
-			roles = []string{storage.RoleUser}
-		}
-		for _, r := range roles {
-			if r != storage.RoleAdmin && r != storage.RoleUser {
-				return badFlag("role", "%q: must be admin or user", r)
-			}
-		}
-		var pw string
-		if *pwStdin {
-			line, err := bufio.NewReader(c.stdin).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return badFlag("password-stdin", "cannot read the password: %v", err)
-			}
-			pw = strings.TrimRight(line, "\r\n")
-			if pw == "" {
-				return badFlag("password-stdin", "no password on standard input")
-			}
+		if err := p.readPassword(c.stdin); err != nil {
+			return err
 		}
 		m, err := c.open(ctx, false, c.quiet())
 		if err != nil {
 			return err
 		}
 		defer m.Close()
-		if pw != "" {
-			if problem := (password.Policy{MinLength: m.Config.Password.MinLength}).Check(pw, addr.Address); problem != "" {
-				return badFlag("password-stdin", "the password is refused: %s", strings.ReplaceAll(problem, "_", " "))
-			}
-		}
-		if !*operator {
-			if _, err := m.Store.GetOrganization(ctx, *org); errors.Is(err, storage.ErrNotFound) {
-				return badFlag("org", "no organization %q", *org)
-			} else if err != nil {
-				return err
-			}
-		}
-		if pw == "" && !*operator {
-			// No password: the person gets the set-password mail, as when an admin invites them.
-			u, err := m.Accounts.Invite(ctx, login.Actor{ID: "cli", Operator: true}, *org, addr.Address, *name, *lang, storage.NormalizeRoles(roles))
-			if errors.Is(err, login.ErrEmailTaken) {
-				return badFlag("email", "an account with %s already exists", addr.Address)
-			} else if err != nil {
-				return err
-			}
-			return c.printCreated(u.ID, userJSON{ID: u.ID, Email: u.Email, Name: u.Name, OrgID: *org, Roles: storage.NormalizeRoles(roles), Created: ts(u.CreatedAt)})
-		}
-		now := m.Now()
-		u := storage.User{ID: storage.NewID("usr"), Email: addr.Address, Name: strings.TrimSpace(*name), Locale: *lang, CreatedAt: now, UpdatedAt: now,
-			IsOperator: *operator}
-		if pw != "" {
-			if u.PasswordHash, err = m.Hasher.Hash(ctx, pw); err != nil {
-				return err
-			}
-			u.PasswordSetAt = now
-		}
-		var mem *storage.Membership
-		if !*operator {
-			mem = &storage.Membership{OrgID: *org, Roles: storage.NormalizeRoles(roles)}
-		}
-		if *operator && pw == "" {
-			return badFlag("password-stdin", "an operator needs a password: pass it on standard input")
-		}
-		if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
-			return badFlag("email", "an account with %s already exists", addr.Address)
-		} else if err != nil {
+		if err := p.checkWith(ctx, m); err != nil {
 			return err
 		}
-		out := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Password: pw != "", Operator: *operator, Created: ts(now)}
-		if mem != nil {
-			out.OrgID, out.Roles = mem.OrgID, mem.Roles
+		if p.password == "" && !*p.operator {
+			return p.invite(ctx, c, m)
 		}
-		return c.printCreated(u.ID, out)
+		return p.create(ctx, c, m)
 	}
+}
+
+// check refuses bad flags before anything is opened.
+func (p *newPerson) check() error {
+	addr, err := mail.ParseAddress(*p.email)
+	switch {
+	case *p.email == "":
+		return badFlag("email", "is required")
+	case err != nil || addr.Address != strings.TrimSpace(*p.email) || !strings.Contains(addr.Address, "."):
+		return badFlag("email", "%q is not an email address", *p.email)
+	case *p.org == "" && !*p.operator:
+		return badFlag("org", "is required (or --operator)")
+	case *p.operator && (*p.org != "" || len(p.roles) > 0):
+		return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
+	case *p.lang != "fr" && *p.lang != "en":
+		return badFlag("lang", "must be fr or en")
+	case !login.OneLine(*p.name):
+		return badFlag("name", "must be one line, without control characters")
+	}
+	p.address = addr.Address
+	if len(p.roles) == 0 && !*p.operator {
+		p.roles = []string{storage.RoleUser}
+	}
+	for _, r := range p.roles {
+		if r != storage.RoleAdmin && r != storage.RoleUser {
+			return badFlag("role", "%q: must be admin or user", r)
+		}
+	}
+	p.roles = storage.NormalizeRoles(p.roles)
+	return nil
+}
+
+// readPassword reads the first line of stdin, with --password-stdin.
+func (p *newPerson) readPassword(stdin io.Reader) error {
+	if !*p.pwStdin {
+		if *p.operator {
+			return badFlag("password-stdin", "an operator needs a password: pass it on standard input")
+		}
+		return nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return badFlag("password-stdin", "cannot read the password: %v", err)
+	}
+	p.password = strings.TrimRight(line, "\r\n")
+	if p.password == "" {
+		return badFlag("password-stdin", "no password on standard input")
+	}
+	return nil
+}
+
+// checkWith checks what needs the configuration and the database.
+func (p *newPerson) checkWith(ctx context.Context, m *Main) error {
+	if p.password != "" {
+		if problem := (password.Policy{MinLength: m.Config.Password.MinLength}).Check(p.password, p.address); problem != "" {
+			return badFlag("password-stdin", "the password is refused: %s", strings.ReplaceAll(problem, "_", " "))
+		}
+	}
+	if *p.operator {
+		return nil
+	}
+	if _, err := m.Store.GetOrganization(ctx, *p.org); errors.Is(err, storage.ErrNotFound) {
+		return badFlag("org", "no organization %q", *p.org)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// invite adds a member without a password: they get the set-password mail,
+// as when an admin invites them.
+func (p *newPerson) invite(ctx context.Context, c *cli, m *Main) error {
+	u, err := m.Accounts.Invite(ctx, login.Actor{ID: "cli", Operator: true}, *p.org, p.address, *p.name, *p.lang, p.roles)
+	if errors.Is(err, login.ErrEmailTaken) {
+		return badFlag("email", "an account with %s already exists", p.address)
+	} else if err != nil {
+		return err
+	}
+	return c.printCreated(u.ID, userJSON{ID: u.ID, Email: u.Email, Name: u.Name, OrgID: *p.org, Roles: p.roles, Created: ts(u.CreatedAt)})
+}
+
+// create adds a member with their password, or an operator.
+func (p *newPerson) create(ctx context.Context, c *cli, m *Main) error {
+	now := m.Now()
+	u := storage.User{ID: storage.NewID("usr"), Email: p.address, Name: strings.TrimSpace(*p.name), Locale: *p.lang, CreatedAt: now, UpdatedAt: now,
+		IsOperator: *p.operator}
+	var err error
+	if u.PasswordHash, err = m.Hasher.Hash(ctx, p.password); err != nil {
+		return err
+	}
+	u.PasswordSetAt = now
+	var mem *storage.Membership
+	if !*p.operator {
+		mem = &storage.Membership{OrgID: *p.org, Roles: p.roles}
+	}
+	if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
+		return badFlag("email", "an account with %s already exists", p.address)
+	} else if err != nil {
+		return err
+	}
+	out := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Password: true, Operator: *p.operator, Created: ts(now)}
+	if mem != nil {
+		out.OrgID, out.Roles = mem.OrgID, mem.Roles
+	}
+	return c.printCreated(u.ID, out)
 }
 
 func userList(fs *cliflag.Set) action {
