@@ -798,7 +798,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.Form
 	clientID, uri, state := f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state")
-	hinted := false
+	hinted, hintSubject := false, ""
 	if hint := f.Get("id_token_hint"); hint != "" {
 		claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
 		if err == nil || errors.As(err, &op.IDTokenHintExpiredError{}) {
@@ -806,7 +806,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
 				return
 			}
-			clientID, hinted = claims.GetAuthorizedParty(), true
+			clientID, hinted, hintSubject = claims.GetAuthorizedParty(), true, claims.GetSubject()
 		}
 	}
 	redirect := s.opts.LoggedOutPath
@@ -832,7 +832,10 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
 		return
 	}
-	if !hinted && s.opts.Hooks.CurrentSessionID(r) != "" {
+	// A hint shows the request comes from an application this person
+	// signed in to only when it names the session's person: anyone holds
+	// an ID token of their own to put in a link.
+	if sid := s.opts.Hooks.CurrentSessionID(r); sid != "" && !(hinted && s.sessionOf(ctx, sid, hintSubject)) {
 		if r.Method != http.MethodPost || r.PostForm.Get("confirm") == "" {
 			params := url.Values{"confirm": {"1"}}
 			for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
@@ -854,6 +857,12 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// sessionOf reports whether the session sid is subject's.
+func (s *server) sessionOf(ctx context.Context, sid, subject string) bool {
+	sess, err := s.opts.Store.GetSessionByID(ctx, sid)
+	return err == nil && subject != "" && sess.UserID == subject
 }
 
 // withQuery adds name=value to uri's query, when value is not empty.
