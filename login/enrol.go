@@ -44,6 +44,9 @@ type totpSetupPage struct {
 	Key       string
 	Enrolment string // the sealed secret
 	Replace   bool   // a confirmed factor exists: its proof is asked too
+	// NeedsPassword: the current password is asked (a replacement, or a
+	// sign-in older than ReauthAfter, as for a password change).
+	NeedsPassword bool
 }
 
 type recoveryPage struct {
@@ -69,7 +72,7 @@ func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) 
 
 // renderTOTPSetup shows the setup page: with the posted secret when it is
 // still good (a mistyped code keeps the app's entry valid), else a new one.
-func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace bool, errKey string) {
+func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace, needsPassword bool, errKey string) {
 	var k totp.Key
 	secret, ok := "", false
 	if r.Method == http.MethodPost {
@@ -96,7 +99,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
-		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace}
+		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace, NeedsPassword: replace || needsPassword}
 	title := "TOTP.Title"
 	if replace {
 		title = "TOTP.ReplaceTitle"
@@ -149,11 +152,13 @@ func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User
 	if err := tx.ConfirmTOTP(ctx, u.ID, step, now, hashes); err != nil {
 		return nil, err
 	}
-	if !has {
-		h.audit(ctx, tx, u.ID, "2fa.enabled", u.ID, "")
-		return codes, nil
+	action := "2fa.enabled"
+	if has {
+		action = "2fa.replaced"
 	}
-	h.audit(ctx, tx, u.ID, "2fa.replaced", u.ID, "")
+	h.audit(ctx, tx, u.ID, action, u.ID, "")
+	// Every change of the second factor is mailed: whoever did it, the
+	// owner learns of it.
 	if err := h.Accounts.notifySecondFactor(ctx, tx, u); err != nil {
 		return nil, err
 	}
@@ -212,7 +217,7 @@ func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, "TOTP.Required")
+	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, false, "TOTP.Required")
 }
 
 func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +227,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	u := p.User
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, false, "Errors.Request.CSRF")
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -230,7 +235,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, false, "Errors.Code.Invalid")
 		return
 	}
 	var codes []string
@@ -256,8 +261,14 @@ func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, "")
+	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, h.staleSignIn(v), "")
 }
+
+// staleSignIn says whether the viewer's sign-in is older than ReauthAfter:
+// then a change of how the account is signed in to asks for the current
+// password (whoever finds a session left open must not bind their own
+// authenticator to it).
+func (h *Handler) staleSignIn(v viewer) bool { return h.now().Sub(v.session.AuthTime) > h.ReauthAfter }
 
 func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
@@ -270,9 +281,9 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	action := PathSecurity + "/totp"
+	action, stale := PathSecurity+"/totp", h.staleSignIn(v)
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, stale, "Errors.Request.CSRF")
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -280,19 +291,24 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, stale, "Errors.Code.Invalid")
 		return
 	}
-	if replace {
-		if err := h.proveFactors(r, u, "current_code", errReplaceRefused); err != nil {
-			status, key := web.Status(err)
-			if status >= 500 {
-				h.fail(w, r, err)
-				return
-			}
-			h.renderTOTPSetup(w, r, status, u, action, replace, key)
+	var proof error
+	switch {
+	case replace:
+		proof = h.proveFactors(r, u, "current_code", errReplaceRefused)
+	case stale:
+		proof = h.provePassword(r, u)
+	}
+	if proof != nil {
+		status, key := web.Status(proof)
+		if status >= 500 {
+			h.fail(w, r, proof)
 			return
 		}
+		h.renderTOTPSetup(w, r, status, u, action, replace, stale, key)
+		return
 	}
 	var codes []string
 	err = h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
@@ -303,10 +319,26 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if replace {
-		h.Accounts.wake()
-	}
+	h.Accounts.wake()
 	h.renderRecovery(w, r, u, codes, PathSecurity)
+}
+
+var errCurrentPassword = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.Security.Current"}
+
+// provePassword checks the current password of a stale sign-in, with the
+// sign-in's lock and failure counting.
+func (h *Handler) provePassword(r *http.Request, u storage.User) error {
+	key := h.throttleKey(r, u.Email)
+	if locked, err := h.locked(r.Context(), key); err != nil {
+		return err
+	} else if locked {
+		return errLocked
+	}
+	if err := h.Hasher.Verify(r.Context(), u.PasswordHash, r.PostFormValue("current_password")); err != nil {
+		h.recordFailure(r.Context(), key, u.Email)
+		return errCurrentPassword
+	}
+	return nil
 }
 
 // proveFactors checks the proof that turning off or replacing the second

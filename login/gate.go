@@ -53,7 +53,11 @@ type attempt struct {
 	Proofs        []string `json:"p"` // proven so far, in order
 	AuthRequestID string   `json:"a,omitempty"`
 	Throttle      string   `json:"t"` // the key its failures count against
-	Exp           int64    `json:"x"`
+	// PasswordSetAt is the person's password time when the attempt was
+	// sealed: a new password (a reset, a change) ends the attempts begun
+	// with the old one.
+	PasswordSetAt int64 `json:"w"`
+	Exp           int64 `json:"x"`
 }
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
@@ -147,6 +151,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, re
 			return
 		}
 	}
+	at.PasswordSetAt = p.User.PasswordSetAt.UnixNano()
 	if err := h.setAttempt(w, at); err != nil {
 		h.fail(w, r, err)
 		return
@@ -264,7 +269,7 @@ func (h *Handler) currentAttempt(r *http.Request) (attempt, storage.Person, bool
 		return at, storage.Person{}, false
 	}
 	p, err := h.Store.GetPerson(r.Context(), at.UserID)
-	if err != nil || p.User.Disabled {
+	if err != nil || p.User.Disabled || p.User.PasswordSetAt.UnixNano() != at.PasswordSetAt {
 		return at, storage.Person{}, false
 	}
 	return at, p, true
