@@ -855,7 +855,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	if *operator && pw == "" {
 		return badFlag("password-stdin", "an operator needs a password: pass it on standard input")
 	}
-	if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
+	if err := m.Accounts.AddAccount(ctx, login.Actor{ID: "cli", Operator: true}, u, mem); errors.Is(err, login.ErrEmailTaken) {
 		return badFlag("email", "an account with %s already exists", addr.Address)
 	} else if err != nil {
 		return err
