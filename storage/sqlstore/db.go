@@ -34,6 +34,11 @@ type Dialect struct {
 	// OneWriter says that writes share one connection (SQLite): they then
 	// run one after the other on a goroutine of their own (see writer.go).
 	OneWriter bool
+	// Tables is the catalog query that lists the schema's tables, one row
+	// per table and table it references by a foreign key: (table, parent),
+	// parent '' for a table that references none. Copy derives its plan
+	// from it.
+	Tables string
 }
 
 // DB is a storage.Storage over database/sql. A DB made by New runs each
