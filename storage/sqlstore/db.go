@@ -118,7 +118,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// rebind turns ? placeholders into the dialect's.
+// rebind turns ? placeholders into the dialect's. A ? inside a string
+// literal ('…') or a quoted identifier ("…") is text, not a placeholder; a
+// quote doubled inside either (an escaped quote) ends it and opens it again,
+// which comes to the same.
 func (db *DB) rebind(q string) string {
 	if !db.d.Numbered {
 		return q
@@ -128,8 +131,16 @@ func (db *DB) rebind(q string) string {
 	}
 	var b strings.Builder
 	n := 0
+	var quote rune // the quote of the literal or identifier being read, 0 outside one
 	for _, r := range q {
-		if r == '?' {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == '?':
 			n++
 			b.WriteString("$" + strconv.Itoa(n))
 			continue
