@@ -129,11 +129,32 @@ func TestCopyPlanCoversTheSchema(t *testing.T) {
 }
 
 // A table that a migration adds is copied with no list to update, after
-// the tables it references.
+// the tables it references: to SQLite, and to PostgreSQL (numbered
+// placeholders, quoted identifiers).
 func TestCopyTakesATableAddedToTheSchema(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dst, dstRaw := openSQLite(t)
+		copyAddedTable(t, dst.DB, dstRaw)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Schema(t, pgtest.BaseDSN(t))
+		dst, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dst.Close()
+		raw, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		copyAddedTable(t, dst.DB, raw)
+	})
+}
+
+func copyAddedTable(t *testing.T, dst *sqlstore.DB, dstRaw *sql.DB) {
 	ctx := context.Background()
 	src, srcRaw := openSQLite(t)
-	dst, dstRaw := openSQLite(t)
 	for _, raw := range []*sql.DB{srcRaw, dstRaw} {
 		for _, q := range []string{
 			// Named so that name order alone would copy the child first.
@@ -162,7 +183,7 @@ func TestCopyTakesATableAddedToTheSchema(t *testing.T) {
 		t.Fatalf("plan %v: want users, zz_parent, aa_child in that order", plan)
 	}
 	for run := range 2 { // the second copy finds every row there
-		counts, err := sqlstore.Copy(ctx, src.DB, dst.DB)
+		counts, err := sqlstore.Copy(ctx, src.DB, dst)
 		if err != nil {
 			t.Fatalf("copy %d: %v", run, err)
 		}
