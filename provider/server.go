@@ -62,10 +62,33 @@ type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageK
 // party's redirect URI (response_mode=form_post), in the request's locales.
 type FormPost func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
 
+// Store is what the provider asks of storage: clients, authorization
+// requests and their codes, tokens, the person a token is for, the
+// client-authentication budget (RateLimits), and the transaction in which
+// a code is issued or tokens are rotated (Atomic, whose function gets the
+// whole storage.Tx: the transaction stays one explicit value). Ping answers
+// the health check. It neither collects garbage nor closes the store: the
+// store's owner does.
+type Store interface {
+	storage.Clients
+	storage.AuthRequests
+	storage.Tokens
+	storage.RateLimits
+	persons
+	storage.Transactor
+	storage.Pinger
+}
+
+// persons is the one read of people the provider makes: the person a token
+// is for, with their membership and organization.
+type persons interface {
+	GetPerson(ctx context.Context, id string) (storage.Person, error)
+}
+
 // Options configure New.
 type Options struct {
 	Issuer    string
-	Store     storage.Storage
+	Store     Store
 	Keys      *KeyManager
 	Secrets   SecretVerifier
 	MasterKey []byte // the secret-encryption key; token encryption derives from it
@@ -507,9 +530,9 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 // prepare makes the answer to ar — a new code, or its error — and returns
 // what sends the browser back to the relying party with it. The code is
 // stored with tx: the transaction that records the sign-in, when the login
-// screens answer, so the returned function is called once that transaction
-// has committed.
-func (s *server) prepare(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+// screens answer (Answer), so the returned function is called once that
+// transaction has committed; the Store itself for the callback.
+func (s *server) prepare(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	adapted := &authRequest{ar}
 	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
 	switch {
@@ -571,7 +594,7 @@ func (s *server) withIssuer(redirect string) string {
 
 // prepareCode makes and stores the request's code, and returns what sends
 // it to the client: the form_post page, or a redirect that names the issuer.
-func (s *server) prepareCode(ctx context.Context, tx storage.Tx, ar *authRequest, formPost bool) http.HandlerFunc {
+func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *authRequest, formPost bool) http.HandlerFunc {
 	resp, err := s.makeCode(ctx, tx, ar)
 	var refused *oidc.Error
 	switch {
@@ -610,7 +633,7 @@ func (s *server) withState(params url.Values, state string) url.Values {
 // BuildAuthResponseCodeResponsePayload does, but stores it with tx: the
 // library's SaveAuthCode receives only a context, and the transaction is a
 // value, never carried by one.
-func (s *server) makeCode(ctx context.Context, tx storage.Tx, ar *authRequest) (*op.CodeResponseType, error) {
+func (s *server) makeCode(ctx context.Context, tx storage.AuthRequests, ar *authRequest) (*op.CodeResponseType, error) {
 	code, err := op.BuildAuthRequestCode(ar, s.provider.Crypto())
 	if err != nil {
 		return nil, err
