@@ -75,6 +75,7 @@ type Store interface {
 	storage.Tokens
 	storage.RateLimits
 	persons
+	sessions
 	storage.Transactor
 	storage.Pinger
 }
@@ -83,6 +84,12 @@ type Store interface {
 // is for, with their membership and organization.
 type persons interface {
 	GetPerson(ctx context.Context, id string) (storage.Person, error)
+}
+
+// sessions is the one read of browser sessions the provider makes: whose
+// session an end_session request ends (the login screens own the rest).
+type sessions interface {
+	GetSessionByID(ctx context.Context, id string) (storage.Session, error)
 }
 
 // Options configure New.
