@@ -165,7 +165,10 @@ func newHarness(t *testing.T) *harness {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // answer is the fake provider: it records the request and redirects to the
 // relying party with a code (or the error the screens chose).

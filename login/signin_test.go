@@ -47,11 +47,11 @@ func TestSignInRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []struct {
-		name        string
-		form        url.Values
-		noCSRF      bool
-		status      int
-		key         string
+		name   string
+		form   url.Values
+		noCSRF bool
+		status int
+		key    string
 	}{
 		{"wrong password", url.Values{"email": {"ada@acme.example"}, "password": {"wrong password!"}}, false, 401, "Errors.Login.Invalid"},
 		{"unknown email", url.Values{"email": {"nobody@acme.example"}, "password": {testPassword}}, false, 401, "Errors.Login.Invalid"},
@@ -109,7 +109,7 @@ func TestSignInAnswersTheRelyingParty(t *testing.T) {
 	u := hx.User("ada@acme.example", &org, storage.RoleUser)
 	ar := hx.AuthRequest(nil)
 	b := hx.Browser()
-	form := b.Get(PathLogin + "?authRequestID=" + ar.ID).Shows(http.StatusOK, "")
+	form := b.Get(PathLogin+"?authRequestID="+ar.ID).Shows(http.StatusOK, "")
 	if form.Field("authRequestID") != ar.ID {
 		t.Fatal("the form does not carry the request")
 	}
