@@ -89,6 +89,7 @@ type harness struct {
 
 	mu       sync.Mutex
 	answered []storage.AuthRequest // what the fake provider was handed
+	seen     map[string]bool       // links Link returned
 	client   storage.Client
 }
 
@@ -283,19 +284,25 @@ func (hx *harness) Mails(addr string) []mailtest.Message {
 	return hx.SMTP.To(addr)
 }
 
-// Link is the link to path in the last mail addr received.
+// Link is a link to path, in a mail addr received, that no earlier call
+// returned (mails queued together may arrive in either order).
 func (hx *harness) Link(addr, path string) string {
 	hx.t.Helper()
 	ms := hx.Mails(addr)
-	if len(ms) == 0 {
-		hx.t.Fatalf("no mail to %s", addr)
+	hx.mu.Lock()
+	defer hx.mu.Unlock()
+	if hx.seen == nil {
+		hx.seen = map[string]bool{}
 	}
-	for _, l := range mail.Links(ms[len(ms)-1].Text) {
-		if u, err := url.Parse(l); err == nil && u.Path == path {
-			return u.RequestURI()
+	for i := len(ms) - 1; i >= 0; i-- {
+		for _, l := range mail.Links(ms[i].Text) {
+			if u, err := url.Parse(l); err == nil && u.Path == path && !hx.seen[l] {
+				hx.seen[l] = true
+				return u.RequestURI()
+			}
 		}
 	}
-	hx.t.Fatalf("no link to %s in %q", path, ms[len(ms)-1].Text)
+	hx.t.Fatalf("no new link to %s in the %d mails to %s", path, len(ms), addr)
 	return ""
 }
 
