@@ -1,11 +1,21 @@
 package login
 
 import (
+	"github.com/go-chi/chi/v5"
 	"net/http"
 
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// auditFlow serves the audit trails: an organization's to its admins,
+// everything to operators.
+type auditFlow struct{ *shared }
+
+func (h *auditFlow) routes(r chi.Router) {
+	r.Get(PathOrgAudit, h.handleOrgAudit)
+	r.Get(PathOperatorAudit, h.handleOperatorAudit)
+}
 
 // Paths of the audit trail screens.
 const (
@@ -23,7 +33,7 @@ type auditPage struct {
 	Rows  []auditRow
 }
 
-func (h *Handler) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
+func (h *auditFlow) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
 	events, err := h.Store.ListEvents(r.Context(), storage.AuditFilter{OrgID: orgID, Limit: 200})
 	if err != nil {
 		h.fail(w, r, err)
@@ -60,7 +70,7 @@ func (h *Handler) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, 
 }
 
 // handleOrgAudit shows an organization's trail to its admins.
-func (h *Handler) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
+func (h *auditFlow) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
@@ -74,7 +84,7 @@ func (h *Handler) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleOperatorAudit shows every event to operators.
-func (h *Handler) handleOperatorAudit(w http.ResponseWriter, r *http.Request) {
+func (h *auditFlow) handleOperatorAudit(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"html/template"
 	"net/http"
 	"time"
@@ -14,6 +16,18 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// factors is the second factor: checking a code, the setup page and its
+// confirmation, the recovery codes, and the proof that replacing or
+// disabling it asks for. The gate's enrolment and the security settings
+// use it.
+type factors struct {
+	*shared
+	*throttle
+	Hasher     *password.Hasher
+	TOTPBox    *secretbox.Box // encrypts TOTP secrets at rest and seals the setup page's secret
+	TOTPIssuer string         // the name authenticator apps show
+}
 
 // Setting up a second factor, at sign-in (the gate's enrolment step) and
 // from the security settings. Showing the setup page stores nothing: the
@@ -54,7 +68,7 @@ type recoveryPage struct {
 
 // openEnrolment opens the sealed secret of the posted setup form, when it
 // is this person's and still fresh.
-func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) {
+func (h *factors) openEnrolment(r *http.Request, u storage.User) (string, bool) {
 	sealed, err := base64.RawURLEncoding.DecodeString(r.PostFormValue("enrolment"))
 	if err != nil {
 		return "", false
@@ -69,7 +83,7 @@ func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) 
 
 // renderTOTPSetup shows the setup page: with the posted secret when it is
 // still good (a mistyped code keeps the app's entry valid), else a new one.
-func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace bool, errKey string) {
+func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace bool, errKey string) {
 	var k totp.Key
 	secret, ok := "", false
 	if r.Method == http.MethodPost {
@@ -110,7 +124,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 
 // confirmEnrolment checks the first code against the posted secret and
 // returns the secret and the code's step; errCodeInvalid when either is wrong.
-func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
+func (h *factors) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
 	secret, ok := h.openEnrolment(r, u)
 	if !ok {
 		return "", 0, errCodeInvalid
@@ -125,7 +139,7 @@ func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int
 // storeFactor stores a confirmed secret with ten new recovery codes, in the
 // caller's transaction, and returns the codes (shown once). A confirmed
 // factor is replaced only when replace says its proof was given.
-func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
+func (h *factors) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
 	has, err := h.hasSecondFactor(ctx, tx, u.ID)
 	if err != nil {
 		return nil, err
@@ -172,7 +186,7 @@ func groupKey(k string) string {
 	return out
 }
 
-func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
+func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
 	p := &recoveryPage{Codes: codes, Continue: next}
 	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
 	if err := h.Pages.Render(w, http.StatusOK, "recovery_codes", p); err != nil {
@@ -182,7 +196,7 @@ func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u stora
 
 // enrolling returns the browser's sign-in when its next step is the
 // enrolment; else it sends the browser where it belongs.
-func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
+func (h *signInFlow) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
 	at, p, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -207,7 +221,7 @@ func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, st
 	return at, p, true
 }
 
-func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
@@ -215,7 +229,7 @@ func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, "TOTP.Required")
 }
 
-func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	at, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
@@ -246,7 +260,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 // codesOf defers reading the recovery codes until complete shows them.
 func codesOf(codes *[]string) func() []string { return func() []string { return *codes } }
 
-func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -259,7 +273,7 @@ func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, "")
 }
 
-func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -313,7 +327,7 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 // factor needs — the password and a current code or recovery code (in the
 // form's codeField) — with the sign-in's lock and failure counting, and
 // returns refused when either is wrong.
-func (h *Handler) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
+func (h *factors) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err

@@ -86,7 +86,7 @@ const (
 )
 
 // requirement says what the person must still do: the gate's rules 3 and 4.
-func (h *Handler) requirement(ctx context.Context, p storage.Person, at attempt, ar *storage.AuthRequest) (step, error) {
+func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attempt, ar *storage.AuthRequest) (step, error) {
 	has, err := h.hasSecondFactor(ctx, h.Store, p.User.ID)
 	if err != nil {
 		return stepDone, err
@@ -101,7 +101,7 @@ func (h *Handler) requirement(ctx context.Context, p storage.Person, at attempt,
 }
 
 // hasSecondFactor reports whether the person has a confirmed second factor.
-func (h *Handler) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
+func (h *factors) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
 	t, err := tx.GetTOTP(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -116,7 +116,7 @@ func asksMFA(ar *storage.AuthRequest) bool { return ar != nil && slices.Contains
 // proceed takes a sign-in one step further: to the next proof it lacks, or
 // into a session. record, when set, adds the caller's writes (a rehashed
 // password) to the transaction that records the step.
-func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
+func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
 	p, err := h.Store.GetPerson(r.Context(), at.UserID)
 	if err != nil || p.User.Disabled {
 		// Disabled (or deleted) meanwhile: the same answer as a wrong password.
@@ -165,7 +165,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, re
 // and the answer to the relying party; then sets the cookies and answers.
 // With recovery (an enrolment: the codes that record made), the codes are
 // shown first and the relying party is answered from their page's link.
-func (h *Handler) complete(w http.ResponseWriter, r *http.Request, p storage.Person, at attempt, record func(storage.Tx) error, recovery func() []string) {
+func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.Person, at attempt, record func(storage.Tx) error, recovery func() []string) {
 	u := p.User
 	amr := at.amr()
 	previous, hadPrevious := h.browserSession(r)
@@ -235,10 +235,10 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, p storage.Per
 }
 
 // setAttempt seals the attempt into the browser until its next step.
-func (h *Handler) setAttempt(w http.ResponseWriter, at attempt) error {
+func (h *signInFlow) setAttempt(w http.ResponseWriter, at attempt) error {
 	at.Exp = h.now().Add(secondStepLifetime).Unix()
 	raw, _ := json.Marshal(at)
-	sealed, err := h.MFABox.Seal(raw)
+	sealed, err := h.AttemptBox.Seal(raw)
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (h *Handler) setAttempt(w http.ResponseWriter, at attempt) error {
 
 // currentAttempt opens the browser's sign-in in progress, with its person
 // (enabled), or reports that there is none.
-func (h *Handler) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
+func (h *signInFlow) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
 	var at attempt
 	c, err := r.Cookie(mfaCookie)
 	if err != nil {
@@ -259,7 +259,7 @@ func (h *Handler) currentAttempt(r *http.Request) (attempt, storage.Person, bool
 	if err != nil {
 		return at, storage.Person{}, false
 	}
-	raw, err := h.MFABox.Open(sealed)
+	raw, err := h.AttemptBox.Open(sealed)
 	if err != nil || json.Unmarshal(raw, &at) != nil || h.now().Unix() > at.Exp || at.UserID == "" {
 		return at, storage.Person{}, false
 	}

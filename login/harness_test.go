@@ -254,7 +254,7 @@ func (hx *harness) TOTP(u storage.User) (string, []string) {
 	}
 	var codes []string
 	err = hx.Store.Atomic(context.Background(), func(tx storage.Tx) (err error) {
-		codes, err = hx.H.storeFactor(context.Background(), tx, u, k.Secret, totp.Step(hx.Clock.Now())-10, false)
+		codes, err = hx.H.build().factors.storeFactor(context.Background(), tx, u, k.Secret, totp.Step(hx.Clock.Now())-10, false)
 		return err
 	})
 	if err != nil {

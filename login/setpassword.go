@@ -3,6 +3,8 @@ package login
 import (
 	"context"
 	"errors"
+	"github.com/go-chi/chi/v5"
+	"github.com/sesame-idp/sesame/login/password"
 	"net/http"
 	"strconv"
 
@@ -10,6 +12,28 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// passwordFlow serves the links that set a password: the invitation's
+// (here) and the reset's (forgot.go). A set-password link continues into
+// the gate (proceed).
+type passwordFlow struct {
+	*shared
+	*throttle
+	gate   *signInFlow
+	Hasher *password.Hasher
+	Policy password.Policy
+	// Reset requests per IP address and hour, per email address and hour.
+	ResetPerHour, ResetPerEmail int
+}
+
+func (h *passwordFlow) routes(r chi.Router) {
+	r.Get(PathSetPassword, h.handleSetPassword)
+	r.Post(PathSetPassword, h.handleSetPasswordSubmit)
+	r.Get(PathForgot, h.handleForgot)
+	r.Post(PathForgot, h.handleForgotSubmit)
+	r.Get(PathResetPassword, h.handleReset)
+	r.Post(PathResetPassword, h.handleResetSubmit)
+}
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
 
@@ -24,7 +48,7 @@ type linkPage struct {
 	Message string
 }
 
-func (h *Handler) renderLink(w http.ResponseWriter, r *http.Request, err error) {
+func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
 	status, key := web.Status(err)
 	if status >= 500 {
 		h.fail(w, r, err)
@@ -36,7 +60,7 @@ func (h *Handler) renderLink(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
-func (h *Handler) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
+func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
 	p := &setPasswordPage{Token: token, Email: u.Email}
 	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
 	p.Error = errKey
@@ -49,7 +73,7 @@ func (h *Handler) renderSetPassword(w http.ResponseWriter, r *http.Request, stat
 }
 
 // linkUser checks a mailed link and finds its person.
-func (h *Handler) linkUser(ctx context.Context, token string, check func(context.Context, string) (storage.ActionToken, error)) (storage.User, error) {
+func (h *passwordFlow) linkUser(ctx context.Context, token string, check func(context.Context, string) (storage.ActionToken, error)) (storage.User, error) {
 	t, err := check(ctx, token)
 	if err != nil {
 		return storage.User{}, err
@@ -63,7 +87,7 @@ func (h *Handler) linkUser(ctx context.Context, token string, check func(context
 
 // newPassword checks the form that chooses a password (token, twice the
 // same, the policy) and returns the status and message of its problem.
-func (h *Handler) newPassword(r *http.Request, email string) (int, string) {
+func (h *passwordFlow) newPassword(r *http.Request, email string) (int, string) {
 	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
 	switch {
 	case !h.csrfValid(r):
@@ -77,7 +101,7 @@ func (h *Handler) newPassword(r *http.Request, email string) (int, string) {
 	return 0, ""
 }
 
-func (h *Handler) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
@@ -95,7 +119,7 @@ var policyKeys = map[string]string{
 	"too_common":     "Errors.Password.TooCommon",
 }
 
-func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
@@ -126,11 +150,11 @@ func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: h.throttleKey(r, u.Email)}
 	if c, err := r.Cookie(pendingCookie); err == nil {
 		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/", MaxAge: -1})
-		if ar, err := h.authRequest(r.Context(), c.Value); err == nil {
+		if ar, err := h.gate.authRequest(r.Context(), c.Value); err == nil {
 			at.AuthRequestID = ar.ID
 		}
 	}
-	h.proceed(w, r, at, nil)
+	h.gate.proceed(w, r, at, nil)
 }
 
 // pendingCookie remembers the authorization request a browser was signing

@@ -5,11 +5,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"net/http"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
 )
+
+// throttle counts failed proofs and pauses guessing (see above); the
+// gate, the security settings and the set-password link use it.
+type throttle struct {
+	*shared
+	DeviceBox *secretbox.Box // seals the device cookie
+}
 
 // Guessing is throttled without letting anyone lock the owner out, after
 // OWASP's "device cookie" scheme: a browser that completed a sign-in holds
@@ -40,7 +48,7 @@ func accountHash(email string) string { return storage.HashToken(storage.Normali
 
 // throttleKey is the key the failures of this browser count against for
 // this email address, known account or not (the choice tells nothing).
-func (h *Handler) throttleKey(r *http.Request, email string) string {
+func (h *throttle) throttleKey(r *http.Request, email string) string {
 	if d, ok := h.device(r); ok && d.Account == accountHash(email) {
 		return "device:" + d.ID
 	}
@@ -48,7 +56,7 @@ func (h *Handler) throttleKey(r *http.Request, email string) string {
 }
 
 // device opens the browser's device token.
-func (h *Handler) device(r *http.Request) (deviceToken, bool) {
+func (h *throttle) device(r *http.Request) (deviceToken, bool) {
 	var d deviceToken
 	c, err := r.Cookie(deviceCookie)
 	if err != nil {
@@ -58,7 +66,7 @@ func (h *Handler) device(r *http.Request) (deviceToken, bool) {
 	if err != nil {
 		return d, false
 	}
-	raw, err := h.MFABox.Open(sealed)
+	raw, err := h.DeviceBox.Open(sealed)
 	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp || d.ID == "" {
 		return d, false
 	}
@@ -68,10 +76,10 @@ func (h *Handler) device(r *http.Request) (deviceToken, bool) {
 // trustDevice gives the browser a new device token for the account it has
 // just signed in to (a new id each time: a token that failures locked is
 // not renewed by them).
-func (h *Handler) trustDevice(w http.ResponseWriter, email string) {
+func (h *throttle) trustDevice(w http.ResponseWriter, email string) {
 	d := deviceToken{ID: storage.NewSecret(), Account: accountHash(email), Exp: h.now().Add(deviceLifetime).Unix()}
 	raw, _ := json.Marshal(d)
-	sealed, err := h.MFABox.Seal(raw)
+	sealed, err := h.DeviceBox.Seal(raw)
 	if err != nil {
 		h.Logger.Warn("seal device token", "err", err)
 		return
@@ -81,14 +89,14 @@ func (h *Handler) trustDevice(w http.ResponseWriter, email string) {
 }
 
 // locked reports whether the key is paused now.
-func (h *Handler) locked(ctx context.Context, key string) (bool, error) {
+func (h *throttle) locked(ctx context.Context, key string) (bool, error) {
 	f, err := h.Store.GetLoginFailures(ctx, key)
 	return err == nil && f.LockedUntil.After(h.now()), err
 }
 
 // clearFailures forgets the key's failures after a complete sign-in, in
 // its transaction, when there are any (most sign-ins have none).
-func (h *Handler) clearFailures(ctx context.Context, tx storage.Tx, key string) error {
+func (h *throttle) clearFailures(ctx context.Context, tx storage.Tx, key string) error {
 	if key == "" {
 		return nil
 	}
@@ -110,7 +118,7 @@ func lockFor(failures int) time.Duration {
 
 // recordFailure counts a failed proof against key; a lock it starts is
 // logged and audited against the account of email, when there is one.
-func (h *Handler) recordFailure(ctx context.Context, key, email string) {
+func (h *throttle) recordFailure(ctx context.Context, key, email string) {
 	f, err := h.Store.RecordLoginFailure(ctx, key, h.now(), lockFor)
 	if err != nil {
 		h.Logger.Warn("record failed sign-in", "err", err)
