@@ -1,8 +1,10 @@
 package login
 
 import (
-	"github.com/go-chi/chi/v5"
+	"context"
 	"net/http"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -22,6 +24,20 @@ const (
 	PathOrgAudit      = "/organization/audit"
 	PathOperatorAudit = "/admin/audit"
 )
+
+// audit records an event about a person, in their organization; a failure
+// to record is logged, not shown.
+func (h *shared) audit(ctx context.Context, tx storage.Tx, actorID, action, userID, details string) {
+	h.auditOrg(ctx, tx, actorID, action, userID, h.Accounts.orgOf(ctx, tx, userID), details)
+}
+
+// auditOrg is audit when the person's organization is known already.
+func (h *shared) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, userID, orgID, details string) {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
+		h.Logger.Warn("audit", "err", err)
+	}
+}
 
 type auditRow struct {
 	At, Actor, Action, Target, IP, Details string
@@ -64,9 +80,7 @@ func (h *auditFlow) renderAudit(w http.ResponseWriter, r *http.Request, v viewer
 			Target: target, IP: e.IP, Details: e.Details})
 	}
 	p.Base = h.base(w, r, "Audit.Title", []string{v.user.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "audit", p); err != nil {
-		h.Logger.Error("render audit", "err", err)
-	}
+	h.render(w, http.StatusOK, "audit", p)
 }
 
 // handleOrgAudit shows an organization's trail to its admins.

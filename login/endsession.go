@@ -26,11 +26,5 @@ func (h *shared) ConfirmLogout(w http.ResponseWriter, r *http.Request, action st
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		p.Fields = append(p.Fields, formField{name, params.Get(name)})
 	}
-	if err := h.Pages.Render(w, http.StatusOK, "confirm_logout", p); err != nil {
-		h.Logger.Error("render confirm logout", "err", err)
-	}
+	h.render(w, http.StatusOK, "confirm_logout", p)
 }
-
-// LogoutConfirmed reports whether the confirmation's POST carries this
-// browser's CSRF token.
-func (h *shared) LogoutConfirmed(r *http.Request) bool { return h.csrfValid(r) }

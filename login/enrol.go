@@ -2,18 +2,16 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"github.com/sesame-idp/sesame/login/password"
-	"github.com/sesame-idp/sesame/storage/secretbox"
 	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/totp"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -69,13 +67,8 @@ type recoveryPage struct {
 // openEnrolment opens the sealed secret of the posted setup form, when it
 // is this person's and still fresh.
 func (h *factors) openEnrolment(r *http.Request, u storage.User) (string, bool) {
-	sealed, err := base64.RawURLEncoding.DecodeString(r.PostFormValue("enrolment"))
-	if err != nil {
-		return "", false
-	}
-	raw, err := h.TOTPBox.Open(sealed)
 	var e enrolment
-	if err != nil || json.Unmarshal(raw, &e) != nil || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
+	if !unseal(h.TOTPBox, r.PostFormValue("enrolment"), &e) || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
 		return "", false
 	}
 	return e.Secret, true
@@ -98,8 +91,7 @@ func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 			return
 		}
 	}
-	raw, _ := json.Marshal(enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
-	sealed, err := h.TOTPBox.Seal(raw)
+	sealed, err := seal(h.TOTPBox, enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -110,16 +102,14 @@ func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
-		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace}
+		Enrolment: sealed, Replace: replace}
 	title := "TOTP.Title"
 	if replace {
 		title = "TOTP.ReplaceTitle"
 	}
 	p.Base = h.base(w, r, title, []string{u.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "totp_setup", p); err != nil {
-		h.Logger.Error("render totp setup", "err", err)
-	}
+	h.render(w, status, "totp_setup", p)
 }
 
 // confirmEnrolment checks the first code against the posted secret and
@@ -189,9 +179,7 @@ func groupKey(k string) string {
 func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
 	p := &recoveryPage{Codes: codes, Continue: next}
 	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "recovery_codes", p); err != nil {
-		h.Logger.Error("render recovery codes", "err", err)
-	}
+	h.render(w, http.StatusOK, "recovery_codes", p)
 }
 
 // enrolling returns the browser's sign-in when its next step is the

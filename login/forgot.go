@@ -23,9 +23,7 @@ type forgotPage struct {
 func (h *passwordFlow) renderForgot(w http.ResponseWriter, r *http.Request, status int, p *forgotPage, errKey string) {
 	p.Base = h.base(w, r, "Forgot.Title", nil)
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "forgot", p); err != nil {
-		h.Logger.Error("render forgot", "err", err)
-	}
+	h.render(w, status, "forgot", p)
 }
 
 func (h *passwordFlow) handleForgot(w http.ResponseWriter, r *http.Request) {
@@ -78,9 +76,7 @@ func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, statu
 	if errKey != "" {
 		p.ErrorArg = strconvItoa(max(h.Policy.MinLength, 12))
 	}
-	if err := h.Pages.Render(w, status, "reset_password", p); err != nil {
-		h.Logger.Error("render reset", "err", err)
-	}
+	h.render(w, status, "reset_password", p)
 }
 
 func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {

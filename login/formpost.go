@@ -31,7 +31,5 @@ func (h *shared) FormPost(w http.ResponseWriter, r *http.Request, action string,
 		p.Fields = append(p.Fields, formField{name, params.Get(name)})
 	}
 	w.Header().Set("Content-Security-Policy", web.CSP(p.Nonce))
-	if err := h.Pages.Render(w, http.StatusOK, "form_post", p); err != nil {
-		h.Logger.Error("render form_post", "err", err)
-	}
+	h.render(w, http.StatusOK, "form_post", p)
 }

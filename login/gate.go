@@ -2,8 +2,6 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -31,12 +29,14 @@ import (
 //     failures and the answer to the relying party commit in one
 //     transaction, and the session's amr is exactly what was proven.
 //
-// Between steps the attempt travels sealed in the browser (mfaCookie), for
+// Between steps the attempt travels sealed in the browser (attemptCookie), for
 // at most secondStepLifetime; nothing about it is stored.
 
-// mfaCookie holds, sealed, a sign-in whose first proof was right and whose
-// next step is still to come.
-const mfaCookie = "sesame_mfa"
+// attemptCookie holds, sealed, a sign-in whose first proof was right and
+// whose next step is still to come (not to be confused with
+// authRequestCookie, the authorization request the browser signs in for).
+// Its name predates the gate: a second factor is not its only next step.
+const attemptCookie = "sesame_mfa"
 
 // secondStepLifetime bounds a sign-in between its steps.
 const secondStepLifetime = 5 * time.Minute
@@ -237,13 +237,11 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 // setAttempt seals the attempt into the browser until its next step.
 func (h *signInFlow) setAttempt(w http.ResponseWriter, at attempt) error {
 	at.Exp = h.now().Add(secondStepLifetime).Unix()
-	raw, _ := json.Marshal(at)
-	sealed, err := h.AttemptBox.Seal(raw)
+	sealed, err := seal(h.AttemptBox, at)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
-		MaxAge: int(secondStepLifetime.Seconds()), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.cookie(attemptCookie, sealed, int(secondStepLifetime.Seconds())))
 	return nil
 }
 
@@ -251,16 +249,8 @@ func (h *signInFlow) setAttempt(w http.ResponseWriter, at attempt) error {
 // (enabled), or reports that there is none.
 func (h *signInFlow) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
 	var at attempt
-	c, err := r.Cookie(mfaCookie)
-	if err != nil {
-		return at, storage.Person{}, false
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return at, storage.Person{}, false
-	}
-	raw, err := h.AttemptBox.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &at) != nil || h.now().Unix() > at.Exp || at.UserID == "" {
+	c, err := r.Cookie(attemptCookie)
+	if err != nil || !unseal(h.AttemptBox, c.Value, &at) || h.now().Unix() > at.Exp || at.UserID == "" {
 		return at, storage.Person{}, false
 	}
 	p, err := h.Store.GetPerson(r.Context(), at.UserID)
@@ -268,4 +258,23 @@ func (h *signInFlow) currentAttempt(r *http.Request) (attempt, storage.Person, b
 		return at, storage.Person{}, false
 	}
 	return at, p, true
+}
+
+// orgIDOf is the person's organization, "" for an operator.
+func orgIDOf(p storage.Person) string {
+	if p.Membership != nil {
+		return p.Membership.OrgID
+	}
+	return ""
+}
+
+func joinAMR(amr []string) string {
+	out := ""
+	for i, a := range amr {
+		if i > 0 {
+			out += ","
+		}
+		out += a
+	}
+	return out
 }

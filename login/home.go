@@ -1,8 +1,9 @@
 package login
 
 import (
-	"github.com/go-chi/chi/v5"
 	"net/http"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -39,9 +40,7 @@ func (h *accountFlow) handleHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Base = h.base(w, r, "Home.Title", []string{v.user.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "home", p); err != nil {
-		h.Logger.Error("render home", "err", err)
-	}
+	h.render(w, http.StatusOK, "home", p)
 }
 
 func (h *accountFlow) handleCSS(w http.ResponseWriter, r *http.Request) {

@@ -3,16 +3,17 @@ package login
 import (
 	"context"
 	"errors"
-	"github.com/go-chi/chi/v5"
-	"github.com/sesame-idp/sesame/storage/secretbox"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -58,8 +59,13 @@ type loginPage struct {
 // acrMFA is the provider's ACRMFA (the packages do not import each other).
 const acrMFA = "urn:sesame:loa:2"
 
-// pendingLifetime is how long a browser remembers the sign-in it was doing.
-const pendingLifetime = 30 * time.Minute
+// authRequestCookie remembers the authorization request a browser was
+// signing in for, so that setting a password from the mail continues it
+// (not to be confused with attemptCookie, a sign-in between its steps).
+const authRequestCookie = "sesame_pending"
+
+// authRequestCookieLifetime is how long a browser remembers it.
+const authRequestCookieLifetime = 30 * time.Minute
 
 var errUnknownRequest = &web.Error{Status: http.StatusBadRequest, Key: "Errors.AuthRequest.Unknown"}
 
@@ -122,17 +128,14 @@ func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, status 
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID, locales = ar.ID, ar.UILocales
-		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: ar.ID, Path: "/", MaxAge: int(pendingLifetime.Seconds()),
-			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, h.cookie(authRequestCookie, ar.ID, int(authRequestCookieLifetime.Seconds())))
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name
 		}
 	}
 	p.Base = h.base(w, r, "Login.Title", locales)
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "login", p); err != nil {
-		h.Logger.Error("render login", "err", err)
-	}
+	h.render(w, status, "login", p)
 }
 
 // reuse is whether a browser's session answers a request by itself.

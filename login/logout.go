@@ -24,7 +24,5 @@ type loggedOutPage struct{ templates.Base }
 
 func (h *accountFlow) handleLoggedOut(w http.ResponseWriter, r *http.Request) {
 	p := &loggedOutPage{Base: h.base(w, r, "LoggedOut.Title", nil)}
-	if err := h.Pages.Render(w, http.StatusOK, "logged_out", p); err != nil {
-		h.Logger.Error("render logged out", "err", err)
-	}
+	h.render(w, http.StatusOK, "logged_out", p)
 }

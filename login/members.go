@@ -77,9 +77,7 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 	}
 	p.Base = h.base(w, r, "Members.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "members", p); err != nil {
-		h.Logger.Error("render members", "err", err)
-	}
+	h.render(w, status, "members", p)
 }
 
 var noticeKeys = map[string]string{

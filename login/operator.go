@@ -73,9 +73,7 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 	}
 	p.Base = h.base(w, r, "Operator.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "operator", p); err != nil {
-		h.Logger.Error("render operator", "err", err)
-	}
+	h.render(w, status, "operator", p)
 }
 
 func (h *operatorFlow) handleOperator(w http.ResponseWriter, r *http.Request) {
@@ -168,9 +166,7 @@ func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request,
 	}
 	p.Base = h.base(w, r, "Operator.OrgTitle", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "operator_org", p); err != nil {
-		h.Logger.Error("render operator organization", "err", err)
-	}
+	h.render(w, status, "operator_org", p)
 }
 
 func (h *operatorFlow) handleOperatorOrg(w http.ResponseWriter, r *http.Request) {

@@ -24,9 +24,7 @@ type codePage struct {
 func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
 	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "code", p); err != nil {
-		h.Logger.Error("render code", "err", err)
-	}
+	h.render(w, status, "code", p)
 }
 
 func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
@@ -109,37 +107,4 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	h.proceed(w, r, at.with(proofOTP), nil)
-}
-
-// orgIDOf is the person's organization, "" for an operator.
-func orgIDOf(p storage.Person) string {
-	if p.Membership != nil {
-		return p.Membership.OrgID
-	}
-	return ""
-}
-
-func joinAMR(amr []string) string {
-	out := ""
-	for i, a := range amr {
-		if i > 0 {
-			out += ","
-		}
-		out += a
-	}
-	return out
-}
-
-// audit records an event about a person, in their organization; a failure
-// to record is logged, not shown.
-func (h *shared) audit(ctx context.Context, tx storage.Tx, actorID, action, userID, details string) {
-	h.auditOrg(ctx, tx, actorID, action, userID, h.Accounts.orgOf(ctx, tx, userID), details)
-}
-
-// auditOrg is audit when the person's organization is known already.
-func (h *shared) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, userID, orgID, details string) {
-	ip, _ := ctx.Value(ipKey{}).(string)
-	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
-		h.Logger.Warn("audit", "err", err)
-	}
 }

@@ -2,13 +2,13 @@ package login
 
 import (
 	"errors"
-	"github.com/sesame-idp/sesame/login/password"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -85,9 +85,7 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 	}
 	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "security", p); err != nil {
-		h.Logger.Error("render security", "err", err)
-	}
+	h.render(w, status, "security", p)
 }
 
 // browserName turns a User-Agent into what a person recognises.

@@ -78,16 +78,15 @@ func (h *shared) newSession(ctx context.Context, tx storage.Tx, r *http.Request,
 	return s, secret, nil
 }
 
-// setSessionCookies sets the session cookie and clears the second-step one.
+// setSessionCookies sets the session cookie and clears the attempt's.
 func (h *shared) setSessionCookies(w http.ResponseWriter, s storage.Session, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.cookie(attemptCookie, "", -1))
 	http.SetCookie(w, &http.Cookie{Name: h.sessionCookieName(), Value: secret, Path: "/", Expires: s.AbsoluteExpiresAt,
 		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 func (h *shared) clearSessionCookie() *http.Cookie {
-	return &http.Cookie{Name: h.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode}
+	return h.cookie(h.sessionCookieName(), "", -1)
 }
 
 // EndBrowserSession ends the session whose cookie is in the request

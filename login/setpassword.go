@@ -3,11 +3,12 @@ package login
 import (
 	"context"
 	"errors"
-	"github.com/go-chi/chi/v5"
-	"github.com/sesame-idp/sesame/login/password"
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -55,9 +56,7 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 		return
 	}
 	p := &linkPage{Base: h.base(w, r, "Link.Title", nil), Message: key}
-	if err := h.Pages.Render(w, status, "link_invalid", p); err != nil {
-		h.Logger.Error("render link page", "err", err)
-	}
+	h.render(w, status, "link_invalid", p)
 }
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
@@ -67,9 +66,7 @@ func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request,
 	if errKey != "" {
 		p.ErrorArg = strconv.Itoa(max(h.Policy.MinLength, 12))
 	}
-	if err := h.Pages.Render(w, status, "set_password", p); err != nil {
-		h.Logger.Error("render set password", "err", err)
-	}
+	h.render(w, status, "set_password", p)
 }
 
 // linkUser checks a mailed link and finds its person.
@@ -148,15 +145,11 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 	// gate goes on from there (the organization's second factor first, when
 	// it requires one), and continues the sign-in this browser was doing.
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: h.throttleKey(r, u.Email)}
-	if c, err := r.Cookie(pendingCookie); err == nil {
-		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/", MaxAge: -1})
+	if c, err := r.Cookie(authRequestCookie); err == nil {
+		http.SetCookie(w, h.cookie(authRequestCookie, "", -1))
 		if ar, err := h.gate.authRequest(r.Context(), c.Value); err == nil {
 			at.AuthRequestID = ar.ID
 		}
 	}
 	h.gate.proceed(w, r, at, nil)
 }
-
-// pendingCookie remembers the authorization request a browser was signing
-// in for, so that setting a password from the mail continues it.
-const pendingCookie = "sesame_pending"

@@ -1,19 +1,18 @@
 package login
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"github.com/go-chi/chi/v5"
-	"github.com/sesame-idp/sesame/storage/secretbox"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -55,19 +54,12 @@ type draft struct {
 }
 
 func (h *signupFlow) sealDraft(d draft) (string, error) {
-	raw, _ := json.Marshal(d)
-	sealed, err := h.Drafts.Seal(raw)
-	return base64.RawURLEncoding.EncodeToString(sealed), err
+	return seal(h.Drafts, d)
 }
 
 func (h *signupFlow) openDraft(s string) (draft, bool) {
 	var d draft
-	sealed, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return d, false
-	}
-	raw, err := h.Drafts.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp {
+	if !unseal(h.Drafts, s, &d) || h.now().Unix() > d.Exp {
 		return d, false
 	}
 	return d, true
@@ -96,9 +88,7 @@ func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, status
 			p.Domicile = storage.DomicileFrance
 		}
 	}
-	if err := h.Pages.Render(w, status, "signup", p); err != nil {
-		h.Logger.Error("render signup", "err", err)
-	}
+	h.render(w, status, "signup", p)
 }
 
 func (h *signupFlow) handleSignup(w http.ResponseWriter, r *http.Request) {

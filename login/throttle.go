@@ -2,17 +2,15 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"github.com/sesame-idp/sesame/storage/secretbox"
 	"net/http"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 )
 
-// throttle counts failed proofs and pauses guessing (see above); the
+// throttle counts failed proofs and pauses guessing (see below); the
 // gate, the security settings and the set-password link use it.
 type throttle struct {
 	*shared
@@ -59,15 +57,7 @@ func (h *throttle) throttleKey(r *http.Request, email string) string {
 func (h *throttle) device(r *http.Request) (deviceToken, bool) {
 	var d deviceToken
 	c, err := r.Cookie(deviceCookie)
-	if err != nil {
-		return d, false
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return d, false
-	}
-	raw, err := h.DeviceBox.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp || d.ID == "" {
+	if err != nil || !unseal(h.DeviceBox, c.Value, &d) || h.now().Unix() > d.Exp || d.ID == "" {
 		return d, false
 	}
 	return d, true
@@ -78,14 +68,12 @@ func (h *throttle) device(r *http.Request) (deviceToken, bool) {
 // not renewed by them).
 func (h *throttle) trustDevice(w http.ResponseWriter, email string) {
 	d := deviceToken{ID: storage.NewSecret(), Account: accountHash(email), Exp: h.now().Add(deviceLifetime).Unix()}
-	raw, _ := json.Marshal(d)
-	sealed, err := h.DeviceBox.Seal(raw)
+	sealed, err := seal(h.DeviceBox, d)
 	if err != nil {
 		h.Logger.Warn("seal device token", "err", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
-		MaxAge: int(deviceLifetime.Seconds()), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.cookie(deviceCookie, sealed, int(deviceLifetime.Seconds())))
 }
 
 // locked reports whether the key is paused now.
