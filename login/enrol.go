@@ -2,18 +2,30 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/totp"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// factors is the second factor: checking a code, the setup page and its
+// confirmation, the recovery codes, and the proof that replacing or
+// disabling it asks for. The gate's enrolment and the security settings
+// use it.
+type factors struct {
+	*shared
+	*throttle
+	Hasher     *password.Hasher
+	TOTPBox    *secretbox.Box // encrypts TOTP secrets at rest and seals the setup page's secret
+	TOTPIssuer string         // the name authenticator apps show
+}
 
 // Setting up a second factor, at sign-in (the gate's enrolment step) and
 // from the security settings. Showing the setup page stores nothing: the
@@ -57,14 +69,9 @@ type recoveryPage struct {
 
 // openEnrolment opens the sealed secret of the posted setup form, when it
 // is this person's and still fresh.
-func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) {
-	sealed, err := base64.RawURLEncoding.DecodeString(r.PostFormValue("enrolment"))
-	if err != nil {
-		return "", false
-	}
-	raw, err := h.TOTPBox.Open(sealed)
+func (h *factors) openEnrolment(r *http.Request, u storage.User) (string, bool) {
 	var e enrolment
-	if err != nil || json.Unmarshal(raw, &e) != nil || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
+	if !unseal(h.TOTPBox, r.PostFormValue("enrolment"), &e) || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
 		return "", false
 	}
 	return e.Secret, true
@@ -72,7 +79,7 @@ func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) 
 
 // renderTOTPSetup shows the setup page: with the posted secret when it is
 // still good (a mistyped code keeps the app's entry valid), else a new one.
-func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace, needsPassword bool, errKey string) {
+func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace, needsPassword bool, errKey string) {
 	var k totp.Key
 	secret, ok := "", false
 	if r.Method == http.MethodPost {
@@ -87,8 +94,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 			return
 		}
 	}
-	raw, _ := json.Marshal(enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
-	sealed, err := h.TOTPBox.Seal(raw)
+	sealed, err := seal(h.TOTPBox, enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -99,21 +105,19 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
-		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace, NeedsPassword: replace || needsPassword}
+		Enrolment: sealed, Replace: replace, NeedsPassword: replace || needsPassword}
 	title := "TOTP.Title"
 	if replace {
 		title = "TOTP.ReplaceTitle"
 	}
 	p.Base = h.base(w, r, title, []string{u.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "totp_setup", p); err != nil {
-		h.Logger.Error("render totp setup", "err", err)
-	}
+	h.render(w, status, "totp_setup", p)
 }
 
 // confirmEnrolment checks the first code against the posted secret and
 // returns the secret and the code's step; errCodeInvalid when either is wrong.
-func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
+func (h *factors) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
 	secret, ok := h.openEnrolment(r, u)
 	if !ok {
 		return "", 0, errCodeInvalid
@@ -128,7 +132,7 @@ func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int
 // storeFactor stores a confirmed secret with ten new recovery codes, in the
 // caller's transaction, and returns the codes (shown once). A confirmed
 // factor is replaced only when replace says its proof was given.
-func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
+func (h *factors) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
 	has, err := h.hasSecondFactor(ctx, tx, u.ID)
 	if err != nil {
 		return nil, err
@@ -177,17 +181,15 @@ func groupKey(k string) string {
 	return out
 }
 
-func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
+func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
 	p := &recoveryPage{Codes: codes, Continue: next}
 	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "recovery_codes", p); err != nil {
-		h.Logger.Error("render recovery codes", "err", err)
-	}
+	h.render(w, http.StatusOK, "recovery_codes", p)
 }
 
 // enrolling returns the browser's sign-in when its next step is the
 // enrolment; else it sends the browser where it belongs.
-func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
+func (h *signInFlow) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
 	at, p, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -212,7 +214,7 @@ func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, st
 	return at, p, true
 }
 
-func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
@@ -220,7 +222,7 @@ func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, false, "TOTP.Required")
 }
 
-func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	at, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
@@ -251,7 +253,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 // codesOf defers reading the recovery codes until complete shows them.
 func codesOf(codes *[]string) func() []string { return func() []string { return *codes } }
 
-func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -268,9 +270,9 @@ func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 // then a change of how the account is signed in to asks for the current
 // password (whoever finds a session left open must not bind their own
 // authenticator to it).
-func (h *Handler) staleSignIn(v viewer) bool { return h.now().Sub(v.session.AuthTime) > h.ReauthAfter }
+func (h *securityFlow) staleSignIn(v viewer) bool { return h.now().Sub(v.session.AuthTime) > h.ReauthAfter }
 
-func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -327,7 +329,7 @@ var errCurrentPassword = &web.Error{Status: http.StatusUnauthorized, Key: "Error
 
 // provePassword checks the current password of a stale sign-in, with the
 // sign-in's lock and failure counting.
-func (h *Handler) provePassword(r *http.Request, u storage.User) error {
+func (h *factors) provePassword(r *http.Request, u storage.User) error {
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err
@@ -345,7 +347,7 @@ func (h *Handler) provePassword(r *http.Request, u storage.User) error {
 // factor needs — the password and a current code or recovery code (in the
 // form's codeField) — with the sign-in's lock and failure counting, and
 // returns refused when either is wrong.
-func (h *Handler) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
+func (h *factors) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err
