@@ -270,7 +270,9 @@ func (h *securityFlow) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 // then a change of how the account is signed in to asks for the current
 // password (whoever finds a session left open must not bind their own
 // authenticator to it).
-func (h *securityFlow) staleSignIn(v viewer) bool { return h.now().Sub(v.session.AuthTime) > h.ReauthAfter }
+func (h *securityFlow) staleSignIn(v viewer) bool {
+	return h.now().Sub(v.session.AuthTime) > h.ReauthAfter
+}
 
 func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
