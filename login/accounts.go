@@ -284,6 +284,39 @@ func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, 
 	return u, nil
 }
 
+// AddAccount creates an account that has its password already (the
+// command line's `user add --password-stdin`, an operator), with its
+// membership when m is set, in one transaction with its audit event. Like
+// an accepted invitation, it takes the address: the address's invitations
+// not yet accepted, in any organization, are void. ErrEmailTaken when an
+// account has it.
+func (a *Accounts) AddAccount(ctx context.Context, actor Actor, u storage.User, m *storage.Membership) error {
+	if !OneLine(u.Name) {
+		return ErrNotOneLine
+	}
+	return a.Store.Atomic(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateUser(ctx, u, m); errors.Is(err, storage.ErrConflict) {
+			return ErrEmailTaken
+		} else if err != nil {
+			return err
+		}
+		dropped, err := tx.DropInvitations(ctx, u.Email, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range dropped {
+			if err := a.audit(ctx, tx, actor, "member.invitation_voided", "user", d.UserID, d.OrgID, "an account took the address"); err != nil {
+				return err
+			}
+		}
+		orgID, details := "", "operator"
+		if m != nil {
+			orgID, details = m.OrgID, "roles="+strings.Join(storage.NormalizeRoles(m.Roles), ",")
+		}
+		return a.audit(ctx, tx, actor, "user.created", "user", u.ID, orgID, details)
+	})
+}
+
 // ResendInvitation mails a new link to a member who has not set a password.
 func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, userID string) error {
 	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {

@@ -1,17 +1,43 @@
 package login
 
 import (
+	"context"
 	"net/http"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// auditFlow serves the audit trails: an organization's to its admins,
+// everything to operators.
+type auditFlow struct{ *shared }
+
+func (h *auditFlow) routes(r chi.Router) {
+	r.Get(PathOrgAudit, h.handleOrgAudit)
+	r.Get(PathOperatorAudit, h.handleOperatorAudit)
+}
 
 // Paths of the audit trail screens.
 const (
 	PathOrgAudit      = "/organization/audit"
 	PathOperatorAudit = "/admin/audit"
 )
+
+// audit records an event about a person, in their organization; a failure
+// to record is logged, not shown.
+func (h *shared) audit(ctx context.Context, tx storage.Tx, actorID, action, userID, details string) {
+	h.auditOrg(ctx, tx, actorID, action, userID, h.Accounts.orgOf(ctx, tx, userID), details)
+}
+
+// auditOrg is audit when the person's organization is known already.
+func (h *shared) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, userID, orgID, details string) {
+	ip, _ := ctx.Value(ipKey{}).(string)
+	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
+		h.Logger.Warn("audit", "err", err)
+	}
+}
 
 type auditRow struct {
 	At, Actor, Action, Target, IP, Details string
@@ -23,7 +49,7 @@ type auditPage struct {
 	Rows  []auditRow
 }
 
-func (h *Handler) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
+func (h *auditFlow) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
 	events, err := h.Store.ListEvents(r.Context(), storage.AuditFilter{OrgID: orgID, Limit: 200})
 	if err != nil {
 		h.fail(w, r, err)
@@ -54,13 +80,11 @@ func (h *Handler) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, 
 			Target: target, IP: e.IP, Details: e.Details})
 	}
 	p.Base = h.base(w, r, "Audit.Title", []string{v.user.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "audit", p); err != nil {
-		h.Logger.Error("render audit", "err", err)
-	}
+	h.render(w, http.StatusOK, "audit", p)
 }
 
 // handleOrgAudit shows an organization's trail to its admins.
-func (h *Handler) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
+func (h *auditFlow) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
@@ -74,7 +98,7 @@ func (h *Handler) handleOrgAudit(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleOperatorAudit shows every event to operators.
-func (h *Handler) handleOperatorAudit(w http.ResponseWriter, r *http.Request) {
+func (h *auditFlow) handleOperatorAudit(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return

@@ -38,9 +38,24 @@
 // hands its function; the helpers that run both inside and outside one
 // take a storage.Tx parameter (the Storage itself outside).
 //
+// Handler is what cmd/sesame builds; its Routes hands each flow only the
+// dependencies it uses (screens.go): signInFlow (the gate's screens: the
+// password form, the code step, the enrolment), passwordFlow (set-password
+// and reset links), securityFlow, membersFlow, signupFlow, operatorFlow,
+// auditFlow and accountFlow (home, sign-out). Each mounts its own routes.
+// The page plumbing — rendering, the error page and fail, CSRF, cookies,
+// sealed payloads — is shared (page.go), with the browser session
+// (session.go), who is signed in and per-IP budgets (guard.go) and the
+// audit writers (audit.go); throttle (throttle.go) and factors (enrol.go)
+// are the components the gate and the settings share. Two cookies carry a
+// sign-in's progress: authRequestCookie, the authorization request the
+// browser signs in for, and attemptCookie, a sign-in between its steps.
+//
 // One screen per file; paths are constants; a form that fails is rendered
 // again with what the person typed and one translated message, and the
-// cause goes to the log. Sign-in answers the same message, in the same
+// cause goes to the log. The screens are tested in this package without a
+// browser (harness_test.go: httptest, SQLite in a temporary directory, a
+// clock the test moves, the SMTP recorder, a fake provider). Sign-in answers the same message, in the same
 // time, for an unknown email, a wrong password and a disabled account.
 //
 // A successful sign-in's records — the session, its audit event, the

@@ -21,16 +21,10 @@ type confirmLogoutPage struct {
 
 // ConfirmLogout renders the question; its form posts params back to
 // action (the provider's end_session) with the CSRF token.
-func (h *Handler) ConfirmLogout(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
+func (h *shared) ConfirmLogout(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
 	p := &confirmLogoutPage{Base: h.base(w, r, "ConfirmLogout.Title", uiLocales), Action: action}
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		p.Fields = append(p.Fields, formField{name, params.Get(name)})
 	}
-	if err := h.Pages.Render(w, http.StatusOK, "confirm_logout", p); err != nil {
-		h.Logger.Error("render confirm logout", "err", err)
-	}
+	h.render(w, http.StatusOK, "confirm_logout", p)
 }
-
-// LogoutConfirmed reports whether the confirmation's POST carries this
-// browser's CSRF token.
-func (h *Handler) LogoutConfirmed(r *http.Request) bool { return h.csrfValid(r) }

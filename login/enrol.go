@@ -2,18 +2,30 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/totp"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// factors is the second factor: checking a code, the setup page and its
+// confirmation, the recovery codes, and the proof that replacing or
+// disabling it asks for. The gate's enrolment and the security settings
+// use it.
+type factors struct {
+	*shared
+	*throttle
+	Hasher     *password.Hasher
+	TOTPBox    *secretbox.Box // encrypts TOTP secrets at rest and seals the setup page's secret
+	TOTPIssuer string         // the name authenticator apps show
+}
 
 // Setting up a second factor, at sign-in (the gate's enrolment step) and
 // from the security settings. Showing the setup page stores nothing: the
@@ -44,6 +56,9 @@ type totpSetupPage struct {
 	Key       string
 	Enrolment string // the sealed secret
 	Replace   bool   // a confirmed factor exists: its proof is asked too
+	// NeedsPassword: the current password is asked (a replacement, or a
+	// sign-in older than ReauthAfter, as for a password change).
+	NeedsPassword bool
 }
 
 type recoveryPage struct {
@@ -54,14 +69,9 @@ type recoveryPage struct {
 
 // openEnrolment opens the sealed secret of the posted setup form, when it
 // is this person's and still fresh.
-func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) {
-	sealed, err := base64.RawURLEncoding.DecodeString(r.PostFormValue("enrolment"))
-	if err != nil {
-		return "", false
-	}
-	raw, err := h.TOTPBox.Open(sealed)
+func (h *factors) openEnrolment(r *http.Request, u storage.User) (string, bool) {
 	var e enrolment
-	if err != nil || json.Unmarshal(raw, &e) != nil || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
+	if !unseal(h.TOTPBox, r.PostFormValue("enrolment"), &e) || e.UserID != u.ID || h.now().Unix() > e.Exp || e.Secret == "" {
 		return "", false
 	}
 	return e.Secret, true
@@ -69,7 +79,7 @@ func (h *Handler) openEnrolment(r *http.Request, u storage.User) (string, bool) 
 
 // renderTOTPSetup shows the setup page: with the posted secret when it is
 // still good (a mistyped code keeps the app's entry valid), else a new one.
-func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace bool, errKey string) {
+func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace, needsPassword bool, errKey string) {
 	var k totp.Key
 	secret, ok := "", false
 	if r.Method == http.MethodPost {
@@ -84,8 +94,7 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 			return
 		}
 	}
-	raw, _ := json.Marshal(enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
-	sealed, err := h.TOTPBox.Seal(raw)
+	sealed, err := seal(h.TOTPBox, enrolment{UserID: u.ID, Secret: k.Secret, Exp: h.now().Add(enrolmentLifetime).Unix()})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -96,21 +105,19 @@ func (h *Handler) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status
 		return
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
-		Enrolment: base64.RawURLEncoding.EncodeToString(sealed), Replace: replace}
+		Enrolment: sealed, Replace: replace, NeedsPassword: replace || needsPassword}
 	title := "TOTP.Title"
 	if replace {
 		title = "TOTP.ReplaceTitle"
 	}
 	p.Base = h.base(w, r, title, []string{u.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "totp_setup", p); err != nil {
-		h.Logger.Error("render totp setup", "err", err)
-	}
+	h.render(w, status, "totp_setup", p)
 }
 
 // confirmEnrolment checks the first code against the posted secret and
 // returns the secret and the code's step; errCodeInvalid when either is wrong.
-func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
+func (h *factors) confirmEnrolment(r *http.Request, u storage.User) (string, int64, error) {
 	secret, ok := h.openEnrolment(r, u)
 	if !ok {
 		return "", 0, errCodeInvalid
@@ -125,7 +132,7 @@ func (h *Handler) confirmEnrolment(r *http.Request, u storage.User) (string, int
 // storeFactor stores a confirmed secret with ten new recovery codes, in the
 // caller's transaction, and returns the codes (shown once). A confirmed
 // factor is replaced only when replace says its proof was given.
-func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
+func (h *factors) storeFactor(ctx context.Context, tx storage.Tx, u storage.User, secret string, step int64, replace bool) ([]string, error) {
 	has, err := h.hasSecondFactor(ctx, tx, u.ID)
 	if err != nil {
 		return nil, err
@@ -149,11 +156,13 @@ func (h *Handler) storeFactor(ctx context.Context, tx storage.Tx, u storage.User
 	if err := tx.ConfirmTOTP(ctx, u.ID, step, now, hashes); err != nil {
 		return nil, err
 	}
-	if !has {
-		h.audit(ctx, tx, u.ID, "2fa.enabled", u.ID, "")
-		return codes, nil
+	action := "2fa.enabled"
+	if has {
+		action = "2fa.replaced"
 	}
-	h.audit(ctx, tx, u.ID, "2fa.replaced", u.ID, "")
+	h.audit(ctx, tx, u.ID, action, u.ID, "")
+	// Every change of the second factor is mailed: whoever did it, the
+	// owner learns of it.
 	if err := h.Accounts.notifySecondFactor(ctx, tx, u); err != nil {
 		return nil, err
 	}
@@ -172,17 +181,15 @@ func groupKey(k string) string {
 	return out
 }
 
-func (h *Handler) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
+func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
 	p := &recoveryPage{Codes: codes, Continue: next}
 	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "recovery_codes", p); err != nil {
-		h.Logger.Error("render recovery codes", "err", err)
-	}
+	h.render(w, http.StatusOK, "recovery_codes", p)
 }
 
 // enrolling returns the browser's sign-in when its next step is the
 // enrolment; else it sends the browser where it belongs.
-func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
+func (h *signInFlow) enrolling(w http.ResponseWriter, r *http.Request) (attempt, storage.Person, bool) {
 	at, p, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -207,22 +214,22 @@ func (h *Handler) enrolling(w http.ResponseWriter, r *http.Request) (attempt, st
 	return at, p, true
 }
 
-func (h *Handler) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, "TOTP.Required")
+	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, false, "TOTP.Required")
 }
 
-func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
 	at, p, ok := h.enrolling(w, r)
 	if !ok {
 		return
 	}
 	u := p.User
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, false, "Errors.Request.CSRF")
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -230,7 +237,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, false, "Errors.Code.Invalid")
 		return
 	}
 	var codes []string
@@ -246,7 +253,7 @@ func (h *Handler) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request)
 // codesOf defers reading the recovery codes until complete shows them.
 func codesOf(codes *[]string) func() []string { return func() []string { return *codes } }
 
-func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -256,10 +263,18 @@ func (h *Handler) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, "")
+	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, h.staleSignIn(v), "")
 }
 
-func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
+// staleSignIn says whether the viewer's sign-in is older than ReauthAfter:
+// then a change of how the account is signed in to asks for the current
+// password (whoever finds a session left open must not bind their own
+// authenticator to it).
+func (h *securityFlow) staleSignIn(v viewer) bool {
+	return h.now().Sub(v.session.AuthTime) > h.ReauthAfter
+}
+
+func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -270,9 +285,9 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	action := PathSecurity + "/totp"
+	action, stale := PathSecurity+"/totp", h.staleSignIn(v)
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, stale, "Errors.Request.CSRF")
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -280,19 +295,24 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, stale, "Errors.Code.Invalid")
 		return
 	}
-	if replace {
-		if err := h.proveFactors(r, u, "current_code", errReplaceRefused); err != nil {
-			status, key := web.Status(err)
-			if status >= 500 {
-				h.fail(w, r, err)
-				return
-			}
-			h.renderTOTPSetup(w, r, status, u, action, replace, key)
+	var proof error
+	switch {
+	case replace:
+		proof = h.proveFactors(r, u, "current_code", errReplaceRefused)
+	case stale:
+		proof = h.provePassword(r, u)
+	}
+	if proof != nil {
+		status, key := web.Status(proof)
+		if status >= 500 {
+			h.fail(w, r, proof)
 			return
 		}
+		h.renderTOTPSetup(w, r, status, u, action, replace, stale, key)
+		return
 	}
 	var codes []string
 	err = h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
@@ -303,17 +323,33 @@ func (h *Handler) handleTOTPConfirm(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if replace {
-		h.Accounts.wake()
-	}
+	h.Accounts.wake()
 	h.renderRecovery(w, r, u, codes, PathSecurity)
+}
+
+var errCurrentPassword = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.Security.Current"}
+
+// provePassword checks the current password of a stale sign-in, with the
+// sign-in's lock and failure counting.
+func (h *factors) provePassword(r *http.Request, u storage.User) error {
+	key := h.throttleKey(r, u.Email)
+	if locked, err := h.locked(r.Context(), key); err != nil {
+		return err
+	} else if locked {
+		return errLocked
+	}
+	if err := h.Hasher.Verify(r.Context(), u.PasswordHash, r.PostFormValue("current_password")); err != nil {
+		h.recordFailure(r.Context(), key, u.Email)
+		return errCurrentPassword
+	}
+	return nil
 }
 
 // proveFactors checks the proof that turning off or replacing the second
 // factor needs — the password and a current code or recovery code (in the
 // form's codeField) — with the sign-in's lock and failure counting, and
 // returns refused when either is wrong.
-func (h *Handler) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
+func (h *factors) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err

@@ -20,21 +20,19 @@ type forgotPage struct {
 	Sent  bool
 }
 
-func (h *Handler) renderForgot(w http.ResponseWriter, r *http.Request, status int, p *forgotPage, errKey string) {
+func (h *passwordFlow) renderForgot(w http.ResponseWriter, r *http.Request, status int, p *forgotPage, errKey string) {
 	p.Base = h.base(w, r, "Forgot.Title", nil)
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "forgot", p); err != nil {
-		h.Logger.Error("render forgot", "err", err)
-	}
+	h.render(w, status, "forgot", p)
 }
 
-func (h *Handler) handleForgot(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleForgot(w http.ResponseWriter, r *http.Request) {
 	h.renderForgot(w, r, http.StatusOK, &forgotPage{}, "")
 }
 
 // handleForgotSubmit always answers the same page: whether the address has
 // an account is not for the asker to know.
-func (h *Handler) handleForgotSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleForgotSubmit(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := &forgotPage{Email: email}
 	if !h.csrfValid(r) {
@@ -72,18 +70,16 @@ type resetPage struct {
 	Done  bool
 }
 
-func (h *Handler) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, lang, errKey string) {
+func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, lang, errKey string) {
 	p.Base = h.base(w, r, "Reset.Title", []string{lang})
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconvItoa(max(h.Policy.MinLength, 12))
 	}
-	if err := h.Pages.Render(w, status, "reset_password", p); err != nil {
-		h.Logger.Error("render reset", "err", err)
-	}
+	h.render(w, status, "reset_password", p)
 }
 
-func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
@@ -93,7 +89,7 @@ func (h *Handler) handleReset(w http.ResponseWriter, r *http.Request) {
 	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u.Locale, "")
 }
 
-func (h *Handler) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {

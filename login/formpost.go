@@ -25,13 +25,11 @@ type formField struct{ Name, Value string }
 
 // FormPost renders the form_post answer: params posted to action, the
 // relying party's registered redirect URI.
-func (h *Handler) FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
+func (h *shared) FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
 	p := &formPostPage{Base: h.base(w, r, "FormPost.Title", uiLocales), Action: action, Nonce: storage.NewSecret()}
 	for _, name := range slices.Sorted(maps.Keys(params)) {
 		p.Fields = append(p.Fields, formField{name, params.Get(name)})
 	}
 	w.Header().Set("Content-Security-Policy", web.CSP(p.Nonce))
-	if err := h.Pages.Render(w, http.StatusOK, "form_post", p); err != nil {
-		h.Logger.Error("render form_post", "err", err)
-	}
+	h.render(w, http.StatusOK, "form_post", p)
 }

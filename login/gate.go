@@ -2,8 +2,6 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -31,12 +29,14 @@ import (
 //     failures and the answer to the relying party commit in one
 //     transaction, and the session's amr is exactly what was proven.
 //
-// Between steps the attempt travels sealed in the browser (mfaCookie), for
+// Between steps the attempt travels sealed in the browser (attemptCookie), for
 // at most secondStepLifetime; nothing about it is stored.
 
-// mfaCookie holds, sealed, a sign-in whose first proof was right and whose
-// next step is still to come.
-const mfaCookie = "sesame_mfa"
+// attemptCookie holds, sealed, a sign-in whose first proof was right and
+// whose next step is still to come (not to be confused with
+// authRequestCookie, the authorization request the browser signs in for).
+// Its name predates the gate: a second factor is not its only next step.
+const attemptCookie = "sesame_mfa"
 
 // secondStepLifetime bounds a sign-in between its steps.
 const secondStepLifetime = 5 * time.Minute
@@ -53,7 +53,11 @@ type attempt struct {
 	Proofs        []string `json:"p"` // proven so far, in order
 	AuthRequestID string   `json:"a,omitempty"`
 	Throttle      string   `json:"t"` // the key its failures count against
-	Exp           int64    `json:"x"`
+	// PasswordSetAt is the person's password time when the attempt was
+	// sealed: a new password (a reset, a change) ends the attempts begun
+	// with the old one.
+	PasswordSetAt int64 `json:"w"`
+	Exp           int64 `json:"x"`
 }
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
@@ -86,7 +90,7 @@ const (
 )
 
 // requirement says what the person must still do: the gate's rules 3 and 4.
-func (h *Handler) requirement(ctx context.Context, p storage.Person, at attempt, ar *storage.AuthRequest) (step, error) {
+func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attempt, ar *storage.AuthRequest) (step, error) {
 	has, err := h.hasSecondFactor(ctx, h.Store, p.User.ID)
 	if err != nil {
 		return stepDone, err
@@ -101,7 +105,7 @@ func (h *Handler) requirement(ctx context.Context, p storage.Person, at attempt,
 }
 
 // hasSecondFactor reports whether the person has a confirmed second factor.
-func (h *Handler) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
+func (h *factors) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
 	t, err := tx.GetTOTP(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -116,7 +120,7 @@ func asksMFA(ar *storage.AuthRequest) bool { return ar != nil && slices.Contains
 // proceed takes a sign-in one step further: to the next proof it lacks, or
 // into a session. record, when set, adds the caller's writes (a rehashed
 // password) to the transaction that records the step.
-func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
+func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
 	p, err := h.Store.GetPerson(r.Context(), at.UserID)
 	if err != nil || p.User.Disabled {
 		// Disabled (or deleted) meanwhile: the same answer as a wrong password.
@@ -147,6 +151,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, re
 			return
 		}
 	}
+	at.PasswordSetAt = p.User.PasswordSetAt.UnixNano()
 	if err := h.setAttempt(w, at); err != nil {
 		h.fail(w, r, err)
 		return
@@ -165,7 +170,7 @@ func (h *Handler) proceed(w http.ResponseWriter, r *http.Request, at attempt, re
 // and the answer to the relying party; then sets the cookies and answers.
 // With recovery (an enrolment: the codes that record made), the codes are
 // shown first and the relying party is answered from their page's link.
-func (h *Handler) complete(w http.ResponseWriter, r *http.Request, p storage.Person, at attempt, record func(storage.Tx) error, recovery func() []string) {
+func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.Person, at attempt, record func(storage.Tx) error, recovery func() []string) {
 	u := p.User
 	amr := at.amr()
 	previous, hadPrevious := h.browserSession(r)
@@ -235,37 +240,46 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request, p storage.Per
 }
 
 // setAttempt seals the attempt into the browser until its next step.
-func (h *Handler) setAttempt(w http.ResponseWriter, at attempt) error {
+func (h *signInFlow) setAttempt(w http.ResponseWriter, at attempt) error {
 	at.Exp = h.now().Add(secondStepLifetime).Unix()
-	raw, _ := json.Marshal(at)
-	sealed, err := h.MFABox.Seal(raw)
+	sealed, err := seal(h.AttemptBox, at)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
-		MaxAge: int(secondStepLifetime.Seconds()), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.cookie(attemptCookie, sealed, int(secondStepLifetime.Seconds())))
 	return nil
 }
 
 // currentAttempt opens the browser's sign-in in progress, with its person
 // (enabled), or reports that there is none.
-func (h *Handler) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
+func (h *signInFlow) currentAttempt(r *http.Request) (attempt, storage.Person, bool) {
 	var at attempt
-	c, err := r.Cookie(mfaCookie)
-	if err != nil {
-		return at, storage.Person{}, false
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return at, storage.Person{}, false
-	}
-	raw, err := h.MFABox.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &at) != nil || h.now().Unix() > at.Exp || at.UserID == "" {
+	c, err := r.Cookie(attemptCookie)
+	if err != nil || !unseal(h.AttemptBox, c.Value, &at) || h.now().Unix() > at.Exp || at.UserID == "" {
 		return at, storage.Person{}, false
 	}
 	p, err := h.Store.GetPerson(r.Context(), at.UserID)
-	if err != nil || p.User.Disabled {
+	if err != nil || p.User.Disabled || p.User.PasswordSetAt.UnixNano() != at.PasswordSetAt {
 		return at, storage.Person{}, false
 	}
 	return at, p, true
+}
+
+// orgIDOf is the person's organization, "" for an operator.
+func orgIDOf(p storage.Person) string {
+	if p.Membership != nil {
+		return p.Membership.OrgID
+	}
+	return ""
+}
+
+func joinAMR(amr []string) string {
+	out := ""
+	for i, a := range amr {
+		if i > 0 {
+			out += ","
+		}
+		out += a
+	}
+	return out
 }

@@ -21,7 +21,7 @@ type viewer struct {
 var errForbidden = &web.Error{Status: http.StatusForbidden, Key: "Errors.Request.Forbidden"}
 
 // signedIn returns the viewer, or sends the browser to the sign-in page.
-func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+func (h *shared) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	s, ok := h.currentSession(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -46,7 +46,7 @@ func (h *Handler) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool
 
 // orgAdmin returns the viewer when they administer an organization, and
 // answers 403 otherwise.
-func (h *Handler) orgAdmin(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+func (h *shared) orgAdmin(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return v, false
@@ -59,7 +59,7 @@ func (h *Handler) orgAdmin(w http.ResponseWriter, r *http.Request) (viewer, bool
 }
 
 // operator returns the viewer when they are an operator, 403 otherwise.
-func (h *Handler) operator(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+func (h *shared) operator(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return v, false
@@ -74,7 +74,7 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) (viewer, bool
 // limit counts a request against a per-key budget and answers 429 with
 // Retry-After when it is spent. The counters are in the database, so they
 // hold across replicas.
-func (h *Handler) limit(w http.ResponseWriter, r *http.Request, key string, perHour int) bool {
+func (h *shared) limit(w http.ResponseWriter, r *http.Request, key string, perHour int) bool {
 	n, reset, err := h.Store.Hit(r.Context(), key, time.Hour, h.now())
 	if err != nil {
 		h.fail(w, r, err)

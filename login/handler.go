@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -26,7 +28,8 @@ const (
 	PathCSS       = "/static/sesame.css"
 )
 
-// Handler serves the screens. Every dependency is a field.
+// Handler serves the screens. Every dependency is a field; cmd/sesame sets
+// them, and Routes hands each flow (screens.go) the ones it uses.
 type Handler struct {
 	Store  storage.Storage
 	Pages  *templates.Renderer
@@ -74,12 +77,9 @@ type Handler struct {
 	// SignIns, when set, counts sign-in outcomes: success, failure,
 	// locked, second_factor (password right, code asked).
 	SignIns func(result string)
-}
 
-func (h *Handler) count(result string) {
-	if h.SignIns != nil {
-		h.SignIns(result)
-	}
+	once    sync.Once
+	screens *screens
 }
 
 type ipKey struct{}
@@ -91,85 +91,41 @@ func withIP(next http.Handler) http.Handler {
 	})
 }
 
-// Routes registers the screens.
+// Routes registers the screens: each flow mounts its own.
 func (h *Handler) Routes(r chi.Router) {
 	r.Use(withIP)
-	r.Get(PathCSS, h.handleCSS)
-	r.Get(PathHome, h.handleHome)
-	r.Get(PathLogin, h.handleLogin)
-	r.Post(PathLogin, h.handleLoginSubmit)
-	r.Post(PathLogout, h.handleLogoutSubmit)
-	r.Get(PathLoggedOut, h.handleLoggedOut)
-	r.Get(PathSignup, h.handleSignup)
-	r.Post(PathSignup, h.handleSignupAccount)
-	r.Post(PathSignupCompany, h.handleSignupCompany)
-	r.Get(PathSetPassword, h.handleSetPassword)
-	r.Post(PathSetPassword, h.handleSetPasswordSubmit)
-	r.Get(PathMembers, h.handleMembers)
-	r.Post(PathMembers+"/invite", h.handleInvite)
-	r.Post(PathMembers+"/{id}/roles", h.handleMemberRoles)
-	r.Post(PathMembers+"/{id}/resend", h.handleMemberResend)
-	r.Post(PathMembers+"/{id}/remove", h.handleMemberRemove)
-	r.Get(PathLoginCode, h.handleLoginCode)
-	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
-	r.Get(PathLoginEnrol, h.handleLoginEnrol)
-	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
-	r.Get(PathSecurity, h.handleSecurity)
-	r.Post(PathSecurity+"/password", h.handleChangePassword)
-	r.Get(PathSecurity+"/totp", h.handleTOTPSetup)
-	r.Post(PathSecurity+"/totp", h.handleTOTPConfirm)
-	r.Post(PathSecurity+"/totp/disable", h.handleTOTPDisable)
-	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
-	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
-	r.Get(PathForgot, h.handleForgot)
-	r.Post(PathForgot, h.handleForgotSubmit)
-	r.Get(PathResetPassword, h.handleReset)
-	r.Post(PathResetPassword, h.handleResetSubmit)
-	r.Post(PathMembers+"/{id}/reset-2fa", h.handleMemberReset2FA)
-	r.Post(PathMembers+"/require-2fa", h.handleRequire2FA)
-	r.Get(PathOrgAudit, h.handleOrgAudit)
-	r.Get(PathOperatorAudit, h.handleOperatorAudit)
-	r.Get(PathOperator, h.handleOperator)
-	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
-	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)
-	r.Get(PathOperator+"/{id}", h.handleOperatorOrg)
-	r.Post(PathOperator+"/{id}/members/{user}/roles", h.handleOperatorMemberRoles)
+	for _, f := range h.build().flows() {
+		f.routes(r)
+	}
 }
 
-func (h *Handler) now() time.Time { return h.Now() }
+// What the provider uses of the screens.
 
-// ErrorPage renders the error page; the provider uses it too.
+// ErrorPage renders the error page.
 func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
-	p := &errorPage{Base: h.base(w, r, "Error.Title", nil), Message: key}
-	if err := h.Pages.Render(w, status, "error", p); err != nil {
-		h.Logger.Error("render error page", "err", err)
-	}
+	h.build().shared.ErrorPage(w, r, status, key)
 }
 
-// fail logs err and renders the page its status and key call for.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, key := web.Status(err)
-	if status >= 500 {
-		h.Logger.Error("request failed", "path", r.URL.Path, "err", err)
-	} else {
-		h.Logger.Info("request refused", "path", r.URL.Path, "status", status, "err", err)
-	}
-	h.ErrorPage(w, r, status, key)
+// FormPost renders the form_post answer (formpost.go).
+func (h *Handler) FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
+	h.build().shared.FormPost(w, r, action, params, uiLocales)
 }
 
-type errorPage struct {
-	templates.Base
-	Message string
-	Detail  string
+// ConfirmLogout asks before an unproven end_session ends the session (endsession.go).
+func (h *Handler) ConfirmLogout(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
+	h.build().shared.ConfirmLogout(w, r, action, params, uiLocales)
 }
 
-func (h *Handler) handleCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	w.Header().Set("ETag", h.Pages.CSSETag)
-	if r.Header.Get("If-None-Match") == h.Pages.CSSETag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	_, _ = w.Write(h.Pages.CSS)
+// LogoutConfirmed reports whether the confirmation carries the browser's CSRF token.
+func (h *Handler) LogoutConfirmed(r *http.Request) bool { return h.build().shared.csrfValid(r) }
+
+// CurrentSessionID is the provider's view of the browser session.
+func (h *Handler) CurrentSessionID(r *http.Request) string {
+	return h.build().shared.CurrentSessionID(r)
+}
+
+// EndBrowserSession ends the session whose cookie is in the request
+// headers in, and writes the cookie-clearing header to out.
+func (h *Handler) EndBrowserSession(ctx context.Context, in, out http.Header) error {
+	return h.build().shared.EndBrowserSession(ctx, in, out)
 }

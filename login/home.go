@@ -3,8 +3,21 @@ package login
 import (
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// accountFlow serves the signed-in person's home, sign-out and the style
+// sheet.
+type accountFlow struct{ *shared }
+
+func (h *accountFlow) routes(r chi.Router) {
+	r.Get(PathCSS, h.handleCSS)
+	r.Get(PathHome, h.handleHome)
+	r.Post(PathLogout, h.handleLogoutSubmit)
+	r.Get(PathLoggedOut, h.handleLoggedOut)
+}
 
 type homePage struct {
 	templates.Base
@@ -15,7 +28,7 @@ type homePage struct {
 	Operator  bool
 }
 
-func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) {
+func (h *accountFlow) handleHome(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -27,7 +40,16 @@ func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.Base = h.base(w, r, "Home.Title", []string{v.user.Locale})
-	if err := h.Pages.Render(w, http.StatusOK, "home", p); err != nil {
-		h.Logger.Error("render home", "err", err)
+	h.render(w, http.StatusOK, "home", p)
+}
+
+func (h *accountFlow) handleCSS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("ETag", h.Pages.CSSETag)
+	if r.Header.Get("If-None-Match") == h.Pages.CSSETag {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
+	_, _ = w.Write(h.Pages.CSS)
 }

@@ -14,7 +14,7 @@ const langCookie = "sesame_lang"
 // lang picks the page language: an explicit ?lang= (remembered in a
 // cookie), then the remembered choice, then the request's ui_locales, then
 // Accept-Language, then French.
-func (h *Handler) lang(w http.ResponseWriter, r *http.Request, uiLocales []string) string {
+func (h *shared) lang(w http.ResponseWriter, r *http.Request, uiLocales []string) string {
 	if l := r.URL.Query().Get("lang"); l == "fr" || l == "en" {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
@@ -49,7 +49,7 @@ func sitePath(p string) string {
 }
 
 // base fills the part every page shares.
-func (h *Handler) base(w http.ResponseWriter, r *http.Request, title string, uiLocales []string) templates.Base {
+func (h *shared) base(w http.ResponseWriter, r *http.Request, title string, uiLocales []string) templates.Base {
 	lang := h.lang(w, r, uiLocales)
 	other := "en"
 	if lang == "en" {

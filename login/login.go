@@ -8,11 +8,45 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// signInFlow serves the gate's screens (gate.go): the password form here,
+// the code step (secondfactor.go) and the enrolment at sign-in (enrol.go).
+type signInFlow struct {
+	*shared
+	*throttle
+	*factors
+	Hasher     *password.Hasher
+	AttemptBox *secretbox.Box // seals the sign-in between its steps (attemptCookie)
+	// Answer and Finish are the provider's (Handler.Answer, Handler.Finish).
+	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
+	Finish func(ctx context.Context, authRequestID string) string
+	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
+	SignIns                    func(result string)
+	SignInPerHour, CodePerHour int
+}
+
+func (h *signInFlow) routes(r chi.Router) {
+	r.Get(PathLogin, h.handleLogin)
+	r.Post(PathLogin, h.handleLoginSubmit)
+	r.Get(PathLoginCode, h.handleLoginCode)
+	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
+	r.Get(PathLoginEnrol, h.handleLoginEnrol)
+	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
+}
+
+func (h *signInFlow) count(result string) {
+	if h.SignIns != nil {
+		h.SignIns(result)
+	}
+}
 
 type loginPage struct {
 	templates.Base
@@ -25,13 +59,18 @@ type loginPage struct {
 // acrMFA is the provider's ACRMFA (the packages do not import each other).
 const acrMFA = "urn:sesame:loa:2"
 
-// pendingLifetime is how long a browser remembers the sign-in it was doing.
-const pendingLifetime = 30 * time.Minute
+// authRequestCookie remembers the authorization request a browser was
+// signing in for, so that setting a password from the mail continues it
+// (not to be confused with attemptCookie, a sign-in between its steps).
+const authRequestCookie = "sesame_pending"
+
+// authRequestCookieLifetime is how long a browser remembers it.
+const authRequestCookieLifetime = 30 * time.Minute
 
 var errUnknownRequest = &web.Error{Status: http.StatusBadRequest, Key: "Errors.AuthRequest.Unknown"}
 
 // authRequest loads a live, unfinished authorization request.
-func (h *Handler) authRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
+func (h *signInFlow) authRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
 	ar, err := h.Store.GetAuthRequest(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ar, errUnknownRequest
@@ -45,7 +84,7 @@ func (h *Handler) authRequest(ctx context.Context, id string) (storage.AuthReque
 	return ar, nil
 }
 
-func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("authRequestID")
 	var ar *storage.AuthRequest
 	if id != "" {
@@ -84,22 +123,19 @@ func (h *Handler) handleLogin(w http.ResponseWriter, r *http.Request) {
 	h.renderLogin(w, r, http.StatusOK, ar, ar.LoginHint, "")
 }
 
-func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int, ar *storage.AuthRequest, email, errKey string) {
+func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, status int, ar *storage.AuthRequest, email, errKey string) {
 	p := &loginPage{Action: PathLogin, Email: email}
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID, locales = ar.ID, ar.UILocales
-		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: ar.ID, Path: "/", MaxAge: int(pendingLifetime.Seconds()),
-			HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+		http.SetCookie(w, h.cookie(authRequestCookie, ar.ID, int(authRequestCookieLifetime.Seconds())))
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name
 		}
 	}
 	p.Base = h.base(w, r, "Login.Title", locales)
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "login", p); err != nil {
-		h.Logger.Error("render login", "err", err)
-	}
+	h.render(w, status, "login", p)
 }
 
 // reuse is whether a browser's session answers a request by itself.
@@ -115,7 +151,7 @@ const (
 // without showing the form (single sign-on). A session serves only the
 // level it reached: a relying party asking for the second factor, or an
 // organization that requires it since, gets a new sign-in through the gate.
-func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, s storage.Session) reuse {
+func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, s storage.Session) reuse {
 	if slices.Contains(ar.Prompt, "login") {
 		return reuseNone
 	}
@@ -137,7 +173,7 @@ func (h *Handler) sessionSatisfies(ctx context.Context, ar storage.AuthRequest, 
 
 // finish records who authenticated, in which session, with the code the
 // provider makes for it, and sends the browser on to the relying party.
-func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
+func (h *signInFlow) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
 	var reply http.HandlerFunc
 	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
 		reply, err = h.answerIn(r.Context(), tx, ar.ID, s)
@@ -153,7 +189,7 @@ func (h *Handler) finish(w http.ResponseWriter, r *http.Request, ar storage.Auth
 // answerIn records that session s answers the request and has the provider
 // make its code, both in tx, and returns what writes the answer once that
 // has committed.
-func (h *Handler) answerIn(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (http.HandlerFunc, error) {
+func (h *signInFlow) answerIn(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (http.HandlerFunc, error) {
 	answered, err := h.markAnswered(ctx, tx, arID, s)
 	if err != nil {
 		return nil, err
@@ -164,7 +200,7 @@ func (h *Handler) answerIn(ctx context.Context, tx storage.Tx, arID string, s st
 // markAnswered records that session s answers the authorization request
 // and returns the request as stored; errUnknownRequest when it is unknown,
 // expired or already answered.
-func (h *Handler) markAnswered(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (storage.AuthRequest, error) {
+func (h *signInFlow) markAnswered(ctx context.Context, tx storage.Tx, arID string, s storage.Session) (storage.AuthRequest, error) {
 	answered, err := tx.AnswerAuthRequest(ctx, arID, s, h.now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return answered, errUnknownRequest
@@ -173,7 +209,7 @@ func (h *Handler) markAnswered(ctx context.Context, tx storage.Tx, arID string, 
 }
 
 // failRequest answers the relying party with an OAuth error.
-func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, code string) {
+func (h *signInFlow) failRequest(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, code string) {
 	var refused storage.AuthRequest
 	err := h.Store.UpdateAuthRequest(r.Context(), ar.ID, func(a *storage.AuthRequest) error {
 		a.Error, a.Done = code, true
@@ -187,7 +223,7 @@ func (h *Handler) failRequest(w http.ResponseWriter, r *http.Request, ar storage
 	h.Answer(r.Context(), h.Store, refused)(w, r)
 }
 
-func (h *Handler) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	var ar *storage.AuthRequest
 	if id := r.PostFormValue("authRequestID"); id != "" {
 		got, err := h.authRequest(r.Context(), id)

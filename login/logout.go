@@ -8,7 +8,7 @@ import (
 
 // handleLogoutSubmit signs out from the account page. Relying parties use
 // the provider's end_session endpoint instead.
-func (h *Handler) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *accountFlow) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !h.csrfValid(r) {
 		h.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
 		return
@@ -22,9 +22,7 @@ func (h *Handler) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 
 type loggedOutPage struct{ templates.Base }
 
-func (h *Handler) handleLoggedOut(w http.ResponseWriter, r *http.Request) {
+func (h *accountFlow) handleLoggedOut(w http.ResponseWriter, r *http.Request) {
 	p := &loggedOutPage{Base: h.base(w, r, "LoggedOut.Title", nil)}
-	if err := h.Pages.Render(w, http.StatusOK, "logged_out", p); err != nil {
-		h.Logger.Error("render logged out", "err", err)
-	}
+	h.render(w, http.StatusOK, "logged_out", p)
 }

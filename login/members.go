@@ -11,6 +11,20 @@ import (
 	"github.com/sesame-idp/sesame/templates"
 )
 
+// membersFlow serves an organization's admins: members, roles,
+// invitations, the second-factor policy.
+type membersFlow struct{ *shared }
+
+func (h *membersFlow) routes(r chi.Router) {
+	r.Get(PathMembers, h.handleMembers)
+	r.Post(PathMembers+"/invite", h.handleInvite)
+	r.Post(PathMembers+"/{id}/roles", h.handleMemberRoles)
+	r.Post(PathMembers+"/{id}/resend", h.handleMemberResend)
+	r.Post(PathMembers+"/{id}/remove", h.handleMemberRemove)
+	r.Post(PathMembers+"/{id}/reset-2fa", h.handleMemberReset2FA)
+	r.Post(PathMembers+"/require-2fa", h.handleRequire2FA)
+}
+
 // PathMembers is the organization admins' screen.
 const PathMembers = "/organization/members"
 
@@ -34,7 +48,7 @@ type membersPage struct {
 	InviteAdmin, InviteUser bool
 }
 
-func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, v viewer, status int, p *membersPage, errKey string) {
+func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v viewer, status int, p *membersPage, errKey string) {
 	org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
@@ -63,9 +77,7 @@ func (h *Handler) renderMembers(w http.ResponseWriter, r *http.Request, v viewer
 	}
 	p.Base = h.base(w, r, "Members.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "members", p); err != nil {
-		h.Logger.Error("render members", "err", err)
-	}
+	h.render(w, status, "members", p)
 }
 
 var noticeKeys = map[string]string{
@@ -73,7 +85,7 @@ var noticeKeys = map[string]string{
 	"removed": "Members.Notice.Removed", "2fa-reset": "Members.Notice.Reset2FA", "require-2fa": "Members.Notice.Require2FA", "validated": "Operator.Notice.Validated", "rejected": "Operator.Notice.Rejected",
 }
 
-func (h *Handler) handleMembers(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleMembers(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
@@ -83,7 +95,7 @@ func (h *Handler) handleMembers(w http.ResponseWriter, r *http.Request) {
 
 // memberAction runs a members-screen form: admin check, CSRF, then the
 // action; on success back to the list with a notice.
-func (h *Handler) memberAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error, keep *membersPage) {
+func (h *membersFlow) memberAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error, keep *membersPage) {
 	v, ok := h.orgAdmin(w, r)
 	if !ok {
 		return
@@ -117,7 +129,7 @@ func rolesFrom(r *http.Request) []string {
 	return roles
 }
 
-func (h *Handler) handleInvite(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleInvite(w http.ResponseWriter, r *http.Request) {
 	email, name := strings.TrimSpace(r.PostFormValue("email")), strings.TrimSpace(r.PostFormValue("name"))
 	roles := rolesFrom(r)
 	keep := &membersPage{InviteEmail: email, InviteName: name, InviteAdmin: r.PostFormValue("role_admin") != "",
@@ -132,19 +144,19 @@ func (h *Handler) handleInvite(w http.ResponseWriter, r *http.Request) {
 	}, keep)
 }
 
-func (h *Handler) handleMemberRoles(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleMemberRoles(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "roles", func(v viewer) error {
 		return h.Accounts.SetRoles(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"), rolesFrom(r))
 	}, nil)
 }
 
-func (h *Handler) handleMemberResend(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleMemberResend(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "resent", func(v viewer) error {
 		return h.Accounts.ResendInvitation(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
 	}, nil)
 }
 
-func (h *Handler) handleMemberRemove(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleMemberRemove(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "removed", func(v viewer) error {
 		return h.Accounts.RemoveMember(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
 	}, nil)
@@ -157,13 +169,13 @@ func plausibleEmail(s string) bool {
 	return at > 0 && at < len(s)-3 && strings.Contains(s[at:], ".") && len(s) <= 320 && !strings.ContainsAny(s, " <>,;\"")
 }
 
-func (h *Handler) handleMemberReset2FA(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleMemberReset2FA(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "2fa-reset", func(v viewer) error {
 		return h.Accounts.ResetSecondFactor(r.Context(), actorOf(v, r), v.membership.OrgID, chi.URLParam(r, "id"))
 	}, nil)
 }
 
-func (h *Handler) handleRequire2FA(w http.ResponseWriter, r *http.Request) {
+func (h *membersFlow) handleRequire2FA(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "require-2fa", func(v viewer) error {
 		return h.Accounts.SetRequireMFA(r.Context(), actorOf(v, r), v.membership.OrgID, r.PostFormValue("require") != "")
 	}, nil)

@@ -13,6 +13,18 @@ import (
 	"github.com/sesame-idp/sesame/templates"
 )
 
+// operatorFlow serves the operator's console: organizations to decide on,
+// and one organization's members to repair.
+type operatorFlow struct{ *shared }
+
+func (h *operatorFlow) routes(r chi.Router) {
+	r.Get(PathOperator, h.handleOperator)
+	r.Post(PathOperator+"/{id}/validate", h.handleOperatorValidate)
+	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)
+	r.Get(PathOperator+"/{id}", h.handleOperatorOrg)
+	r.Post(PathOperator+"/{id}/members/{user}/roles", h.handleOperatorMemberRoles)
+}
+
 // PathOperator is the operator console.
 const PathOperator = "/admin/organizations"
 
@@ -33,7 +45,7 @@ type webError = web.Error
 
 func webStatus(err error) (int, string) { return web.Status(err) }
 
-func (h *Handler) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
 	all, err := h.Store.ListOrganizations(r.Context(), "")
 	if err != nil {
 		h.fail(w, r, err)
@@ -61,12 +73,10 @@ func (h *Handler) renderOperator(w http.ResponseWriter, r *http.Request, v viewe
 	}
 	p.Base = h.base(w, r, "Operator.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "operator", p); err != nil {
-		h.Logger.Error("render operator", "err", err)
-	}
+	h.render(w, status, "operator", p)
 }
 
-func (h *Handler) handleOperator(w http.ResponseWriter, r *http.Request) {
+func (h *operatorFlow) handleOperator(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return
@@ -74,7 +84,7 @@ func (h *Handler) handleOperator(w http.ResponseWriter, r *http.Request) {
 	h.renderOperator(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
 }
 
-func (h *Handler) operatorAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error) {
+func (h *operatorFlow) operatorAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return
@@ -94,13 +104,13 @@ func (h *Handler) operatorAction(w http.ResponseWriter, r *http.Request, notice 
 	http.Redirect(w, r, PathOperator+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
 }
 
-func (h *Handler) handleOperatorValidate(w http.ResponseWriter, r *http.Request) {
+func (h *operatorFlow) handleOperatorValidate(w http.ResponseWriter, r *http.Request) {
 	h.operatorAction(w, r, "validated", func(v viewer) error {
 		return h.Accounts.ValidateOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"))
 	})
 }
 
-func (h *Handler) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
+func (h *operatorFlow) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	h.operatorAction(w, r, "rejected", func(v viewer) error {
 		if reason == "" || len(reason) > 1000 {
@@ -127,7 +137,7 @@ type operatorOrgPage struct {
 	Notice  string
 }
 
-func (h *Handler) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
 	orgID := chi.URLParam(r, "id")
 	org, err := h.Store.GetOrganization(r.Context(), orgID)
 	if err != nil {
@@ -156,12 +166,10 @@ func (h *Handler) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v vi
 	}
 	p.Base = h.base(w, r, "Operator.OrgTitle", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "operator_org", p); err != nil {
-		h.Logger.Error("render operator organization", "err", err)
-	}
+	h.render(w, status, "operator_org", p)
 }
 
-func (h *Handler) handleOperatorOrg(w http.ResponseWriter, r *http.Request) {
+func (h *operatorFlow) handleOperatorOrg(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return
@@ -169,7 +177,7 @@ func (h *Handler) handleOperatorOrg(w http.ResponseWriter, r *http.Request) {
 	h.renderOperatorOrg(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
 }
 
-func (h *Handler) handleOperatorMemberRoles(w http.ResponseWriter, r *http.Request) {
+func (h *operatorFlow) handleOperatorMemberRoles(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return

@@ -21,15 +21,13 @@ type codePage struct {
 	templates.Base
 }
 
-func (h *Handler) renderCode(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
+func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
 	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "code", p); err != nil {
-		h.Logger.Error("render code", "err", err)
-	}
+	h.render(w, status, "code", p)
 }
 
-func (h *Handler) handleLoginCode(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 	_, person, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -45,7 +43,7 @@ var (
 
 // checkSecondFactor verifies a TOTP code (refusing a replay within its
 // step) or spends a recovery code.
-func (h *Handler) checkSecondFactor(ctx context.Context, u storage.User, code string) error {
+func (h *factors) checkSecondFactor(ctx context.Context, u storage.User, code string) error {
 	t, err := h.Store.GetTOTP(ctx, u.ID)
 	if err != nil || t.ConfirmedAt.IsZero() {
 		return errCodeInvalid
@@ -75,7 +73,7 @@ func (h *Handler) checkSecondFactor(ctx context.Context, u storage.User, code st
 	return errCodeInvalid
 }
 
-func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) {
 	at, person, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
@@ -109,37 +107,4 @@ func (h *Handler) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	h.proceed(w, r, at.with(proofOTP), nil)
-}
-
-// orgIDOf is the person's organization, "" for an operator.
-func orgIDOf(p storage.Person) string {
-	if p.Membership != nil {
-		return p.Membership.OrgID
-	}
-	return ""
-}
-
-func joinAMR(amr []string) string {
-	out := ""
-	for i, a := range amr {
-		if i > 0 {
-			out += ","
-		}
-		out += a
-	}
-	return out
-}
-
-// audit records an event about a person, in their organization; a failure
-// to record is logged, not shown.
-func (h *Handler) audit(ctx context.Context, tx storage.Tx, actorID, action, userID, details string) {
-	h.auditOrg(ctx, tx, actorID, action, userID, h.Accounts.orgOf(ctx, tx, userID), details)
-}
-
-// auditOrg is audit when the person's organization is known already.
-func (h *Handler) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, userID, orgID, details string) {
-	ip, _ := ctx.Value(ipKey{}).(string)
-	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
-		h.Logger.Warn("audit", "err", err)
-	}
 }

@@ -4,13 +4,38 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// securityFlow serves the person's security settings: the password, the
+// second factor (its setup pages are in enrol.go) and the sessions.
+type securityFlow struct {
+	*shared
+	*throttle
+	*factors
+	Hasher *password.Hasher
+	Policy password.Policy
+	// ReauthAfter: a sign-in older than this asks for the current password.
+	ReauthAfter                time.Duration
+	SignInPerHour, CodePerHour int
+}
+
+func (h *securityFlow) routes(r chi.Router) {
+	r.Get(PathSecurity, h.handleSecurity)
+	r.Post(PathSecurity+"/password", h.handleChangePassword)
+	r.Get(PathSecurity+"/totp", h.handleTOTPSetup)
+	r.Post(PathSecurity+"/totp", h.handleTOTPConfirm)
+	r.Post(PathSecurity+"/totp/disable", h.handleTOTPDisable)
+	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
+	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
+}
 
 // PathSecurity is the person's authentication settings.
 const PathSecurity = "/account/security"
@@ -38,7 +63,7 @@ var securityNotices = map[string]string{
 	"sessions": "Security.Notice.Sessions",
 }
 
-func (h *Handler) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
 	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter}
 	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
 		p.TOTPEnabled = true
@@ -60,9 +85,7 @@ func (h *Handler) renderSecurity(w http.ResponseWriter, r *http.Request, v viewe
 	}
 	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
 	p.Error = errKey
-	if err := h.Pages.Render(w, status, "security", p); err != nil {
-		h.Logger.Error("render security", "err", err)
-	}
+	h.render(w, status, "security", p)
 }
 
 // browserName turns a User-Agent into what a person recognises.
@@ -102,7 +125,7 @@ func contains(s, sub string) bool {
 	})()
 }
 
-func (h *Handler) handleSecurity(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleSecurity(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return
@@ -111,7 +134,7 @@ func (h *Handler) handleSecurity(w http.ResponseWriter, r *http.Request) {
 }
 
 // securityForm starts every form of the settings: signed in, CSRF token right.
-func (h *Handler) securityForm(w http.ResponseWriter, r *http.Request) (viewer, bool) {
+func (h *securityFlow) securityForm(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	v, ok := h.signedIn(w, r)
 	if !ok {
 		return v, false
@@ -127,7 +150,7 @@ func securityDone(w http.ResponseWriter, r *http.Request, notice string) {
 	http.Redirect(w, r, PathSecurity+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
 }
 
-func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.securityForm(w, r)
 	if !ok {
 		return
@@ -171,7 +194,7 @@ func (h *Handler) handleChangePassword(w http.ResponseWriter, r *http.Request) {
 	securityDone(w, r, "password")
 }
 
-func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.securityForm(w, r)
 	if !ok {
 		return
@@ -209,7 +232,7 @@ func (h *Handler) handleTOTPDisable(w http.ResponseWriter, r *http.Request) {
 	securityDone(w, r, "totp-off")
 }
 
-func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.securityForm(w, r)
 	if !ok {
 		return
@@ -235,7 +258,7 @@ func (h *Handler) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	securityDone(w, r, "session")
 }
 
-func (h *Handler) handleEndOtherSessions(w http.ResponseWriter, r *http.Request) {
+func (h *securityFlow) handleEndOtherSessions(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.securityForm(w, r)
 	if !ok {
 		return

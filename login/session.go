@@ -10,7 +10,7 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 )
 
-func (h *Handler) sessionCookieName() string {
+func (h *shared) sessionCookieName() string {
 	if h.SecureCookies {
 		return "__Host-sesame_session"
 	}
@@ -22,7 +22,7 @@ const touchEvery = time.Minute
 
 // currentSession returns the browser's live session, pushing its idle
 // expiry forward.
-func (h *Handler) currentSession(r *http.Request) (storage.Session, bool) {
+func (h *shared) currentSession(r *http.Request) (storage.Session, bool) {
 	c, err := r.Cookie(h.sessionCookieName())
 	if err != nil || c.Value == "" {
 		return storage.Session{}, false
@@ -45,7 +45,7 @@ func (h *Handler) currentSession(r *http.Request) (storage.Session, bool) {
 }
 
 // CurrentSessionID is the provider's view of the browser session.
-func (h *Handler) CurrentSessionID(r *http.Request) string {
+func (h *shared) CurrentSessionID(r *http.Request) string {
 	s, ok := h.currentSession(r)
 	if !ok {
 		return ""
@@ -55,7 +55,7 @@ func (h *Handler) CurrentSessionID(r *http.Request) string {
 
 // browserSession finds the browser's live session without touching it: a
 // sign-in reads it before its transaction, and ends it inside.
-func (h *Handler) browserSession(r *http.Request) (storage.Session, bool) {
+func (h *shared) browserSession(r *http.Request) (storage.Session, bool) {
 	c, err := r.Cookie(h.sessionCookieName())
 	if err != nil || c.Value == "" {
 		return storage.Session{}, false
@@ -66,7 +66,7 @@ func (h *Handler) browserSession(r *http.Request) (storage.Session, bool) {
 
 // newSession records a session for u in tx and returns it with the
 // cookie's secret.
-func (h *Handler) newSession(ctx context.Context, tx storage.Tx, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
+func (h *shared) newSession(ctx context.Context, tx storage.Tx, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
 	now := h.now()
 	secret := storage.NewSecret()
 	s := storage.Session{ID: storage.NewID("ses"), Hash: storage.HashToken(secret), UserID: u.ID, AuthTime: now, AMR: amr,
@@ -78,21 +78,20 @@ func (h *Handler) newSession(ctx context.Context, tx storage.Tx, r *http.Request
 	return s, secret, nil
 }
 
-// setSessionCookies sets the session cookie and clears the second-step one.
-func (h *Handler) setSessionCookies(w http.ResponseWriter, s storage.Session, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: mfaCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+// setSessionCookies sets the session cookie and clears the attempt's.
+func (h *shared) setSessionCookies(w http.ResponseWriter, s storage.Session, secret string) {
+	http.SetCookie(w, h.cookie(attemptCookie, "", -1))
 	http.SetCookie(w, &http.Cookie{Name: h.sessionCookieName(), Value: secret, Path: "/", Expires: s.AbsoluteExpiresAt,
 		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
-func (h *Handler) clearSessionCookie() *http.Cookie {
-	return &http.Cookie{Name: h.sessionCookieName(), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode}
+func (h *shared) clearSessionCookie() *http.Cookie {
+	return h.cookie(h.sessionCookieName(), "", -1)
 }
 
 // EndBrowserSession ends the session whose cookie is in the request
 // headers in, and writes the cookie-clearing header to out.
-func (h *Handler) EndBrowserSession(ctx context.Context, in, out http.Header) error {
+func (h *shared) EndBrowserSession(ctx context.Context, in, out http.Header) error {
 	r := &http.Request{Header: in}
 	if c, err := r.Cookie(h.sessionCookieName()); err == nil && c.Value != "" {
 		s, err := h.Store.GetSession(ctx, storage.HashToken(c.Value), h.now())

@@ -6,10 +6,35 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// passwordFlow serves the links that set a password: the invitation's
+// (here) and the reset's (forgot.go). A set-password link continues into
+// the gate (proceed).
+type passwordFlow struct {
+	*shared
+	*throttle
+	gate   *signInFlow
+	Hasher *password.Hasher
+	Policy password.Policy
+	// Reset requests per IP address and hour, per email address and hour.
+	ResetPerHour, ResetPerEmail int
+}
+
+func (h *passwordFlow) routes(r chi.Router) {
+	r.Get(PathSetPassword, h.handleSetPassword)
+	r.Post(PathSetPassword, h.handleSetPasswordSubmit)
+	r.Get(PathForgot, h.handleForgot)
+	r.Post(PathForgot, h.handleForgotSubmit)
+	r.Get(PathResetPassword, h.handleReset)
+	r.Post(PathResetPassword, h.handleResetSubmit)
+}
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
 
@@ -24,32 +49,28 @@ type linkPage struct {
 	Message string
 }
 
-func (h *Handler) renderLink(w http.ResponseWriter, r *http.Request, err error) {
+func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
 	status, key := web.Status(err)
 	if status >= 500 {
 		h.fail(w, r, err)
 		return
 	}
 	p := &linkPage{Base: h.base(w, r, "Link.Title", nil), Message: key}
-	if err := h.Pages.Render(w, status, "link_invalid", p); err != nil {
-		h.Logger.Error("render link page", "err", err)
-	}
+	h.render(w, status, "link_invalid", p)
 }
 
-func (h *Handler) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
+func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
 	p := &setPasswordPage{Token: token, Email: u.Email}
 	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconv.Itoa(max(h.Policy.MinLength, 12))
 	}
-	if err := h.Pages.Render(w, status, "set_password", p); err != nil {
-		h.Logger.Error("render set password", "err", err)
-	}
+	h.render(w, status, "set_password", p)
 }
 
 // linkUser checks a mailed link and finds its person.
-func (h *Handler) linkUser(ctx context.Context, token string, check func(context.Context, string) (storage.ActionToken, error)) (storage.User, error) {
+func (h *passwordFlow) linkUser(ctx context.Context, token string, check func(context.Context, string) (storage.ActionToken, error)) (storage.User, error) {
 	t, err := check(ctx, token)
 	if err != nil {
 		return storage.User{}, err
@@ -63,7 +84,7 @@ func (h *Handler) linkUser(ctx context.Context, token string, check func(context
 
 // newPassword checks the form that chooses a password (token, twice the
 // same, the policy) and returns the status and message of its problem.
-func (h *Handler) newPassword(r *http.Request, email string) (int, string) {
+func (h *passwordFlow) newPassword(r *http.Request, email string) (int, string) {
 	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
 	switch {
 	case !h.csrfValid(r):
@@ -77,7 +98,7 @@ func (h *Handler) newPassword(r *http.Request, email string) (int, string) {
 	return 0, ""
 }
 
-func (h *Handler) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
@@ -95,7 +116,7 @@ var policyKeys = map[string]string{
 	"too_common":     "Errors.Password.TooCommon",
 }
 
-func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
+func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckLink)
 	if err != nil {
@@ -124,15 +145,11 @@ func (h *Handler) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Request
 	// gate goes on from there (the organization's second factor first, when
 	// it requires one), and continues the sign-in this browser was doing.
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: h.throttleKey(r, u.Email)}
-	if c, err := r.Cookie(pendingCookie); err == nil {
-		http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/", MaxAge: -1})
-		if ar, err := h.authRequest(r.Context(), c.Value); err == nil {
+	if c, err := r.Cookie(authRequestCookie); err == nil {
+		http.SetCookie(w, h.cookie(authRequestCookie, "", -1))
+		if ar, err := h.gate.authRequest(r.Context(), c.Value); err == nil {
 			at.AuthRequestID = ar.ID
 		}
 	}
-	h.proceed(w, r, at, nil)
+	h.gate.proceed(w, r, at, nil)
 }
-
-// pendingCookie remembers the authorization request a browser was signing
-// in for, so that setting a password from the mail continues it.
-const pendingCookie = "sesame_pending"

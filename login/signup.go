@@ -1,19 +1,39 @@
 package login
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/templates"
 )
+
+// signupFlow serves the creation of an organization: the founder's cloud
+// account, then the company.
+type signupFlow struct {
+	*shared
+	// Cloud checks the founder's cloud account; Directory finds companies.
+	Cloud     cloudaccount.Verifier
+	Directory company.Directory
+	// Drafts seals the sign-up's progress between its steps.
+	Drafts *secretbox.Box
+	// SignupPerHour bounds sign-up attempts per IP address.
+	SignupPerHour int
+}
+
+func (h *signupFlow) routes(r chi.Router) {
+	r.Get(PathSignup, h.handleSignup)
+	r.Post(PathSignup, h.handleSignupAccount)
+	r.Post(PathSignupCompany, h.handleSignupCompany)
+}
 
 // Paths of the sign-up.
 const (
@@ -33,20 +53,13 @@ type draft struct {
 	Exp     int64  `json:"x"`
 }
 
-func (h *Handler) sealDraft(d draft) (string, error) {
-	raw, _ := json.Marshal(d)
-	sealed, err := h.Drafts.Seal(raw)
-	return base64.RawURLEncoding.EncodeToString(sealed), err
+func (h *signupFlow) sealDraft(d draft) (string, error) {
+	return seal(h.Drafts, d)
 }
 
-func (h *Handler) openDraft(s string) (draft, bool) {
+func (h *signupFlow) openDraft(s string) (draft, bool) {
 	var d draft
-	sealed, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return d, false
-	}
-	raw, err := h.Drafts.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp {
+	if !unseal(h.Drafts, s, &d) || h.now().Unix() > d.Exp {
 		return d, false
 	}
 	return d, true
@@ -66,7 +79,7 @@ type signupPage struct {
 	Org       storage.Organization
 }
 
-func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status int, p *signupPage, errKey string) {
+func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, status int, p *signupPage, errKey string) {
 	p.Base = h.base(w, r, "Signup.Title", nil)
 	p.Error = errKey
 	if p.Step == "company" {
@@ -75,17 +88,15 @@ func (h *Handler) renderSignup(w http.ResponseWriter, r *http.Request, status in
 			p.Domicile = storage.DomicileFrance
 		}
 	}
-	if err := h.Pages.Render(w, status, "signup", p); err != nil {
-		h.Logger.Error("render signup", "err", err)
-	}
+	h.render(w, status, "signup", p)
 }
 
-func (h *Handler) handleSignup(w http.ResponseWriter, r *http.Request) {
+func (h *signupFlow) handleSignup(w http.ResponseWriter, r *http.Request) {
 	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "account"}, "")
 }
 
 // handleSignupAccount checks the cloud account (step 1).
-func (h *Handler) handleSignupAccount(w http.ResponseWriter, r *http.Request) {
+func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := &signupPage{Step: "account", Email: email}
 	if !h.csrfValid(r) {
@@ -124,7 +135,7 @@ func (h *Handler) handleSignupAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSignupCompany searches the SIRET, or creates the organization (steps 2 to 4).
-func (h *Handler) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
+func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	p := &signupPage{Step: "company", Draft: f.Get("draft"), Domicile: f.Get("domicile"), SIRET: strings.TrimSpace(f.Get("siret")),
 		Name: strings.TrimSpace(f.Get("name")), Country: strings.ToUpper(strings.TrimSpace(f.Get("country")))}

@@ -2,14 +2,20 @@ package login
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
+	"github.com/sesame-idp/sesame/storage/secretbox"
 )
+
+// throttle counts failed proofs and pauses guessing (see below); the
+// gate, the security settings and the set-password link use it.
+type throttle struct {
+	*shared
+	DeviceBox *secretbox.Box // seals the device cookie
+}
 
 // Guessing is throttled without letting anyone lock the owner out, after
 // OWASP's "device cookie" scheme: a browser that completed a sign-in holds
@@ -40,7 +46,7 @@ func accountHash(email string) string { return storage.HashToken(storage.Normali
 
 // throttleKey is the key the failures of this browser count against for
 // this email address, known account or not (the choice tells nothing).
-func (h *Handler) throttleKey(r *http.Request, email string) string {
+func (h *throttle) throttleKey(r *http.Request, email string) string {
 	if d, ok := h.device(r); ok && d.Account == accountHash(email) {
 		return "device:" + d.ID
 	}
@@ -48,18 +54,10 @@ func (h *Handler) throttleKey(r *http.Request, email string) string {
 }
 
 // device opens the browser's device token.
-func (h *Handler) device(r *http.Request) (deviceToken, bool) {
+func (h *throttle) device(r *http.Request) (deviceToken, bool) {
 	var d deviceToken
 	c, err := r.Cookie(deviceCookie)
-	if err != nil {
-		return d, false
-	}
-	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return d, false
-	}
-	raw, err := h.MFABox.Open(sealed)
-	if err != nil || json.Unmarshal(raw, &d) != nil || h.now().Unix() > d.Exp || d.ID == "" {
+	if err != nil || !unseal(h.DeviceBox, c.Value, &d) || h.now().Unix() > d.Exp || d.ID == "" {
 		return d, false
 	}
 	return d, true
@@ -68,27 +66,25 @@ func (h *Handler) device(r *http.Request) (deviceToken, bool) {
 // trustDevice gives the browser a new device token for the account it has
 // just signed in to (a new id each time: a token that failures locked is
 // not renewed by them).
-func (h *Handler) trustDevice(w http.ResponseWriter, email string) {
+func (h *throttle) trustDevice(w http.ResponseWriter, email string) {
 	d := deviceToken{ID: storage.NewSecret(), Account: accountHash(email), Exp: h.now().Add(deviceLifetime).Unix()}
-	raw, _ := json.Marshal(d)
-	sealed, err := h.MFABox.Seal(raw)
+	sealed, err := seal(h.DeviceBox, d)
 	if err != nil {
 		h.Logger.Warn("seal device token", "err", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: base64.RawURLEncoding.EncodeToString(sealed), Path: "/",
-		MaxAge: int(deviceLifetime.Seconds()), HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, h.cookie(deviceCookie, sealed, int(deviceLifetime.Seconds())))
 }
 
 // locked reports whether the key is paused now.
-func (h *Handler) locked(ctx context.Context, key string) (bool, error) {
+func (h *throttle) locked(ctx context.Context, key string) (bool, error) {
 	f, err := h.Store.GetLoginFailures(ctx, key)
 	return err == nil && f.LockedUntil.After(h.now()), err
 }
 
 // clearFailures forgets the key's failures after a complete sign-in, in
 // its transaction, when there are any (most sign-ins have none).
-func (h *Handler) clearFailures(ctx context.Context, tx storage.Tx, key string) error {
+func (h *throttle) clearFailures(ctx context.Context, tx storage.Tx, key string) error {
 	if key == "" {
 		return nil
 	}
@@ -110,7 +106,7 @@ func lockFor(failures int) time.Duration {
 
 // recordFailure counts a failed proof against key; a lock it starts is
 // logged and audited against the account of email, when there is one.
-func (h *Handler) recordFailure(ctx context.Context, key, email string) {
+func (h *throttle) recordFailure(ctx context.Context, key, email string) {
 	f, err := h.Store.RecordLoginFailure(ctx, key, h.now(), lockFor)
 	if err != nil {
 		h.Logger.Warn("record failed sign-in", "err", err)

@@ -27,7 +27,7 @@ const BackchannelLogoutEvent = "http://schemas.openid.net/event/backchannel-logo
 // are queued in storage in the same step as the session ends and delivered
 // with retries by Run, like mail.
 type Backchannel struct {
-	Store  storage.Storage
+	Store  storage.LogoutNotices // what Deliver claims and marks; SessionEnded writes in its caller's transaction
 	Keys   *KeyManager
 	Issuer string
 	Now    func() time.Time
@@ -119,7 +119,7 @@ func (b *Backchannel) Run(ctx context.Context) {
 }
 
 // NewBackchannel returns a notifier with its wake-up channel.
-func NewBackchannel(store storage.Storage, keys *KeyManager, issuer string, now func() time.Time, logger *slog.Logger) *Backchannel {
+func NewBackchannel(store storage.LogoutNotices, keys *KeyManager, issuer string, now func() time.Time, logger *slog.Logger) *Backchannel {
 	return &Backchannel{Store: store, Keys: keys, Issuer: issuer, Now: now, Logger: logger, waker: queue.NewWaker()}
 }
 

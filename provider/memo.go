@@ -55,7 +55,7 @@ func getClient(ctx context.Context, store storage.Clients, id string) (storage.C
 
 // getPerson reads a person, with their organization, through the
 // request's memo, if it has one.
-func getPerson(ctx context.Context, store storage.Users, id string) (storage.Person, error) {
+func getPerson(ctx context.Context, store persons, id string) (storage.Person, error) {
 	return memoized(ctx, personsOf, id, store.GetPerson)
 }
 

@@ -62,10 +62,40 @@ type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageK
 // party's redirect URI (response_mode=form_post), in the request's locales.
 type FormPost func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
 
+// Store is what the provider asks of storage: clients, authorization
+// requests and their codes, tokens, the person a token is for, the
+// client-authentication budget (RateLimits), and the transaction in which
+// a code is issued or tokens are rotated (Atomic, whose function gets the
+// whole storage.Tx: the transaction stays one explicit value). Ping answers
+// the health check. It neither collects garbage nor closes the store: the
+// store's owner does.
+type Store interface {
+	storage.Clients
+	storage.AuthRequests
+	storage.Tokens
+	storage.RateLimits
+	persons
+	sessions
+	storage.Transactor
+	storage.Pinger
+}
+
+// persons is the one read of people the provider makes: the person a token
+// is for, with their membership and organization.
+type persons interface {
+	GetPerson(ctx context.Context, id string) (storage.Person, error)
+}
+
+// sessions is the one read of browser sessions the provider makes: whose
+// session an end_session request ends (the login screens own the rest).
+type sessions interface {
+	GetSessionByID(ctx context.Context, id string) (storage.Session, error)
+}
+
 // Options configure New.
 type Options struct {
 	Issuer    string
-	Store     storage.Storage
+	Store     Store
 	Keys      *KeyManager
 	Secrets   SecretVerifier
 	MasterKey []byte // the secret-encryption key; token encryption derives from it
@@ -507,9 +537,9 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 // prepare makes the answer to ar — a new code, or its error — and returns
 // what sends the browser back to the relying party with it. The code is
 // stored with tx: the transaction that records the sign-in, when the login
-// screens answer, so the returned function is called once that transaction
-// has committed.
-func (s *server) prepare(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+// screens answer (Answer), so the returned function is called once that
+// transaction has committed; the Store itself for the callback.
+func (s *server) prepare(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	adapted := &authRequest{ar}
 	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
 	switch {
@@ -571,7 +601,7 @@ func (s *server) withIssuer(redirect string) string {
 
 // prepareCode makes and stores the request's code, and returns what sends
 // it to the client: the form_post page, or a redirect that names the issuer.
-func (s *server) prepareCode(ctx context.Context, tx storage.Tx, ar *authRequest, formPost bool) http.HandlerFunc {
+func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *authRequest, formPost bool) http.HandlerFunc {
 	resp, err := s.makeCode(ctx, tx, ar)
 	var refused *oidc.Error
 	switch {
@@ -610,7 +640,7 @@ func (s *server) withState(params url.Values, state string) url.Values {
 // BuildAuthResponseCodeResponsePayload does, but stores it with tx: the
 // library's SaveAuthCode receives only a context, and the transaction is a
 // value, never carried by one.
-func (s *server) makeCode(ctx context.Context, tx storage.Tx, ar *authRequest) (*op.CodeResponseType, error) {
+func (s *server) makeCode(ctx context.Context, tx storage.AuthRequests, ar *authRequest) (*op.CodeResponseType, error) {
 	code, err := op.BuildAuthRequestCode(ar, s.provider.Crypto())
 	if err != nil {
 		return nil, err
@@ -798,7 +828,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.Form
 	clientID, uri, state := f.Get("client_id"), f.Get("post_logout_redirect_uri"), f.Get("state")
-	hinted := false
+	hinted, hintSubject := false, ""
 	if hint := f.Get("id_token_hint"); hint != "" {
 		claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
 		if err == nil || errors.As(err, &op.IDTokenHintExpiredError{}) {
@@ -806,7 +836,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
 				return
 			}
-			clientID, hinted = claims.GetAuthorizedParty(), true
+			clientID, hinted, hintSubject = claims.GetAuthorizedParty(), true, claims.GetSubject()
 		}
 	}
 	redirect := s.opts.LoggedOutPath
@@ -832,7 +862,10 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
 		return
 	}
-	if !hinted && s.opts.Hooks.CurrentSessionID(r) != "" {
+	// A hint shows the request comes from an application this person
+	// signed in to only when it names the session's person: anyone holds
+	// an ID token of their own to put in a link.
+	if sid := s.opts.Hooks.CurrentSessionID(r); sid != "" && !(hinted && s.sessionOf(ctx, sid, hintSubject)) {
 		if r.Method != http.MethodPost || r.PostForm.Get("confirm") == "" {
 			params := url.Values{"confirm": {"1"}}
 			for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
@@ -854,6 +887,12 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, redirect, http.StatusFound)
+}
+
+// sessionOf reports whether the session sid is subject's.
+func (s *server) sessionOf(ctx context.Context, sid, subject string) bool {
+	sess, err := s.opts.Store.GetSessionByID(ctx, sid)
+	return err == nil && subject != "" && sess.UserID == subject
 }
 
 // withQuery adds name=value to uri's query, when value is not empty.

@@ -31,9 +31,9 @@ type SecretVerifier interface {
 	Verify(ctx context.Context, encoded, secret string) error
 }
 
-// opStorage implements op.Storage over storage.Storage.
+// opStorage implements op.Storage over the provider's Store.
 type opStorage struct {
-	store     storage.Storage
+	store     Store
 	keys      *KeyManager
 	secrets   SecretVerifier // legacy argon2id client secret hashes
 	now       func() time.Time
@@ -156,8 +156,9 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return s.saveCode(ctx, s.store, id, code)
 }
 
-// saveCode stores the hash of a request's code with tx.
-func (s *opStorage) saveCode(ctx context.Context, tx storage.Tx, id, code string) error {
+// saveCode stores the hash of a request's code with tx: a transaction's
+// storage.Tx, or the Store outside one.
+func (s *opStorage) saveCode(ctx context.Context, tx storage.AuthRequests, id, code string) error {
 	err := tx.SetCode(ctx, id, storage.HashToken(code), s.now().Add(s.lifetimes.Code))
 	if errors.Is(err, storage.ErrNotFound) {
 		return oidc.ErrInvalidRequest().WithDescription("authorization request is not ready for a code")

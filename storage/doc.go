@@ -16,5 +16,12 @@
 // request's deadline (the re-authentication 503 of issue 13) — so the SQL
 // backend panics at such a call, naming it, and every test that reaches
 // one fails. Functions that run both inside and outside a transaction take
-// a Tx; outside one they are given the Storage.
+// a Tx, or the aggregates of it they use; outside one they are given the
+// Storage.
+//
+// Storage is what the owner of a backend opens, hands out and closes.
+// A consumer declares the narrow interface it uses, built from the
+// aggregates (Clients, Tokens…) and the small interfaces of the rest
+// (Transactor for Atomic, Pinger, GarbageCollector): provider.Store,
+// provider.KeyManager's SigningKeys, provider.Backchannel's LogoutNotices.
 package storage

@@ -249,18 +249,37 @@ type Tx interface {
 	LogoutNotices
 }
 
-// Storage is everything Sesame stores, in one backend.
-type Storage interface {
-	Tx
+// Transactor runs functions in one transaction.
+type Transactor interface {
 	// Atomic runs fn in one transaction: the calls fn makes on tx commit
 	// together or not at all. The transaction is the value tx, never the
 	// context: a call that fn makes on the Storage itself panics (it would
 	// run outside the transaction, and on SQLite wait for it).
 	Atomic(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// GarbageCollector deletes what has expired.
+type GarbageCollector interface {
 	// GarbageCollect deletes what expired before now and says how much.
 	GarbageCollect(ctx context.Context, now time.Time) (GCResult, error)
-	// Ping checks that the database answers.
+}
+
+// Pinger checks that the database answers (a health check).
+type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// Storage is everything Sesame stores, in one backend: what its owner
+// opens, hands out and closes. A consumer declares the narrow interface it
+// uses instead (the aggregates above, Transactor, Pinger…): provider.Store,
+// provider.KeyManager's storage.SigningKeys, the back-channel's
+// storage.LogoutNotices. Atomic's function gets the whole Tx all the same:
+// the transaction stays one explicit value.
+type Storage interface {
+	Tx
+	Transactor
+	GarbageCollector
+	Pinger
 	Close() error
 }
 

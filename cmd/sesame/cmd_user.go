@@ -161,7 +161,7 @@ func (p *newPerson) create(ctx context.Context, c *cli, m *Main) error {
 	if !*p.operator {
 		mem = &storage.Membership{OrgID: *p.org, Roles: p.roles}
 	}
-	if err := m.Store.CreateUser(ctx, u, mem); errors.Is(err, storage.ErrConflict) {
+	if err := m.Accounts.AddAccount(ctx, login.Actor{ID: "cli", Operator: true}, u, mem); errors.Is(err, login.ErrEmailTaken) {
 		return badFlag("email", "an account with %s already exists", p.address)
 	} else if err != nil {
 		return err

@@ -73,3 +73,32 @@ func TestEndSessionRefusalIsAnHTMLPage(t *testing.T) {
 		}
 	}
 }
+
+// A valid id_token_hint shows the logout comes from an application the
+// person signed in to only when it names that person: an attacker's own ID
+// token, put in a link on any page, must not end someone else's session
+// without asking.
+func TestForeignIDTokenHintAsksFirst(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture("marketplace")
+	e.person(&f)
+	// The attacker: another person, their own ID token.
+	mallory := fixture{clientID: f.clientID, secret: f.secret, redirect: f.redirect, issuer: f.issuer,
+		email: "mallory@evil.example", pw: "purple-horse-battery-staple"}
+	mallory.userID = e.mustCLI(mallory.pw+"\n", "user", "add", "--email", mallory.email, "--org", f.orgID, "--password-stdin")
+	mb := e.browser()
+	v, c := pkce()
+	hint := exchange(t, e.relyingParty(mallory, "n-marketplace"), mb.signIn(mallory, c, nil), v).IDToken
+
+	victim := e.browser()
+	_, c = pkce()
+	victim.signIn(f, c, nil)
+	resp, body := victim.get(e.issuer + "/end_session?" + url.Values{"id_token_hint": {hint}}.Encode())
+	if resp.StatusCode != http.StatusOK || field(csrfRe, body) == "" {
+		t.Errorf("end_session with another person's id_token_hint: %d %q, want the confirmation page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, c = pkce()
+	if resp, _ := victim.get(e.authorizeURL(f, c, nil)); resp.StatusCode != http.StatusFound {
+		t.Fatalf("the victim's session was ended by a link carrying the attacker's ID token (authorize: %d)", resp.StatusCode)
+	}
+}

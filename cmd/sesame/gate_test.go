@@ -296,3 +296,59 @@ func TestACRValuesMFAIsEnforced(t *testing.T) {
 		t.Fatalf("prompt=none at loa:2 without a second factor: %v", q)
 	}
 }
+
+// Review finding: adding a first second factor from a session left open
+// (older than accounts.reauth_after) asked for nothing, so whoever found it
+// could bind their own authenticator and keep the recovery codes. It asks
+// for the current password, as a password change does, and every change of
+// the second factor is mailed.
+func TestSecondFactorFromAStaleSessionAsksThePassword(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	br := e.browser()
+	br.signInPlain(f)
+	e.clock.Add(30 * time.Minute) // the owner walked away; the session lives on
+	_, body := br.get(e.issuer + "/account/security/totp")
+	secret := strings.ReplaceAll(field(totpKeyRe, body), " ", "")
+	code, _ := totp.Code(secret, e.clock.Now())
+	resp, _ := br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}})
+	if got, err := e.main.Store.GetTOTP(context.Background(), f.userID); resp.StatusCode != http.StatusUnauthorized || (err == nil && !got.ConfirmedAt.IsZero()) {
+		t.Fatalf("a stale session added a second factor without the password: %d", resp.StatusCode)
+	}
+	mails := len(e.smtp.To(f.email))
+	e.clock.Add(totp.Period)
+	code, _ = totp.Code(secret, e.clock.Now())
+	resp, body = br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}, "current_password": {f.pw}})
+	if resp.StatusCode != 200 || len(recoveryRe.FindAllString(body, -1)) != 10 {
+		t.Fatalf("with the password: %d", resp.StatusCode)
+	}
+	e.smtp.WaitFor(t, mails+1, 10*time.Second)
+}
+
+// Review finding: a sign-in stopped at its second step outlived a password
+// reset. A new password ends the attempts begun with the old one.
+func TestPasswordChangeEndsAttemptsInProgress(t *testing.T) {
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	owner := e.browser()
+	owner.signInPlain(f)
+	secret, _ := e.enableTOTP(owner)
+	other := e.browser()
+	if resp, _, _ := e.signInForm(other, f, nil); resp.Request.URL.Path != "/login/code" {
+		t.Fatalf("want the code step: %s", resp.Request.URL.Path)
+	}
+	hash, _ := e.main.Hasher.Hash(context.Background(), "a-brand-new-passphrase")
+	if err := e.main.Accounts.ChangePassword(context.Background(), loginActor(f.userID), f.userID, hash, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(totp.Period)
+	code, _ := totp.Code(secret, e.clock.Now())
+	resp, body := other.get(e.issuer + "/login/code")
+	if resp.Request.URL.Path != "/login" {
+		t.Fatalf("the code step after a password change: %s", resp.Request.URL.Path)
+	}
+	other.post(e.issuer+"/login/code", url.Values{"csrf_token": {field(csrfRe, body)}, "code": {code}})
+	if other.signedIn() {
+		t.Fatal("signed in with an attempt begun under the old password")
+	}
+}

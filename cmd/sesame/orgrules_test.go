@@ -252,3 +252,35 @@ func TestRemovedMemberIsLoggedOutEverywhere(t *testing.T) {
 		t.Fatalf("logout token for %s/%s", got.Subject, got.SID)
 	}
 }
+
+// Review finding: `sesame user add --password-stdin` for an address that
+// had an invitation left it behind, never to be accepted; an account takes
+// the address and voids its invitations, audited.
+func TestAccountFromTheCommandLineVoidsInvitations(t *testing.T) {
+	e := newOrgEnv(t)
+	f, admin := e.orgAdmin("ACME", "admin@acme.example", true)
+	e.inviteMember(admin, "dora@acme.example", false)
+	link := e.mailLink("dora@acme.example", 1)
+	id := e.mustCLI("silver-lake-passphrase-26\n", "user", "add", "--email", "dora@acme.example", "--org", f.orgID, "--password-stdin")
+	users, _ := e.main.Store.ListUsers(context.Background(), f.orgID)
+	n := 0
+	for _, u := range users {
+		if u.Email == "dora@acme.example" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d people for dora@acme.example after user add, want 1", n)
+	}
+	if resp, _ := e.setPassword(e.browser(), link, "another-passphrase-26"); resp.StatusCode != http.StatusGone {
+		t.Fatalf("the invitation after the account: %d, want 410", resp.StatusCode)
+	}
+	events, _ := e.main.Store.ListEvents(context.Background(), storage.AuditFilter{OrgID: f.orgID})
+	created := false
+	for _, ev := range events {
+		created = created || (ev.Action == "user.created" && ev.TargetID == id)
+	}
+	if !created {
+		t.Fatal("user add is not audited")
+	}
+}

@@ -45,6 +45,13 @@ var dialect = &sqlstore.Dialect{
 	IsUnique:     func(err error) bool { return pgCode(err) == "23505" },
 	IsForeignKey: func(err error) bool { return pgCode(err) == "23503" },
 	IsCheck:      func(err error) bool { return pgCode(err) == "23514" },
+	// The tables of the schema in use (the search_path's first), each with
+	// the tables its foreign keys reference.
+	Tables: `SELECT c.relname::text, coalesce(p.relname::text, '') FROM pg_class AS c
+		JOIN pg_namespace AS n ON n.oid = c.relnamespace
+		LEFT JOIN pg_constraint AS k ON k.conrelid = c.oid AND k.contype = 'f'
+		LEFT JOIN pg_class AS p ON p.oid = k.confrelid
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
 }
 
 // Options tune the pool.

@@ -53,7 +53,10 @@ var _ storage.Storage = (*DB)(nil)
 
 // dialect is SQLite's: ? placeholders, one writer (so no row locks), the
 // constraint errors of modernc.org/sqlite.
-var dialect = &sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsForeignKey: isForeignKey, IsCheck: isCheck, Prepare: true, OneWriter: true}
+var dialect = &sqlstore.Dialect{Name: "sqlite", IsUnique: isUnique, IsForeignKey: isForeignKey, IsCheck: isCheck, Prepare: true, OneWriter: true,
+	Tables: `SELECT m.name, coalesce(f."table", '') FROM sqlite_master AS m
+		LEFT JOIN pragma_foreign_key_list(m.name) AS f
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\_%' ESCAPE '\'`}
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations.

@@ -34,6 +34,11 @@ type Dialect struct {
 	// OneWriter says that writes share one connection (SQLite): they then
 	// run one after the other on a goroutine of their own (see writer.go).
 	OneWriter bool
+	// Tables is the catalog query that lists the schema's tables, one row
+	// per table and table it references by a foreign key: (table, parent),
+	// parent '' for a table that references none. Copy derives its plan
+	// from it.
+	Tables string
 }
 
 // DB is a storage.Storage over database/sql. A DB made by New runs each
@@ -113,7 +118,10 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-// rebind turns ? placeholders into the dialect's.
+// rebind turns ? placeholders into the dialect's. A ? inside a string
+// literal ('…') or a quoted identifier ("…") is text, not a placeholder; a
+// quote doubled inside either (an escaped quote) ends it and opens it again,
+// which comes to the same.
 func (db *DB) rebind(q string) string {
 	if !db.d.Numbered {
 		return q
@@ -123,8 +131,16 @@ func (db *DB) rebind(q string) string {
 	}
 	var b strings.Builder
 	n := 0
+	var quote rune // the quote of the literal or identifier being read, 0 outside one
 	for _, r := range q {
-		if r == '?' {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == '?':
 			n++
 			b.WriteString("$" + strconv.Itoa(n))
 			continue

@@ -1,0 +1,66 @@
+package login
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// The screens, one small handler per flow. Each holds the page plumbing
+// (shared, page.go) and only the dependencies its screens use, and mounts
+// its own routes. Adding a screen touches its flow's file (a handler and a
+// line in its routes) and its template; a new flow is a type here, its file
+// and one line in flows.
+type screens struct {
+	shared *shared
+	// Components the flows share: failure counting and locks
+	// (throttle.go), the second factor (enrol.go).
+	throttle *throttle
+	factors  *factors
+
+	signIn    *signInFlow   // the gate's screens: password, code, enrolment (login.go, secondfactor.go, enrol.go)
+	passwords *passwordFlow // set-password and reset links (setpassword.go, forgot.go)
+	security  *securityFlow // the person's security settings (security.go)
+	members   *membersFlow  // an organization's admins (members.go)
+	signup    *signupFlow   // a new organization (signup.go)
+	operator  *operatorFlow // the operator's console (operator.go)
+	audits    *auditFlow    // the audit trails (audit.go)
+	account   *accountFlow  // home, sign-out, the style sheet (home.go, logout.go)
+}
+
+type flow interface{ routes(chi.Router) }
+
+func (s *screens) flows() []flow {
+	return []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits}
+}
+
+// build hands each flow its dependencies, once (Answer is read when a
+// request is answered, so it may be set after build).
+func (h *Handler) build() *screens {
+	h.once.Do(func() {
+		sh := &shared{Store: h.Store, Pages: h.Pages, Now: h.Now, Logger: h.Logger, Accounts: h.Accounts,
+			SecureCookies: h.SecureCookies, SessionIdle: h.SessionIdle, SessionAbsolute: h.SessionAbsolute}
+		th := &throttle{shared: sh, DeviceBox: h.MFABox}
+		fa := &factors{shared: sh, throttle: th, Hasher: h.Hasher, TOTPBox: h.TOTPBox, TOTPIssuer: h.TOTPIssuer}
+		signIn := &signInFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, AttemptBox: h.MFABox,
+			Answer: func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+				return h.Answer(ctx, tx, ar)
+			},
+			Finish: h.Finish, SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}
+		h.screens = &screens{shared: sh, throttle: th, factors: fa, signIn: signIn,
+			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy,
+				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},
+			security: &securityFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, Policy: h.Policy,
+				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour},
+			members:  &membersFlow{shared: sh},
+			signup:   &signupFlow{shared: sh, Cloud: h.Cloud, Directory: h.Directory, Drafts: h.Drafts, SignupPerHour: h.SignupPerHour},
+			operator: &operatorFlow{shared: sh},
+			audits:   &auditFlow{shared: sh},
+			account:  &accountFlow{shared: sh},
+		}
+	})
+	return h.screens
+}
