@@ -23,6 +23,9 @@ import (
 // installed outside CI (in CI, .ci/run installs it and a missing browser fails).
 func chromium(t *testing.T, lang string) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a Chromium journey: -short leaves it out")
+	}
 	var path string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {

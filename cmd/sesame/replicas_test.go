@@ -21,6 +21,9 @@ import (
 // removes it): the process tests share it.
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a multi-process test: -short leaves it out")
+	}
 	binary.once.Do(func() {
 		binary.path = filepath.Join(binary.dir, "sesame")
 		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
