@@ -27,10 +27,11 @@
 //     authenticated: a leaked authorization request id cannot fetch a code
 //     in another browser.
 //
-// Access tokens are opaque: an AES-GCM encryption of "tokenID:subject"
-// under a key derived from the configured secret, backed by a stored record
-// that revocation deletes. Refresh tokens and codes are random and stored
-// only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 or
+// Access tokens are opaque: an XChaCha20-Poly1305 sealing of
+// "tokenID:subject" under a key derived from the configured secret (tokens
+// the library sealed before, with AES-GCM, still open), backed by a stored
+// record that revocation deletes. Codes are sealed the same way; codes and
+// refresh tokens are stored only as SHA-256 hashes. ID tokens are signed RS256 by default, ES256 or
 // EdDSA for a client that asks (IDTokenSignedAlg); private keys are stored
 // encrypted.
 //
