@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/login/mail"
-	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -53,20 +52,20 @@ type Actor struct {
 
 // Domain errors, each with its status and message.
 var (
-	ErrLastAdmin    = &web.Error{Status: http.StatusConflict, Key: "Errors.Members.LastAdmin"}
-	ErrEmailTaken   = &web.Error{Status: http.StatusConflict, Key: "Errors.Members.EmailTaken"}
-	ErrSIRETTaken   = &web.Error{Status: http.StatusConflict, Key: "Errors.Signup.SIRETTaken"}
-	ErrNotPending   = &web.Error{Status: http.StatusConflict, Key: "Errors.Operator.NotPending"}
-	ErrNotMember    = &web.Error{Status: http.StatusNotFound, Key: "Errors.Members.NotFound"}
-	ErrLinkInvalid  = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Invalid"}
-	ErrLinkUsed     = &web.Error{Status: http.StatusGone, Key: "Errors.Link.Used"}
-	ErrInvalidRoles = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Members.Roles"}
+	ErrLastAdmin    = fail.E(fail.Conflict, "Errors.Members.LastAdmin")
+	ErrEmailTaken   = fail.E(fail.Conflict, "Errors.Members.EmailTaken")
+	ErrSIRETTaken   = fail.E(fail.Conflict, "Errors.Signup.SIRETTaken")
+	ErrNotPending   = fail.E(fail.Conflict, "Errors.Operator.NotPending")
+	ErrNotMember    = fail.E(fail.NotFound, "Errors.Members.NotFound")
+	ErrLinkInvalid  = fail.E(fail.Gone, "Errors.Link.Invalid")
+	ErrLinkUsed     = fail.E(fail.Gone, "Errors.Link.Used")
+	ErrInvalidRoles = fail.E(fail.Invalid, "Errors.Members.Roles")
 	// An organization earns its powers: until validated it invites a few
 	// members, slowly; rejected or suspended, its admins only read.
-	ErrOrgReadOnly      = &web.Error{Status: http.StatusForbidden, Key: "Errors.Org.ReadOnly"}
-	ErrPendingLimit     = &web.Error{Status: http.StatusForbidden, Key: "Errors.Org.PendingLimit"}
-	ErrInvitesPerHour   = &web.Error{Status: http.StatusTooManyRequests, Key: "Errors.Org.InvitesPerHour"}
-	ErrAccountExists    = &web.Error{Status: http.StatusConflict, Key: "Errors.Link.AccountExists"}
+	ErrOrgReadOnly      = fail.E(fail.Forbidden, "Errors.Org.ReadOnly")
+	ErrPendingLimit     = fail.E(fail.Forbidden, "Errors.Org.PendingLimit")
+	ErrInvitesPerHour   = fail.E(fail.TooMany, "Errors.Org.InvitesPerHour")
+	ErrAccountExists    = fail.E(fail.Conflict, "Errors.Link.AccountExists")
 	defaultPendingLimit = 5
 )
 
@@ -325,7 +324,7 @@ func (a *Accounts) ResendInvitation(ctx context.Context, actor Actor, orgID, use
 			return err
 		}
 		if u.PasswordHash != "" {
-			return &web.Error{Status: http.StatusConflict, Key: "Errors.Members.AlreadyActive"}
+			return fail.E(fail.Conflict, "Errors.Members.AlreadyActive")
 		}
 		org, err := a.mayChange(ctx, tx, actor, m.OrgID, changeResend)
 		if err != nil {

@@ -1,7 +1,7 @@
 package login
 
 import (
-	"net/http"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"sort"
 	"strings"
 	"sync"
@@ -9,8 +9,6 @@ import (
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
-
-	"github.com/sesame-idp/sesame/login/web"
 )
 
 // country is an ISO 3166-1 alpha-2 code with its name in a language.
@@ -48,8 +46,8 @@ var renamed = map[string]map[string]string{
 
 // Country errors, for the sign-up form and the command line.
 var (
-	ErrCountryFrench  = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Signup.CountryFrance"}
-	ErrCountryUnknown = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Signup.Country"}
+	ErrCountryFrench  = fail.E(fail.Invalid, "Errors.Signup.CountryFrance")
+	ErrCountryUnknown = fail.E(fail.Invalid, "Errors.Signup.Country")
 )
 
 var (

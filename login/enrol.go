@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"html/template"
 	"net/http"
 	"time"
@@ -45,8 +46,8 @@ type enrolment struct {
 }
 
 var (
-	errFactorExists   = &web.Error{Status: http.StatusConflict, Key: "Errors.TOTP.Exists"}
-	errReplaceRefused = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.TOTP.ReplaceRefused"}
+	errFactorExists   = fail.E(fail.Conflict, "Errors.TOTP.Exists")
+	errReplaceRefused = fail.E(fail.Unauthorized, "Errors.TOTP.ReplaceRefused")
 )
 
 type totpSetupPage struct {
@@ -327,7 +328,7 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 	h.renderRecovery(w, r, u, codes, PathSecurity)
 }
 
-var errCurrentPassword = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.Security.Current"}
+var errCurrentPassword = fail.E(fail.Unauthorized, "Errors.Security.Current")
 
 // provePassword checks the current password of a stale sign-in, with the
 // sign-in's lock and failure counting.

@@ -2,6 +2,7 @@ package login
 
 import (
 	"errors"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,7 +19,7 @@ type viewer struct {
 	hasOrg     bool
 }
 
-var errForbidden = &web.Error{Status: http.StatusForbidden, Key: "Errors.Request.Forbidden"}
+var errForbidden = fail.E(fail.Forbidden, "Errors.Request.Forbidden")
 
 // signedIn returns the viewer, or sends the browser to the sign-in page.
 func (h *shared) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool) {

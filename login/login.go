@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,7 +68,7 @@ const authRequestCookie = "sesame_pending"
 // authRequestCookieLifetime is how long a browser remembers it.
 const authRequestCookieLifetime = 30 * time.Minute
 
-var errUnknownRequest = &web.Error{Status: http.StatusBadRequest, Key: "Errors.AuthRequest.Unknown"}
+var errUnknownRequest = fail.E(fail.Invalid, "Errors.AuthRequest.Unknown")
 
 // authRequest loads a live, unfinished authorization request.
 func (h *signInFlow) authRequest(ctx context.Context, id string) (storage.AuthRequest, error) {

@@ -1,6 +1,8 @@
 package login
 
 import (
+	"github.com/sesame-idp/sesame/internal/fail"
+	"github.com/sesame-idp/sesame/login/web"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,7 +110,7 @@ func (h *membersFlow) memberAction(w http.ResponseWriter, r *http.Request, notic
 		return
 	}
 	if err := act(v); err != nil {
-		status, key := webStatus(err)
+		status, key := web.Status(err)
 		if status >= 500 {
 			h.Logger.Error("members", "err", err)
 		}
@@ -136,7 +138,7 @@ func (h *membersFlow) handleInvite(w http.ResponseWriter, r *http.Request) {
 		InviteUser: r.PostFormValue("role_user") != ""}
 	h.memberAction(w, r, "invited", func(v viewer) error {
 		if !plausibleEmail(email) || len(name) > 200 {
-			return &webError{Status: http.StatusBadRequest, Key: "Errors.Members.Email"}
+			return fail.E(fail.Invalid, "Errors.Members.Email")
 		}
 		lang := h.lang(w, r, nil)
 		_, err := h.Accounts.Invite(r.Context(), actorOf(v, r), v.membership.OrgID, email, name, lang, roles)

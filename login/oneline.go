@@ -1,15 +1,13 @@
 package login
 
 import (
-	"net/http"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"unicode"
-
-	"github.com/sesame-idp/sesame/login/web"
 )
 
 // ErrNotOneLine refuses a name or a reason that would not stay one line in
 // a mail's subject or body, or in a header.
-var ErrNotOneLine = &web.Error{Status: http.StatusBadRequest, Key: "Errors.Text.OneLine"}
+var ErrNotOneLine = fail.E(fail.Invalid, "Errors.Text.OneLine")
 
 // OneLine reports whether s, an organization's or a person's name or a
 // reason, can be written into a mail or a header as one line: no control

@@ -1,6 +1,7 @@
 package login
 
 import (
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"net/url"
 	"slices"
@@ -40,10 +41,6 @@ type operatorPage struct {
 	Others  []orgRow
 	Notice  string
 }
-
-type webError = web.Error
-
-func webStatus(err error) (int, string) { return web.Status(err) }
 
 func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
 	all, err := h.Store.ListOrganizations(r.Context(), "")
@@ -114,7 +111,7 @@ func (h *operatorFlow) handleOperatorReject(w http.ResponseWriter, r *http.Reque
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	h.operatorAction(w, r, "rejected", func(v viewer) error {
 		if reason == "" || len(reason) > 1000 {
-			return &web.Error{Status: http.StatusBadRequest, Key: "Errors.Operator.Reason"}
+			return fail.E(fail.Invalid, "Errors.Operator.Reason")
 		}
 		return h.Accounts.RejectOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"), reason)
 	})

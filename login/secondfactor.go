@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 
 	"github.com/sesame-idp/sesame/login/totp"
@@ -37,8 +38,8 @@ func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	errCodeInvalid = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.Code.Invalid"}
-	errLocked      = &web.Error{Status: http.StatusTooManyRequests, Key: "Errors.Login.Locked"}
+	errCodeInvalid = fail.E(fail.Unauthorized, "Errors.Code.Invalid")
+	errLocked      = fail.E(fail.TooMany, "Errors.Login.Locked")
 )
 
 // checkSecondFactor verifies a TOTP code (refusing a replay within its

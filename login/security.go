@@ -2,6 +2,7 @@ package login
 
 import (
 	"errors"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"net/url"
 	"time"
@@ -40,7 +41,7 @@ func (h *securityFlow) routes(r chi.Router) {
 // PathSecurity is the person's authentication settings.
 const PathSecurity = "/account/security"
 
-var errDisableRefused = &web.Error{Status: http.StatusUnauthorized, Key: "Errors.TOTP.DisableRefused"}
+var errDisableRefused = fail.E(fail.Unauthorized, "Errors.TOTP.DisableRefused")
 
 type sessionRow struct {
 	ID, Browser, IP, LastSeen string

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -90,40 +91,60 @@ func Forms(fail ErrorWriter) func(http.Handler) http.Handler {
 	}
 }
 
-// Error is an application error with its HTTP status and message key.
-type Error struct {
-	Status int
-	Key    string
-	Err    error // for the log only
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Key + ": " + e.Err.Error()
-	}
-	return e.Key
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Status maps any error to an HTTP status and a safe message key: the one
-// place where Sesame decides what a failure looks like from outside.
+// Status is the page door of internal/fail: it maps any error to the HTTP
+// status of its page and the message key of the sentence people read. It
+// is the one place where a failure's code becomes a page's status; the
+// cause stays in the log. Storage's sentinel errors are classified here
+// too (storage knows nothing of fail).
 func Status(err error) (int, string) {
-	var e *Error
-	switch {
-	case err == nil:
+	if err == nil {
 		return http.StatusOK, ""
-	case errors.As(err, &e):
-		return e.Status, e.Key
-	case errors.Is(err, storage.ErrNotFound):
-		return http.StatusNotFound, "Errors.Request.NotFound"
-	case errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrConflict):
-		return http.StatusBadRequest, "Errors.Request.Invalid"
-	default:
-		// The database or another dependency failed: a retryable 503, not
-		// a 500, and nothing of the cause in the page.
-		return http.StatusServiceUnavailable, "Errors.Unavailable"
 	}
+	e := Classify(err)
+	m, ok := pageOf[e.Code]
+	if !ok || e.Code == fail.Internal || e.Code == fail.Unavailable {
+		// The database or another dependency failed: a retryable 503,
+		// not a 500, and nothing of the cause in the page.
+		m = pageOf[fail.Unavailable]
+	}
+	if e.Key != "" && e.Code != fail.Internal {
+		return m.status, e.Key
+	}
+	return m.status, m.key
+}
+
+// pageOf is each code's status and the sentence shown when the error names
+// none.
+var pageOf = map[fail.Code]struct {
+	status int
+	key    string
+}{
+	fail.Invalid:      {http.StatusBadRequest, "Errors.Request.Invalid"},
+	fail.Unauthorized: {http.StatusUnauthorized, "Errors.Request.Forbidden"},
+	fail.Forbidden:    {http.StatusForbidden, "Errors.Request.Forbidden"},
+	fail.NotFound:     {http.StatusNotFound, "Errors.Request.NotFound"},
+	fail.Conflict:     {http.StatusConflict, "Errors.Request.Invalid"},
+	fail.Gone:         {http.StatusGone, "Errors.Request.NotFound"},
+	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge"},
+	fail.TooMany:      {http.StatusTooManyRequests, "Errors.Request.TooMany"},
+	fail.Unavailable:  {http.StatusServiceUnavailable, "Errors.Unavailable"},
+	fail.Internal:     {http.StatusServiceUnavailable, "Errors.Unavailable"},
+}
+
+// Classify returns err as a *fail.Error: itself when it is one, storage's
+// not-found as NotFound, its invalid and conflict as Invalid (the request
+// did not fit), anything else as Internal with err as the cause.
+func Classify(err error) *fail.Error {
+	if e, ok := fail.As(err); ok && e.Code != "" {
+		return e
+	}
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fail.Wrap(fail.NotFound, "Errors.Request.NotFound", err)
+	case errors.Is(err, storage.ErrInvalid), errors.Is(err, storage.ErrConflict):
+		return fail.Wrap(fail.Invalid, "Errors.Request.Invalid", err)
+	}
+	return fail.Wrap(fail.Internal, "", err)
 }
 
 // ClientIP is the peer address of the request, without its port.

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 )
 
+// TestStatus is the page door's table: every code of internal/fail, with
+// and without a key, wrapped, storage's sentinels and a plain error.
 func TestStatus(t *testing.T) {
 	tests := []struct {
 		err    error
@@ -18,16 +21,37 @@ func TestStatus(t *testing.T) {
 		key    string
 	}{
 		{nil, 200, ""},
-		{&Error{Status: 403, Key: "Errors.Request.CSRF"}, 403, "Errors.Request.CSRF"},
-		{fmt.Errorf("wrapped: %w", &Error{Status: 400, Key: "X"}), 400, "X"},
+		{fail.E(fail.Forbidden, "Errors.Request.CSRF"), 403, "Errors.Request.CSRF"},
+		{fmt.Errorf("wrapped: %w", fail.E(fail.Invalid, "X")), 400, "X"},
+		{fail.E(fail.Invalid, ""), 400, "Errors.Request.Invalid"},
+		{fail.E(fail.Unauthorized, "Errors.Code.Invalid"), 401, "Errors.Code.Invalid"},
+		{fail.E(fail.Unauthorized, ""), 401, "Errors.Request.Forbidden"},
+		{fail.E(fail.Forbidden, ""), 403, "Errors.Request.Forbidden"},
+		{fail.E(fail.NotFound, "Errors.Members.NotFound"), 404, "Errors.Members.NotFound"},
+		{fail.E(fail.NotFound, ""), 404, "Errors.Request.NotFound"},
+		{fail.E(fail.Conflict, "Errors.Members.LastAdmin"), 409, "Errors.Members.LastAdmin"},
+		{fail.E(fail.Gone, "Errors.Link.Used"), 410, "Errors.Link.Used"},
+		{fail.E(fail.TooLarge, ""), 413, "Errors.Request.TooLarge"},
+		{fail.E(fail.TooMany, "Errors.Login.Locked"), 429, "Errors.Login.Locked"},
+		{fail.E(fail.TooMany, ""), 429, "Errors.Request.TooMany"},
+		{fail.E(fail.Unavailable, "Errors.Signup.CloudDown"), 503, "Errors.Signup.CloudDown"},
+		{fail.E(fail.Unavailable, ""), 503, "Errors.Unavailable"},
+		{fail.Wrap(fail.Internal, "Errors.Secret", errors.New("bug")), 503, "Errors.Unavailable"},
+		{fail.E("no such code", "K"), 503, "K"},
 		{storage.ErrNotFound, 404, "Errors.Request.NotFound"},
 		{fmt.Errorf("user: %w", storage.ErrConflict), 400, "Errors.Request.Invalid"},
+		{fmt.Errorf("user: %w", storage.ErrInvalid), 400, "Errors.Request.Invalid"},
 		{errors.New("database is locked"), 503, "Errors.Unavailable"},
 	}
 	for _, tc := range tests {
 		status, key := Status(tc.err)
 		if status != tc.status || key != tc.key {
 			t.Errorf("Status(%v) = %d %q, want %d %q", tc.err, status, key, tc.status, tc.key)
+		}
+	}
+	for _, c := range fail.Codes {
+		if _, ok := pageOf[c]; !ok {
+			t.Errorf("code %q has no page", c)
 		}
 	}
 }
