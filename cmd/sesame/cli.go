@@ -13,6 +13,8 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/fail"
+	"github.com/sesame-idp/sesame/templates"
 )
 
 // usageError is bad input: one line on stderr, exit status 2.
@@ -35,23 +37,51 @@ type cli struct {
 	json           bool
 }
 
-// run executes a command and returns the exit status: 0, 1 when it failed,
-// 2 for bad input (one line on stderr, nothing written).
+// run executes a command and returns its exit status (see exitStatus).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, env []string) int {
 	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, env: env}
-	err := c.dispatch(ctx, args)
+	status, line := exitStatus(c.dispatch(ctx, args), english)
+	if line != "" {
+		fmt.Fprintln(stderr, line)
+	}
+	return status
+}
+
+// exitStatus is the CLI door of internal/fail: the one place where a
+// command's error becomes an exit status and the one line on stderr. 0
+// when it succeeded; 2 when it was refused (bad input, a flag, or an
+// application error the person can do something about: a conflict, a
+// missing thing, a refusal), nothing written; 1 when it failed (a bug, a
+// database down). An application error a command did not rephrase is
+// shown as its message key's sentence, translated by t.
+func exitStatus(err error, t func(key string) string) (int, string) {
 	var ue *usageError
 	var fe *cliflag.Error
 	switch {
 	case err == nil:
-		return 0
+		return 0, ""
 	case errors.As(err, &ue), errors.As(err, &fe):
-		fmt.Fprintln(stderr, "sesame: "+err.Error())
-		return 2
+		return 2, "sesame: " + err.Error()
+	case fail.Refusal(err):
+		msg := err.Error()
+		if e, ok := fail.As(err); ok && e.Key != "" {
+			if s := t(e.Key); s != e.Key {
+				msg = s
+			}
+		}
+		return 2, "sesame: " + msg
 	default:
-		fmt.Fprintln(stderr, "sesame: "+err.Error())
-		return 1
+		return 1, "sesame: " + err.Error()
 	}
+}
+
+// english translates a message key with the English catalog.
+func english(key string) string {
+	r, err := templates.New()
+	if err != nil {
+		return key
+	}
+	return r.T("en", key)
 }
 
 // commonFlags are every command's: they may come before the command too.

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
+	"github.com/sesame-idp/sesame/internal/fail"
 )
 
 // cliEnv is a data directory with no server: the commands alone.
@@ -292,5 +295,44 @@ func TestCLIHelp(t *testing.T) {
 	}
 	if _, err := os.Stat(e.dir); !os.IsNotExist(err) {
 		t.Fatalf("help wrote %s", e.dir)
+	}
+}
+
+// TestExitStatus is the CLI door's table: every code of internal/fail,
+// the CLI's own usage errors, and a plain failure.
+func TestExitStatus(t *testing.T) {
+	t.Parallel()
+	tr := func(key string) string {
+		if key == "Errors.Members.LastAdmin" {
+			return "This person is the last administrator."
+		}
+		return key
+	}
+	tests := []struct {
+		err    error
+		status int
+		line   string
+	}{
+		{nil, 0, ""},
+		{badArg("missing command"), 2, "sesame: missing command"},
+		{fmt.Errorf("parse: %w", &cliflag.Error{Flag: "name", Problem: "needs a value"}), 2, "sesame: parse: --name: needs a value"},
+		{fail.E(fail.Conflict, "Errors.Members.LastAdmin"), 2, "sesame: This person is the last administrator."},
+		{fmt.Errorf("set roles: %w", fail.E(fail.Conflict, "Errors.Members.LastAdmin")), 2, "sesame: This person is the last administrator."},
+		{fail.E(fail.Invalid, "Errors.Untranslated"), 2, "sesame: Errors.Untranslated"},
+		{fail.E(fail.Unauthorized, "K"), 2, "sesame: K"},
+		{fail.E(fail.Forbidden, "K"), 2, "sesame: K"},
+		{fail.E(fail.NotFound, "K"), 2, "sesame: K"},
+		{fail.E(fail.Gone, "K"), 2, "sesame: K"},
+		{fail.E(fail.TooLarge, "K"), 2, "sesame: K"},
+		{fail.E(fail.TooMany, "K"), 2, "sesame: K"},
+		{fail.Wrap(fail.Unavailable, "K", errors.New("dial tcp: refused")), 1, "sesame: K: dial tcp: refused"},
+		{fail.Wrap(fail.Internal, "K", errors.New("bug")), 1, "sesame: K: bug"},
+		{errors.New("open database: disk full"), 1, "sesame: open database: disk full"},
+	}
+	for _, tc := range tests {
+		status, line := exitStatus(tc.err, tr)
+		if status != tc.status || line != tc.line {
+			t.Errorf("exitStatus(%v) = %d %q, want %d %q", tc.err, status, line, tc.status, tc.line)
+		}
 	}
 }
