@@ -106,6 +106,12 @@ func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, 
 	h.build().shared.ErrorPage(w, r, status, key)
 }
 
+// Fail answers err with the page its code calls for (web.Status): the
+// cause goes to the log, the person reads one translated sentence.
+func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	h.build().shared.fail(w, r, err)
+}
+
 // FormPost renders the form_post answer (formpost.go).
 func (h *Handler) FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string) {
 	h.build().shared.FormPost(w, r, action, params, uiLocales)

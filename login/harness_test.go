@@ -148,7 +148,7 @@ func newHarness(t *testing.T) *harness {
 		SignInPerHour: 1000, CodePerHour: 1000, ResetPerHour: 1000, ResetPerEmail: 3,
 	}
 	r := chi.NewRouter()
-	r.Use(web.Forms(hx.H.ErrorPage))
+	r.Use(web.Forms(hx.H.Fail))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		hx.H.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})

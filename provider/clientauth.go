@@ -17,6 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
@@ -99,7 +100,7 @@ func (s *opStorage) checkSecret(ctx context.Context, c storage.Client, secret st
 func (s *opStorage) failedClientAuth(ctx context.Context) error {
 	if m := memoFrom(ctx); m != nil && m.clientAuth && m.budgetKey != "" {
 		if s.budget.fail(ctx, m.budgetKey) {
-			return op.NewStatusError(tooMany(), http.StatusTooManyRequests)
+			return op.NewStatusError(tooMany(), oauthOf[fail.TooMany].Status)
 		}
 	}
 	return clientAuthFailed(ctx, "client authentication failed")
@@ -179,7 +180,7 @@ func (b *clientBudget) refuseSpent(w http.ResponseWriter, r *http.Request, key s
 		return false
 	}
 	w.Header().Set("Retry-After", retryAfter(wait))
-	op.WriteError(w, r, op.NewStatusError(tooMany(), http.StatusTooManyRequests), nil)
+	op.WriteError(w, r, op.NewStatusError(tooMany(), oauthOf[fail.TooMany].Status), nil)
 	return true
 }
 

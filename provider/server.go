@@ -19,6 +19,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
@@ -351,7 +352,7 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	case <-r.Context().Done():
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, "the service is busy", http.StatusServiceUnavailable)
+		WriteError(w, errBusy)
 		return false
 	}
 }
@@ -397,14 +398,17 @@ func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bo
 	return true
 }
 
-// unavailable turns the library's 500 (a storage failure: the database is
-// unreachable) into a 503 with Retry-After, so that clients retry instead
-// of giving up.
+// errBusy is a token request whose client gave up waiting for a slot.
+var errBusy = fail.E(fail.Unavailable, "Errors.Unavailable")
+
+// unavailable answers the library's 500 (a storage failure: the database is
+// unreachable) as the OAuth door answers an Internal error: a 503 with
+// Retry-After, so that clients retry instead of giving up.
 type unavailable struct{ http.ResponseWriter }
 
 func (u *unavailable) WriteHeader(status int) {
 	if status == http.StatusInternalServerError {
-		status = http.StatusServiceUnavailable
+		status = oauthOf[fail.Internal].Status
 		u.Header().Set("Retry-After", "5")
 	}
 	u.ResponseWriter.WriteHeader(status)

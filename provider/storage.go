@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -66,7 +66,7 @@ func withAlg(ctx context.Context, c op.Client) context.Context {
 func clientAuthFailed(ctx context.Context, description string) error {
 	err := oidc.ErrInvalidClient().WithDescription("%s", description)
 	if m := memoFrom(ctx); m != nil && m.clientAuth {
-		return op.NewStatusError(err, http.StatusUnauthorized)
+		return op.NewStatusError(err, oauthOf[fail.Unauthorized].Status)
 	}
 	return err
 }

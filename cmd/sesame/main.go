@@ -399,18 +399,12 @@ func (m *Main) handler() (http.Handler, error) {
 
 	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
 		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
-	formError := func(w http.ResponseWriter, r *http.Request, status int, key string) {
+	formError := func(w http.ResponseWriter, r *http.Request, err error) {
 		if jsonPaths[r.URL.Path] {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			desc := "the request is invalid"
-			if status == http.StatusRequestEntityTooLarge {
-				desc = "the request body is too large"
-			}
-			fmt.Fprintf(w, `{"error":"invalid_request","error_description":%q}`, desc)
+			provider.WriteError(w, err)
 			return
 		}
-		screens.ErrorPage(w, r, status, key)
+		screens.Fail(w, r, err)
 	}
 
 	r := chi.NewRouter()

@@ -13,7 +13,10 @@ func FuzzForms(f *testing.F) {
 		f.Add(s, "application/x-www-form-urlencoded")
 	}
 	f.Add("--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nb\r\n--x--", "multipart/form-data; boundary=x")
-	h := Forms(func(w http.ResponseWriter, r *http.Request, status int, key string) { w.WriteHeader(status) })(
+	h := Forms(func(w http.ResponseWriter, r *http.Request, err error) {
+		status, _ := Status(err)
+		w.WriteHeader(status)
+	})(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	f.Fuzz(func(t *testing.T, body, contentType string) {
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))

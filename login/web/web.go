@@ -55,33 +55,35 @@ func SecurityHeaders(https bool) func(http.Handler) http.Handler {
 	}
 }
 
-// ErrorWriter answers a request that failed before its handler ran.
-type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, key string)
+// ErrorWriter answers a request that failed before its handler ran; err is
+// a *fail.Error (TooLarge or Invalid), which the writer answers through its
+// door (a page, or an OAuth/JSON error).
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
 // Forms bounds the body and parses the form of every request up front, so
 // that an oversized body gets 413 and invalid UTF-8 gets 400 before any
 // handler, the OpenID library's included, sees it.
-func Forms(fail ErrorWriter) func(http.Handler) http.Handler {
+func Forms(answer ErrorWriter) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 			if err := r.ParseForm(); err != nil {
 				var tooBig *http.MaxBytesError
 				if errors.As(err, &tooBig) {
-					fail(w, r, http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge")
+					answer(w, r, fail.Wrap(fail.TooLarge, "Errors.Request.TooLarge", err))
 					return
 				}
-				fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+				answer(w, r, fail.Wrap(fail.Invalid, "Errors.Request.Invalid", err))
 				return
 			}
 			for k, vs := range r.Form {
 				if !utf8.ValidString(k) {
-					fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+					answer(w, r, errNotUTF8)
 					return
 				}
 				for _, v := range vs {
 					if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-						fail(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+						answer(w, r, errNotUTF8)
 						return
 					}
 				}
@@ -90,6 +92,8 @@ func Forms(fail ErrorWriter) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+var errNotUTF8 = fail.E(fail.Invalid, "Errors.Request.Invalid")
 
 // Status is the page door of internal/fail: it maps any error to the HTTP
 // status of its page and the message key of the sentence people read. It

@@ -58,7 +58,8 @@ func TestStatus(t *testing.T) {
 
 func TestFormsAndHeaders(t *testing.T) {
 	var got []string
-	h := SecurityHeaders(true)(Forms(func(w http.ResponseWriter, r *http.Request, status int, key string) {
+	h := SecurityHeaders(true)(Forms(func(w http.ResponseWriter, r *http.Request, err error) {
+		status, key := Status(err)
 		got = append(got, key)
 		w.WriteHeader(status)
 	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })))
