@@ -307,9 +307,8 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 		proof = h.provePassword(r, u)
 	}
 	if proof != nil {
-		status, key := web.Status(proof)
-		if status >= 500 {
-			h.fail(w, r, proof)
+		status, key, ok := h.refused(w, r, proof)
+		if !ok {
 			return
 		}
 		h.renderTOTPSetup(w, r, status, u, action, replace, stale, key)

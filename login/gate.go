@@ -125,7 +125,7 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	if err != nil || p.User.Disabled {
 		// Disabled (or deleted) meanwhile: the same answer as a wrong password.
 		h.count("failure")
-		h.renderLogin(w, r, http.StatusUnauthorized, nil, "", "Errors.Login.Invalid")
+		h.renderLogin(w, r, nil, "", errLoginInvalid)
 		return
 	}
 	var ar *storage.AuthRequest

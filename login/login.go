@@ -70,6 +70,13 @@ const authRequestCookieLifetime = 30 * time.Minute
 
 var errUnknownRequest = fail.E(fail.Invalid, "Errors.AuthRequest.Unknown")
 
+// The sign-in's refusals.
+var (
+	errLoginInvalid = fail.E(fail.Unauthorized, "Errors.Login.Invalid") // wrong password, unknown or disabled account: one answer
+	errLoginMissing = fail.E(fail.Invalid, "Errors.Login.Missing")
+	errCSRF         = fail.E(fail.Forbidden, "Errors.Request.CSRF")
+)
+
 // authRequest loads a live, unfinished authorization request.
 func (h *signInFlow) authRequest(ctx context.Context, id string) (storage.AuthRequest, error) {
 	ar, err := h.Store.GetAuthRequest(ctx, id)
@@ -102,7 +109,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, PathHome, http.StatusSeeOther)
 			return
 		}
-		h.renderLogin(w, r, http.StatusOK, nil, "", "")
+		h.renderLogin(w, r, nil, "", nil)
 		return
 	}
 	reuse := reuseNone
@@ -121,10 +128,14 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.failRequest(w, r, *ar, "login_required")
 		return
 	}
-	h.renderLogin(w, r, http.StatusOK, ar, ar.LoginHint, "")
+	h.renderLogin(w, r, ar, ar.LoginHint, nil)
 }
 
-func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, status int, ar *storage.AuthRequest, email, errKey string) {
+// renderLogin renders the sign-in form with what was typed (email) and,
+// when err is set, its refusal: the status and sentence come from the page
+// door (web.Status).
+func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
+	status, errKey := web.Status(err)
 	p := &loginPage{Action: PathLogin, Email: email}
 	var locales []string
 	if ar != nil {
@@ -237,11 +248,11 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	pw := r.PostFormValue("password")
 	if !h.csrfValid(r) {
-		h.renderLogin(w, r, http.StatusForbidden, ar, email, "Errors.Request.CSRF")
+		h.renderLogin(w, r, ar, email, errCSRF)
 		return
 	}
 	if email == "" || pw == "" || len(email) > 320 {
-		h.renderLogin(w, r, http.StatusBadRequest, ar, email, "Errors.Login.Missing")
+		h.renderLogin(w, r, ar, email, errLoginMissing)
 		return
 	}
 	if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
@@ -256,7 +267,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	} else if locked {
 		h.count("locked")
-		h.renderLogin(w, r, http.StatusTooManyRequests, ar, email, "Errors.Login.Locked")
+		h.renderLogin(w, r, ar, email, errLocked)
 		return
 	}
 	person, err := h.Store.GetPersonByEmail(r.Context(), email)
@@ -278,7 +289,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
 		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
-		h.renderLogin(w, r, http.StatusUnauthorized, ar, email, "Errors.Login.Invalid")
+		h.renderLogin(w, r, ar, email, errLoginInvalid)
 		return
 	}
 	// The same password hashed with today's parameters, stored with the

@@ -187,9 +187,8 @@ func (h *operatorFlow) handleOperatorMemberRoles(w http.ResponseWriter, r *http.
 	actor := actorOf(v, r)
 	actor.Operator = true
 	if err := h.Accounts.SetRoles(r.Context(), actor, orgID, chi.URLParam(r, "user"), rolesFrom(r)); err != nil {
-		status, key := web.Status(err)
-		if status >= 500 {
-			h.fail(w, r, err)
+		status, key, ok := h.refused(w, r, err)
+		if !ok {
 			return
 		}
 		h.renderOperatorOrg(w, r, v, status, "", key)

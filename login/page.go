@@ -59,6 +59,19 @@ func (h *shared) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.ErrorPage(w, r, status, key)
 }
 
+// refused is the page door for a form that failed: for a refusal it
+// returns the status and message key the form is re-rendered with (what
+// was typed kept); a failure (5xx) is answered with the error page, its
+// cause logged, and ok is false.
+func (h *shared) refused(w http.ResponseWriter, r *http.Request, err error) (status int, key string, ok bool) {
+	status, key = web.Status(err)
+	if status >= 500 {
+		h.fail(w, r, err)
+		return 0, "", false
+	}
+	return status, key, true
+}
+
 type errorPage struct {
 	templates.Base
 	Message string

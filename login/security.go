@@ -210,9 +210,8 @@ func (h *securityFlow) handleTOTPDisable(w http.ResponseWriter, r *http.Request)
 		}
 	}
 	if err := h.proveFactors(r, v.user, "code", errDisableRefused); err != nil {
-		status, key := web.Status(err)
-		if status >= 500 {
-			h.fail(w, r, err)
+		status, key, ok := h.refused(w, r, err)
+		if !ok {
 			return
 		}
 		h.renderSecurity(w, r, v, status, "", key)

@@ -50,9 +50,8 @@ type linkPage struct {
 }
 
 func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
-	status, key := web.Status(err)
-	if status >= 500 {
-		h.fail(w, r, err)
+	status, key, ok := h.refused(w, r, err)
+	if !ok {
 		return
 	}
 	p := &linkPage{Base: h.base(w, r, "Link.Title", nil), Message: key}

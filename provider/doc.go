@@ -23,6 +23,11 @@
 //   - end_session without a valid id_token_hint ends nothing before the
 //     person confirms (a CSRF-protected form the login screens render);
 //     its refusals are error pages.
+//   - Failures on the endpoints that answer JSON go through one door
+//     (fail.go: OAuthError, WriteError): an internal/fail code becomes the
+//     HTTP status, the OAuth error and a fixed description; a storage
+//     failure is a 503 with Retry-After, never a 500 (the library's 500s are
+//     turned into that same answer).
 //   - The authorization callback is bound to the browser session that
 //     authenticated: a leaked authorization request id cannot fetch a code
 //     in another browser.

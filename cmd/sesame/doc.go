@@ -11,4 +11,9 @@
 // end-to-end tests: storage, keys, the provider, the login screens, one
 // router with the security middlewares, the garbage collector and a
 // graceful shutdown.
+//
+// Exit status (exitStatus in cli.go, the CLI door of internal/fail): 0 on
+// success; 2 when the command was refused (bad input, a flag, or an
+// application error such as a conflict or a missing thing), with one line
+// on stderr; 1 when it failed (a bug, a database down).
 package main
