@@ -299,14 +299,8 @@ func (a *Accounts) AddAccount(ctx context.Context, actor Actor, u storage.User, 
 		} else if err != nil {
 			return err
 		}
-		dropped, err := tx.DropInvitations(ctx, u.Email, u.ID)
-		if err != nil {
+		if err := a.takeAddress(ctx, tx, actor, u, "an account took the address"); err != nil {
 			return err
-		}
-		for _, d := range dropped {
-			if err := a.audit(ctx, tx, actor, "member.invitation_voided", "user", d.UserID, d.OrgID, "an account took the address"); err != nil {
-				return err
-			}
 		}
 		orgID, details := "", "operator"
 		if m != nil {
@@ -314,6 +308,22 @@ func (a *Accounts) AddAccount(ctx context.Context, actor Actor, u storage.User, 
 		}
 		return a.audit(ctx, tx, actor, "user.created", "user", u.ID, orgID, details)
 	})
+}
+
+// takeAddress voids, in tx, every other invitation not yet accepted of u's
+// address, in any organization, now that u's account holds the address, and
+// audits each with why.
+func (a *Accounts) takeAddress(ctx context.Context, tx storage.Tx, actor Actor, u storage.User, why string) error {
+	dropped, err := tx.DropInvitations(ctx, u.Email, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, d := range dropped {
+		if err := a.audit(ctx, tx, actor, "member.invitation_voided", "user", d.UserID, d.OrgID, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ResendInvitation mails a new link to a member who has not set a password.
@@ -634,16 +644,9 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		} else if err != nil {
 			return err
 		}
-		// The first invitation accepted wins: the others of the address,
-		// in any organization, are void.
-		dropped, err := tx.DropInvitations(ctx, u.Email, u.ID)
-		if err != nil {
+		// The first invitation accepted wins.
+		if err := a.takeAddress(ctx, tx, actor, u, "accepted elsewhere"); err != nil {
 			return err
-		}
-		for _, d := range dropped {
-			if err := a.audit(ctx, tx, actor, "member.invitation_voided", "user", d.UserID, d.OrgID, "accepted elsewhere"); err != nil {
-				return err
-			}
 		}
 		orgID := a.orgOf(ctx, tx, u.ID)
 		if actor.ID == "" {
