@@ -10,8 +10,11 @@
 // given and returns what writes the response, called after the commit (the
 // response to the last form is then the redirect to the relying party,
 // code or error included); the
-// recovery-codes page, which must be read first, links to Finish(id), the
-// provider's callback. Single sign-on is the login screen noticing a live session
+// recovery-codes page, which must be read first, links to the provider's
+// callback (vocab.CallbackURL). The provider asks for the pages and the
+// browser session it needs through provider.Screens, which Handler
+// implements; the paths and acr/amr values both use are in internal/vocab.
+// Single sign-on is the login screen noticing a live session
 // that satisfies the request (no prompt=login, max_age respected, the
 // id_token_hint's subject, and the level the request or the organization
 // needs) and finishing at once; prompt=none without such a session answers

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -43,8 +44,8 @@ const secondStepLifetime = 5 * time.Minute
 
 // Proofs a sign-in collects, as RFC 8176 names them.
 const (
-	proofPassword = "pwd"
-	proofOTP      = "otp"
+	proofPassword = vocab.AMRPassword
+	proofOTP      = vocab.AMROTP
 )
 
 // attempt is a sign-in in progress.
@@ -75,7 +76,7 @@ func (at attempt) with(p string) attempt {
 func (at attempt) amr() []string {
 	out := slices.Clone(at.Proofs)
 	if at.proved(proofPassword) && at.proved(proofOTP) {
-		out = append(out, "mfa")
+		out = append(out, vocab.AMRMFA)
 	}
 	return out
 }
@@ -115,7 +116,9 @@ func (h *factors) hasSecondFactor(ctx context.Context, tx storage.Tx, userID str
 
 func orgRequiresMFA(p storage.Person) bool { return p.Organization != nil && p.Organization.RequireMFA }
 
-func asksMFA(ar *storage.AuthRequest) bool { return ar != nil && slices.Contains(ar.ACRValues, acrMFA) }
+func asksMFA(ar *storage.AuthRequest) bool {
+	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRMFA)
+}
 
 // proceed takes a sign-in one step further: to the next proof it lacks, or
 // into a session. record, when set, adds the caller's writes (a rehashed
@@ -209,7 +212,7 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		}
 		if recovery != nil {
 			if _, err := h.markAnswered(ctx, tx, at.AuthRequestID, s); err == nil {
-				next = h.Finish(ctx, at.AuthRequestID)
+				next = vocab.CallbackURL(at.AuthRequestID)
 			} else if !errors.Is(err, errUnknownRequest) {
 				return err
 			}

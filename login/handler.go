@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/password"
@@ -22,9 +23,9 @@ import (
 // Paths of the screens.
 const (
 	PathHome      = "/"
-	PathLogin     = "/login"
+	PathLogin     = vocab.PathLogin // where the provider sends a request
 	PathLogout    = "/logout"
-	PathLoggedOut = "/logged-out"
+	PathLoggedOut = vocab.PathLoggedOut // where the provider's logout lands
 	PathCSS       = "/static/sesame.css"
 )
 
@@ -41,11 +42,10 @@ type Handler struct {
 	// party — and returns what writes it in the same response. What it
 	// stores (the code) it stores with tx: the screens call it in the
 	// transaction that records the sign-in, and write the answer once that
-	// has committed.
+	// has committed. It is the one way from the screens to the provider
+	// (Provider.Answer); a page that must be read first (the recovery
+	// codes shown at enrolment) links to vocab.CallbackURL instead.
 	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
-	// Finish returns a link that answers a request later, from a page that
-	// must be read first (the recovery codes shown at enrolment).
-	Finish func(ctx context.Context, authRequestID string) string
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies   bool
 	SessionIdle     time.Duration
@@ -99,7 +99,7 @@ func (h *Handler) Routes(r chi.Router) {
 	}
 }
 
-// What the provider uses of the screens.
+// What the provider uses of the screens: Handler is its provider.Screens.
 
 // ErrorPage renders the error page.
 func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {

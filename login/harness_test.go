@@ -4,7 +4,7 @@ package login
 // (in t.TempDir()), argon2 (with cheap parameters), secret boxes and mail
 // worker, behind httptest; a clock the test moves; an SMTP recorder
 // (mail/mailtest) that receives what the worker delivers; a fake provider
-// (Answer and Finish). No cmd/sesame, no browser: a test drives the
+// (Answer). No cmd/sesame, no browser: a test drives the
 // screens with a cookie jar, as a browser would.
 
 import (
@@ -136,7 +136,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	hx.H = &Handler{
 		Store: db, Pages: pg, Hasher: hasher, Now: clk.Now, Logger: logger,
-		Answer: hx.answer, Finish: func(_ context.Context, id string) string { return "/callback?id=" + id },
+		Answer:      hx.answer,
 		SessionIdle: time.Hour, SessionAbsolute: 12 * time.Hour,
 		Accounts: accounts,
 		Cloud: cloudaccount.Static{Accounts: map[string]string{"founder@cloud.example": cloudHash},

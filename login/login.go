@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
@@ -26,9 +27,8 @@ type signInFlow struct {
 	*factors
 	Hasher     *password.Hasher
 	AttemptBox *secretbox.Box // seals the sign-in between its steps (attemptCookie)
-	// Answer and Finish are the provider's (Handler.Answer, Handler.Finish).
+	// Answer is the provider's (Handler.Answer).
 	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
-	Finish func(ctx context.Context, authRequestID string) string
 	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
 	SignIns                    func(result string)
 	SignInPerHour, CodePerHour int
@@ -56,9 +56,6 @@ type loginPage struct {
 	Email         string
 	ClientName    string
 }
-
-// acrMFA is the provider's ACRMFA (the packages do not import each other).
-const acrMFA = "urn:sesame:loa:2"
 
 // authRequestCookie remembers the authorization request a browser was
 // signing in for, so that setting a password from the mail continues it
@@ -177,7 +174,7 @@ func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthReques
 	if err != nil || p.User.Disabled {
 		return reuseNone
 	}
-	if !slices.Contains(s.AMR, "mfa") && (asksMFA(&ar) || orgRequiresMFA(p)) {
+	if !slices.Contains(s.AMR, vocab.AMRMFA) && (asksMFA(&ar) || orgRequiresMFA(p)) {
 		return reuseLevelTooLow
 	}
 	return reuseYes

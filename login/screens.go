@@ -49,7 +49,7 @@ func (h *Handler) build() *screens {
 			Answer: func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
 				return h.Answer(ctx, tx, ar)
 			},
-			Finish: h.Finish, SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}
+			SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}
 		h.screens = &screens{shared: sh, throttle: th, factors: fa, signIn: signIn,
 			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy,
 				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},

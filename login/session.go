@@ -6,15 +6,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 )
 
 func (h *shared) sessionCookieName() string {
-	if h.SecureCookies {
-		return "__Host-sesame_session"
-	}
-	return "sesame_session"
+	return vocab.SessionCookieName(h.SecureCookies)
 }
 
 // touchEvery limits writes: last-seen moves at most once a minute.

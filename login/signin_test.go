@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -127,7 +128,7 @@ func TestSignInAnswersTheRelyingParty(t *testing.T) {
 		t.Fatalf("single sign-on: %d", p.Status)
 	}
 	// …unless the relying party wants the second factor: enrolment first.
-	ar3 := hx.AuthRequest(func(a *storage.AuthRequest) { a.ACRValues = []string{acrMFA} })
+	ar3 := hx.AuthRequest(func(a *storage.AuthRequest) { a.ACRValues = []string{vocab.ACRMFA} })
 	b.Get(PathLogin+"?authRequestID="+ar3.ID).Shows(http.StatusOK, "")
 	b.Post(PathLogin, url.Values{"email": {u.Email}, "password": {testPassword}, "authRequestID": {ar3.ID}}).Redirects(PathLoginEnrol)
 	// prompt=none without a session answers login_required.

@@ -1,13 +1,13 @@
 package provider
 
 import (
-	"net/url"
 	"slices"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -16,9 +16,6 @@ const ScopeOrganization = "organization"
 
 // SupportedScopes are advertised in discovery.
 var SupportedScopes = []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess, ScopeOrganization}
-
-// LoginPath is where the login screens take an authorization request.
-const LoginPath = "/login"
 
 // client adapts storage.Client to op.Client.
 type client struct {
@@ -58,7 +55,7 @@ func (c *client) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
 }
 func (c *client) LoginURL(id string) string {
-	return LoginPath + "?authRequestID=" + url.QueryEscape(id)
+	return vocab.LoginURL(id)
 }
 func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
 func (c *client) IDTokenLifetime() time.Duration      { return c.idTokenLifetime }

@@ -54,6 +54,9 @@
 // The login screens are another package: they finish an authorization
 // request through storage and hand it to Provider.Answer (which stores the
 // code in their transaction and returns the response to write after it), or
-// the browser to CallbackURL. The two meet only through those functions and the
-// SessionHooks interface, which cmd/sesame wires.
+// the browser to vocab.CallbackURL. The two meet only through that one
+// callback and the Screens interface (the pages and the browser session the
+// provider needs), which the login handler implements and cmd/sesame passes
+// in Options.Screens; the paths and acr/amr values both use are in
+// internal/vocab.
 package provider

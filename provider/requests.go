@@ -7,13 +7,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
-)
-
-// Authentication context classes Sesame reports in acr.
-const (
-	ACRPassword = "urn:sesame:loa:1" // one factor
-	ACRMFA      = "urn:sesame:loa:2" // two factors
 )
 
 // authRequest adapts storage.AuthRequest to op.AuthRequest.
@@ -23,10 +18,10 @@ var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string { return a.r.ID }
 func (a *authRequest) GetACR() string {
-	if slices.Contains(a.r.AMR, "mfa") {
-		return ACRMFA
+	if slices.Contains(a.r.AMR, vocab.AMRMFA) {
+		return vocab.ACRMFA
 	}
-	return ACRPassword
+	return vocab.ACRPassword
 }
 func (a *authRequest) GetAMR() []string       { return a.r.AMR }
 func (a *authRequest) GetAudience() []string  { return []string{a.r.ClientID} }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/sesame-idp/sesame/internal/fail"
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
@@ -28,7 +29,7 @@ import (
 const (
 	PathDiscovery  = "/.well-known/openid-configuration"
 	PathAuthorize  = "/authorize"
-	PathCallback   = "/authorize/callback"
+	PathCallback   = vocab.PathCallback // where the screens send a finished request (vocab.CallbackURL)
 	PathToken      = "/oauth/token"
 	PathIntrospect = "/oauth/introspect"
 	PathUserinfo   = "/userinfo"
@@ -40,28 +41,30 @@ const (
 // Paths lists every path the provider's handler answers.
 var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys}
 
-// CallbackURL is where the login screens send the browser once an
-// authorization request is finished (or failed with an error).
-func CallbackURL(authRequestID string) string {
-	return PathCallback + "?id=" + url.QueryEscape(authRequestID)
-}
-
-// SessionHooks is what the provider needs from the login screens, which own
-// the browser session cookie.
-type SessionHooks interface {
+// Screens is what the provider needs from the login screens, which own the
+// pages a person sees and the browser session cookie. cmd/sesame passes the
+// login handler (login.Handler implements it); the provider's one way back
+// into the screens is Provider.Answer.
+type Screens interface {
+	// ErrorPage renders an error page for a person, with a message key.
+	ErrorPage(w http.ResponseWriter, r *http.Request, status int, messageKey string)
+	// FormPost renders the page that posts an answer's params to a relying
+	// party's redirect URI (response_mode=form_post), in the request's
+	// locales; the library's own page submits itself by an inline script,
+	// which the pages' policy forbids.
+	FormPost(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
+	// ConfirmLogout asks the person whether to sign out, for an
+	// end_session request without a valid id_token_hint: a page whose form
+	// posts params, with the CSRF token, back to action. LogoutConfirmed
+	// checks that token.
+	ConfirmLogout(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
+	LogoutConfirmed(r *http.Request) bool
 	// CurrentSessionID is the id of the browser's live session, or "".
 	CurrentSessionID(r *http.Request) string
 	// EndBrowserSession ends the browser's session (and revokes the tokens
 	// issued in it); it adds the Set-Cookie that clears the cookie to out.
 	EndBrowserSession(ctx context.Context, in http.Header, out http.Header) error
 }
-
-// ErrorPage renders an error page for a person, with a message key.
-type ErrorPage func(w http.ResponseWriter, r *http.Request, status int, messageKey string)
-
-// FormPost renders the page that posts an answer's params to a relying
-// party's redirect URI (response_mode=form_post), in the request's locales.
-type FormPost func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
 
 // Store is what the provider asks of storage: clients, authorization
 // requests and their codes, tokens, the person a token is for, the
@@ -102,19 +105,10 @@ type Options struct {
 	MasterKey []byte // the secret-encryption key; token encryption derives from it
 	Lifetimes Lifetimes
 	Now       func() time.Time
-	Hooks     SessionHooks
-	ErrorPage ErrorPage
-	// FormPost answers form_post requests; the library's own page submits
-	// itself by an inline script, which the pages' policy forbids.
-	FormPost FormPost
-	// ConfirmLogout asks the person whether to sign out, for an
-	// end_session request without a valid id_token_hint: a page whose form
-	// posts params, with the CSRF token, back to action. LogoutConfirmed
-	// checks that token.
-	ConfirmLogout   func(w http.ResponseWriter, r *http.Request, action string, params url.Values, uiLocales []string)
-	LogoutConfirmed func(r *http.Request) bool
-	Logger          *slog.Logger
-	LoggedOutPath   string // where logout lands without a registered post_logout_redirect_uri
+	// Screens are the login screens' pages and browser session (embedded:
+	// s.opts.ErrorPage is Screens.ErrorPage). Required.
+	Screens
+	Logger *slog.Logger
 	// TokensIssued, when set, counts successful token responses by grant.
 	TokensIssued func(grant string)
 	// ClientAuthPerHour bounds the failed client authentications per
@@ -145,13 +139,8 @@ func New(o Options) (*Provider, error) {
 	if o.BudgetKey == nil {
 		o.BudgetKey = remoteHost
 	}
-	if o.ConfirmLogout == nil { // nothing can ask: a logout needs a valid id_token_hint
-		o.ConfirmLogout = func(w http.ResponseWriter, r *http.Request, _ string, _ url.Values, _ []string) {
-			o.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
-		}
-	}
-	if o.LogoutConfirmed == nil {
-		o.LogoutConfirmed = func(*http.Request) bool { return false }
+	if o.Screens == nil {
+		return nil, errors.New("provider: Options.Screens is required")
 	}
 	secrets, err := newClientSecrets(o.MasterKey)
 	if err != nil {
@@ -163,7 +152,7 @@ func New(o Options) (*Provider, error) {
 	config := &op.Config{
 		CryptoKey:                         tokenKey,
 		CryptoKeyId:                       "1",
-		DefaultLogoutRedirectURI:          o.LoggedOutPath,
+		DefaultLogoutRedirectURI:          vocab.PathLoggedOut,
 		CodeMethodS256:                    true,
 		BackChannelLogoutSupported:        true,
 		BackChannelLogoutSessionSupported: true,
@@ -453,7 +442,7 @@ func (w *issuerStamp) WriteHeader(status int) {
 		if u, err := url.Parse(w.Header().Get("Location")); err == nil && u.IsAbs() {
 			frag, _ := url.ParseQuery(u.Fragment)
 			if u.Query().Has("error") || frag.Has("error") {
-				if w.r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) && w.s.opts.FormPost != nil {
+				if w.r.Form.Get("response_mode") == string(oidc.ResponseModeFormPost) {
 					w.formPost(u.Query())
 					return
 				}
@@ -531,7 +520,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A code goes only to the browser whose session answered the request.
-	if ar.Error == "" && ar.Done && ar.CodeHash == "" && !sameSession(ar.SessionID, s.opts.Hooks.CurrentSessionID(r)) {
+	if ar.Error == "" && ar.Done && ar.CodeHash == "" && !sameSession(ar.SessionID, s.opts.Screens.CurrentSessionID(r)) {
 		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
 		return
 	}
@@ -545,7 +534,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 // transaction has committed; the Store itself for the callback.
 func (s *server) prepare(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	adapted := &authRequest{ar}
-	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost) && s.opts.FormPost != nil
+	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost)
 	switch {
 	case !s.opts.Now().Before(ar.ExpiresAt):
 		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
@@ -658,7 +647,7 @@ func (s *server) makeCode(ctx context.Context, tx storage.AuthRequests, ar *auth
 // Answer prepares the answer to a request the login screens have just
 // answered or refused, for their response to the browser's last form or
 // link: the code or the error, to the relying party, without the round trip
-// through CallbackURL. ar is the request as the screens stored it; the
+// through vocab.CallbackURL. ar is the request as the screens stored it; the
 // browser is the one whose session answered it, since it is the one being
 // answered. The code is stored with tx, the transaction that records the
 // sign-in; the returned function writes the response, once that
@@ -843,7 +832,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 			clientID, hinted, hintSubject = claims.GetAuthorizedParty(), true, claims.GetSubject()
 		}
 	}
-	redirect := s.opts.LoggedOutPath
+	redirect := vocab.PathLoggedOut
 	switch {
 	case clientID != "":
 		c, err := getClient(ctx, s.opts.Store, clientID)
@@ -869,7 +858,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 	// A hint shows the request comes from an application this person
 	// signed in to only when it names the session's person: anyone holds
 	// an ID token of their own to put in a link.
-	if sid := s.opts.Hooks.CurrentSessionID(r); sid != "" && !(hinted && s.sessionOf(ctx, sid, hintSubject)) {
+	if sid := s.opts.Screens.CurrentSessionID(r); sid != "" && !(hinted && s.sessionOf(ctx, sid, hintSubject)) {
 		if r.Method != http.MethodPost || r.PostForm.Get("confirm") == "" {
 			params := url.Values{"confirm": {"1"}}
 			for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales"} {
@@ -885,7 +874,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.opts.Hooks.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
+	if err := s.opts.Screens.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
 		s.opts.Logger.Error("end_session: end the session", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 		return
@@ -921,7 +910,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
-		d.ACRValuesSupported = []string{ACRPassword, ACRMFA}
+		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA}
 		d.TokenEndpointAuthSigningAlgValuesSupported = nil
 		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
 		d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}

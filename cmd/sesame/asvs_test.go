@@ -35,6 +35,7 @@ import (
 
 // TestPrivilegeMatrix tries every admin and operator route as each kind of caller.
 func TestPrivilegeMatrix(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	admin := e.member("admin@acme.example", "keys-to-the-castle-26", "admin", "user")
 	memberPw := "quiet-harbour-passphrase"
@@ -123,6 +124,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 // TestCSRFOnEveryForm posts every form of a signed-in person without its
 // token: 403, and nothing happens.
 func TestCSRFOnEveryForm(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	admin := e.member("admin@acme.example", "keys-to-the-castle-26", "admin", "user")
 	b := e.browser()
@@ -169,6 +171,7 @@ func TestCSRFOnEveryForm(t *testing.T) {
 
 // TestHeadersOnEveryPage checks the security headers on every screen.
 func TestHeadersOnEveryPage(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	admin := e.member("admin@acme.example", "keys-to-the-castle-26", "admin", "user")
 	b := e.browser()
@@ -191,6 +194,7 @@ func TestHeadersOnEveryPage(t *testing.T) {
 // TestEnumerationOnEveryEmailForm: the forms that take an email answer the
 // same for an address with an account and one without.
 func TestEnumerationOnEveryEmailForm(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	known := e.member("known@acme.example", "keys-to-the-castle-26")
 	for _, path := range []string{"/login", "/forgot"} {
@@ -210,6 +214,7 @@ func TestEnumerationOnEveryEmailForm(t *testing.T) {
 
 // TestCookiesSecureWithHTTPSIssuer: behind TLS, cookies are Secure and __Host-.
 func TestCookiesSecureWithHTTPSIssuer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.main.Close()
 	cfg := e.main.Config
@@ -242,6 +247,7 @@ func TestCookiesSecureWithHTTPSIssuer(t *testing.T) {
 // TestAuditScreens: an organization's admins see its trail, operators see
 // everything, members and other organizations' admins see nothing.
 func TestAuditScreens(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	admin := e.member("admin@acme.example", "keys-to-the-castle-26", "admin", "user")
 	other := e.member("boss@other.example", "another-castle-key-26", "admin")

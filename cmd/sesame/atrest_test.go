@@ -16,7 +16,7 @@ import (
 func outboxRows(t *testing.T, e *testEnv) []string {
 	t.Helper()
 	driver, dsn := "sqlite", "file:"+e.main.Config.SQLitePath()+"?mode=ro"
-	if pgBase != "" {
+	if postgresBase(t) != "" {
 		driver = "pgx"
 		for _, kv := range e.env {
 			if d, ok := strings.CutPrefix(kv, "SESAME_STORAGE_POSTGRES_DSN="); ok {
@@ -67,6 +67,8 @@ var tokenLinkRe = regexp.MustCompile(`(set|reset)-password\?token=[A-Za-z0-9_-]{
 // server accepted a mail its row holds no link at all; `sesame mail list`
 // shows none either.
 func TestOutboxHoldsNoLiveTokenAtRest(t *testing.T) {
+	// Not parallel: the SMTP recorder is stopped and restarted on the same
+	// port, which a parallel test could take in between.
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery")
 	e.smtp.Stop()

@@ -11,6 +11,7 @@ import (
 // TestBackupRestoreAndSignIn backs up the database of a running Sesame,
 // restores it in a new data directory and signs in with it.
 func TestBackupRestoreAndSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)

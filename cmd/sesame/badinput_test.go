@@ -16,6 +16,7 @@ import (
 // never a redirect; anything else wrong goes back to the registered
 // redirect_uri with an OAuth error.
 func TestAuthorizeBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	_, challenge := pkce()
@@ -74,6 +75,7 @@ func TestAuthorizeBadInput(t *testing.T) {
 }
 
 func TestTokenEndpointBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -194,6 +196,7 @@ func TestTokenEndpointBadInput(t *testing.T) {
 }
 
 func TestOversizedAndMalformedBodies(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	big := "email=" + strings.Repeat("a", 1<<20)
 	tests := []struct {
@@ -224,6 +227,7 @@ func TestOversizedAndMalformedBodies(t *testing.T) {
 }
 
 func TestLoginScreenBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)

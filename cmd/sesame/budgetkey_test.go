@@ -10,6 +10,7 @@ import (
 )
 
 func TestIPv6BudgetsCountThePrefix(t *testing.T) {
+	t.Parallel()
 	if _, err := config.Load("", []string{"SESAME_RATELIMIT_IPV6_PREFIX=16"}); err == nil || !strings.Contains(err.Error(), "ratelimit.ipv6_prefix") {
 		t.Fatalf("a /16 prefix: %v", err)
 	}

@@ -21,6 +21,7 @@ func cliEnv(t *testing.T) *testEnv {
 }
 
 func TestCLIBadInputWritesNothing(t *testing.T) {
+	t.Parallel()
 	e := cliEnv(t)
 	tests := []struct {
 		args []string
@@ -110,6 +111,7 @@ func TestCLIBadInputWritesNothing(t *testing.T) {
 }
 
 func TestCLICommands(t *testing.T) {
+	t.Parallel()
 	e := cliEnv(t)
 	// Clients.
 	id := e.mustCLI("", "client", "add", "--id", "marketplace", "--secret", "0123456789abcdef0123456789abcdef", "--redirect-uri", "https://market.example/cb",
@@ -230,6 +232,7 @@ func TestCLICommands(t *testing.T) {
 }
 
 func TestCLIReadsConfigFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sesame.yaml")
 	os.WriteFile(cfg, []byte("data_dir: "+filepath.Join(dir, "d")+"\npassword:\n  argon2:\n    memory_kib: 8192\n    iterations: 1\n"), 0o600)
@@ -253,6 +256,7 @@ func TestCLIReadsConfigFile(t *testing.T) {
 // --help` all come from the command table; every command and flag says what
 // it is for.
 func TestCLIHelp(t *testing.T) {
+	t.Parallel()
 	e := cliEnv(t)
 	all, _, code := e.cli("", "help")
 	if code != 0 {

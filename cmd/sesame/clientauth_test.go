@@ -25,6 +25,7 @@ func (e *testEnv) clientAuthAt(path, clientID, secret, xff string) (int, map[str
 }
 
 func TestClientAuthFailuresHaveAPerIPBudget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "SESAME_RATELIMIT_CLIENT_AUTH_PER_IP=3")
 	f := e.fixture("marketplace")
 	for i := 1; i <= 3; i++ {
@@ -46,6 +47,7 @@ func TestClientAuthFailuresHaveAPerIPBudget(t *testing.T) {
 }
 
 func TestUnknownClientAndWrongSecretLookTheSame(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	for _, path := range []string{"/oauth/token", "/oauth/introspect"} {
@@ -58,6 +60,7 @@ func TestUnknownClientAndWrongSecretLookTheSame(t *testing.T) {
 }
 
 func TestClientSecretsUseAKeyedHash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	_, errs, code := e.cli("", "client", "add", "--id", "gen", "--redirect-uri", "https://gen.example/cb")
@@ -91,6 +94,7 @@ func TestClientSecretsUseAKeyedHash(t *testing.T) {
 }
 
 func TestClientAddRefusesAShortOperatorSecret(t *testing.T) {
+	t.Parallel()
 	e := cliEnv(t)
 	_, errs, code := e.cli("", "client", "add", "--id", "x", "--secret", strings.Repeat("s", 31), "--redirect-uri", "https://rp.example/cb")
 	if code != 2 || !strings.Contains(errs, "--secret: must be at least 32 characters") {

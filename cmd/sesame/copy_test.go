@@ -17,6 +17,7 @@ import (
 // PostgreSQL: a refresh token issued before the copy works after it, and a
 // second copy changes nothing.
 func TestStorageCopyKeepsRefreshTokens(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.Schema(t, pgtest.BaseDSN(t))
 	key := make([]byte, 32)
 	rand.Read(key)

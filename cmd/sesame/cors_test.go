@@ -8,6 +8,7 @@ import (
 )
 
 func TestDiscoveryAndKeysAllowAnyOrigin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
 		for _, method := range []string{http.MethodGet, http.MethodOptions} {

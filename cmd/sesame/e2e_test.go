@@ -56,6 +56,7 @@ func (e *testEnv) relyingParty(f fixture, nonce string, algs ...string) rp.Relyi
 }
 
 func TestCodeFlowWithOrganizationClaims(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -115,6 +116,7 @@ func TestCodeFlowWithOrganizationClaims(t *testing.T) {
 // issuer (RFC 9207, which discovery announces), and not a hop through the
 // callback: one round trip less for the person signing in.
 func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -155,6 +157,7 @@ func TestLoginPOSTAnswersTheRelyingParty(t *testing.T) {
 // whether the login screens made them (prompt=none, no session) or
 // /authorize did (the library's prompt check, our PKCE check).
 func TestFormPostAnswer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -231,6 +234,7 @@ func equalClaims(a, b orgClaims) bool {
 }
 
 func TestClientChoosesES256AndAbroadOrganization(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("es-app", "--id-token-signed-response-alg", "ES256")
 	org := e.mustCLI("", "org", "create", "--name", "Müller GmbH", "--country", "de", "--validated")
@@ -260,6 +264,7 @@ func TestClientChoosesES256AndAbroadOrganization(t *testing.T) {
 // against the published key set (an OKP key); discovery lists the three
 // algorithms.
 func TestClientChoosesEdDSA(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("ed-app", "--id-token-signed-response-alg", "EdDSA")
 	e.person(&f)
@@ -304,6 +309,7 @@ func refreshedIDToken(t *testing.T, party rp.RelyingParty, refresh string) strin
 }
 
 func TestTokenResponseHeadersAndPublicClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	pub := fixture{clientID: "spa2", redirect: "http://127.0.0.1:1/spa2/cb", email: "alice@acme.example", pw: testPassword}
 	e.mustCLI("", "client", "add", "--id", "spa2", "--public", "--redirect-uri", pub.redirect)
@@ -321,6 +327,7 @@ func TestTokenResponseHeadersAndPublicClient(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -363,6 +370,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestRevocationIntrospectionAndUserinfo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -434,6 +442,7 @@ func TestRevocationIntrospectionAndUserinfo(t *testing.T) {
 }
 
 func TestSingleSignOnAndLogout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.fixture("marketplace")
 	e.person(&a)
@@ -514,6 +523,7 @@ func TestSingleSignOnAndLogout(t *testing.T) {
 }
 
 func TestLoginHintAndLocales(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	br := e.browser()
@@ -534,6 +544,7 @@ func TestLoginHintAndLocales(t *testing.T) {
 }
 
 func TestWrongPasswordIsGenericAndCSRFIsChecked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -579,6 +590,7 @@ func TestWrongPasswordIsGenericAndCSRFIsChecked(t *testing.T) {
 }
 
 func TestSecurityHeadersOnPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, path := range []string{"/login", "/logged-out", "/nope"} {
 		resp, err := http.Get(e.issuer + path)
@@ -602,6 +614,7 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -660,6 +673,7 @@ func TestKeyRotation(t *testing.T) {
 }
 
 func TestDiscoveryAndKeysAreCachedWithETags(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	get := func(path, etag string) (*http.Response, string) {
 		req, _ := http.NewRequest(http.MethodGet, e.issuer+path, nil)

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBareEndSessionAsksFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -55,6 +56,7 @@ func TestBareEndSessionAsksFirst(t *testing.T) {
 }
 
 func TestEndSessionRefusalIsAnHTMLPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -79,6 +81,7 @@ func TestEndSessionRefusalIsAnHTMLPage(t *testing.T) {
 // token, put in a link on any page, must not end someone else's session
 // without asking.
 func TestForeignIDTokenHintAsksFirst(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)

@@ -54,6 +54,7 @@ func (e *orgEnv) requireMFA(orgID string) {
 // Defect 1: a GET (one cross-site link) replaced a confirmed second factor
 // with a new unconfirmed secret, turning 2FA off in silence.
 func TestGetNeverReplacesSecondFactor(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -83,6 +84,7 @@ func TestGetNeverReplacesSecondFactor(t *testing.T) {
 // Defect 1, second half: replacing a confirmed second factor needs the
 // proof that disabling it needs.
 func TestReplacingSecondFactorNeedsProof(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -137,6 +139,7 @@ func (e *orgEnv) inviteMember(admin *browser, email string, admin2 bool) *http.R
 // Defect 2a: activating an invitation signed the person in with the
 // password alone although the organization requires 2FA.
 func TestInvitationHonoursTwoFactorPolicy(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	admin := e.browser()
@@ -160,6 +163,7 @@ func TestInvitationHonoursTwoFactorPolicy(t *testing.T) {
 // after the account was active, replacing the password without the second
 // factor.
 func TestOlderInvitationLinkIsVoid(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	admin := e.browser()
@@ -197,6 +201,7 @@ func wrongCode(secret string, now time.Time) string {
 // Defect 4: the right password cleared the failures before the second
 // factor was checked, so "password, 3 wrong codes" never locked.
 func TestRightPasswordDoesNotClearCodeFailures(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	owner := e.browser()
@@ -226,6 +231,7 @@ func TestRightPasswordDoesNotClearCodeFailures(t *testing.T) {
 // password got 429 meanwhile. A browser that signed in before holds a
 // device token and is not blocked by failures made elsewhere.
 func TestLockoutDoesNotLockOwnerOut(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	owner := e.browser()
@@ -255,6 +261,7 @@ func TestLockoutDoesNotLockOwnerOut(t *testing.T) {
 // after more than a minute on the form, waited for the writer its own
 // transaction held and answered 503.
 func TestReauthenticationAfterAMinute(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -280,6 +287,7 @@ func TestReauthenticationAfterAMinute(t *testing.T) {
 // Defect 18: acr_values=urn:sesame:loa:2 was advisory: a person without a
 // second factor got loa:1.
 func TestACRValuesMFAIsEnforced(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -303,6 +311,7 @@ func TestACRValuesMFAIsEnforced(t *testing.T) {
 // for the current password, as a password change does, and every change of
 // the second factor is mailed.
 func TestSecondFactorFromAStaleSessionAsksThePassword(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -328,6 +337,7 @@ func TestSecondFactorFromAStaleSessionAsksThePassword(t *testing.T) {
 // Review finding: a sign-in stopped at its second step outlived a password
 // reset. A new password ends the attempts begun with the old one.
 func TestPasswordChangeEndsAttemptsInProgress(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	owner := e.browser()

@@ -28,6 +28,8 @@ import (
 // walked apart: /authorize stores the authorization request it starts, and
 // the login screens' callback stores the code it answers with.
 func TestNoStateChangeOnGet(t *testing.T) {
+	// Not parallel: its snapshots compare the outbox, which the mail worker
+	// may still be writing when the machine is loaded.
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	member := fixture{email: "bob@acme.example", pw: "tall-ship-passphrase-26"}

@@ -21,8 +21,33 @@ import (
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
-// pgBase, when set by TestOnPostgres, runs newEnv on PostgreSQL.
-var pgBase string
+// postgresBases says which top-level tests run newEnv on PostgreSQL: the
+// top-level test's name → the base DSN (TestOnPostgres registers itself).
+// The backend follows a test by its name, not by a package variable set
+// around the call, so a subtest that calls t.Parallel — and so runs after
+// its parent's function has returned — still gets its parent's backend.
+var postgresBases sync.Map
+
+// usePostgres runs every newEnv under the top-level test t on PostgreSQL
+// at base, until t and its subtests are done.
+func usePostgres(t *testing.T, base string) {
+	top := topLevel(t)
+	postgresBases.Store(top, base)
+	t.Cleanup(func() { postgresBases.Delete(top) })
+}
+
+// postgresBase is the base DSN t runs on, or "" for SQLite.
+func postgresBase(t *testing.T) string {
+	if base, ok := postgresBases.Load(topLevel(t)); ok {
+		return base.(string)
+	}
+	return ""
+}
+
+func topLevel(t *testing.T) string {
+	top, _, _ := strings.Cut(t.Name(), "/")
+	return top
+}
 
 // clock is a time source tests move instead of sleeping.
 type clock struct {
@@ -71,8 +96,8 @@ func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv 
 	issuer := "http://" + ln.Addr().String()
 	env := append([]string{"SESAME_DATA_DIR=" + dir, "SESAME_ISSUER=" + issuer, "SESAME_LISTEN=" + ln.Addr().String()}, cheapArgon...)
 	env = append(env, extraEnv...)
-	if pgBase != "" {
-		env = append(env, "SESAME_STORAGE_DRIVER=postgres", "SESAME_STORAGE_POSTGRES_DSN="+pgtest.Schema(t, pgBase))
+	if base := postgresBase(t); base != "" {
+		env = append(env, "SESAME_STORAGE_DRIVER=postgres", "SESAME_STORAGE_POSTGRES_DSN="+pgtest.Schema(t, base))
 	}
 	cfg, err := config.Load("", env)
 	if err != nil {

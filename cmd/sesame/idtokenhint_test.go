@@ -6,6 +6,7 @@ import (
 )
 
 func TestEdDSAIDTokenHintEndsTheSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("ed-app", "--id-token-signed-response-alg", "EdDSA")
 	e.person(&f)

@@ -18,6 +18,7 @@ var langLinkRe = regexp.MustCompile(`<a href="([^"]*)" hreflang=`)
 // The request lines are written by hand, as an attacker's link makes a
 // browser send them.
 func TestLanguageLinkOfA404StaysOnSite(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	host := strings.TrimPrefix(e.issuer, "http://")
 	for _, target := range []string{"//evil.example/login", "///evil.example", `/\evil.example`, "/%2F%2Fevil.example",

@@ -13,6 +13,7 @@ import (
 // A request error whose client went away is logged at INFO, not ERROR;
 // everything else keeps its level.
 func TestClientGoneLogging(t *testing.T) {
+	t.Parallel()
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, tc := range []struct {

@@ -374,7 +374,6 @@ func (m *Main) handler() (http.Handler, error) {
 	https := strings.HasPrefix(c.Issuer, "https://")
 	screens := &login.Handler{
 		Store: m.Store, Pages: m.Pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
-		Finish:        func(_ context.Context, id string) string { return provider.CallbackURL(id) },
 		SecureCookies: https, SessionIdle: c.Sessions.IdleTimeout, SessionAbsolute: c.Sessions.AbsoluteLifetime,
 		Accounts: m.Accounts, Cloud: m.Cloud, Directory: m.Directory, Drafts: drafts,
 		Policy: password.Policy{MinLength: c.Password.MinLength}, SignupPerHour: c.Signup.RateLimit,
@@ -387,8 +386,7 @@ func (m *Main) handler() (http.Handler, error) {
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
-		Hooks: screens, ErrorPage: screens.ErrorPage, FormPost: screens.FormPost, Logger: m.Logger, LoggedOutPath: login.PathLoggedOut,
-		ConfirmLogout: screens.ConfirmLogout, LogoutConfirmed: screens.LogoutConfirmed,
+		Screens: screens, Logger: m.Logger, // the screens' pages and browser session (provider.Screens)
 		TokensIssued:      func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
 		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP, BudgetKey: web.BudgetKey,
 	})

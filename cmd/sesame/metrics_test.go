@@ -23,6 +23,7 @@ func scrape(t *testing.T, u string) string {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "SESAME_METRICS_PUBLIC=true")
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -93,6 +94,7 @@ func TestMetrics(t *testing.T) {
 // sign-in counts, queue depths) are for the operator, so the public listener
 // serves them only when the configuration says so (metrics_public).
 func TestMetricsNotOnPublicListenerByDefault(t *testing.T) {
+	t.Parallel()
 	status := func(u string) int {
 		t.Helper()
 		resp, err := http.Get(u)

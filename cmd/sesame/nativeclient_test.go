@@ -6,6 +6,7 @@ import (
 )
 
 func TestCustomSchemeRedirectForANativeClient(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := fixture{clientID: "mobile", redirect: "com.example.app:/callback", email: "alice@acme.example", pw: testPassword, issuer: e.issuer}
 	e.mustCLI("", "client", "add", "--id", f.clientID, "--public", "--redirect-uri", f.redirect)

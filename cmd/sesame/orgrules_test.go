@@ -46,6 +46,7 @@ func (e *orgEnv) userID(email, orgID string) string {
 // Defect 6: a pending organization invited without limit, and a rejected
 // one kept full admin powers.
 func TestOrganizationsEarnTheirPowers(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	_, admin := e.orgAdmin("Pending Co", "founder@pending.example", false)
 	for i := 1; i <= 4; i++ { // the founder and four: five members
@@ -82,6 +83,7 @@ func TestOrganizationsEarnTheirPowers(t *testing.T) {
 
 // Defect 6: invitations per hour, however many members are allowed.
 func TestPendingInvitationsPerHour(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t, "SESAME_ACCOUNTS_PENDING_MEMBERS=100", "SESAME_ACCOUNTS_PENDING_INVITES_PER_HOUR=3")
 	_, admin := e.orgAdmin("Pending Co", "founder@pending.example", false)
 	for i := 1; i <= 3; i++ {
@@ -102,6 +104,7 @@ func TestPendingInvitationsPerHour(t *testing.T) {
 // conflict no one could undo) and the answer told whether the address had
 // an account anywhere.
 func TestInvitationsReserveNothing(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	_, a := e.orgAdmin("Alpha", "admin@alpha.example", true)
 	_, b := e.orgAdmin("Beta", "admin@beta.example", true)
@@ -142,6 +145,7 @@ func TestInvitationsReserveNothing(t *testing.T) {
 // Defect 7: the founder could step down while only invited, never
 // activated admins remained; the operator can set roles.
 func TestLastActiveAdminStays(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f, admin := e.orgAdmin("ACME", "founder@acme.example", true)
 	e.inviteMember(admin, "invited-admin@acme.example", true)
@@ -198,6 +202,7 @@ func TestLastActiveAdminStays(t *testing.T) {
 // Defect 8: two admins stepping down at the same moment could leave the
 // organization with none (PostgreSQL). Run on both backends.
 func TestConcurrentStepDownsKeepAnAdmin(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f, _ := e.orgAdmin("ACME", "first@acme.example", true)
 	second := e.mustCLI("other-passphrase-26\n", "user", "add", "--email", "second@acme.example", "--org", f.orgID,
@@ -233,6 +238,7 @@ func TestConcurrentStepDownsKeepAnAdmin(t *testing.T) {
 
 // Defect 9: removing a member sent no back-channel logout (disabling did).
 func TestRemovedMemberIsLoggedOutEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	rcv := newBCLReceiver(t)
 	app := e.fixture("crm", "--backchannel-logout-uri", rcv.srv.URL+"/bcl")
@@ -257,6 +263,7 @@ func TestRemovedMemberIsLoggedOutEverywhere(t *testing.T) {
 // had an invitation left it behind, never to be accepted; an account takes
 // the address and voids its invitations, audited.
 func TestAccountFromTheCommandLineVoidsInvitations(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f, admin := e.orgAdmin("ACME", "admin@acme.example", true)
 	e.inviteMember(admin, "dora@acme.example", false)

@@ -149,6 +149,7 @@ func (e *orgEnv) claims(br *browser, f fixture) map[string]any {
 }
 
 func TestSignupFranceValidationAndMembers(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	founder := e.browser()
 	resp, body := e.signupFrance(founder, "732 829 320 00074")
@@ -251,6 +252,7 @@ func (b *browser) signInPlain(f fixture) {
 }
 
 func TestSignupAbroadAndRejection(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	br := e.browser()
 	_, body := br.get(e.issuer + "/signup")
@@ -295,6 +297,7 @@ func TestSignupAbroadAndRejection(t *testing.T) {
 }
 
 func TestSignupBadInput(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t, "SESAME_SIGNUP_RATE_LIMIT=40")
 	br := e.browser()
 	_, body := br.get(e.issuer + "/signup")
@@ -371,6 +374,7 @@ func TestSignupBadInput(t *testing.T) {
 }
 
 func TestSignupThrottledPerIP(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t, "SESAME_SIGNUP_RATE_LIMIT=3")
 	br := e.browser()
 	_, body := br.get(e.issuer + "/signup")
@@ -387,6 +391,7 @@ func TestSignupThrottledPerIP(t *testing.T) {
 }
 
 func TestSetPasswordLinks(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")
 	e.mustCLI("", "user", "add", "--email", "carol@acme.example", "--org", orgID)
@@ -448,6 +453,7 @@ func TestSetPasswordLinks(t *testing.T) {
 }
 
 func TestMembersScreenRules(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE", "--validated")
 	admin := fixture{email: "admin@acme.example", pw: "keys-to-the-castle-26"}
@@ -526,6 +532,8 @@ func TestMembersScreenRules(t *testing.T) {
 }
 
 func TestMailSurvivesSMTPOutage(t *testing.T) {
+	// Not parallel: the SMTP recorder is stopped and restarted on the same
+	// port, which a parallel test could take in between.
 	e := newOrgEnv(t)
 	e.smtp.Stop()
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")
@@ -601,6 +609,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestWithoutSMTPTheLinkIsLoggedAndTheMailListed(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	e := newEnvWith(t, slog.New(slog.NewTextHandler(logs, nil)), "SESAME_MAIL_POLL_INTERVAL=100ms")
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")

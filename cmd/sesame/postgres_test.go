@@ -47,11 +47,8 @@ func TestOnPostgres(t *testing.T) {
 		{"ClientSecrets", TestClientSecretsUseAKeyedHash},
 		{"ClientAuthBudget", TestClientAuthFailuresHaveAPerIPBudget},
 	}
+	usePostgres(t, base) // for the subtests too, parallel ones included
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			pgBase = base
-			defer func() { pgBase = "" }()
-			tc.run(t)
-		})
+		t.Run(tc.name, tc.run)
 	}
 }

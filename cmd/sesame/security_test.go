@@ -71,6 +71,7 @@ func (e *orgEnv) signInForm(br *browser, f fixture, extra url.Values) (*http.Res
 }
 
 func TestSecondFactorSignIn(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -143,6 +144,7 @@ func TestSecondFactorSignIn(t *testing.T) {
 }
 
 func TestStepUpAndForcedEnrolment(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	br := e.browser()
@@ -211,6 +213,7 @@ func TestStepUpAndForcedEnrolment(t *testing.T) {
 }
 
 func TestGuessingIsThrottled(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t, "SESAME_ACCOUNTS_SIGNIN_PER_IP=1000")
 	f := e.member("alice@acme.example", "correct-horse-battery")
 	br := e.browser()
@@ -280,6 +283,7 @@ func TestGuessingIsThrottled(t *testing.T) {
 }
 
 func TestForgotAndResetPassword(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	// The reset budget counts in fixed hourly windows and the clock starts at
 	// the real time: start at a window's beginning so that every request
@@ -402,6 +406,7 @@ func resetLink(e *orgEnv, addr string, n int) string {
 }
 
 func TestChangePasswordAndSessions(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery")
 	br, other := e.browser(), e.browser()
@@ -559,6 +564,7 @@ func verifyLogoutToken(t *testing.T, e *testEnv, raw, clientID string) logoutTok
 }
 
 func TestBackchannelLogout(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	rcv := newBCLReceiver(t)
 	app := e.fixture("crm", "--backchannel-logout-uri", rcv.srv.URL+"/bcl")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "SESAME_SESSIONS_IDLE_TIMEOUT=1h", "SESAME_SESSIONS_ABSOLUTE_LIFETIME=3h")
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -51,6 +52,7 @@ func TestSessionIdleAndAbsoluteExpiry(t *testing.T) {
 }
 
 func TestClientSecretPost(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)
@@ -65,6 +67,7 @@ func TestClientSecretPost(t *testing.T) {
 }
 
 func TestPasswordRehashedAtSignIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)

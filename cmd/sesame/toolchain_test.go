@@ -17,6 +17,7 @@ const wantToolchain = "go1.27.3"
 // GOTOOLCHAIN=local, so a script that does not export GOTOOLCHAIN runs
 // whatever go is installed, or fails on go.mod's requirement.
 func TestToolchainIsPinnedEverywhere(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	read := func(name string) string {
 		t.Helper()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestUserinfoRefusesInvalidTokensWith401(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.fixture("marketplace")
 	e.person(&f)

@@ -13,6 +13,7 @@ import (
 // TestVersionCommand: `sesame version` says which build runs (module
 // version, VCS revision, Go release), without opening any database.
 func TestVersionCommand(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
 	env := []string{"SESAME_DATA_DIR=/nonexistent/never-created"}
 	if code := run(context.Background(), []string{"version"}, strings.NewReader(""), &out, &errb, env); code != 0 {
@@ -36,6 +37,7 @@ func TestVersionCommand(t *testing.T) {
 }
 
 func TestVersionLine(t *testing.T) {
+	t.Parallel()
 	info := &debug.BuildInfo{GoVersion: "go1.27.3", Main: debug.Module{Path: "github.com/sesame-idp/sesame", Version: "v1.4.0"},
 		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "07db50d"}, {Key: "vcs.time", Value: "2026-12-01T10:00:00Z"},
 			{Key: "vcs.modified", Value: "true"}}}

@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -61,7 +62,7 @@ var OPs = map[string]OP{
 		if csrf == nil || ar == nil {
 			return nil, errors.New("authorize: no login form")
 		}
-		return client.PostForm(target+"/login", url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
+		return client.PostForm(target+vocab.PathLogin, url.Values{"csrf_token": {string(csrf[1])}, "authRequestID": {string(ar[1])},
 			"email": {Email(i)}, "password": {Password}})
 	}},
 	// The example's one user; its passwords are compared in plain text.
