@@ -120,24 +120,26 @@ func asksMFA(ar *storage.AuthRequest) bool {
 	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRMFA)
 }
 
-// proceed takes a sign-in one step further: to the next proof it lacks, or
-// into a session. record, when set, adds the caller's writes (a rehashed
-// password) to the transaction that records the step.
-func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt, record func(storage.Tx) error) {
-	p, err := h.Store.GetPerson(r.Context(), at.UserID)
-	if err != nil || p.User.Disabled {
+// proceed takes a sign-in of person p one step further: to the next proof
+// it lacks, or into a session. p is the person as the caller's request read
+// them, and ar the live authorization request when the caller has it (nil:
+// read here from at, when the attempt names one). record, when set, adds the
+// caller's writes (a rehashed password) to the transaction that records the
+// step.
+func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt, p storage.Person, ar *storage.AuthRequest, record func(storage.Tx) error) {
+	if p.User.ID != at.UserID || p.User.Disabled {
 		// Disabled (or deleted) meanwhile: the same answer as a wrong password.
 		h.count("failure")
 		h.renderLogin(w, r, nil, "", errLoginInvalid)
 		return
 	}
-	var ar *storage.AuthRequest
-	if at.AuthRequestID != "" {
+	if ar == nil && at.AuthRequestID != "" {
 		if got, err := h.authRequest(r.Context(), at.AuthRequestID); err == nil {
 			ar = &got
-		} else {
-			at.AuthRequestID = "" // expired or answered meanwhile: home, signed in
 		}
+	}
+	if ar == nil {
+		at.AuthRequestID = "" // none, or expired or answered meanwhile: home, signed in
 	}
 	next, err := h.requirement(r.Context(), p, at, ar)
 	if err != nil {

@@ -303,5 +303,5 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	if ar != nil {
 		at.AuthRequestID = ar.ID
 	}
-	h.proceed(w, r, at, record)
+	h.proceed(w, r, at, person, ar, record)
 }

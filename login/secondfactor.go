@@ -107,5 +107,5 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 		h.fail(w, r, err)
 		return
 	}
-	h.proceed(w, r, at.with(proofOTP), nil)
+	h.proceed(w, r, at.with(proofOTP), person, nil, nil)
 }

@@ -143,12 +143,18 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 	// The link proved the mailbox and the person chose the password: the
 	// gate goes on from there (the organization's second factor first, when
 	// it requires one), and continues the sign-in this browser was doing.
+	p, err := h.Store.GetPerson(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: h.throttleKey(r, u.Email)}
+	var ar *storage.AuthRequest
 	if c, err := r.Cookie(authRequestCookie); err == nil {
 		http.SetCookie(w, h.cookie(authRequestCookie, "", -1))
-		if ar, err := h.gate.authRequest(r.Context(), c.Value); err == nil {
-			at.AuthRequestID = ar.ID
+		if got, err := h.gate.authRequest(r.Context(), c.Value); err == nil {
+			at.AuthRequestID, ar = got.ID, &got
 		}
 	}
-	h.gate.proceed(w, r, at, nil)
+	h.gate.proceed(w, r, at, p, ar, nil)
 }

@@ -83,15 +83,13 @@ func (h *throttle) locked(ctx context.Context, key string) (bool, error) {
 }
 
 // clearFailures forgets the key's failures after a complete sign-in, in
-// its transaction, when there are any (most sign-ins have none).
+// its transaction.
 func (h *throttle) clearFailures(ctx context.Context, tx storage.Tx, key string) error {
 	if key == "" {
 		return nil
 	}
-	f, err := tx.GetLoginFailures(ctx, key)
-	if err != nil || (f.Failures == 0 && f.LockedUntil.IsZero()) {
-		return err
-	}
+	// Inside the transaction the writer is held already: deleting a row
+	// that is not there costs what reading it first would.
 	return tx.ClearLoginFailures(ctx, key)
 }
 
