@@ -362,3 +362,52 @@ func TestPasswordChangeEndsAttemptsInProgress(t *testing.T) {
 		t.Fatal("signed in with an attempt begun under the old password")
 	}
 }
+
+// The gate's sealed values come back from the browser: forged, truncated,
+// oversized or another cookie's value in their place is refused as "no
+// sign-in in progress" or a wrong form, never a 5xx, and starts nothing.
+func TestGateRefusesForgedSealedValues(t *testing.T) {
+	t.Parallel()
+	e := newOrgEnv(t)
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	owner := e.browser()
+	owner.signInPlain(f) // a real device token, to swap in where it does not belong
+	issuer, _ := url.Parse(e.issuer)
+	var device string
+	for _, c := range owner.client.Jar.Cookies(issuer) {
+		if c.Name == "sesame_device" {
+			device = c.Value
+		}
+	}
+	if device == "" {
+		t.Fatal("no device token after a sign-in")
+	}
+	for _, value := range []string{"", "x", "not base64 !", strings.Repeat("A", 3000), device} {
+		br := e.browser()
+		br.client.Jar.SetCookies(issuer, []*http.Cookie{{Name: "sesame_mfa", Value: value}, {Name: "sesame_device", Value: value + "x"}})
+		for _, path := range []string{"/login/code", "/login/enrol"} {
+			resp, _ := br.get(e.issuer + path)
+			if resp.StatusCode >= 500 || resp.Request.URL.Path != "/login" {
+				t.Errorf("GET %s with sesame_mfa %.20q: %d at %s, want the sign-in form", path, value, resp.StatusCode, resp.Request.URL.Path)
+			}
+			_, body := br.get(e.issuer + "/login")
+			resp, _ = br.post(e.issuer+path, url.Values{"csrf_token": {field(csrfRe, body)}, "code": {"123456"}, "enrolment": {value}})
+			if resp.StatusCode >= 500 || br.signedIn() {
+				t.Errorf("POST %s with sesame_mfa %.20q: %d, signed in %v", path, value, resp.StatusCode, br.signedIn())
+			}
+		}
+	}
+	// A forged setup secret, in a signed-in browser: refused, nothing stored.
+	for _, value := range []string{"", "x", strings.Repeat("A", 70000), device} {
+		_, body := owner.get(e.issuer + "/account/security/totp")
+		form := formFields(body)
+		form.Set("enrolment", value)
+		form.Set("code", "123456")
+		if resp, _ := owner.post(e.issuer+"/account/security/totp", form); resp.StatusCode >= 500 || resp.StatusCode == 200 {
+			t.Errorf("a forged setup secret %.20q: %d", value, resp.StatusCode)
+		}
+	}
+	if _, err := e.main.Store.GetTOTP(context.Background(), f.userID); err == nil {
+		t.Fatal("a forged setup secret stored a second factor")
+	}
+}

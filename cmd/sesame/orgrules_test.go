@@ -197,6 +197,18 @@ func TestLastActiveAdminStays(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("the console with no role: %d", resp.StatusCode)
 	}
+	// Another organization's member, or no such organization, through this
+	// organization's page: not found, nothing changed.
+	other, _ := e.orgAdmin("Other Co", "admin@other.example", true)
+	for _, path := range []string{f.orgID + "/members/" + other.userID, "org_missing/members/" + f.userID} {
+		resp, _ = op.post(e.issuer+"/admin/organizations/"+path+"/roles", url.Values{"csrf_token": {field(csrfRe, body)}, "role_user": {"1"}})
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("roles through %s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	if m, _ := e.main.Store.GetMembership(context.Background(), other.userID); !strings.Contains(strings.Join(m.Roles, ","), "admin") {
+		t.Fatalf("another organization's admin lost the role: %v", m.Roles)
+	}
 }
 
 // Defect 8: two admins stepping down at the same moment could leave the
