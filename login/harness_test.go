@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/login/mail"
@@ -59,23 +60,7 @@ func renderer(t *testing.T) *templates.Renderer {
 	return pages
 }
 
-// clock is a time that moves only when the test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+type clock = testclock.Clock
 
 // harness is one Sesame's screens, alone.
 type harness struct {
@@ -117,7 +102,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	// The clock starts at the real time: the cookie jar expires cookies by
 	// the real clock, and the test clock only moves forward.
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -267,7 +252,7 @@ func (hx *harness) TOTP(u storage.User) (string, []string) {
 // period on, so that no two codes share a step.
 func (hx *harness) Code(secret string) string {
 	hx.t.Helper()
-	hx.Clock.Advance(totp.Period)
+	hx.Clock.Add(totp.Period)
 	c, err := totp.Code(secret, hx.Clock.Now())
 	if err != nil {
 		hx.t.Fatal(err)

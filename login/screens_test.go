@@ -61,7 +61,7 @@ func TestSetPasswordLink(t *testing.T) {
 	hx.Browser().Post(PathSetPassword, newPasswordForm(token)).Shows(http.StatusGone, "Errors.Link.Used")
 	// Expired.
 	late := invite(t, hx, admin, "late@acme.example")
-	hx.Clock.Advance(25 * time.Hour)
+	hx.Clock.Add(25 * time.Hour)
 	hx.Browser().Get(late).Shows(http.StatusGone, "Errors.Link.Invalid")
 	hx.Browser().Get(PathSetPassword+"?token=garbage").Shows(http.StatusGone, "Errors.Link.Invalid")
 }
@@ -110,7 +110,7 @@ func TestResetPassword(t *testing.T) {
 	hx.Browser().Get(link).Shows(http.StatusGone, "Errors.Link.Used")
 	b.Post(PathForgot, url.Values{"email": {u.Email}}).Shows(http.StatusOK, "")
 	late := hx.Link(u.Email, PathResetPassword)
-	hx.Clock.Advance(6 * time.Minute)
+	hx.Clock.Add(6 * time.Minute)
 	hx.Browser().Get(late).Shows(http.StatusGone, "Errors.Link.Invalid")
 	hx.Browser().Post(PathResetPassword, newPasswordForm(mustQuery(t, late, "token"))).Shows(http.StatusGone, "Errors.Link.Invalid")
 }
@@ -131,7 +131,7 @@ func TestSecuritySettings(t *testing.T) {
 	// A fresh sign-in changes the password without the current one.
 	b.Post(PathSecurity+"/password", change).Redirects(PathSecurity)
 	// An older one needs it.
-	hx.Clock.Advance(6 * time.Minute)
+	hx.Clock.Add(6 * time.Minute)
 	again := url.Values{"password": {"yet another passphrase"}, "password_confirm": {"yet another passphrase"}}
 	b.Post(PathSecurity+"/password", again).Shows(http.StatusUnauthorized, "Errors.Security.Current")
 	again.Set("current_password", newPassword)
@@ -298,7 +298,7 @@ func TestSignupScreens(t *testing.T) {
 	b.Post(PathSignupCompany, url.Values{"draft": {draft}, "domicile": {"abroad"}, "name": {"Acme GmbH"}, "country": {"DE"}}).Shows(http.StatusOK, "")
 	hx.Link("founder@cloud.example", PathSetPassword)
 	// The draft expires.
-	hx.Clock.Advance(31 * time.Minute)
+	hx.Clock.Add(31 * time.Minute)
 	b.Post(PathSignupCompany, url.Values{"draft": {draft}, "domicile": {"abroad"}, "name": {"Other"}, "country": {"DE"}}).Shows(http.StatusBadRequest, "Errors.Signup.Expired")
 }
 

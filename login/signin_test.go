@@ -99,7 +99,7 @@ func TestSignInLockAndDeviceCookie(t *testing.T) {
 	if !slices.Contains(hx.Events(), "signin.locked") {
 		t.Errorf("no signin.locked event in %v", hx.Events())
 	}
-	hx.Clock.Advance(61 * time.Second)
+	hx.Clock.Add(61 * time.Second)
 	attacker.SignIn("ada@acme.example", "")
 }
 
@@ -139,7 +139,7 @@ func TestSignInAnswersTheRelyingParty(t *testing.T) {
 	}
 	// An expired request is refused.
 	ar5 := hx.AuthRequest(nil)
-	hx.Clock.Advance(11 * time.Minute)
+	hx.Clock.Add(11 * time.Minute)
 	hx.Browser().Get(PathLogin+"?authRequestID="+ar5.ID).Shows(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 }
 
@@ -186,7 +186,7 @@ func TestCodeStep(t *testing.T) {
 	t.Run("attempt expires", func(t *testing.T) {
 		b := hx.Browser()
 		b.Post(PathLogin, pw).Redirects(PathLoginCode)
-		hx.Clock.Advance(secondStepLifetime + time.Second)
+		hx.Clock.Add(secondStepLifetime + time.Second)
 		b.Get(PathLoginCode).Redirects(PathLogin)
 	})
 }

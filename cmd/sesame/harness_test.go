@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
@@ -49,23 +50,8 @@ func topLevel(t *testing.T) string {
 	return top
 }
 
-// clock is a time source tests move instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// clock is the time source tests move instead of sleeping.
+type clock = testclock.Clock
 
 // testEnv is a running Sesame on a SQLite file in a temporary directory.
 type testEnv struct {
@@ -103,7 +89,7 @@ func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv 
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	m := &Main{Config: cfg, Listener: ln, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if testing.Verbose() {
 		m.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
 	"github.com/sesame-idp/sesame/storage"
@@ -99,7 +100,7 @@ func TestSealedMailLeavesNoTokenAtRest(t *testing.T) {
 				t.Fatal(err)
 			}
 			srv := mailtest.Start(t)
-			clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 			w := mail.NewWorker(db, &mail.SMTP{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone, From: "no-reply@sesame.example", Timeout: 2 * time.Second},
 				clk.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			w.Sealer = sealer
@@ -155,7 +156,7 @@ func TestSealedMailUnderAnotherKeyIsRetried(t *testing.T) {
 	defer db.Close()
 	old, _ := mail.NewSealer(bytes.Repeat([]byte{7}, secretbox.KeySize))
 	current, _ := mail.NewSealer(bytes.Repeat([]byte{8}, secretbox.KeySize))
-	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	rec := &recorder{}
 	w := mail.NewWorker(db, rec, clk.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w.Sealer = current

@@ -6,23 +6,17 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/sqlite"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+type clock = testclock.Clock
 
 func TestDeliveryOverSMTPSurvivesAnOutage(t *testing.T) {
 	ctx := context.Background()
@@ -32,7 +26,7 @@ func TestDeliveryOverSMTPSurvivesAnOutage(t *testing.T) {
 	}
 	defer db.Close()
 	srv := mailtest.Start(t)
-	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	smtp := &mail.SMTP{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone, From: "Sesame <no-reply@sesame.example>", Timeout: 2 * time.Second}
 	w := mail.NewWorker(db, smtp, clk.Now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 
