@@ -9,7 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -81,35 +80,41 @@ func (h *operatorFlow) handleOperator(w http.ResponseWriter, r *http.Request) {
 	h.renderOperator(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
 }
 
-func (h *operatorFlow) operatorAction(w http.ResponseWriter, r *http.Request, notice string, act func(v viewer) error) {
+// consolePage renders one of the console's pages with a notice or an error.
+type consolePage func(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string)
+
+// operatorAction runs a console form: operator check, CSRF, then act; a
+// refusal renders page again with its message, a success goes to back with
+// the done notice.
+func (h *operatorFlow) operatorAction(w http.ResponseWriter, r *http.Request, page consolePage, back, notice string, act func(v viewer) error) {
 	v, ok := h.operator(w, r)
 	if !ok {
 		return
 	}
 	if !h.csrfValid(r) {
-		h.renderOperator(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		page(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
 		return
 	}
 	if err := act(v); err != nil {
-		status, key := web.Status(err)
-		if status >= 500 {
-			h.Logger.Error("operator", "err", err)
+		status, key, ok := h.refused(w, r, err)
+		if !ok {
+			return
 		}
-		h.renderOperator(w, r, v, status, "", key)
+		page(w, r, v, status, "", key)
 		return
 	}
-	http.Redirect(w, r, PathOperator+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, back+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
 }
 
 func (h *operatorFlow) handleOperatorValidate(w http.ResponseWriter, r *http.Request) {
-	h.operatorAction(w, r, "validated", func(v viewer) error {
+	h.operatorAction(w, r, h.renderOperator, PathOperator, "validated", func(v viewer) error {
 		return h.Accounts.ValidateOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"))
 	})
 }
 
 func (h *operatorFlow) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	h.operatorAction(w, r, "rejected", func(v viewer) error {
+	h.operatorAction(w, r, h.renderOperator, PathOperator, "rejected", func(v viewer) error {
 		if reason == "" || len(reason) > 1000 {
 			return fail.E(fail.Invalid, "Errors.Operator.Reason")
 		}
@@ -175,24 +180,10 @@ func (h *operatorFlow) handleOperatorOrg(w http.ResponseWriter, r *http.Request)
 }
 
 func (h *operatorFlow) handleOperatorMemberRoles(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.operator(w, r)
-	if !ok {
-		return
-	}
-	if !h.csrfValid(r) {
-		h.renderOperatorOrg(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
-		return
-	}
 	orgID := chi.URLParam(r, "id")
-	actor := actorOf(v, r)
-	actor.Operator = true
-	if err := h.Accounts.SetRoles(r.Context(), actor, orgID, chi.URLParam(r, "user"), rolesFrom(r)); err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if !ok {
-			return
-		}
-		h.renderOperatorOrg(w, r, v, status, "", key)
-		return
-	}
-	http.Redirect(w, r, PathOperator+"/"+url.PathEscape(orgID)+"?"+url.Values{"done": {"roles"}}.Encode(), http.StatusSeeOther)
+	h.operatorAction(w, r, h.renderOperatorOrg, PathOperator+"/"+url.PathEscape(orgID), "roles", func(v viewer) error {
+		actor := actorOf(v, r)
+		actor.Operator = true
+		return h.Accounts.SetRoles(r.Context(), actor, orgID, chi.URLParam(r, "user"), rolesFrom(r))
+	})
 }
