@@ -98,12 +98,13 @@ func TestReplacingSecondFactorNeedsProof(t *testing.T) {
 	newSecret := strings.ReplaceAll(field(totpKeyRe, body), " ", "")
 	code, _ := totp.Code(newSecret, e.clock.Now())
 	// The new code alone does not replace it.
-	resp, _ = br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}})
-	if resp.StatusCode == 200 && recoveryRe.MatchString(body) {
-		t.Fatal("replaced without the password and a current code")
+	before, _ := e.main.Store.GetTOTP(context.Background(), f.userID)
+	resp, refused := br.postForm(e.issuer+"/account/security/totp", body, url.Values{"code": {code}})
+	if resp.StatusCode != http.StatusUnauthorized || recoveryRe.MatchString(refused) {
+		t.Fatalf("the new code alone: %d, want 401 and no recovery codes", resp.StatusCode)
 	}
-	if got, _ := e.main.Store.GetTOTP(context.Background(), f.userID); got.ConfirmedAt.IsZero() {
-		t.Fatal("a refused replacement left no confirmed factor")
+	if got, _ := e.main.Store.GetTOTP(context.Background(), f.userID); got.ConfirmedAt.IsZero() || string(got.SecretEncrypted) != string(before.SecretEncrypted) {
+		t.Fatal("a refused replacement changed the confirmed factor")
 	}
 	// With the password and a current code it is replaced, audited, mailed.
 	e.clock.Add(totp.Period)
