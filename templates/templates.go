@@ -17,7 +17,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed layout.html pages/*.html mail/* static/* locales/*.json
+//go:embed layout.html pages/*.html mail/* static/* locales/*/*.json
 var files embed.FS
 
 // Languages Sesame speaks, the default first.
@@ -79,13 +79,9 @@ func New() (*Renderer, error) {
 		mailHTML: map[string]*template.Template{}, mailText: map[string]*textTemplate.Template{}}
 	for _, tag := range Languages {
 		lang, _ := tag.Base()
-		raw, err := files.ReadFile("locales/" + lang.String() + ".json")
+		m, err := readCatalog(files, lang.String())
 		if err != nil {
 			return nil, err
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("locales/%s.json: %w", lang, err)
 		}
 		r.catalogs[lang.String()] = m
 	}
@@ -233,4 +229,36 @@ func (r *Renderer) RenderMail(name, subjectKey string, data Mail) (subject, text
 		return "", "", "", err
 	}
 	return r.T(m.Lang, subjectKey), tb.String(), hb.String(), nil
+}
+
+// readCatalog merges every locales/<lang>/*.json file: one file per feature,
+// so that features added side by side do not edit the same file. A key
+// defined in two files is an error, never a silent override.
+func readCatalog(fsys fs.FS, lang string) (map[string]string, error) {
+	names, err := fs.Glob(fsys, "locales/"+lang+"/*.json")
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("locales/%s: no catalog", lang)
+	}
+	m := map[string]string{}
+	from := map[string]string{}
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		part := map[string]string{}
+		if err := json.Unmarshal(raw, &part); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for k, v := range part {
+			if first, dup := from[k]; dup {
+				return nil, fmt.Errorf("%s: key %q already defined in %s", name, k, first)
+			}
+			m[k], from[k] = v, name
+		}
+	}
+	return m, nil
 }
