@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -427,9 +426,3 @@ func (h *passkeys) storePasskey(r *http.Request, tx storage.Tx, u storage.User, 
 	return h.Accounts.notifySecondFactor(ctx, tx, u)
 }
 
-// logPasskeysOff says once, at start, why passkeys are off.
-func logPasskeysOff(l *slog.Logger, reason string) {
-	if reason != "" {
-		l.Warn("passkeys are off", "reason", reason)
-	}
-}
