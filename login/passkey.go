@@ -425,4 +425,3 @@ func (h *passkeys) storePasskey(r *http.Request, tx storage.Tx, u storage.User, 
 	h.audit(ctx, tx, u.ID, "passkey.added", u.ID, "passkey="+p.ID+" name="+p.Name)
 	return h.Accounts.notifySecondFactor(ctx, tx, u)
 }
-

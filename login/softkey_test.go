@@ -128,7 +128,7 @@ func (k *softKey) Create(t *testing.T, o passkeyOptions) string {
 	}
 	b, _ := json.Marshal(map[string]any{"id": b64u(k.ID), "rawId": b64u(k.ID), "type": "public-key",
 		"clientExtensionResults": map[string]any{},
-		"response": map[string]any{"clientDataJSON": b64u(cd), "attestationObject": b64u(att), "transports": []string{"internal"}}})
+		"response":               map[string]any{"clientDataJSON": b64u(cd), "attestationObject": b64u(att), "transports": []string{"internal"}}})
 	return string(b)
 }
 
