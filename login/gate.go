@@ -118,10 +118,13 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 	switch {
 	case needsPasskey && !at.passkey() && len(keys) > 0:
 		return stepCode, nil // the code page then offers the passkey alone
+	case (has || len(keys) > 0) && !at.secondFactor():
+		// A second factor the person has is proven before anything is
+		// set up: a password alone never binds a new passkey to an
+		// account that has more.
+		return stepCode, nil
 	case needsPasskey && !at.passkey():
 		return stepPasskeyEnrol, nil
-	case (has || len(keys) > 0) && !at.secondFactor():
-		return stepCode, nil
 	case !has && len(keys) == 0 && (orgRequiresMFA(p) || asksMFA(ar)):
 		return stepEnrol, nil
 	}

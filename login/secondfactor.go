@@ -37,10 +37,9 @@ func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status i
 	if got, err := h.authRequest(r.Context(), at.AuthRequestID); at.AuthRequestID != "" && err == nil {
 		ar = &got
 	}
-	p.PasskeyOnly = orgRequiresPasskey(person) || asksPasskey(ar)
-	if p.PasskeyOnly || !p.Passkey && !p.Code {
+	p.PasskeyOnly = p.Passkey && (orgRequiresPasskey(person) || asksPasskey(ar))
+	if p.PasskeyOnly {
 		p.Code = false
-		p.Passkey = h.pk.enabled()
 	}
 	p.Error = errKey
 	h.render(w, status, "code", p)
