@@ -141,7 +141,7 @@ func TestPasskeySignInBadInput(t *testing.T) {
 			b, o, form := options("")
 			other := newSoftKey(t) // signs with another key
 			forged := *k
-			forged.Key = other.Key
+			forged.Private = other.Private
 			form.Set("credential", forged.Get(t, o))
 			k.Count = forged.Count
 			return b.Post(PathLoginPasskey, form)
