@@ -279,8 +279,13 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, u := err == nil, person.User
-	// An unknown email is checked against a dummy hash: same answer, same time.
-	verr := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
+	// An unknown email, or an account without a password (activated with
+	// a passkey), is checked against a dummy hash: same answer, same time.
+	hash := u.PasswordHash
+	if !hasPassword(u) {
+		hash = ""
+	}
+	verr := h.Hasher.Verify(r.Context(), hash, pw)
 	if verr != nil && !errors.Is(verr, password.ErrMismatch) && !errors.Is(verr, password.ErrMalformed) {
 		h.fail(w, r, verr) // the context ended while waiting for a hashing slot
 		return

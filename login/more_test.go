@@ -44,7 +44,7 @@ func TestRoutes(t *testing.T) {
 		// passkeys (passkey_signin.go, passkey_settings.go)
 		"GET /static/passkey.js", "GET /login/passkey/enrol", "POST /login/passkey", "POST /login/passkey/options",
 		"POST /login/code/passkey", "POST /login/code/passkey/options", "POST /login/passkey/enrol",
-		"POST /login/passkey/enrol/options", "POST /organization/members/require-passkeys", "POST /account/security/passkeys", "POST /account/security/passkeys/options",
+		"POST /login/passkey/enrol/options", "POST /organization/members/require-passkeys", "POST /set-password/passkey", "POST /set-password/passkey/options", "POST /account/security/passkeys", "POST /account/security/passkeys/options",
 		"POST /account/security/passkeys/{id}/rename", "POST /account/security/passkeys/{id}/remove",
 	}
 	slices.Sort(got)

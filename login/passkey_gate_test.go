@@ -278,3 +278,70 @@ func TestPasskeySettingsRules(t *testing.T) {
 		t.Fatal("passkeys survived the reset")
 	}
 }
+
+// An invitation activated with a passkey: no password; the gate applies;
+// the link is spent; a password never signs in to the account.
+func TestPasskeyActivatesInvitation(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	org := hx.Org("Acme", storage.OrgValidated)
+	admin := hx.User("admin@acme.example", &org, storage.RoleAdmin, storage.RoleUser)
+	ab := hx.Browser()
+	ab.SignIn(admin.Email, "")
+	ab.Post(PathMembers+"/invite", url.Values{"email": {"new@acme.example"}, "name": {"New"}, "role_user": {"1"}}).Redirects(PathMembers)
+	link := hx.Link("new@acme.example", PathSetPassword)
+	token, _ := url.Parse(link)
+
+	b := hx.Browser()
+	ar := hx.AuthRequest(nil)
+	b.Get(vocab.LoginURL(ar.ID)) // the browser was signing in for a relying party
+	page := b.Get(link)
+	if !strings.Contains(page.Body, `action="/set-password/passkey"`) || !page.Says("Passkey.InsteadTitle") {
+		t.Fatalf("no passkey on the set-password page: %s", excerpt(page.Body))
+	}
+	k := newSoftKey(t)
+	form := url.Values{"token": {token.Query().Get("token")}}
+	// Bad answers first: nothing is activated.
+	status, o := b.PasskeyOptions(PathSetPasswordPasskey, form)
+	if status != http.StatusOK {
+		t.Fatalf("options %d", status)
+	}
+	bad := cloneForm(form)
+	bad.Set("credential", `{"id":`)
+	b.Post(PathSetPasswordPasskey, bad).Shows(http.StatusBadRequest, "Errors.Passkey.Malformed")
+	form.Set("credential", k.Create(t, o))
+	b.Post(PathSetPasswordPasskey, form).Shows(http.StatusBadRequest, "Errors.Passkey.Expired") // the challenge was spent
+	if u, _ := hx.Store.GetUserByEmail(context.Background(), "new@acme.example"); u.PasswordHash != "" {
+		t.Fatal("activated by a refused answer")
+	}
+
+	_, o = b.PasskeyOptions(PathSetPasswordPasskey, url.Values{"token": {token.Query().Get("token")}})
+	form.Set("credential", k.Create(t, o))
+	res := b.Post(PathSetPasswordPasskey, form)
+	if res.Status != http.StatusFound || !strings.HasPrefix(res.Location, "https://rp.example/cb") {
+		t.Fatalf("activation: %d %s %s", res.Status, res.Location, excerpt(res.Body))
+	}
+	answered := hx.Answered()
+	if amr := answered[len(answered)-1].AMR; !slices.Equal(amr, []string{"hwk", "user", "mfa"}) {
+		t.Fatalf("amr = %v", amr)
+	}
+	u, err := hx.Store.GetUserByEmail(context.Background(), "new@acme.example")
+	if err != nil || hasPassword(u) || u.PasswordHash == "" || len(hx.passkeys(u)) != 1 {
+		t.Fatalf("account: %+v, %v", u, err)
+	}
+	if !slices.Contains(hx.Events(), "account.activated") {
+		t.Fatalf("events: %v", hx.Events())
+	}
+	// The link is spent, for a password too.
+	hx.Browser().Get(link).Shows(http.StatusGone, "")
+	// No password signs in to it, with the same answer as a wrong one.
+	hx.Browser().Post(PathLogin, url.Values{"email": {u.Email}, "password": {noPassword}}).Shows(http.StatusUnauthorized, "Errors.Login.Invalid")
+	// The admins see an active member.
+	if mp := ab.Get(PathMembers); strings.Count(mp.Body, "new@acme.example") == 0 {
+		t.Fatal("member missing")
+	}
+	// The passkey signs in; the settings offer a password (fresh sign-in).
+	nb := hx.Browser()
+	nb.PasskeySignIn(k, "").Redirects(PathHome)
+	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).Redirects(PathSecurity)
+}

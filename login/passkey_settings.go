@@ -41,7 +41,7 @@ type passkeySection struct {
 }
 
 func (h *securityFlow) passkeySection(r *http.Request, v viewer) passkeySection {
-	s := passkeySection{Enabled: h.pk.enabled(), Max: MaxPasskeys, Password: v.user.PasswordHash != ""}
+	s := passkeySection{Enabled: h.pk.enabled(), Max: MaxPasskeys, Password: hasPassword(v.user)}
 	list, err := h.Store.ListPasskeys(r.Context(), v.user.ID)
 	if err != nil {
 		h.Logger.Warn("list passkeys", "err", err)
@@ -63,7 +63,7 @@ func (h *securityFlow) recentSignIn(r *http.Request, v viewer) error {
 	if !h.staleSignIn(v) {
 		return nil
 	}
-	if v.user.PasswordHash == "" {
+	if !hasPassword(v.user) {
 		return errPasskeyReauth
 	}
 	return h.provePassword(r, v.user)
@@ -91,7 +91,7 @@ func (h *securityFlow) handlePasskeyAddOptions(w http.ResponseWriter, r *http.Re
 		h.pk.jsonError(w, r, errCSRF)
 		return
 	}
-	if h.staleSignIn(v) && v.user.PasswordHash == "" {
+	if h.staleSignIn(v) && !hasPassword(v.user) {
 		h.pk.jsonError(w, r, errPasskeyReauth)
 		return
 	}

@@ -52,7 +52,7 @@ func (h *Handler) build() *screens {
 			},
 			SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}
 		h.screens = &screens{shared: sh, throttle: th, factors: fa, signIn: signIn,
-			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy,
+			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy, pk: pk,
 				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},
 			security: &securityFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, Policy: h.Policy,
 				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour, pk: pk},
