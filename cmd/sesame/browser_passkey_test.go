@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/internal/vocab"
+	"github.com/sesame-idp/sesame/login/mail/mailtest"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
@@ -261,4 +263,39 @@ func TestPasskeyPolicyEnrolmentInChromium(t *testing.T) {
 	if list := e.mustCLI("", "user", "passkeys", "list", f.userID); !strings.Contains(list, "device-bound") {
 		t.Fatalf("no passkey stored:\n%s", list)
 	}
+}
+
+// An invitation activated with a passkey instead of a password.
+func TestPasskeyInvitationInChromium(t *testing.T) {
+	ctx := chromium(t, "fr-FR")
+	smtp := mailtest.Start(t)
+	e := &orgEnv{testEnv: newLocalhostEnv(t, "SESAME_MAIL_SMTP_HOST="+smtp.Host, "SESAME_MAIL_SMTP_PORT="+strconv.Itoa(smtp.Port),
+		"SESAME_MAIL_SMTP_TLS=none", "SESAME_MAIL_POLL_INTERVAL=100ms"), smtp: smtp}
+	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
+	admin := e.browser()
+	admin.signInPlain(f)
+	if resp := e.inviteMember(admin, "carol@acme.example", false); resp.StatusCode != http.StatusOK {
+		t.Fatalf("invite: %d", resp.StatusCode)
+	}
+	link := e.mailLink("carol@acme.example", 1)
+	virtualAuthenticator(t, ctx)
+	step(t, ctx, chromedp.EmulateViewport(1280, 1000), chromedp.Navigate(link),
+		chromedp.WaitVisible(`//button[normalize-space()="Créer une clé d'accès"]`))
+	artifact(t, "passkey-invitation-fr.png", get(t, ctx, chromedp.CaptureScreenshot()))
+	step(t, ctx, chromedp.Click(`//button[normalize-space()="Créer une clé d'accès"]`),
+		chromedp.WaitVisible(`//button[normalize-space()="Se déconnecter"]`))
+	u, err := e.main.Store.GetUserByEmail(context.Background(), "carol@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list := e.mustCLI("", "user", "passkeys", "list", u.ID); !strings.Contains(list, "device-bound") {
+		t.Fatalf("no passkey:\n%s", list)
+	}
+	// Signed out, the passkey alone signs in again.
+	noAutofill(t, ctx)
+	step(t, ctx, chromedp.Click(`//button[normalize-space()="Se déconnecter"]`),
+		chromedp.WaitVisible(`//h1[normalize-space()="Déconnexion"]`),
+		chromedp.Navigate(e.issuer+"/login"),
+		chromedp.Click(`//button[normalize-space()="Se connecter avec une clé d'accès"]`),
+		chromedp.WaitVisible(`//button[normalize-space()="Se déconnecter"]`))
 }
