@@ -93,3 +93,48 @@ func TestPasskeySettingsAddSignInRenameRemove(t *testing.T) {
 		t.Fatalf("events: %v", ev)
 	}
 }
+
+func TestNewWebAuthn(t *testing.T) {
+	t.Parallel()
+	for _, issuer := range []string{"http://127.0.0.1:8080", "https://[::1]:8443", "http://10.0.0.7"} {
+		wa, why, err := NewWebAuthn(issuer, nil)
+		if wa != nil || err != nil || !strings.Contains(why, "IP-address") {
+			t.Errorf("%s: %v %q %v", issuer, wa, why, err)
+		}
+	}
+	wa, why, err := NewWebAuthn("https://id.example.com", []string{"https://login.id.example.com/", "https://id.example.com"})
+	if err != nil || why != "" || wa == nil || wa.Config.RPID != "id.example.com" ||
+		!slices.Equal(wa.Config.RPOrigins, []string{"https://id.example.com", "https://login.id.example.com"}) {
+		t.Fatalf("%+v %q %v", wa, why, err)
+	}
+	if _, _, err := NewWebAuthn("not a url", nil); err == nil {
+		t.Fatal("a bad issuer accepted")
+	}
+}
+
+// Passkeys off (an IP-address issuer): no passkey control on any page, and
+// the endpoints refuse with a clear 404.
+func TestPasskeysOff(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	hx.H.build().signIn.pk.WA = nil
+	org := hx.Org("Acme", storage.OrgValidated)
+	u := hx.User("ada@acme.example", &org, storage.RoleUser)
+	b := hx.Browser()
+	login := b.Get(PathLogin)
+	if strings.Contains(login.Body, "data-passkey") || strings.Contains(login.Body, "passkey.js") || strings.Contains(login.Body, "webauthn") {
+		t.Fatalf("passkey controls shown: %s", excerpt(login.Body))
+	}
+	if status, _ := b.PasskeyOptions(PathLoginPasskey, nil); status != http.StatusNotFound {
+		t.Fatalf("options: %d", status)
+	}
+	b.Post(PathLoginPasskey, url.Values{"credential": {"{}"}}).Shows(http.StatusNotFound, "Errors.Passkey.Unavailable")
+	b.SignIn(u.Email, "")
+	if page := b.Get(PathSecurity); strings.Contains(page.Body, "data-passkey") {
+		t.Fatal("the settings offer to add a passkey")
+	}
+	// The password and the code keep working (nothing here needs a script).
+	if hx.passkeys(u) != nil {
+		t.Fatal("passkeys appeared")
+	}
+}
