@@ -101,11 +101,6 @@ func (h *Handler) Routes(r chi.Router) {
 
 // What the provider uses of the screens: Handler is its provider.Screens.
 
-// ErrorPage renders the error page.
-func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
-	h.build().shared.ErrorPage(w, r, status, key)
-}
-
 // Fail answers err with the page its code calls for (web.Status): the
 // cause goes to the log, the person reads one translated sentence.
 func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
