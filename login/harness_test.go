@@ -172,7 +172,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // answer is the fake provider: it records the request and redirects to the
 // relying party with a code (or the error the screens chose).
-func (hx *harness) answer(_ context.Context, _ storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+func (hx *harness) answer(_ context.Context, _ storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	hx.mu.Lock()
 	hx.answered = append(hx.answered, ar)
 	hx.mu.Unlock()

@@ -20,7 +20,7 @@ import (
 // (session.go), who is signed in (guard.go) and the audit trail (audit.go).
 // A flow embeds it and adds the dependencies of its own screens.
 type shared struct {
-	Store  storage.Storage
+	Store  Store
 	Pages  *templates.Renderer
 	Now    func() time.Time
 	Logger *slog.Logger

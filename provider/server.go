@@ -657,7 +657,7 @@ func (s *server) makeCode(ctx context.Context, tx storage.AuthRequests, ar *auth
 // answered. The code is stored with tx, the transaction that records the
 // sign-in; the returned function writes the response, once that
 // transaction has committed.
-func (p *Provider) Answer(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+func (p *Provider) Answer(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	return p.server.prepare(ctx, tx, ar)
 }
 

@@ -49,6 +49,10 @@ type Main struct {
 	Listener net.Listener
 	Now      func() time.Time
 
+	// Store is the whole storage: Main is its owner (it opens, migrates,
+	// collects garbage and closes it) and hands each part the narrow view
+	// it declares: login.Store, provider.Store, storage.SigningKeys,
+	// storage.LogoutNotices, the mail worker's storage.Outbox.
 	Store       storage.Storage
 	Keys        *provider.KeyManager
 	MasterKey   []byte
