@@ -532,8 +532,7 @@ func TestMembersScreenRules(t *testing.T) {
 }
 
 func TestMailSurvivesSMTPOutage(t *testing.T) {
-	// Not parallel: the SMTP recorder is stopped and restarted on the same
-	// port, which a parallel test could take in between.
+	t.Parallel() // the SMTP recorder keeps its port while down
 	e := newOrgEnv(t)
 	e.smtp.Stop()
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")
