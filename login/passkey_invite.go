@@ -69,11 +69,11 @@ func (h *passwordFlow) handleInvitePasskey(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if !h.csrfValid(r) {
-		h.renderSetPassword(w, r, http.StatusForbidden, token, u, "Errors.Request.CSRF")
+		h.renderSetPassword(w, r, errCSRF, token, u)
 		return
 	}
 	if !h.pk.enabled() {
-		h.renderSetPassword(w, r, http.StatusNotFound, token, u, "Errors.Passkey.Unavailable")
+		h.renderSetPassword(w, r, errPasskeyOff, token, u)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.ResetPerHour) {
@@ -81,9 +81,8 @@ func (h *passwordFlow) handleInvitePasskey(w http.ResponseWriter, r *http.Reques
 	}
 	pk, err := h.pk.finishRegistration(w, r, u, ceremonyEnrol, inviteBinding(token))
 	if err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if ok {
-			h.renderSetPassword(w, r, status, token, u, key)
+		if h.refused(w, r, err) {
+			h.renderSetPassword(w, r, err, token, u)
 		}
 		return
 	}
@@ -94,7 +93,7 @@ func (h *passwordFlow) handleInvitePasskey(w http.ResponseWriter, r *http.Reques
 		h.renderLink(w, r, err)
 		return
 	case errors.Is(err, errPasskeyExists) || errors.Is(err, errPasskeyTooMany):
-		h.renderSetPassword(w, r, http.StatusConflict, token, u, "Errors.Passkey.Exists")
+		h.renderSetPassword(w, r, errPasskeyExists, token, u)
 		return
 	case err != nil:
 		h.fail(w, r, err)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/fail"
+
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -15,6 +17,8 @@ import (
 // in to, so a sign-in older than ReauthAfter asks for the current
 // password first (a person without a password signs in again); both are
 // audited and mailed. At most MaxPasskeys per person.
+
+var errPasskeyNotFound = fail.E(fail.NotFound, "Errors.Request.NotFound")
 
 // PathSecurityPasskeys is the section's forms.
 const PathSecurityPasskeys = PathSecurity + "/passkeys"
@@ -71,11 +75,9 @@ func (h *securityFlow) recentSignIn(r *http.Request, v viewer) error {
 
 // passkeyRefused re-renders the settings with a refusal (a failure: the error page).
 func (h *securityFlow) passkeyRefused(w http.ResponseWriter, r *http.Request, v viewer, err error) {
-	status, key, ok := h.refused(w, r, err)
-	if !ok {
-		return
+	if h.refused(w, r, err) {
+		h.renderSecurity(w, r, v, err, "")
 	}
-	h.renderSecurity(w, r, v, status, "", key)
 }
 
 func (h *securityFlow) handlePasskeyAddOptions(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +149,7 @@ func (h *securityFlow) handlePasskeyRename(w http.ResponseWriter, r *http.Reques
 		return nil
 	})
 	if errors.Is(err, storage.ErrNotFound) {
-		h.renderSecurity(w, r, v, http.StatusNotFound, "", "Errors.Request.NotFound")
+		h.renderSecurity(w, r, v, errPasskeyNotFound, "")
 		return
 	} else if err != nil {
 		h.fail(w, r, err)
@@ -175,7 +177,7 @@ func (h *securityFlow) handlePasskeyRemove(w http.ResponseWriter, r *http.Reques
 		mine = mine || p.ID == id
 	}
 	if !mine {
-		h.renderSecurity(w, r, v, http.StatusNotFound, "", "Errors.Request.NotFound")
+		h.renderSecurity(w, r, v, errPasskeyNotFound, "")
 		return
 	}
 	if len(list) == 1 && v.hasOrg {
@@ -198,7 +200,7 @@ func (h *securityFlow) handlePasskeyRemove(w http.ResponseWriter, r *http.Reques
 		return h.Accounts.notifySecondFactor(r.Context(), tx, v.user)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
-		h.renderSecurity(w, r, v, http.StatusNotFound, "", "Errors.Request.NotFound")
+		h.renderSecurity(w, r, v, errPasskeyNotFound, "")
 		return
 	} else if err != nil {
 		h.fail(w, r, err)

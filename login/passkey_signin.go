@@ -133,7 +133,7 @@ func (h *signInFlow) handlePasskeySignIn(w http.ResponseWriter, r *http.Request)
 // passkeyRefused renders the sign-in page with the refusal (a failure: the
 // error page).
 func (h *signInFlow) passkeyRefused(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, err error) {
-	if _, _, ok := h.refused(w, r, err); !ok {
+	if !h.refused(w, r, err) {
 		return
 	}
 	h.count("failure")
@@ -182,7 +182,7 @@ func (h *signInFlow) handlePasskeySecond(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if !h.csrfValid(r) {
-		h.renderCode(w, r, http.StatusForbidden, at, person, "Errors.Request.CSRF")
+		h.renderCode(w, r, errCSRF, at, person)
 		return
 	}
 	if !h.pk.enabled() {
@@ -214,11 +214,9 @@ func (h *signInFlow) handlePasskeySecond(w http.ResponseWriter, r *http.Request)
 
 // renderCodeErr renders the code page with a refusal (a failure: the error page).
 func (h *signInFlow) renderCodeErr(w http.ResponseWriter, r *http.Request, at attempt, p storage.Person, err error) {
-	status, key, ok := h.refused(w, r, err)
-	if !ok {
-		return
+	if h.refused(w, r, err) {
+		h.renderCode(w, r, err, at, p)
 	}
-	h.renderCode(w, r, status, at, p, key)
 }
 
 // Setting up a passkey at sign-in, when a phishing-resistant sign-in is
@@ -253,7 +251,8 @@ func (h *signInFlow) passkeyEnrolling(w http.ResponseWriter, r *http.Request, an
 	return at, p, true
 }
 
-func (h *signInFlow) renderPasskeyEnrol(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
+func (h *signInFlow) renderPasskeyEnrol(w http.ResponseWriter, r *http.Request, problem error, u storage.User) {
+	status, errKey := h.problemOf(r, problem)
 	p := &passkeyEnrolPage{Action: PathLoginPasskeyEnrol, Intro: "Passkey.EnrolIntro"}
 	p.Base = h.base(w, r, "Passkey.EnrolTitle", []string{u.Locale})
 	p.Error = errKey
@@ -271,11 +270,11 @@ func (h *signInFlow) handlePasskeyEnrol(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	errKey := ""
+	var problem error
 	if !h.pk.enabled() {
-		errKey = "Errors.Passkey.Unavailable"
+		problem = errPasskeyOff
 	}
-	h.renderPasskeyEnrol(w, r, http.StatusOK, p.User, errKey)
+	h.renderPasskeyEnrol(w, r, problem, p.User)
 }
 
 func (h *signInFlow) handlePasskeyEnrolOptions(w http.ResponseWriter, r *http.Request) {
@@ -312,11 +311,11 @@ func (h *signInFlow) handlePasskeyEnrolSubmit(w http.ResponseWriter, r *http.Req
 	}
 	u := p.User
 	if !h.csrfValid(r) {
-		h.renderPasskeyEnrol(w, r, http.StatusForbidden, u, "Errors.Request.CSRF")
+		h.renderPasskeyEnrol(w, r, errCSRF, u)
 		return
 	}
 	if !h.pk.enabled() {
-		h.renderPasskeyEnrol(w, r, http.StatusNotFound, u, "Errors.Passkey.Unavailable")
+		h.renderPasskeyEnrol(w, r, errPasskeyOff, u)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -324,9 +323,8 @@ func (h *signInFlow) handlePasskeyEnrolSubmit(w http.ResponseWriter, r *http.Req
 	}
 	pk, err := h.pk.finishRegistration(w, r, u, ceremonyEnrol, attemptBinding(at))
 	if err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if ok {
-			h.renderPasskeyEnrol(w, r, status, u, key)
+		if h.refused(w, r, err) {
+			h.renderPasskeyEnrol(w, r, err, u)
 		}
 		return
 	}

@@ -26,7 +26,8 @@ type codePage struct {
 	Code, Passkey, PasskeyOnly bool
 }
 
-func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status int, at attempt, person storage.Person, errKey string) {
+func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, problem error, at attempt, person storage.Person) {
+	status, errKey := h.problemOf(r, problem)
 	u := person.User
 	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
 	p.Code, _ = h.hasSecondFactor(r.Context(), h.Store, u.ID)
@@ -51,7 +52,7 @@ func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	h.renderCode(w, r, http.StatusOK, at, person, "")
+	h.renderCode(w, r, nil, at, person)
 }
 
 var (
@@ -99,7 +100,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	u := person.User
 	if !h.csrfValid(r) {
-		h.renderCode(w, r, http.StatusForbidden, at, person, "Errors.Request.CSRF")
+		h.renderCode(w, r, errCSRF, at, person)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -110,7 +111,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 		return
 	} else if locked {
 		h.count("locked")
-		h.renderCode(w, r, http.StatusTooManyRequests, at, person, "Errors.Login.Locked")
+		h.renderCode(w, r, errLocked, at, person)
 		return
 	}
 	if err := h.checkSecondFactor(r.Context(), u, r.PostFormValue("code")); err != nil {
@@ -118,7 +119,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 			h.count("failure")
 			h.recordFailure(r.Context(), at.Throttle, u.Email)
 			h.audit(r.Context(), h.Store, u.ID, "signin.failed", u.ID, "second factor")
-			h.renderCode(w, r, http.StatusUnauthorized, at, person, "Errors.Code.Invalid")
+			h.renderCode(w, r, errCodeInvalid, at, person)
 			return
 		}
 		h.fail(w, r, err)
