@@ -77,6 +77,7 @@ var (
 	errPasskeyExists    = fail.E(fail.Conflict, "Errors.Passkey.Exists")
 	errPasskeyReauth    = fail.E(fail.Unauthorized, "Errors.Passkey.Reauth")
 	errPasskeyLast      = fail.E(fail.Conflict, "Errors.Passkey.Last")
+	errPasskeyOnly      = fail.E(fail.Conflict, "Errors.Passkey.Only")
 )
 
 // NewWebAuthn is the relying party for issuer: its host is the RP id, its

@@ -343,5 +343,7 @@ func TestPasskeyActivatesInvitation(t *testing.T) {
 	// The passkey signs in; the settings offer a password (fresh sign-in).
 	nb := hx.Browser()
 	nb.PasskeySignIn(k, "").Redirects(PathHome)
+	// Its only passkey stays while it has no password.
+	nb.Post(PathSecurityPasskeys+"/"+hx.passkeys(u)[0].ID+"/remove", nil).Shows(http.StatusConflict, "Errors.Passkey.Only")
 	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).Redirects(PathSecurity)
 }

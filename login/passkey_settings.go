@@ -180,6 +180,11 @@ func (h *securityFlow) handlePasskeyRemove(w http.ResponseWriter, r *http.Reques
 		h.renderSecurity(w, r, v, errPasskeyNotFound, "")
 		return
 	}
+	if len(list) == 1 && !hasPassword(v.user) {
+		// The only way in of an account without a password stays.
+		h.passkeyRefused(w, r, v, errPasskeyOnly)
+		return
+	}
 	if len(list) == 1 && v.hasOrg {
 		// The last passkey of a member whose organization requires them
 		// stays: without it they could not sign in.
