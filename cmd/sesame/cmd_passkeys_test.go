@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sesame-idp/sesame/storage"
