@@ -102,11 +102,11 @@ func passkeyRP(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// step runs steps within 15 s; on failure it says where the browser is
+// step runs steps within 45 s (a guard, not a measure); on failure it says where the browser is
 // and what it shows.
 func step(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(wctx, steps...); err != nil {
 		loc := get(t, ctx, chromedp.Location())
@@ -119,7 +119,7 @@ func step(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.V
 // rpCode waits for the relying party's page and returns the code it got.
 func rpCode(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 45*time.Second)
 	defer cancel()
 	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(`#result`))); err != nil {
 		loc := get(t, ctx, chromedp.Location())
@@ -134,6 +134,7 @@ func rpCode(t *testing.T, ctx context.Context) string {
 }
 
 func TestPasskeyJourneysInChromium(t *testing.T) {
+	t.Parallel()
 	ctx := chromium(t, "fr-FR")
 	e := newLocalhostEnv(t)
 	rpSrv := passkeyRP(t)
@@ -228,6 +229,7 @@ func TestPasskeyJourneysInChromium(t *testing.T) {
 // The organization's "passkeys only" policy: a member without a passkey
 // creates one at their next sign-in, on a phone.
 func TestPasskeyPolicyEnrolmentInChromium(t *testing.T) {
+	t.Parallel()
 	ctx := chromium(t, "fr-FR")
 	e := newLocalhostEnv(t)
 	rpSrv := passkeyRP(t)
@@ -267,6 +269,7 @@ func TestPasskeyPolicyEnrolmentInChromium(t *testing.T) {
 
 // An invitation activated with a passkey instead of a password.
 func TestPasskeyInvitationInChromium(t *testing.T) {
+	t.Parallel()
 	ctx := chromium(t, "fr-FR")
 	smtp := mailtest.Start(t)
 	e := &orgEnv{testEnv: newLocalhostEnv(t, "SESAME_MAIL_SMTP_HOST="+smtp.Host, "SESAME_MAIL_SMTP_PORT="+strconv.Itoa(smtp.Port),
