@@ -247,6 +247,8 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
+	Domains
+	SSOConnections
 }
 
 // Transactor runs functions in one transaction.
