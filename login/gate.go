@@ -59,6 +59,13 @@ type attempt struct {
 	// with the old one.
 	PasswordSetAt int64 `json:"w"`
 	Exp           int64 `json:"x"`
+	// A company sign-in (companyflow.go): the connection (its
+	// organization's id), the upstream's amr, and whether the upstream
+	// proved a second factor (its amr has mfa, or its acr is one the
+	// connection counts as sufficient).
+	IDP         string   `json:"i,omitempty"`
+	Upstream    []string `json:"m,omitempty"`
+	UpstreamMFA bool     `json:"f,omitempty"`
 }
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
@@ -74,6 +81,9 @@ func (at attempt) with(p string) attempt {
 // amr is what the session says was proven: the proofs, and "mfa" when they
 // are of two kinds.
 func (at attempt) amr() []string {
+	if at.IDP != "" {
+		return at.upstreamAMR()
+	}
 	out := slices.Clone(at.Proofs)
 	if at.proved(proofPassword) && at.proved(proofOTP) {
 		out = append(out, vocab.AMRMFA)
@@ -97,6 +107,9 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 		return stepDone, err
 	}
 	switch {
+	case at.UpstreamMFA:
+		// The company's provider proved a second factor: it meets the
+		// policy and the relying party's acr_values as Sesame's own would.
 	case has && !at.proved(proofOTP):
 		return stepCode, nil
 	case !has && (orgRequiresMFA(p) || asksMFA(ar)):
@@ -140,6 +153,18 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	}
 	if ar == nil {
 		at.AuthRequestID = "" // none, or expired or answered meanwhile: home, signed in
+	}
+	if at.IDP == "" {
+		// A password (or a link) for an address whose organization signs
+		// in only through its provider: refused, but for its break-glass admin.
+		if enforced, err := h.enforced(r.Context(), p); err != nil {
+			h.fail(w, r, err)
+			return
+		} else if enforced {
+			h.count("failure")
+			h.renderLogin(w, r, ar, p.User.Email, errSSOEnforced)
+			return
+		}
 	}
 	next, err := h.requirement(r.Context(), p, at, ar)
 	if err != nil {
@@ -205,10 +230,14 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 			}
 		}
 		var err error
-		if s, secret, err = h.newSession(ctx, tx, r, u, amr); err != nil {
+		if s, secret, err = h.newSessionIDP(ctx, tx, r, u, amr, at.IDP); err != nil {
 			return err
 		}
-		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), "amr="+joinAMR(amr))
+		details := "amr=" + joinAMR(amr)
+		if at.IDP != "" {
+			details += " idp=" + at.IDP
+		}
+		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), details)
 		if at.AuthRequestID == "" {
 			return nil
 		}

@@ -78,6 +78,13 @@ type Handler struct {
 	// locked, second_factor (password right, code asked).
 	SignIns func(result string)
 
+	// Companies, when set, is company sign-in (companysignin.go): the
+	// login page routes connected domains upstream, and admins manage
+	// their domains and connection. Issuer is Sesame's own, for the
+	// callback URL it gives the upstream.
+	Companies *CompanySignIn
+	Issuer    string
+
 	once    sync.Once
 	screens *screens
 }

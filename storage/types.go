@@ -229,8 +229,8 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	UserAgent         string
 	IP                string
-	// IDP is the company sign-in connection (its organization's id) that
-	// authenticated the session; "" for Sesame's own proofs.
+	// IDP is the issuer of the company's provider that authenticated the
+	// session (company sign-in); "" for Sesame's own proofs.
 	IDP string
 }
 

@@ -200,4 +200,3 @@ type Checker interface {
 }
 
 var _ Checker = (*Resolver)(nil)
-

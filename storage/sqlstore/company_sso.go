@@ -201,4 +201,3 @@ func (db *DB) DeleteSSOConnection(ctx context.Context, orgID string) error {
 	}
 	return nil
 }
-
