@@ -79,7 +79,6 @@ type ssoPending struct {
 type companyFlow struct {
 	*signInFlow
 	Companies *CompanySignIn
-	Issuer    string
 }
 
 func (h *companyFlow) routes(r chi.Router) {
@@ -87,8 +86,9 @@ func (h *companyFlow) routes(r chi.Router) {
 	r.Get(PathSSOCallback, h.handleCallback)
 }
 
-func (h *companyFlow) callbackURL() string {
-	return strings.TrimSuffix(h.Issuer, "/") + PathSSOCallback
+// callbackURL is Sesame's redirect URI at every upstream.
+func (h *shared) callbackURL() string {
+	return strings.TrimSuffix(h.Accounts.Issuer, "/") + PathSSOCallback
 }
 
 // connectionFor returns the connection that routes email, if any.

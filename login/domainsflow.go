@@ -19,7 +19,6 @@ import (
 type companyAdminFlow struct {
 	*shared
 	Companies *CompanySignIn
-	Issuer    string
 }
 
 // Paths of the company sign-in screens.
@@ -164,7 +163,7 @@ func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v v
 		h.fail(w, r, err)
 		return
 	}
-	p.OrgName, p.Callback = org.Name, strings.TrimSuffix(h.Issuer, "/")+PathSSOCallback
+	p.OrgName, p.Callback = org.Name, h.callbackURL()
 	if err := h.Companies.ready(ctx, org.ID); err != nil {
 		if _, key, ok := h.refused(w, r, err); !ok {
 			return

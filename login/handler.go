@@ -80,10 +80,9 @@ type Handler struct {
 
 	// Companies, when set, is company sign-in (companysignin.go): the
 	// login page routes connected domains upstream, and admins manage
-	// their domains and connection. Issuer is Sesame's own, for the
-	// callback URL it gives the upstream.
+	// their domains and connection (the callback URL given to upstreams
+	// is Accounts.Issuer's).
 	Companies *CompanySignIn
-	Issuer    string
 
 	once    sync.Once
 	screens *screens

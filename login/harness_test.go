@@ -79,7 +79,8 @@ type harness struct {
 }
 
 // newHarness builds the screens on a fresh database.
-func newHarness(t *testing.T) *harness {
+// opts change the handler before its routes are built.
+func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
@@ -131,6 +132,9 @@ func newHarness(t *testing.T) *harness {
 		TOTPBox: box("totp-secrets"), MFABox: box("second-step"), TOTPIssuer: "Sesame test",
 		ReauthAfter:   5 * time.Minute,
 		SignInPerHour: 1000, CodePerHour: 1000, ResetPerHour: 1000, ResetPerEmail: 3,
+	}
+	for _, o := range opts {
+		o(hx)
 	}
 	r := chi.NewRouter()
 	r.Use(web.Forms(hx.H.Fail))

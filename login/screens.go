@@ -70,8 +70,8 @@ func (h *Handler) build() *screens {
 			account:  &accountFlow{shared: sh},
 		}
 		if h.Companies != nil {
-			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies, Issuer: h.Issuer}
-			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies, Issuer: h.Issuer}
+			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
+			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
 			signIn.company = h.screens.company
 		}
 	})

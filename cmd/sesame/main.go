@@ -411,7 +411,7 @@ func (m *Main) handler() (http.Handler, error) {
 		SignInPerHour: c.Accounts.SignInPerIP, CodePerHour: c.Accounts.CodePerIP, ResetPerHour: c.Accounts.ResetPerIP,
 		ResetPerEmail: c.Accounts.ResetPerEmail,
 		SignIns:       func(result string) { m.metrics.signIns.WithLabelValues(result).Inc() },
-		Companies:     m.Companies, Issuer: c.Issuer,
+		Companies:     m.Companies,
 	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
