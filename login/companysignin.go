@@ -49,6 +49,7 @@ var (
 	ErrSSOClient        = fail.E(fail.Invalid, "Errors.SSO.Client")
 	ErrSSOBreakGlass    = fail.E(fail.Invalid, "Errors.SSO.BreakGlass")
 	ErrSSOSecretMissing = fail.E(fail.Invalid, "Errors.SSO.SecretMissing")
+	ErrSSODiscovery     = fail.E(fail.Conflict, "Errors.SSO.Discovery")
 )
 
 // maxDomains bounds an organization's domains.
@@ -276,7 +277,7 @@ func (c *CompanySignIn) SetConnection(ctx context.Context, actor Actor, orgID st
 	}
 	// The issuer must answer before anything is saved (outside the transaction).
 	if _, err := c.Upstream.Discover(ctx, in.Issuer); err != nil {
-		return storage.SSOConnection{}, err
+		return storage.SSOConnection{}, fail.Wrap(ErrSSODiscovery.Code, ErrSSODiscovery.Key, err)
 	}
 	now := c.Now()
 	var saved storage.SSOConnection

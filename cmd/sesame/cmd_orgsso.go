@@ -214,7 +214,7 @@ func orgSSOSet(fs *cliflag.Set) action {
 		in := login.ConnectionInput{Issuer: *issuer, ClientID: *clientID, ClientSecret: secret, Scopes: *scopes,
 			DefaultRoles: storage.NormalizeRoles(*roles), SufficientACR: *acrs, Enforce: *enforce, BreakGlass: *breakGlass}
 		conn, err := m.Companies.SetConnection(ctx, cliOperator, args[0], in)
-		if errors.Is(err, sso.ErrUpstream) {
+		if errors.Is(err, login.ErrSSODiscovery) {
 			return badFlag("issuer", "%s did not answer its discovery (%s/.well-known/openid-configuration)", *issuer,
 				strings.TrimSuffix(*issuer, "/"))
 		} else if errors.Is(err, login.ErrSSOBreakGlass) {

@@ -72,6 +72,13 @@ func (s *Server) ServFail(name string) {
 	s.servfail[key(name)] = true
 }
 
+// ServFailOff answers for name again.
+func (s *Server) ServFailOff(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.servfail, key(name))
+}
+
 // Silent makes the server never answer for name.
 func (s *Server) Silent(name string) {
 	s.mu.Lock()
