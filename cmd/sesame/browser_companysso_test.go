@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/login/domains"
 	"github.com/sesame-idp/sesame/login/domains/dnstest"
 )
@@ -105,5 +108,38 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 	second := signIn("company-signin-second")
 	if second["sub"] != first["sub"] || second["idp"] != up.issuer {
 		t.Fatalf("second sign-in: %v vs %v", second, first)
+	}
+
+	// 4. The provider answers an error (here: the person declined): a page
+	// that says so and offers to try again, never a 5xx.
+	rctx := chromium(t, "fr-FR")
+	do(t, rctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(app.srv.URL+"/start"),
+		chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+	fill(t, rctx, "Adresse e-mail", "jeanne@acme.example")
+	click(t, rctx, "Continuer avec l'authentification de votre entreprise")
+	do(t, rctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+	upstreamURL, _ := url.Parse(get(t, rctx, chromedp.Location()))
+	// The state Sesame sent is in the upstream's own request (its database).
+	upCfg, err := config.Load("", up.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upMain := &Main{Config: upCfg}
+	if err := upMain.Open(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	ar, err := upMain.Store.GetAuthRequest(context.Background(), upstreamURL.Query().Get("authRequestID"))
+	upMain.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	do(t, rctx, chromedp.Navigate(e.issuer+"/sso/callback?"+url.Values{"state": {ar.State}, "error": {"access_denied"}}.Encode()),
+		chromedp.WaitVisible(`//button[normalize-space()="Réessayer"]`))
+	waitText(t, rctx, "n'a pas répondu, ou a répondu par une erreur")
+	artifact(t, "company-signin-retry-fr-phone.png", get(t, rctx, chromedp.CaptureScreenshot()))
+	click(t, rctx, "Réessayer")
+	do(t, rctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+	if loc := get(t, rctx, chromedp.Location()); !strings.HasPrefix(loc, up.issuer+"/login") {
+		t.Fatalf("retry went to %s", loc)
 	}
 }
