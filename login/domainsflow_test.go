@@ -28,7 +28,7 @@ func TestDomainsScreen(t *testing.T) {
 	if len(list) != 1 || list[0].Name != acme || list[0].Verified() {
 		t.Fatalf("domains: %+v", list)
 	}
-	page := b.Get(PathDomains + "?done=added").Shows(http.StatusOK, "Domains.Notice.Added")
+	page := b.Get(PathDomains+"?done=added").Shows(http.StatusOK, "Domains.Notice.Added")
 	record := domains.Record(acme, list[0].Challenge)
 	if !strings.Contains(page.Body, strings.ReplaceAll(record, `"`, "&#34;")) {
 		t.Fatalf("the page does not show %s: %s", record, excerpt(page.Body))
@@ -40,7 +40,7 @@ func TestDomainsScreen(t *testing.T) {
 	b.Post(PathDomains+"/verify", verify).Shows(http.StatusConflict, "Errors.Domains.NoRecord")
 	sx.DNS.SetTXT(domains.RecordName(acme), list[0].Challenge)
 	b.Post(PathDomains+"/verify", verify).Redirects(PathDomains)
-	b.Get(PathDomains + "?done=verified").Shows(http.StatusOK, "Domains.Notice.Verified")
+	b.Get(PathDomains+"?done=verified").Shows(http.StatusOK, "Domains.Notice.Verified")
 
 	// The DNS server in trouble.
 	b.Post(PathDomains+"/add", url.Values{"domain": {"slow.example"}}).Redirects(PathDomains)
