@@ -56,7 +56,8 @@ var domainNotices = map[string]string{
 	"saved": "SSO.Notice.Saved", "sso-removed": "SSO.Notice.Removed",
 }
 
-func (h *companyAdminFlow) renderDomains(w http.ResponseWriter, r *http.Request, v viewer, status int, p *domainsPage, errKey string) {
+func (h *companyAdminFlow) renderDomains(w http.ResponseWriter, r *http.Request, v viewer, problem error, p *domainsPage) {
+	status, errKey := h.problemOf(r, problem)
 	org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
@@ -85,7 +86,7 @@ func (h *companyAdminFlow) handleDomains(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	h.renderDomains(w, r, v, http.StatusOK, &domainsPage{Notice: domainNotices[r.URL.Query().Get("done")]}, "")
+	h.renderDomains(w, r, v, nil, &domainsPage{Notice: domainNotices[r.URL.Query().Get("done")]})
 }
 
 // domainAction runs a form of the domains screen: admin, CSRF, the action;
@@ -100,15 +101,12 @@ func (h *companyAdminFlow) domainAction(w http.ResponseWriter, r *http.Request, 
 		keep = &domainsPage{}
 	}
 	if !h.csrfValid(r) {
-		h.renderDomains(w, r, v, http.StatusForbidden, keep, "Errors.Request.CSRF")
+		h.renderDomains(w, r, v, errCSRF, keep)
 		return
 	}
 	if err := act(v); err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if ok {
-			h.Logger.Info("domains: refused", "err", err)
-			h.renderDomains(w, r, v, status, keep, key)
-		}
+		h.Logger.Info("domains: refused", "err", err)
+		h.renderDomains(w, r, v, err, keep)
 		return
 	}
 	http.Redirect(w, r, PathDomains+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
@@ -156,7 +154,8 @@ type ssoPage struct {
 	HasSecret, Enforce, RoleAdmin, RoleUser bool
 }
 
-func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v viewer, status int, p *ssoPage, typed bool, errKey string) {
+func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v viewer, problem error, p *ssoPage, typed bool) {
+	status, errKey := h.problemOf(r, problem)
 	ctx := r.Context()
 	org, err := h.Store.GetOrganization(ctx, v.membership.OrgID)
 	if err != nil {
@@ -165,11 +164,10 @@ func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v v
 	}
 	p.OrgName, p.Callback = org.Name, h.callbackURL()
 	if err := h.Companies.ready(ctx, org.ID); err != nil {
-		if _, key, ok := h.refused(w, r, err); !ok {
+		if !h.refused(w, r, err) {
 			return
-		} else {
-			p.NotReadyKey = key
 		}
+		_, p.NotReadyKey = h.problemOf(r, err)
 	} else {
 		p.Ready = true
 	}
@@ -203,7 +201,7 @@ func (h *companyAdminFlow) handleSSO(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderSSO(w, r, v, http.StatusOK, &ssoPage{Notice: domainNotices[r.URL.Query().Get("done")]}, false, "")
+	h.renderSSO(w, r, v, nil, &ssoPage{Notice: domainNotices[r.URL.Query().Get("done")]}, false)
 }
 
 func (h *companyAdminFlow) handleSSOSave(w http.ResponseWriter, r *http.Request) {
@@ -219,18 +217,16 @@ func (h *companyAdminFlow) handleSSOSave(w http.ResponseWriter, r *http.Request)
 		SufficientACR: r.PostFormValue("sufficient_acr"), Enforce: in.Enforce,
 		RoleAdmin: r.PostFormValue("role_admin") != "", RoleUser: r.PostFormValue("role_user") != ""}
 	if !h.csrfValid(r) {
-		h.renderSSO(w, r, v, http.StatusForbidden, keep, true, "Errors.Request.CSRF")
+		h.renderSSO(w, r, v, errCSRF, keep, true)
 		return
 	}
 	if len(in.DefaultRoles) == 0 {
-		h.renderSSO(w, r, v, http.StatusBadRequest, keep, true, "Errors.Members.Roles")
+		h.renderSSO(w, r, v, ErrInvalidRoles, keep, true)
 		return
 	}
 	if _, err := h.Companies.SetConnection(r.Context(), actorOf(v, r), v.membership.OrgID, in); err != nil {
-		if status, key, ok := h.refused(w, r, err); ok {
-			h.Logger.Info("company sign-in: refused", "err", err)
-			h.renderSSO(w, r, v, status, keep, true, key)
-		}
+		h.Logger.Info("company sign-in: refused", "err", err)
+		h.renderSSO(w, r, v, err, keep, true)
 		return
 	}
 	http.Redirect(w, r, PathCompanySSO+"?done=saved", http.StatusSeeOther)
@@ -242,13 +238,11 @@ func (h *companyAdminFlow) handleSSORemove(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	if !h.csrfValid(r) {
-		h.renderSSO(w, r, v, http.StatusForbidden, &ssoPage{}, false, "Errors.Request.CSRF")
+		h.renderSSO(w, r, v, errCSRF, &ssoPage{}, false)
 		return
 	}
 	if err := h.Companies.RemoveConnection(r.Context(), actorOf(v, r), v.membership.OrgID); err != nil {
-		if status, key, ok := h.refused(w, r, err); ok {
-			h.renderSSO(w, r, v, status, &ssoPage{}, false, key)
-		}
+		h.renderSSO(w, r, v, err, &ssoPage{}, false)
 		return
 	}
 	http.Redirect(w, r, PathCompanySSO+"?done=sso-removed", http.StatusSeeOther)

@@ -23,6 +23,8 @@ type Store interface {
 	storage.SecondFactors
 	storage.LoginThrottle
 	storage.Transactor
+	storage.Domains        // company sign-in (companysignin.go)
+	storage.SSOConnections // company sign-in
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
