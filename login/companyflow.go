@@ -162,7 +162,9 @@ func (h *companyFlow) handleStart(w http.ResponseWriter, r *http.Request) {
 // start seals the trip and redirects upstream; the upstream unreachable,
 // it shows the retry page.
 func (h *companyFlow) start(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, conn storage.SSOConnection) {
-	if !h.limit(w, r, "sso:"+web.BudgetKey(r), h.SignInPerHour) {
+	// A form's trip counts against the address's budget; a login_hint's
+	// (a GET) writes nothing, and needs a live authorization request.
+	if r.Method == http.MethodPost && !h.limit(w, r, "sso:"+web.BudgetKey(r), h.SignInPerHour) {
 		return
 	}
 	up, err := h.Companies.upstream(conn, h.callbackURL())

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/domains"
 	"github.com/sesame-idp/sesame/login/domains/dnstest"
 	"github.com/sesame-idp/sesame/login/sso"
@@ -403,4 +404,25 @@ func TestCompanySignInSecondFactor(t *testing.T) {
 	b := sx.Browser()
 	b.SSO("d@"+acme, nil, sx.Up.URL).Redirects(PathLoginCode)
 	b.Post(PathLoginCode, url.Values{"code": {sx.Code(secret)}}).Redirects(PathHome)
+}
+
+// TestCompanySignInEnforceCoversLinks: under --enforce, an invitation's
+// set-password link leads to the gate like a password, and is refused
+// there: no session starts.
+func TestCompanySignInEnforceCoversLinks(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	if _, err := sx.H.Accounts.Invite(context.Background(), Actor{ID: sx.Admin.ID}, sx.Org.ID, "new@"+acme, "", "en",
+		[]string{storage.RoleUser}); err != nil {
+		t.Fatal(err)
+	}
+	sx.Connect(func(in *ConnectionInput) { in.Enforce = true })
+	link := sx.Link("new@"+acme, PathSetPassword)
+	token := mustQuery(t, link, "token")
+	b := sx.Browser()
+	b.Get(link)
+	b.Post(PathSetPassword, newPasswordForm(token)).Shows(http.StatusForbidden, "Errors.SSO.Enforced")
+	if b.cookie(vocab.SessionCookieName(false)) != "" {
+		t.Fatal("a session started")
+	}
 }
