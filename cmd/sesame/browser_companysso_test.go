@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -83,10 +84,7 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 		artifact(t, name+"-1-login.png", get(t, jctx, chromedp.CaptureScreenshot()))
 		click(t, jctx, "Continuer avec l'authentification de votre entreprise")
 		// The company's provider, another host, its own form with her address.
-		do(t, jctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
-		if loc := get(t, jctx, chromedp.Location()); !strings.HasPrefix(loc, up.issuer+"/login") {
-			t.Fatalf("at %s, want the upstream's form", loc)
-		}
+		waitAt(t, jctx, up.issuer+"/login")
 		if v := get(t, jctx, chromedp.Value(chromedp.CSS("#email"))); v != "jeanne@acme.example" {
 			t.Fatalf("login_hint not carried: %q", v)
 		}
@@ -117,8 +115,7 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 		chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
 	fill(t, rctx, "Adresse e-mail", "jeanne@acme.example")
 	click(t, rctx, "Continuer avec l'authentification de votre entreprise")
-	do(t, rctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
-	upstreamURL, _ := url.Parse(get(t, rctx, chromedp.Location()))
+	upstreamURL, _ := url.Parse(waitAt(t, rctx, up.issuer+"/login"))
 	// The state Sesame sent is in the upstream's own request (its database).
 	upCfg, err := config.Load("", up.env)
 	if err != nil {
@@ -138,8 +135,24 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 	waitText(t, rctx, "n'a pas répondu, ou a répondu par une erreur")
 	artifact(t, "company-signin-retry-fr-phone.png", get(t, rctx, chromedp.CaptureScreenshot()))
 	click(t, rctx, "Réessayer")
-	do(t, rctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
-	if loc := get(t, rctx, chromedp.Location()); !strings.HasPrefix(loc, up.issuer+"/login") {
-		t.Fatalf("retry went to %s", loc)
+	waitAt(t, rctx, up.issuer+"/login")
+}
+
+// waitAt waits until the browser's page is at a URL starting with prefix,
+// its form shown, and returns the URL: the page the click left has the same
+// heading, so the heading alone does not tell that the browser arrived.
+func waitAt(t *testing.T, ctx context.Context, prefix string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil && strings.HasPrefix(loc, prefix) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the browser never reached %s", prefix)
+		}
+		time.Sleep(50 * time.Millisecond) // polling a navigation, not waiting for time to pass
 	}
+	do(t, ctx, chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
+	return get(t, ctx, chromedp.Location())
 }
