@@ -248,6 +248,8 @@ type Tx interface {
 	LoginThrottle
 	LogoutNotices
 	Passkeys
+	Domains
+	SSOConnections
 }
 
 // Transactor runs functions in one transaction.
