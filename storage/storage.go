@@ -247,6 +247,7 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
+	Management
 }
 
 // Transactor runs functions in one transaction.
