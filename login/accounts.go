@@ -39,6 +39,10 @@ type Accounts struct {
 	// Sealer seals every mail's body before it is queued: a set-password
 	// or reset link never lies in clear in the outbox. Required.
 	Sealer *mail.Sealer
+	// HashClientSecret is the stored form of a client secret
+	// (provider.HashClientSecret under the master key): for the client
+	// rules (clients.go).
+	HashClientSecret func(secret string) (string, error)
 }
 
 // Actor is who does something, for the audit trail.
