@@ -51,6 +51,7 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
+
 // GrantTypes are the client's registered grants; the authorization code
 // brings refresh tokens with it.
 func (c *client) GrantTypes() []oidc.GrantType {

@@ -144,7 +144,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
 		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
 		HashClientSecret: func(secret string) (string, error) { return provider.HashClientSecret(key, secret) },
-		PendingMembers: c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	return nil
 }
 
