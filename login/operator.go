@@ -1,7 +1,6 @@
 package login
 
 import (
-	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"net/url"
 	"slices"
@@ -115,9 +114,6 @@ func (h *operatorFlow) handleOperatorValidate(w http.ResponseWriter, r *http.Req
 func (h *operatorFlow) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	h.operatorAction(w, r, h.renderOperator, PathOperator, "rejected", func(v viewer) error {
-		if reason == "" || len(reason) > 1000 {
-			return fail.E(fail.Invalid, "Errors.Operator.Reason")
-		}
 		return h.Accounts.RejectOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"), reason)
 	})
 }

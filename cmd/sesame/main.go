@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sesame-idp/sesame/api"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
@@ -395,6 +396,15 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	screens.Answer = op.Answer // the last form's response carries the code
+	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
+		RatePerMinute: c.RateLimit.APIPerClient, T: func(key string) string { return m.Pages.T("en", key) },
+		Authenticate: func(ctx context.Context, token string) (api.Caller, error) {
+			g, err := op.ClientToken(ctx, token)
+			return api.Caller{ClientID: g.ClientID, Scopes: g.Scopes}, err
+		}})
+	if err != nil {
+		return nil, err
+	}
 
 	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
 		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
@@ -455,6 +465,8 @@ func (m *Main) handler() (http.Handler, error) {
 	for _, p := range provider.Paths {
 		r.Handle(p, op)
 	}
+	// The management API: bearer tokens, no cookie, no form (api/doc.go).
+	r.Handle(api.Prefix+"*", mgmt)
 	// Cross-origin protection for the screens' forms, on top of their CSRF
 	// tokens. The OAuth endpoints are called cross-origin on purpose.
 	cop := http.NewCrossOriginProtection()

@@ -129,6 +129,8 @@ var pageOf = map[fail.Code]struct {
 	fail.NotFound:     {http.StatusNotFound, "Errors.Request.NotFound"},
 	fail.Conflict:     {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.Gone:         {http.StatusGone, "Errors.Request.NotFound"},
+	fail.Stale:        {http.StatusConflict, "Errors.Request.Invalid"},
+	fail.Reused:       {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge"},
 	fail.TooMany:      {http.StatusTooManyRequests, "Errors.Request.TooMany"},
 	fail.Unavailable:  {http.StatusServiceUnavailable, "Errors.Unavailable"},
