@@ -193,7 +193,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-var quoted = regexp.MustCompile(`'([^']+)'`)
+var (
+	quoted      = regexp.MustCompile(`'([^']+)'`)
+	unsupported = regexp.MustCompile(`property "([^"]+)" is unsupported`)
+)
 
 // validate checks the request against the document: parameters, and the
 // body's schema (unknown fields included: every schema of a request body
@@ -222,10 +225,6 @@ func (s *Server) validate(r *http.Request, route *routers.Route, pathParams map[
 		var reqErr *openapi3filter.RequestError
 		var schemaErr *openapi3.SchemaError
 		switch {
-		case errors.As(err, &multi):
-			for _, e := range multi {
-				walk(e)
-			}
 		case errors.As(err, &reqErr) && reqErr.Parameter != nil:
 			reason := reqErr.Reason
 			if errors.As(err, &schemaErr) {
@@ -235,6 +234,15 @@ func (s *Server) validate(r *http.Request, route *routers.Route, pathParams map[
 				reason = "invalid"
 			}
 			params = append(params, param{Name: reqErr.Parameter.Name, Reason: reason})
+		case errors.As(err, &multi):
+			for _, e := range multi {
+				walk(e)
+			}
+		case errors.As(err, &schemaErr) && unsupported.MatchString(schemaErr.Reason):
+			unknown = true
+			for _, m := range unsupported.FindAllStringSubmatch(schemaErr.Reason, -1) {
+				params = append(params, param{Name: joinPointer(schemaErr.JSONPointer(), m[1]), Reason: "unknown field"})
+			}
 		case errors.As(err, &schemaErr):
 			if strings.Contains(schemaErr.Reason, "additional propert") {
 				unknown = true
