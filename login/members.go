@@ -84,6 +84,8 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 var noticeKeys = map[string]string{
 	"invited": "Members.Notice.Invited", "roles": "Members.Notice.Roles", "resent": "Members.Notice.Resent",
 	"removed": "Members.Notice.Removed", "2fa-reset": "Members.Notice.Reset2FA", "require-2fa": "Members.Notice.Require2FA", "validated": "Operator.Notice.Validated", "rejected": "Operator.Notice.Rejected",
+	"suspended": "Operator.Notice.Suspended", "reactivated": "Operator.Notice.Reactivated", "disabled": "Operator.Notice.Disabled",
+	"enabled": "Operator.Notice.Enabled",
 }
 
 func (h *membersFlow) handleMembers(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,11 @@ func TestRoutes(t *testing.T) {
 		"POST /organization/members/require-2fa", "POST /organization/members/{id}/remove", "POST /organization/members/{id}/reset-2fa",
 		"POST /organization/members/{id}/resend", "POST /organization/members/{id}/roles", "POST /reset-password",
 		"POST /set-password", "POST /signup", "POST /signup/company",
+		// The console's applications, suspensions and people (applications.go, operator_people.go).
+		"GET /admin/applications", "POST /admin/applications", "POST /admin/applications/{id}/remove", "POST /admin/applications/{id}/rotate",
+		"POST /admin/organizations/{id}/members/{user}/disable", "POST /admin/organizations/{id}/members/{user}/enable",
+		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
+		"POST /admin/organizations/{id}/suspend",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
