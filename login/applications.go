@@ -38,8 +38,8 @@ type applicationRow struct {
 // applicationForm is the registration form, kept after a refusal.
 type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
-	Public, Code, ClientCredentials                              bool
-	Scopes                                                       []string
+	Public, Code, ClientCredentials                             bool
+	Scopes                                                      []string
 }
 
 type applicationsPage struct {

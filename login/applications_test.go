@@ -132,7 +132,7 @@ func TestConsoleSuspendAndPeople(t *testing.T) {
 		t.Fatalf("status %s", o.Status)
 	}
 	b.Post(base+"/suspend", nil).Shows(http.StatusConflict, "Errors.API.Status")
-	b.Get(base + "?done=suspended").Shows(http.StatusOK, "Operator.Notice.Suspended")
+	b.Get(base+"?done=suspended").Shows(http.StatusOK, "Operator.Notice.Suspended")
 	b.Post(base+"/reactivate", nil).Redirects(base)
 	b.Post(base+"/reactivate", nil).Shows(http.StatusConflict, "Errors.API.Status")
 
