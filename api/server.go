@@ -164,9 +164,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.front(w, 
 // RoutesInDocument lists the method and path (with {params}) of every
 // operation of the document, for the test that compares them with the
 // routes served.
-func (s *Server) RoutesInDocument() []string {
+func (s *Server) RoutesInDocument() []string { return RoutesOf(s.doc) }
+
+// RoutesOf lists the method and full path of every operation of doc.
+func RoutesOf(doc *openapi3.T) []string {
 	var out []string
-	for path, item := range s.doc.Paths.Map() {
+	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
 			out = append(out, method+" "+vocab.PathAPI+path)
 		}

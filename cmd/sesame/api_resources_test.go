@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sesame-idp/sesame/api"
 	"github.com/sesame-idp/sesame/api/apiclient"
 	"github.com/sesame-idp/sesame/internal/vocab"
 )
@@ -169,5 +172,59 @@ func TestClientCredentialsTokens(t *testing.T) {
 	}
 	if code, out := post("/oauth/introspect", "reader", reader, url.Values{"token": {token}}); code != 200 || out["active"] != false {
 		t.Fatalf("introspection after revocation: %d %v", code, out)
+	}
+}
+
+// TestAPINoStateChangeOnGet: every GET operation of the document, with a
+// token, leaves the database as it was, but for the client's request
+// counter (rate_limits: the per-client budget counts reads too).
+func TestAPINoStateChangeOnGet(t *testing.T) {
+	// Not parallel, as TestNoStateChangeOnGet: its snapshots compare the
+	// outbox, which the mail worker may still be writing.
+	e := newAPIEnv(t)
+	token := e.token("backoffice", e.secret)
+	orgID := e.mustCLI("", "org", "create", "--name", "Walk AG", "--country", "DE", "--validated")
+	resp, body := e.call("POST", "/organizations/"+orgID+"/members", token, `{"email":"w@walk.example","roles":["user"]}`)
+	var m struct {
+		ID string `json:"id"`
+	}
+	if resp.StatusCode != 201 || json.Unmarshal(body, &m) != nil {
+		t.Fatalf("invite: %d %s", resp.StatusCode, body)
+	}
+	e.smtp.WaitFor(t, 1, 10*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); ; { // the outbox marked sent: nothing moves any more
+		if n, err := e.main.Store.CountUnsentMails(context.Background()); err == nil && n == 0 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("mail still unsent: %d %v", n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ids := strings.NewReplacer("{org_id}", orgID, "{user_id}", m.ID, "{client_id}", "backoffice")
+	var paths []string
+	for _, r := range api.RoutesOf(contractDoc) {
+		if method, path, _ := strings.Cut(r, " "); method == http.MethodGet {
+			paths = append(paths, ids.Replace(path))
+		}
+	}
+	if len(paths) < 8 {
+		t.Fatalf("only %d GET operations: %v", len(paths), paths)
+	}
+	before := snapshot(t, e.orgEnv)
+	for _, p := range paths {
+		for _, q := range []string{"", "?limit=1", "?cursor=bm9wZQ"} {
+			if resp, body := e.call("GET", p+q, token, ""); resp.StatusCode >= 500 {
+				t.Errorf("GET %s%s: %d %s", p, q, resp.StatusCode, body)
+			}
+		}
+	}
+	after := snapshot(t, e.orgEnv)
+	for table, rows := range before {
+		if table == "rate_limits" {
+			continue
+		}
+		if got := after[table]; !slices.Equal(rows, got) {
+			t.Errorf("GET requests changed table %s:\nbefore %v\nafter  %v", table, rows, got)
+		}
 	}
 }
