@@ -22,7 +22,7 @@ import (
 func TestProblemDoorMapsEveryCode(t *testing.T) {
 	t.Parallel()
 	want := map[fail.Code]int{fail.Invalid: 400, fail.Unauthorized: 401, fail.Forbidden: 403, fail.NotFound: 404,
-		fail.Conflict: 409, fail.Gone: 410, fail.Stale: 412, fail.Reused: 422, fail.TooLarge: 413, fail.TooMany: 429,
+		fail.Conflict: 409, fail.Gone: 410, fail.Stale: 412, fail.Reused: 422, fail.TooLarge: 413, fail.Method: 405, fail.TooMany: 429,
 		fail.Unavailable: 503, fail.Internal: 503}
 	for _, c := range fail.Codes {
 		a, ok := problemOf[c]

@@ -27,7 +27,7 @@ import (
 // The refusals of the front.
 var (
 	errNoRoute       = fail.E(fail.NotFound, "Errors.API.NotFound")
-	errMethod        = fail.E(fail.Invalid, "Errors.API.Method")
+	errMethod        = fail.E(fail.Method, "Errors.API.Method")
 	errScope         = fail.E(fail.Forbidden, "Errors.API.Scope")
 	errRate          = fail.E(fail.TooMany, "Errors.API.RateLimit")
 	errTooLarge      = fail.E(fail.TooLarge, "Errors.Request.TooLarge")
@@ -122,10 +122,8 @@ func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, 
 	switch {
 	case err == nil:
 		return route, params, nil
-	case errors.Is(err, routers.ErrMethodNotAllowed):
+	case errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error():
 		return nil, nil, errMethod
-	case errors.As(err, &re):
-		return nil, nil, errNoRoute
 	}
 	return nil, nil, errNoRoute
 }

@@ -31,6 +31,7 @@ var problemOf = map[fail.Code]ProblemAnswer{
 	fail.Stale:        {http.StatusPreconditionFailed, "Precondition failed"},
 	fail.Reused:       {http.StatusUnprocessableEntity, "Idempotency-Key reused"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Request too large"},
+	fail.Method:       {http.StatusMethodNotAllowed, "Method not allowed"},
 	fail.TooMany:      {http.StatusTooManyRequests, "Too many requests"},
 	fail.Unavailable:  {http.StatusServiceUnavailable, "Service unavailable"},
 	fail.Internal:     {http.StatusServiceUnavailable, "Service unavailable"},

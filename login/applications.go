@@ -55,7 +55,12 @@ type applicationsPage struct {
 	Algs           []string
 }
 
-func (h *operatorFlow) renderApplications(w http.ResponseWriter, r *http.Request, v viewer, status int, p *applicationsPage) {
+func (h *operatorFlow) renderApplications(w http.ResponseWriter, r *http.Request, v viewer, problem error, p *applicationsPage) {
+	status, errKey := h.problemOf(r, problem)
+	var fe *FieldError
+	if errors.As(problem, &fe) {
+		p.Field, p.Problem = fe.Field, fe.Problem
+	}
 	list, err := h.Store.ListClients(r.Context())
 	if err != nil {
 		h.fail(w, r, err)
@@ -70,7 +75,6 @@ func (h *operatorFlow) renderApplications(w http.ResponseWriter, r *http.Request
 		p.Apps = append(p.Apps, row)
 	}
 	p.AllScopes, p.Algs = vocab.APIScopes, IDTokenAlgorithms
-	errKey := p.Error
 	p.Base = h.base(w, r, "Applications.Title", []string{v.user.Locale})
 	p.Error = errKey
 	// A page with a secret on it is not kept by anyone.
@@ -83,7 +87,7 @@ func (h *operatorFlow) handleApplications(w http.ResponseWriter, r *http.Request
 	if !ok {
 		return
 	}
-	h.renderApplications(w, r, v, http.StatusOK, &applicationsPage{Notice: applicationNotices[r.URL.Query().Get("done")],
+	h.renderApplications(w, r, v, nil, &applicationsPage{Notice: applicationNotices[r.URL.Query().Get("done")],
 		Form: applicationForm{Code: true}})
 }
 
@@ -100,21 +104,6 @@ func lines(s string) []string {
 	return out
 }
 
-// refuse renders the page again with the refusal of err, or the error
-// page for a failure.
-func (h *operatorFlow) refuseApplication(w http.ResponseWriter, r *http.Request, v viewer, p *applicationsPage, err error) {
-	status, key, ok := h.refused(w, r, err)
-	if !ok {
-		return
-	}
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		p.Field, p.Problem = fe.Field, fe.Problem
-	}
-	p.Error = key
-	h.renderApplications(w, r, v, status, p)
-}
-
 func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.Request) {
 	v, ok := h.operator(w, r)
 	if !ok {
@@ -127,8 +116,7 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"]}
 	p := &applicationsPage{Form: f}
 	if !h.csrfValid(r) {
-		p.Error = "Errors.Request.CSRF"
-		h.renderApplications(w, r, v, http.StatusForbidden, p)
+		h.renderApplications(w, r, v, errCSRF, p)
 		return
 	}
 	c := storage.Client{ID: f.ID, Name: f.Name, Public: f.Public, RedirectURIs: lines(f.RedirectURIs),
@@ -147,11 +135,13 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	actor.Operator = true
 	c, secret, err := h.Accounts.RegisterClient(r.Context(), actor, c, "")
 	if err != nil {
-		h.refuseApplication(w, r, v, p, err)
+		if h.refused(w, r, err) {
+			h.renderApplications(w, r, v, err, p)
+		}
 		return
 	}
 	// The secret is shown on this answer, never again: no redirect.
-	h.renderApplications(w, r, v, http.StatusOK, &applicationsPage{Notice: "Applications.Notice.Registered",
+	h.renderApplications(w, r, v, nil, &applicationsPage{Notice: "Applications.Notice.Registered",
 		Secret: secret, SecretFor: c.ID, Form: applicationForm{Code: true}})
 }
 
@@ -162,24 +152,25 @@ func (h *operatorFlow) handleRotateApplication(w http.ResponseWriter, r *http.Re
 	}
 	p := &applicationsPage{Form: applicationForm{Code: true}}
 	if !h.csrfValid(r) {
-		p.Error = "Errors.Request.CSRF"
-		h.renderApplications(w, r, v, http.StatusForbidden, p)
+		h.renderApplications(w, r, v, errCSRF, p)
 		return
 	}
 	actor := actorOf(v, r)
 	actor.Operator = true
 	c, secret, err := h.Accounts.RotateClientSecret(r.Context(), actor, chi.URLParam(r, "id"), nil)
 	if err != nil {
-		h.refuseApplication(w, r, v, p, err)
+		if h.refused(w, r, err) {
+			h.renderApplications(w, r, v, err, p)
+		}
 		return
 	}
 	p.Notice, p.Secret, p.SecretFor = "Applications.Notice.Rotated", secret, c.ID
-	h.renderApplications(w, r, v, http.StatusOK, p)
+	h.renderApplications(w, r, v, nil, p)
 }
 
 func (h *operatorFlow) handleRemoveApplication(w http.ResponseWriter, r *http.Request) {
-	h.operatorAction(w, r, func(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
-		h.renderApplications(w, r, v, status, &applicationsPage{Base: templates.Base{Error: errKey}, Notice: notice, Form: applicationForm{Code: true}})
+	h.operatorAction(w, r, func(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
+		h.renderApplications(w, r, v, problem, &applicationsPage{Notice: notice, Form: applicationForm{Code: true}})
 	}, PathApplications, "removed", func(v viewer) error {
 		actor := actorOf(v, r)
 		actor.Operator = true

@@ -117,6 +117,7 @@ func TestAPIBadInput(t *testing.T) {
 		{"unknown user", "POST", "/users/usr_nothere/disable", token, "", nil, 404, "not_found", ""},
 		{"unknown client", "DELETE", "/clients/nothere", token, "", nil, 404, "not_found", ""},
 		{"unknown route", "GET", "/nothing", token, "", nil, 404, "not_found", ""},
+		{"wrong method", "PUT", "/organizations", token, "", nil, 405, "method", ""},
 		{"bad cursor", "GET", "/organizations?cursor=bm9wZQ", token, "", nil, 400, "invalid", "cursor"},
 		{"another list's cursor", "GET", "/organizations?cursor=eyJsIjoiY2xpZW50cyIsImkiOiJ4In0", token, "", nil, 400, "invalid", "cursor"},
 		{"limit too high", "GET", "/organizations?limit=500", token, "", nil, 400, "invalid", "limit"},

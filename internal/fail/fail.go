@@ -20,13 +20,14 @@ const (
 	Stale        Code = "stale"        // it changed since the asker read it (an If-Match that no longer matches)
 	Reused       Code = "reused"       // a key of a request was used for another request (an Idempotency-Key)
 	TooLarge     Code = "too_large"    // the request is too large
+	Method       Code = "method"       // this method is not allowed here (a GET where only POST is)
 	TooMany      Code = "too_many"     // too many attempts: wait
 	Unavailable  Code = "unavailable"  // a dependency is down or busy: retry later
 	Internal     Code = "internal"     // a bug or an unexpected failure
 )
 
 // Codes lists every code, for the doors' tests.
-var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, Stale, Reused, TooLarge, TooMany, Unavailable, Internal}
+var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, Stale, Reused, TooLarge, Method, TooMany, Unavailable, Internal}
 
 // Error is an application error.
 type Error struct {

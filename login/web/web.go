@@ -132,6 +132,7 @@ var pageOf = map[fail.Code]struct {
 	fail.Stale:        {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.Reused:       {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge"},
+	fail.Method:       {http.StatusMethodNotAllowed, "Errors.Request.Method"},
 	fail.TooMany:      {http.StatusTooManyRequests, "Errors.Request.TooMany"},
 	fail.Unavailable:  {http.StatusServiceUnavailable, "Errors.Unavailable"},
 	fail.Internal:     {http.StatusServiceUnavailable, "Errors.Unavailable"},
