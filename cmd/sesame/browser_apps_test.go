@@ -14,8 +14,9 @@ import (
 // gets a token by client credentials; a refusal shows its field; the
 // secret is rotated, the application removed; an organization suspended.
 func TestApplicationsInChromium(t *testing.T) {
-	e := newOrgEnv(t)
+	t.Parallel()
 	ctx := chromium(t, "fr-FR")
+	e := newOrgEnv(t)
 	orgID := e.mustCLI("", "org", "create", "--name", "Wolke GmbH", "--country", "DE", "--validated")
 	do(t, ctx, chromedp.EmulateViewport(1100, 1400), chromedp.Navigate(e.issuer+"/login"), chromedp.WaitVisible(`//h1[normalize-space()="Connexion"]`))
 	fill(t, ctx, "Adresse e-mail", e.operator.email)
