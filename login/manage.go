@@ -50,7 +50,7 @@ func NewOrganization(name, siret, country string) (storage.Organization, error) 
 		return o, nil
 	}
 	if country == "" {
-		return o, fieldErr("country", "Errors.Org.Input", "is required without a SIRET (ISO 3166-1 code such as DE)")
+		return o, fieldErr("country", "Errors.Org.Input", "is required without --siret (ISO 3166-1 code such as DE)")
 	}
 	code, err := AbroadCountry(country)
 	if errors.Is(err, ErrCountryFrench) {

@@ -19,13 +19,16 @@ func checkRedirectURI(flagName, raw string, public bool) error {
 	return flagError(login.CheckRedirectURI(strings.ReplaceAll(flagName, "-", "_")+"s", raw, public))
 }
 
-// clientFlags names the flag of each field of the client rules.
+// clientFlags names the flag of each field of the client rules (and of a
+// new organization's).
 var clientFlags = map[string]string{"id": "id", "name": "name", "public": "public", "secret": "secret",
 	"allow_no_pkce": "allow-no-pkce", "id_token_signed_response_alg": "id-token-signed-response-alg",
 	"grants": "grant", "scopes": "scope", "redirect_uris": "redirect-uri",
-	"post_logout_redirect_uris": "post-logout-redirect-uri", "backchannel_logout_uri": "backchannel-logout-uri"}
+	"post_logout_redirect_uris": "post-logout-redirect-uri", "backchannel_logout_uri": "backchannel-logout-uri",
+	"siret": "siret", "country": "country"} // and org create's
 
-// flagError answers a refusal of the client rules as its flag's error.
+// flagError answers a refusal of the shared rules (login.FieldError) as
+// its flag's error.
 func flagError(err error) error {
 	var fe *login.FieldError
 	if errors.As(err, &fe) {
