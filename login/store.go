@@ -29,6 +29,7 @@ type Store interface {
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
+	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page
 	EnqueueMail(ctx context.Context, m storage.Mail) error
 }
 

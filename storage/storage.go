@@ -250,6 +250,7 @@ type Tx interface {
 	Passkeys
 	Domains
 	SSOConnections
+	Management
 }
 
 // Transactor runs functions in one transaction.

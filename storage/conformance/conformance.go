@@ -42,6 +42,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LogoutNotices", testLogoutNotices},
 		{"Passkeys", testPasskeys},
 		{"CompanySSO", testCompanySSO},
+		{"Management", testManagement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
