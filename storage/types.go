@@ -324,6 +324,11 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
+	// Until (exclusive), ActionPrefix ("member.") and Offset serve the
+	// audit pages' filters and pages.
+	Until        time.Time
+	ActionPrefix string
+	Offset       int
 }
 
 // TOTP is a person's authenticator secret (encrypted by the caller).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -33,8 +34,14 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if !f.Since.IsZero() {
 		since = f.Since.UnixNano()
 	}
+	until := int64(math.MaxInt64)
+	if !f.Until.IsZero() {
+		until = f.Until.UnixNano()
+	}
 	return queryAll(ctx, db.reader(), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
-		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`, f.OrgID, f.OrgID, since, limit)
+		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? AND at < ? AND substr(action, 1, ?) = ?
+		ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, f.OrgID, f.OrgID, since, until, len(f.ActionPrefix), f.ActionPrefix,
+		limit, max(f.Offset, 0))
 }
 
 // Hit counts an event in a fixed window, atomically.
