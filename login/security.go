@@ -84,7 +84,7 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 		p.Sessions = append(p.Sessions, sessionRow{ID: s.ID, Browser: browserName(s.UserAgent), IP: s.IP,
 			LastSeen: s.LastSeen.UTC().Format("2006-01-02 15:04 UTC"), Current: s.ID == v.session.ID})
 	}
-	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Security.Title")
 	p.Error = errKey
 	h.render(w, status, "security", p)
 }

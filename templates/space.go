@@ -133,3 +133,20 @@ func ISODate(t time.Time) string {
 	}
 	return t.UTC().Format(time.DateOnly)
 }
+
+// Groups splits a grouped code ("ABCD EFGH") into its groups, each written
+// unbreakable, so a key wraps only between groups.
+func (b *Base) Groups(s string) []string { return strings.Fields(s) }
+
+// Compact is s without its spaces: what a copy button copies.
+func (b *Base) Compact(s string) string { return strings.ReplaceAll(s, " ", "") }
+
+// Translator is T in lang outside a page: for sentences a page shows
+// already translated (the audit trail).
+func (r *Renderer) Translator(lang string) func(key string, args ...any) string {
+	c, ok := r.catalogs[lang]
+	if !ok {
+		c = r.catalogs["fr"]
+	}
+	return (&Base{catalog: c}).T
+}

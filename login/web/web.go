@@ -18,13 +18,14 @@ import (
 // MaxBodyBytes bounds every request body: forms are small.
 const MaxBodyBytes = 64 << 10
 
-// CSP is the pages' Content-Security-Policy: nothing but the stylesheet and
-// images of this origin, no framing. A page that needs a script (the
+// CSP is the pages' Content-Security-Policy: nothing but the stylesheets,
+// script file and images of this origin, no inline script or style, no framing. A page that needs a script (the
 // form_post answer) allows that one script by its nonce.
 func CSP(scriptNonce string) string {
-	script := ""
+	// 'self': the one script file of the pages (templates/static/sesame.js).
+	script := " script-src 'self';"
 	if scriptNonce != "" {
-		script = " script-src 'nonce-" + scriptNonce + "';"
+		script = " script-src 'self' 'nonce-" + scriptNonce + "';"
 	}
 	return "default-src 'none'; style-src 'self'; img-src 'self' data:;" + script + " base-uri 'none'; frame-ancestors 'none'"
 }
