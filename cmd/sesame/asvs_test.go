@@ -259,7 +259,7 @@ func TestAuditScreens(t *testing.T) {
 	mb.signInPlain(member)
 	opb.signInPlain(e.operator)
 	_, body := ab.get(e.issuer + "/organization/audit")
-	if !strings.Contains(body, "signin.succeeded") || !strings.Contains(body, "admin@acme.example") || strings.Contains(body, "boss@other.example") ||
+	if !strings.Contains(body, "Connexion de admin@acme.example") || strings.Contains(body, "boss@other.example") ||
 		!strings.Contains(body, "127.0.0.1") {
 		t.Fatalf("the admin's trail:\n%.2000s", body)
 	}
