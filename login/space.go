@@ -97,6 +97,9 @@ func (h *shared) menuFor(v viewer, path string) []templates.NavGroup {
 func (h *shared) spaceBase(w http.ResponseWriter, r *http.Request, v viewer, title string) templates.Base {
 	b := h.base(w, r, title, []string{v.user.Locale})
 	sp := &templates.Space{Name: v.user.Name, Email: v.user.Email, Menu: h.menuFor(v, sitePath(r.URL.Path))}
+	if strings.EqualFold(strings.TrimSpace(sp.Name), sp.Email) {
+		sp.Name = "" // an account named by its address: said once
+	}
 	if v.hasOrg {
 		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil {
 			sp.OrgName, sp.OrgStatus = org.Name, org.Status

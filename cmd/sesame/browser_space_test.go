@@ -35,6 +35,13 @@ type axeViolation struct {
 // govern: the page itself allows no inline script.
 func checkAxe(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
+	for _, v := range axeViolations(t, ctx, page) {
+		t.Errorf("%s: axe %s (%s): %s\n  %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
+	}
+}
+
+func axeViolations(t *testing.T, ctx context.Context, page string) []axeViolation {
+	t.Helper()
 	src, err := axeSource()
 	if err != nil {
 		t.Fatalf("axe-core: %v", err)
@@ -49,15 +56,13 @@ func checkAxe(t *testing.T, ctx context.Context, page string) {
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
 		t.Fatalf("%s: axe answer %q: %v", page, out, err)
 	}
-	for _, v := range vs {
-		t.Errorf("%s: axe %s (%s): %s\n  %s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n  "))
-	}
+	return vs
 }
 
 // shoot saves a full-page screenshot under testdata/artifacts.
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	artifact(t, name+".png", get(t, ctx, chromedp.FullScreenshot(90)))
+	artifact(t, name+".png", get(t, ctx, chromedp.FullScreenshot(100))) // 100: a PNG
 }
 
 // signInChromium signs in with the login form, typing as a person would.
@@ -132,6 +137,9 @@ func TestSignedInSpaceInChromium(t *testing.T) {
 				ctx := chromium(t, map[string]string{"fr": "fr-FR", "en": "en-GB"}[lang])
 				do(t, ctx, chromedp.EmulateViewport(1280, 900))
 				signInChromium(t, ctx, e.issuer, f)
+				// The page's language link, remembered by the browser (the
+				// account's own language would win otherwise).
+				do(t, ctx, chromedp.Navigate(e.issuer+"/?lang="+lang), chromedp.WaitVisible(chromedp.CSS("h1")))
 				for _, width := range []int64{1280, 390} {
 					if width == 390 {
 						do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
@@ -279,6 +287,14 @@ func contrastOnWhite(r, g, b float64) float64 {
 // offer Copy (the script) and Download (a form), and the file holds them.
 func TestPlainPagesInChromium(t *testing.T) {
 	e := newSpaceEnv(t)
+	// axe-core runs and sees: a page made to fail does.
+	sanity := chromium(t, "fr-FR")
+	do(t, sanity, chromedp.Navigate(`data:text/html,<!doctype html><html lang="fr"><title>x</title><main><img src="x.png"><input></main></html>`),
+		chromedp.WaitReady("body"))
+	if vs := axeViolations(t, sanity, "a page made to fail"); !slices.ContainsFunc(vs, func(v axeViolation) bool { return v.ID == "image-alt" }) ||
+		!slices.ContainsFunc(vs, func(v axeViolation) bool { return v.ID == "label" }) {
+		t.Fatalf("axe-core misses an image without alt and an input without label: %+v", vs)
+	}
 	for _, lang := range []string{"fr", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			ctx := chromium(t, map[string]string{"fr": "fr-FR", "en": "en-GB"}[lang])
@@ -317,7 +333,7 @@ func TestPlainPagesInChromium(t *testing.T) {
 				person = e.admin
 			}
 			signInChromium(t, ctx, e.issuer, person)
-			do(t, ctx, chromedp.Navigate(e.issuer+"/account/security/totp"), chromedp.WaitVisible(chromedp.CSS("#totp-key")))
+			do(t, ctx, chromedp.Navigate(e.issuer+"/account/security/totp?lang="+lang), chromedp.WaitVisible(chromedp.CSS("#totp-key")))
 			if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("button[data-copy=totp-key]").hidden`)) {
 				t.Error("the script did not show the key's Copy button")
 			}
