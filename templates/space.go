@@ -150,3 +150,13 @@ func (r *Renderer) Translator(lang string) func(key string, args ...any) string 
 	}
 	return (&Base{catalog: c}).T
 }
+
+// Address writes an email address that may break before its "@" only,
+// never inside a word.
+func (b *Base) Address(s string) template.HTML {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok {
+		return template.HTML(html.EscapeString(s))
+	}
+	return template.HTML(`<span class="nowrap">` + html.EscapeString(local) + `</span><wbr><span class="nowrap">@` + html.EscapeString(domain) + `</span>`)
+}
