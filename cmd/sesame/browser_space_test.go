@@ -11,7 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sesame-idp/sesame/login/totp"
@@ -358,13 +361,18 @@ func TestPlainPagesInChromium(t *testing.T) {
 			if get(t, ctx, chromedp.Evaluate[bool](`document.querySelector("button[data-copy=recovery-codes]").hidden`)) {
 				t.Error("the script did not show the codes' Copy button")
 			}
-			// Download: the form posts the sealed codes back; fetch reads the answer.
-			file := get(t, ctx, chromedp.Evaluate[string](`(async () => { const f = document.querySelector("form[action$='recovery-codes.txt']");
-				const r = await fetch(f.action, {method: "POST", body: new URLSearchParams(new FormData(f))});
-				return r.headers.get("Content-Disposition") + "\n" + await r.text(); })()`, chromedp.EvalAwaitPromise))
+			// Download: the form (no script) posts the sealed codes back; the
+			// browser saves the answer as a file that holds them.
+			dir := t.TempDir()
+			do(t, ctx, chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+				_, err := cdp.Call(ctx, tg, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+					Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+				return chromedp.Void{}, err
+			}), chromedp.Click(chromedp.CSS("form[action$='recovery-codes.txt'] button")))
 			shown := get(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#recovery-codes code")).map(c => c.textContent)`))
-			if !strings.HasPrefix(file, `attachment; filename="recovery-codes.txt"`) || len(shown) != 10 {
-				t.Fatalf("download: %q, %d codes shown", file, len(shown))
+			file := waitFile(t, filepath.Join(dir, "recovery-codes.txt"))
+			if len(shown) != 10 {
+				t.Fatalf("%d codes shown", len(shown))
 			}
 			for _, c := range shown {
 				if !strings.Contains(file, c+"\r\n") {
@@ -379,7 +387,7 @@ func TestPlainPagesInChromium(t *testing.T) {
 // help link, on the plain pages and in the space.
 func TestBrandingInChromium(t *testing.T) {
 	logo := filepath.Join(t.TempDir(), "logo.svg")
-	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32" viewBox="0 0 120 32">`+
+	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="140" height="32" viewBox="0 0 140 32">`+
 		`<rect width="32" height="32" rx="8" fill="#7a1fa2"/><text x="40" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="#1b1f24">Acme ID</text></svg>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -409,4 +417,21 @@ func TestBrandingInChromium(t *testing.T) {
 	shoot(t, ctx, "branded-members-fr-390")
 	// The mails carry the name.
 	e.waitSubject(t, "carol@acme.example", "Acme ID")
+}
+
+// waitFile waits for a download to be complete (Chromium writes a
+// .crdownload first and renames it) and returns its content.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			entries, _ := os.ReadDir(filepath.Dir(path))
+			t.Fatalf("no file %s (the folder holds %v)", path, entries)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the disk, not waiting for time to pass
+	}
 }
