@@ -57,6 +57,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 	}
 	memberRoutes := []route{
 		{"GET", "/organization/members", nil},
+		{"GET", "/organization/policy", nil},
 		{"POST", "/organization/members/invite", url.Values{"email": {"x@acme.example"}, "role_user": {"1"}}},
 		{"POST", "/organization/members/" + admin.userID + "/roles", url.Values{"role_user": {"1"}}},
 		{"POST", "/organization/members/" + admin.userID + "/resend", nil},
@@ -144,6 +145,7 @@ func TestCSRFOnEveryForm(t *testing.T) {
 		{b, "/account/security/totp/disable", url.Values{"current_password": {admin.pw}}},
 		{b, "/account/security/sessions/" + sessions[0].ID + "/end", nil},
 		{b, "/account/security/sessions/end-others", nil},
+		{b, "/account/security/recovery-codes.txt", url.Values{"codes": {"x"}}},
 		{b, "/organization/members/invite", url.Values{"email": {"x@acme.example"}, "role_user": {"1"}}},
 		{b, "/organization/members/" + admin.userID + "/roles", url.Values{"role_user": {"1"}}},
 		{b, "/organization/members/require-2fa", url.Values{"require": {"1"}}},
