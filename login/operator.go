@@ -30,8 +30,9 @@ const PathOperator = "/admin/organizations"
 
 type orgRow struct {
 	storage.Organization
-	Founder string
-	Members int
+	Founder     string
+	Members     int
+	CountryName string // in the page's language
 }
 
 type operatorPage struct {
@@ -68,6 +69,9 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 		}
 	}
 	p.Base = h.spaceBase(w, r, v, "Operator.Title")
+	for i := range p.Pending {
+		p.Pending[i].CountryName = countryName(p.Lang, p.Pending[i].Country)
+	}
 	p.Error = errKey
 	h.render(w, status, "operator", p)
 }

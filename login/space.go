@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -107,4 +109,19 @@ func (h *shared) spaceBase(w http.ResponseWriter, r *http.Request, v viewer, tit
 	}
 	b.Space = sp
 	return b
+}
+
+// countryName is a country's name in lang ("France", "Belgique"), or ""
+// for a code the list does not know.
+func countryName(lang, code string) string {
+	if code == "FR" {
+		r, _ := language.ParseRegion(code)
+		return display.Regions(language.MustParse(lang)).Name(r)
+	}
+	for _, c := range countries(lang) {
+		if c.Code == code {
+			return c.Name
+		}
+	}
+	return ""
 }

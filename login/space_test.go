@@ -96,6 +96,17 @@ func TestSpaceMenuByRole(t *testing.T) {
 	}
 }
 
+func TestCountryName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ lang, code, want string }{
+		{"fr", "FR", "France"}, {"en", "BE", "Belgium"}, {"fr", "DE", "Allemagne"}, {"en", "ZZ", ""}, {"fr", "", ""},
+	} {
+		if got := countryName(tc.lang, tc.code); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.lang, tc.code, got, tc.want)
+		}
+	}
+}
+
 // The menu is a table: a line whose page is routed appears, in its group,
 // for the role it names; the others do not.
 func TestMenuShowsRoutedPagesOnly(t *testing.T) {
@@ -232,7 +243,7 @@ func TestAuditTrailPage(t *testing.T) {
 	b := hx.Browser()
 	b.SignIn(admin.Email, "")
 
-	p := b.Get(PathOrgAudit + "?from=2026-03-10&to=2026-03-12").Shows(http.StatusOK, "Audit.Title")
+	p := b.Get(PathOrgAudit+"?from=2026-03-10&to=2026-03-12").Shows(http.StatusOK, "Audit.Title")
 	for _, want := range []string{"Alice Martin invited bob@acme.example (user)", "Alice Martin changed the roles of bob@acme.example: administrator, user",
 		"Failed sign-in for bob@acme.example", "The command line: something.new (bob@acme.example)", "Mar 10, 2026, 09:00:00 UTC", "192.0.2.7"} {
 		if !strings.Contains(p.Body, want) {

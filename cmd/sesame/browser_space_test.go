@@ -171,11 +171,23 @@ func TestSignedInSpaceInChromium(t *testing.T) {
 					do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 					shoot(t, ctx, "space-operator-"+lang+"-390-org")
 				}
+				if rc.name == "admin" { // a row's actions, opened (no script: a <details>)
+					do(t, ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(e.issuer+"/organization/members"), chromedp.WaitVisible(chromedp.CSS("table")),
+						chromedp.Click(chromedp.CSS(".row-actions > summary")), chromedp.WaitVisible(chromedp.CSS(".row-actions .pop")))
+					checkAxe(t, ctx, "members-actions-"+lang)
+					shoot(t, ctx, "space-admin-"+lang+"-1280-members-actions")
+					do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+				}
 				// On the phone, the menu opens without a script.
 				do(t, ctx, chromedp.Navigate(e.issuer+"/"), chromedp.WaitVisible(chromedp.CSS("summary")),
 					chromedp.Click(chromedp.CSS(".menu-fold > summary")), chromedp.WaitVisible(chromedp.CSS(".menu-fold nav")))
 				shoot(t, ctx, fmt.Sprintf("space-%s-%s-390-menu-open", rc.name, lang))
 				checkAxe(t, ctx, rc.name+" menu open")
+				// Signing out is the menu's last entry.
+				do(t, ctx, chromedp.Click(chromedp.CSS(".menu-fold .signout button")), chromedp.WaitVisible(chromedp.CSS("main.card h1")))
+				if p := get(t, ctx, chromedp.Evaluate[string](`location.pathname`)); p != "/logged-out" {
+					t.Errorf("signing out lands on %s", p)
+				}
 			})
 		}
 	}
