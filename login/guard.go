@@ -85,7 +85,7 @@ func (h *shared) limit(w http.ResponseWriter, r *http.Request, key string, perHo
 		wait := max(int(reset.Sub(h.now()).Seconds()), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
 		h.Logger.Warn("rate limited", "key", key)
-		h.ErrorPage(w, r, http.StatusTooManyRequests, "Errors.Request.TooMany")
+		h.showError(w, r, fail.E(fail.TooMany, "Errors.Request.TooMany"))
 		return false
 	}
 	return true
