@@ -14,13 +14,19 @@ import (
 // own reads "Audit.Event.Other", which names it.
 type auditWords struct {
 	ctx    context.Context
-	store  storage.Storage
+	store  auditNames
 	t      func(key string, args ...any) string
 	people map[string]storage.User
 	orgs   map[string]string
 }
 
-func newAuditWords(ctx context.Context, store storage.Storage, t func(key string, args ...any) string) *auditWords {
+// auditNames is what the sentences read: people and organizations.
+type auditNames interface {
+	storage.Users
+	storage.Organizations
+}
+
+func newAuditWords(ctx context.Context, store auditNames, t func(key string, args ...any) string) *auditWords {
 	return &auditWords{ctx: ctx, store: store, t: t, people: map[string]storage.User{}, orgs: map[string]string{}}
 }
 

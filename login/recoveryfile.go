@@ -9,6 +9,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/fail"
+
 	"github.com/sesame-idp/sesame/storage/secretbox"
 )
 
@@ -33,6 +35,8 @@ type recoveryFile struct {
 }
 
 const recoveryFilePurpose = "recovery-file"
+
+var errRecoveryFile = fail.E(fail.Invalid, "Errors.Recovery.File")
 
 var recoveryCodeShape = regexp.MustCompile(`^[a-z2-7]{4}(-[a-z2-7]{4}){3}$`)
 
@@ -61,18 +65,18 @@ func (h *recoveryFileFlow) handleRecoveryFile(w http.ResponseWriter, r *http.Req
 		return
 	}
 	if !h.csrfValid(r) {
-		h.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+		h.fail(w, r, errCSRF)
 		return
 	}
 	var f recoveryFile
 	if !unseal(h.Box, r.PostFormValue("codes"), &f) || f.P != recoveryFilePurpose || f.User != v.user.ID ||
 		h.now().Unix() > f.Exp || len(f.Codes) == 0 || len(f.Codes) > 20 {
-		h.ErrorPage(w, r, http.StatusBadRequest, "Errors.Recovery.File")
+		h.fail(w, r, errRecoveryFile)
 		return
 	}
 	for _, c := range f.Codes {
 		if !recoveryCodeShape.MatchString(c) {
-			h.ErrorPage(w, r, http.StatusBadRequest, "Errors.Recovery.File")
+			h.fail(w, r, errRecoveryFile)
 			return
 		}
 	}

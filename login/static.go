@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/sesame-idp/sesame/internal/fail"
 )
 
 // staticFlow serves the files of templates.Renderer.Assets: the script of
@@ -14,10 +16,12 @@ func (h *staticFlow) routes(r chi.Router) {
 	r.Get("/static/{name}", h.handleAsset)
 }
 
+var errNoAsset = fail.E(fail.NotFound, "Errors.Request.NotFound")
+
 func (h *staticFlow) handleAsset(w http.ResponseWriter, r *http.Request) {
 	a, ok := h.Pages.Assets[chi.URLParam(r, "name")]
 	if !ok {
-		h.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
+		h.showError(w, r, errNoAsset)
 		return
 	}
 	w.Header().Set("Content-Type", a.ContentType)
