@@ -57,13 +57,13 @@ func TestPrivilegeMatrix(t *testing.T) {
 	}
 	memberRoutes := []route{
 		{"GET", "/organization/members", nil},
-		{"GET", "/organization/policy", nil},
 		{"POST", "/organization/members/invite", url.Values{"email": {"x@acme.example"}, "role_user": {"1"}}},
 		{"POST", "/organization/members/" + admin.userID + "/roles", url.Values{"role_user": {"1"}}},
 		{"POST", "/organization/members/" + admin.userID + "/resend", nil},
 		{"POST", "/organization/members/" + admin.userID + "/remove", nil},
 		{"POST", "/organization/members/" + admin.userID + "/reset-2fa", nil},
 		{"POST", "/organization/members/require-2fa", url.Values{"require": {"1"}}},
+		{"GET", "/organization/policy", nil},
 	}
 	operatorRoutes := []route{
 		{"GET", "/admin/organizations", nil},

@@ -132,6 +132,7 @@ var spaceRoles = []roleCase{
 // menu folds (no script), nothing scrolls sideways, and axe-core finds
 // nothing on any page.
 func TestSignedInSpaceInChromium(t *testing.T) {
+	t.Parallel()
 	e := newSpaceEnv(t)
 	for _, rc := range spaceRoles {
 		for _, lang := range []string{"fr", "en"} {
@@ -236,6 +237,7 @@ func checkSpace(t *testing.T, ctx context.Context, rc roleCase, lang string, f f
 // each focused control shows a ring of at least 3:1 against the page, and
 // the skip link leads to the content.
 func TestKeyboardSignInInChromium(t *testing.T) {
+	t.Parallel()
 	e := newSpaceEnv(t)
 	ctx := chromium(t, "fr-FR")
 	do(t, ctx, chromedp.EmulateViewport(1000, 800), chromedp.Navigate(e.issuer+"/login"), chromedp.WaitVisible(chromedp.CSS("#email")))
@@ -301,6 +303,7 @@ func contrastOnWhite(r, g, b float64) float64 {
 // languages and on a phone: axe-core finds nothing; the recovery codes
 // offer Copy (the script) and Download (a form), and the file holds them.
 func TestPlainPagesInChromium(t *testing.T) {
+	t.Parallel()
 	e := newSpaceEnv(t)
 	// axe-core runs and sees: a page made to fail does.
 	sanity := chromium(t, "fr-FR")
@@ -398,6 +401,7 @@ func TestPlainPagesInChromium(t *testing.T) {
 // Branding: the name, the colour (its own stylesheet), the logo and the
 // help link, on the plain pages and in the space.
 func TestBrandingInChromium(t *testing.T) {
+	t.Parallel()
 	logo := filepath.Join(t.TempDir(), "logo.svg")
 	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="140" height="32" viewBox="0 0 140 32">`+
 		`<rect width="32" height="32" rx="8" fill="#7a1fa2"/><text x="40" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="#1b1f24">Acme ID</text></svg>`), 0o644); err != nil {
