@@ -23,9 +23,11 @@ func (h *policyFlow) routes(r chi.Router) {
 type policyPage struct {
 	templates.Base
 	RequireMFA bool
-	Members    int
-	WithMFA    int
-	Notice     string
+	// RequirePasskey: every member signs in with a passkey (passkey_policy.go).
+	RequirePasskey bool
+	Members        int
+	WithMFA        int
+	Notice         string
 }
 
 func (h *policyFlow) handlePolicy(w http.ResponseWriter, r *http.Request) {
@@ -43,7 +45,7 @@ func (h *policyFlow) handlePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := &policyPage{RequireMFA: org.RequireMFA, Members: len(list), Notice: noticeKeys[r.URL.Query().Get("done")]}
+	p := &policyPage{RequireMFA: org.RequireMFA, RequirePasskey: org.RequirePasskey, Members: len(list), Notice: noticeKeys[r.URL.Query().Get("done")]}
 	for _, m := range list {
 		if t, err := h.Store.GetTOTP(r.Context(), m.UserID); err == nil && !t.ConfirmedAt.IsZero() {
 			p.WithMFA++

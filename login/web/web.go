@@ -19,15 +19,16 @@ import (
 const MaxBodyBytes = 64 << 10
 
 // CSP is the pages' Content-Security-Policy: nothing but the stylesheets,
-// script file and images of this origin, no inline script or style, no framing. A page that needs a script (the
-// form_post answer) allows that one script by its nonce.
+// images and script files of this origin (sesame.js, the Copy buttons;
+// passkey.js, which fetches a passkey ceremony's options), no inline script
+// or style, no framing. A page that needs an inline script (the form_post
+// answer) allows that one script by its nonce as well.
 func CSP(scriptNonce string) string {
-	// 'self': the one script file of the pages (templates/static/sesame.js).
 	script := " script-src 'self';"
 	if scriptNonce != "" {
 		script = " script-src 'self' 'nonce-" + scriptNonce + "';"
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self' data:;" + script + " base-uri 'none'; frame-ancestors 'none'"
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:;" + script + " connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
 // SecurityHeaders sets the headers every answer carries. The CSP allows no
