@@ -106,6 +106,7 @@ func (h *Handler) Routes(r chi.Router) {
 	for _, f := range h.build().flows() {
 		f.routes(r)
 	}
+	h.screens.shared.routed = mountedGETs(r)
 }
 
 // What the provider uses of the screens: Handler is its provider.Screens.

@@ -32,9 +32,9 @@ func TestRoutes(t *testing.T) {
 	want := []string{
 		"GET /", "GET /account/security", "GET /account/security/totp", "GET /admin/audit", "GET /admin/organizations",
 		"GET /admin/organizations/{id}", "GET /forgot", "GET /logged-out", "GET /login", "GET /login/code", "GET /login/enrol",
-		"GET /organization/audit", "GET /organization/members", "GET /reset-password", "GET /set-password", "GET /signup",
+		"GET /organization/audit", "GET /organization/members", "GET /organization/policy", "GET /static/{name}", "GET /reset-password", "GET /set-password", "GET /signup",
 		"GET /static/sesame.css",
-		"POST /account/security/password", "POST /account/security/sessions/end-others", "POST /account/security/sessions/{id}/end",
+		"POST /account/security/password", "POST /account/security/recovery-codes.txt", "POST /account/security/sessions/end-others", "POST /account/security/sessions/{id}/end",
 		"POST /account/security/totp", "POST /account/security/totp/disable", "POST /admin/organizations/{id}/members/{user}/roles",
 		"POST /admin/organizations/{id}/reject", "POST /admin/organizations/{id}/validate", "POST /forgot", "POST /login",
 		"POST /login/code", "POST /login/enrol", "POST /logout", "POST /organization/members/invite",
@@ -149,7 +149,7 @@ func TestInvitationContinuesTheRequest(t *testing.T) {
 	admin := hx.Browser()
 	admin.SignIn("admin@acme.example", "")
 	link := invite(t, hx, admin, "new@acme.example")
-	admin.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathMembers)
+	admin.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathPolicy)
 
 	ar := hx.AuthRequest(nil)
 	b := hx.Browser()

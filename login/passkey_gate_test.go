@@ -115,7 +115,7 @@ func TestPasskeyRequired(t *testing.T) {
 	secret, _ := hx.TOTP(u)
 	ab := hx.Browser()
 	ab.SignIn(admin.Email, "")
-	ab.Post(PathMembers+"/require-passkeys", url.Values{"require": {"1"}}).Redirects(PathMembers)
+	ab.Post(PathMembers+"/require-passkeys", url.Values{"require": {"1"}}).Redirects(PathPolicy)
 	if o, _ := hx.Store.GetOrganization(context.Background(), org.ID); !o.RequirePasskey {
 		t.Fatal("policy not saved")
 	}

@@ -137,6 +137,9 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	if m.Pages, err = templates.New(); err != nil {
 		return err
 	}
+	if err := applyBranding(c.Branding, m.Pages); err != nil {
+		return err
+	}
 	var transport mail.Transport = mail.Log{Logger: m.Logger}
 	if s := c.Mail.SMTP; s.Host != "" {
 		transport = &mail.SMTP{Host: s.Host, Port: s.Port, TLS: s.TLS, Username: s.Username, Password: s.Password, From: c.Mail.From}

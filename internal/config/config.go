@@ -53,6 +53,8 @@ type Config struct {
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
 	Domains  DomainsConfig  `yaml:"domains"`
+	// Branding is how the pages and mails look: name, logo, colour, help.
+	Branding BrandingConfig `yaml:"branding"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
@@ -88,6 +90,15 @@ type DomainsConfig struct {
 	Recheck time.Duration `yaml:"recheck"`
 	// Timeout bounds one look-up.
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// BrandingConfig is the operator's branding (internal/brand); every key is
+// optional, and without any the pages look as Sesame's own.
+type BrandingConfig struct {
+	Name         string `yaml:"name"`
+	Logo         string `yaml:"logo"` // a file: PNG, SVG, JPEG or WebP
+	PrimaryColor string `yaml:"primary_color"`
+	SupportURL   string `yaml:"support_url"`
 }
 
 type AuditConfig struct {

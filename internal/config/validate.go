@@ -51,6 +51,7 @@ func oneOf(r *reporter, key, v, msg string, allowed ...string) {
 var validators = []func(*Config, *reporter){
 	validateServer, validateStorage, validateSecrets, validateTokens, validateSessions, validateKeys,
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
+	validateBranding,
 	validateWebAuthn,
 	validateDomains,
 }

@@ -37,6 +37,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ActionTokens", testActionTokens},
 		{"Outbox", testOutbox},
 		{"AuditAndRateLimits", testAuditAndRateLimits},
+		{"AuditFilters", testAuditFilters},
 		{"SecondFactors", testSecondFactors},
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
