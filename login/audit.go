@@ -79,7 +79,7 @@ func (h *auditFlow) renderAudit(w http.ResponseWriter, r *http.Request, v viewer
 		p.Rows = append(p.Rows, auditRow{At: e.At.UTC().Format("2006-01-02 15:04:05 UTC"), Actor: name(e.ActorID), Action: e.Action,
 			Target: target, IP: e.IP, Details: e.Details})
 	}
-	p.Base = h.base(w, r, "Audit.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Audit.Title", v.user)
 	h.render(w, http.StatusOK, "audit", p)
 }
 

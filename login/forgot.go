@@ -70,8 +70,8 @@ type resetPage struct {
 	Done  bool
 }
 
-func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, lang, errKey string) {
-	p.Base = h.base(w, r, "Reset.Title", []string{lang})
+func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, u storage.User, errKey string) {
+	p.Base = h.baseFor(w, r, "Reset.Title", u)
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconvItoa(max(h.Policy.MinLength, 12))
@@ -86,7 +86,7 @@ func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {
 		h.renderLink(w, r, err)
 		return
 	}
-	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u.Locale, "")
+	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u, "")
 }
 
 func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +98,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 	}
 	p := &resetPage{Token: token, Email: u.Email}
 	if status, key := h.newPassword(r, u.Email); key != "" {
-		h.renderReset(w, r, status, p, u.Locale, key)
+		h.renderReset(w, r, status, p, u, key)
 		return
 	}
 	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))
@@ -117,7 +117,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 	// Every session ended, this browser's too: sign in again, with the
 	// second factor if there is one.
 	http.SetCookie(w, h.clearSessionCookie())
-	h.renderReset(w, r, http.StatusOK, &resetPage{Done: true}, u.Locale, "")
+	h.renderReset(w, r, http.StatusOK, &resetPage{Done: true}, u, "")
 }
 
 const hour = time.Hour

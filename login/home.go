@@ -39,7 +39,7 @@ func (h *accountFlow) handleHome(w http.ResponseWriter, r *http.Request) {
 			p.OrgName, p.OrgStatus = org.Name, org.Status
 		}
 	}
-	p.Base = h.base(w, r, "Home.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Home.Title", v.user)
 	h.render(w, http.StatusOK, "home", p)
 }
 

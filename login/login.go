@@ -136,7 +136,14 @@ func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *sto
 	p := &loginPage{Action: PathLogin, Email: email}
 	var locales []string
 	if ar != nil {
-		p.AuthRequestID, locales = ar.ID, ar.UILocales
+		p.AuthRequestID = ar.ID
+		// The relying party's ui_locales, when the browser first shows
+		// its request (not after a click on the language link, nor on a
+		// failed POST): the page speaks it, and so do the steps after it.
+		if r.Method == http.MethodGet && r.URL.Query().Get("lang") == "" {
+			locales = ar.UILocales
+			h.rememberUILocales(w, locales)
+		}
 		http.SetCookie(w, h.cookie(authRequestCookie, ar.ID, int(authRequestCookieLifetime.Seconds())))
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name

@@ -77,7 +77,7 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 		}
 		p.Members = append(p.Members, row)
 	}
-	p.Base = h.base(w, r, "Members.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Members.Title", v.user)
 	p.Error = errKey
 	h.render(w, status, "members", p)
 }

@@ -67,7 +67,7 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 			p.Others = append(p.Others, row)
 		}
 	}
-	p.Base = h.base(w, r, "Operator.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Operator.Title", v.user)
 	p.Error = errKey
 	h.render(w, status, "operator", p)
 }
@@ -166,7 +166,7 @@ func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request,
 		p.Members = append(p.Members, operatorMember{ID: u.ID, Email: u.Email, Name: u.Name, Admin: isAdmin(m),
 			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == ""})
 	}
-	p.Base = h.base(w, r, "Operator.OrgTitle", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Operator.OrgTitle", v.user)
 	p.Error = errKey
 	h.render(w, status, "operator_org", p)
 }

@@ -23,7 +23,7 @@ type codePage struct {
 }
 
 func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
-	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
+	p := &codePage{Base: h.baseFor(w, r, "Code.Title", u)}
 	p.Error = errKey
 	h.render(w, status, "code", p)
 }

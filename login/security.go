@@ -36,6 +36,7 @@ func (h *securityFlow) routes(r chi.Router) {
 	r.Post(PathSecurity+"/totp/disable", h.handleTOTPDisable)
 	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
 	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
+	r.Post(PathLanguage, h.handleLanguage)
 }
 
 // PathSecurity is the person's authentication settings.
@@ -57,15 +58,18 @@ type securityPage struct {
 	MFARequired  bool
 	Sessions     []sessionRow
 	Notice       string
+	ChosenLang   string // the person's language choice, "" for none
+	LangChoices  []langChoice
 }
 
 var securityNotices = map[string]string{
 	"password": "Security.Notice.Password", "totp-off": "Security.Notice.TOTPOff", "session": "Security.Notice.Session",
-	"sessions": "Security.Notice.Sessions",
+	"sessions": "Security.Notice.Sessions", "lang": "Security.Notice.Lang",
 }
 
 func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
-	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter}
+	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter,
+		ChosenLang: v.user.ChosenLang, LangChoices: langChoices}
 	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
 		p.TOTPEnabled = true
 		p.RecoveryLeft, _ = h.Store.CountRecoveryCodes(r.Context(), v.user.ID)
@@ -84,7 +88,7 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 		p.Sessions = append(p.Sessions, sessionRow{ID: s.ID, Browser: browserName(s.UserAgent), IP: s.IP,
 			LastSeen: s.LastSeen.UTC().Format("2006-01-02 15:04 UTC"), Current: s.ID == v.session.ID})
 	}
-	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Security.Title", v.user)
 	p.Error = errKey
 	h.render(w, status, "security", p)
 }

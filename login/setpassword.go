@@ -60,7 +60,7 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
 	p := &setPasswordPage{Token: token, Email: u.Email}
-	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
+	p.Base = h.baseFor(w, r, "SetPassword.Title", u)
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconv.Itoa(max(h.Policy.MinLength, 12))
