@@ -271,3 +271,42 @@ func templatesLang(accept string) string {
 	}
 	return "fr"
 }
+
+// TestActivationRecordsLanguage: the set-password form offers the
+// language, preselected to the page's; what the person submits is their
+// choice. A form without it (an older page) records none.
+func TestActivationRecordsLanguage(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	org := hx.Org("Acme", storage.OrgValidated)
+	hx.User("admin@acme.example", &org, storage.RoleAdmin)
+	admin := hx.Browser()
+	admin.SignIn("admin@acme.example", "")
+	for _, tc := range []struct {
+		email, accept, posted, want string
+	}{
+		{"en@acme.example", "en", "en", "en"},
+		{"fr@acme.example", "en", "fr", "fr"},
+		{"none@acme.example", "en", "", ""},
+		{"odd@acme.example", "en", "xx", ""},
+	} {
+		link := invite(t, hx, admin, tc.email)
+		b := acceptLang{hx.Browser(), tc.accept}
+		p := b.get(link)
+		if !strings.Contains(p.Body, `<option value="en" lang="en" selected>`) {
+			t.Fatalf("%s: the language is not preselected to the page's: %s", tc.email, excerpt(p.Body))
+		}
+		form := newPasswordForm(mustQuery(t, link, "token"))
+		if tc.posted != "" {
+			form.Set("lang", tc.posted)
+		}
+		b.post(PathSetPassword, form).Redirects(PathHome)
+		u, err := hx.Store.GetUserByEmail(context.Background(), tc.email)
+		if err != nil || u.ChosenLang != tc.want {
+			t.Fatalf("%s: chosen %q, want %q (%v)", tc.email, u.ChosenLang, tc.want, err)
+		}
+		if tc.want != "" && pageLang(t, b.get(PathHome)) != tc.want {
+			t.Fatalf("%s: home not in the chosen %s", tc.email, tc.want)
+		}
+	}
+}

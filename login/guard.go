@@ -25,12 +25,12 @@ var errForbidden = fail.E(fail.Forbidden, "Errors.Request.Forbidden")
 func (h *shared) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	s, ok := h.currentSession(r)
 	if !ok {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginFor(r), http.StatusSeeOther)
 		return viewer{}, false
 	}
 	u, err := h.Store.GetUser(r.Context(), s.UserID)
 	if err != nil || u.Disabled {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginFor(r), http.StatusSeeOther)
 		return viewer{}, false
 	}
 	v := viewer{user: u, session: s}

@@ -41,6 +41,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
 	r.Get(PathLoginEnrol, h.handleLoginEnrol)
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
+	r.Post(PathLoginCancel, h.handleLoginCancel)
 }
 
 func (h *signInFlow) count(result string) {
@@ -55,6 +56,7 @@ type loginPage struct {
 	AuthRequestID string
 	Email         string
 	ClientName    string
+	Next          string // the page to land on after signing in (returnpath.go)
 }
 
 // authRequestCookie remembers the authorization request a browser was
@@ -103,7 +105,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 	sess, signedIn := h.currentSession(r)
 	if ar == nil {
 		if signedIn {
-			http.Redirect(w, r, PathHome, http.StatusSeeOther)
+			http.Redirect(w, r, landing(attempt{Return: requestedReturn(r)}), http.StatusSeeOther)
 			return
 		}
 		h.renderLogin(w, r, nil, "", nil)
@@ -148,6 +150,9 @@ func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *sto
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name
 		}
+	}
+	if ar == nil {
+		p.Next = requestedReturn(r)
 	}
 	p.Base = h.base(w, r, "Login.Title", locales)
 	p.Error = errKey
@@ -309,6 +314,8 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: key}
 	if ar != nil {
 		at.AuthRequestID = ar.ID
+	} else {
+		at.Return = requestedReturn(r)
 	}
 	h.proceed(w, r, at, person, ar, record)
 }

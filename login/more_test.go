@@ -41,6 +41,7 @@ func TestRoutes(t *testing.T) {
 		"POST /organization/members/require-2fa", "POST /organization/members/{id}/remove", "POST /organization/members/{id}/reset-2fa",
 		"POST /organization/members/{id}/resend", "POST /organization/members/{id}/roles", "POST /reset-password",
 		"POST /set-password", "POST /signup", "POST /signup/company",
+		"POST /account/language", "POST /login/cancel", // issue 19
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -40,8 +40,9 @@ func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 type setPasswordPage struct {
 	templates.Base
-	Token string
-	Email string
+	Token       string
+	Email       string
+	LangChoices []langChoice
 }
 
 type linkPage struct {
@@ -59,7 +60,7 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 }
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
-	p := &setPasswordPage{Token: token, Email: u.Email}
+	p := &setPasswordPage{Token: token, Email: u.Email, LangChoices: langChoices}
 	p.Base = h.baseFor(w, r, "SetPassword.Title", u)
 	p.Error = errKey
 	if errKey != "" {
@@ -131,7 +132,10 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		h.fail(w, r, err)
 		return
 	}
-	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash)
+	// The language chosen on the form is the account's from now on, and
+	// this browser's (the language link's cookie would outrank it here).
+	lang := r.PostFormValue("lang")
+	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash, lang)
 	if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrAccountExists) {
 		h.renderLink(w, r, err)
 		return
@@ -140,6 +144,9 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		return
 	}
 	h.Logger.Info("password set", "user", u.ID)
+	if validLang(lang) {
+		h.rememberLang(w, lang)
+	}
 	// The link proved the mailbox and the person chose the password: the
 	// gate goes on from there (the organization's second factor first, when
 	// it requires one), and continues the sign-in this browser was doing.

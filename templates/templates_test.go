@@ -66,7 +66,7 @@ func TestLang(t *testing.T) {
 
 type loginPage struct {
 	Base
-	Action, AuthRequestID, Email, ClientName string
+	Action, AuthRequestID, Email, ClientName, Next string
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {
