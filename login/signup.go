@@ -84,8 +84,8 @@ func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, status
 	p.Error = errKey
 	if p.Step == "company" {
 		p.Countries = countries(p.Lang)
-		if p.Domicile == "" {
-			p.Domicile = storage.DomicileFrance
+		if p.Domicile != storage.DomicileFrance && p.Domicile != storage.DomicileAbroad {
+			p.Domicile = "" // the choice comes first
 		}
 	}
 	h.render(w, status, "signup", p)
@@ -150,6 +150,25 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	}
 	p.Email = d.Email
 	if !h.limit(w, r, "signup:"+web.BudgetKey(r), h.SignupPerHour) {
+		return
+	}
+	// Step 2 first asks where the company is domiciled, then shows the
+	// form of that choice alone (France: the SIRET search; abroad: the
+	// name and country), with one button that creates.
+	switch f.Get("action") {
+	case "choose":
+		if p.Domicile != storage.DomicileFrance && p.Domicile != storage.DomicileAbroad {
+			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Domicile")
+			return
+		}
+		h.renderSignup(w, r, http.StatusOK, p, "")
+		return
+	case "change":
+		p.Domicile = map[string]string{storage.DomicileFrance: storage.DomicileAbroad}[p.Domicile]
+		if p.Domicile == "" {
+			p.Domicile = storage.DomicileFrance
+		}
+		h.renderSignup(w, r, http.StatusOK, p, "")
 		return
 	}
 	org := storage.Organization{CloudAccountID: d.Account, SignupKey: d.Key}
