@@ -83,7 +83,7 @@ func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	}
 	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u, "")
@@ -93,7 +93,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 	token := r.PostFormValue("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	}
 	p := &resetPage{Token: token, Email: u.Email}
@@ -107,7 +107,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if _, err := h.Accounts.ResetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash); errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	} else if err != nil {
 		h.fail(w, r, err)

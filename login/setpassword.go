@@ -48,6 +48,8 @@ type setPasswordPage struct {
 type linkPage struct {
 	templates.Base
 	Message string
+	Reset   bool   // a reset link: offer a new one (resetlink.go)
+	Email   string // the address a reset link was mailed to, when known
 }
 
 func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
