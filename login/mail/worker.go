@@ -60,6 +60,12 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 		}
 		for _, m := range batch {
 			plain, err := w.Sealer.Open(m)
+			if l, ok := w.Transport.(Log); ok {
+				if err := w.hold(ctx, l, m, plain, err); err != nil {
+					return sent, err
+				}
+				continue
+			}
 			if err == nil {
 				sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
 				err = w.Transport.Send(sendCtx, plain)
