@@ -126,33 +126,39 @@ func clientAdd(fs *cliflag.Set) action {
 			return err
 		}
 		defer m.Close()
-		generated := ""
-		if !*public && *secret == "" {
-			generated = storage.NewSecret()
-			*secret = generated
-		}
-		cl.CreatedAt = m.Now()
-		if cl.Name == "" {
-			cl.Name = cl.ID
-		}
-		if !*public {
-			if cl.SecretHash, err = provider.HashClientSecret(m.MasterKey, *secret); err != nil {
-				return err
-			}
-		}
-		if err := m.Store.CreateClient(ctx, cl); errors.Is(err, storage.ErrConflict) {
-			return badFlag("id", "a client %q already exists", *id)
-		} else if err != nil {
+		return registerClient(ctx, c, m, cl, *secret)
+	}
+}
+
+// registerClient stores a checked client (checkClient), with its secret or
+// one generated and shown once, and prints it.
+func registerClient(ctx context.Context, c *cli, m *Main, cl storage.Client, secret string) (err error) {
+	generated := ""
+	if !cl.Public && secret == "" {
+		generated = storage.NewSecret()
+		secret = generated
+	}
+	cl.CreatedAt = m.Now()
+	if cl.Name == "" {
+		cl.Name = cl.ID
+	}
+	if !cl.Public {
+		if cl.SecretHash, err = provider.HashClientSecret(m.MasterKey, secret); err != nil {
 			return err
 		}
-		cliAudit(ctx, m, "client.created", "client", cl.ID, "redirect_uris="+strings.Join(cl.RedirectURIs, " "))
-		out := toClientJSON(cl)
-		out.Secret = generated
-		if generated != "" && !c.json {
-			fmt.Fprintf(c.stderr, "client secret (shown once, store it now): %s\n", generated)
-		}
-		return c.printCreated(cl.ID, out)
 	}
+	if err := m.Store.CreateClient(ctx, cl); errors.Is(err, storage.ErrConflict) {
+		return badFlag("id", "a client %q already exists", cl.ID)
+	} else if err != nil {
+		return err
+	}
+	cliAudit(ctx, m, "client.created", "client", cl.ID, "redirect_uris="+strings.Join(cl.RedirectURIs, " "))
+	out := toClientJSON(cl)
+	out.Secret = generated
+	if generated != "" && !c.json {
+		fmt.Fprintf(c.stderr, "client secret (shown once, store it now): %s\n", generated)
+	}
+	return c.printCreated(cl.ID, out)
 }
 
 func clientList(fs *cliflag.Set) action {

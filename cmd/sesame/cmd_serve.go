@@ -31,6 +31,7 @@ func serveCmd(fs *cliflag.Set) action {
 			m.Close()
 			return err
 		}
+		printNextStepsIfEmpty(ctx, m, c)
 		return serve(ctx, m)
 	}
 }
