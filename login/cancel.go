@@ -19,7 +19,7 @@ func (h *signInFlow) handleLoginCancel(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, h.cookie(attemptCookie, "", -1))
 	if open && at.AuthRequestID != "" {
 		if ar, err := h.authRequest(r.Context(), at.AuthRequestID); err == nil {
-			h.Logger.Info("sign-in cancelled", "user", at.UserID, "auth_request", ar.ID)
+			h.Logger.InfoContext(r.Context(), "sign-in cancelled", "user", at.UserID, "auth_request", ar.ID)
 			h.failRequest(w, r, ar, "access_denied")
 			return
 		}

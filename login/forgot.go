@@ -58,7 +58,7 @@ func (h *passwordFlow) handleForgotSubmit(w http.ResponseWriter, r *http.Request
 			return
 		}
 	} else {
-		h.Logger.Warn("password reset requests over the limit for an address")
+		h.Logger.WarnContext(r.Context(), "password reset requests over the limit for an address")
 	}
 	h.renderForgot(w, r, http.StatusOK, &forgotPage{Email: email, Sent: true}, "")
 }
@@ -113,7 +113,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	h.Logger.Info("password reset", "user", u.ID)
+	h.Logger.InfoContext(r.Context(), "password reset", "user", u.ID)
 	// Every session ended, this browser's too: sign in again, with the
 	// second factor if there is one.
 	http.SetCookie(w, h.clearSessionCookie())

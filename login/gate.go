@@ -236,7 +236,7 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 	h.setSessionCookies(w, s, secret)
 	h.trustDevice(w, u.Email)
 	h.count("success")
-	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
+	h.Logger.InfoContext(r.Context(), "signed in", "user", u.ID, "session", s.ID, "amr", amr)
 	switch {
 	case recovery != nil:
 		h.renderRecovery(w, r, u, recovery(), next)

@@ -84,7 +84,11 @@ func (h *shared) limit(w http.ResponseWriter, r *http.Request, key string, perHo
 	if n > perHour {
 		wait := max(int(reset.Sub(h.now()).Seconds()), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
-		h.Logger.Warn("rate limited", "key", key)
+		// At most one line a minute per key, counting the refusals since
+		// its previous line: a flood must not flood the log.
+		if n, write := h.refusals.Refused(key, h.now()); write {
+			h.Logger.WarnContext(r.Context(), "rate limited", "key", key, "refused", n)
+		}
 		h.ErrorPage(w, r, http.StatusTooManyRequests, "Errors.Request.TooMany")
 		return false
 	}

@@ -297,7 +297,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		if known {
 			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
-		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
+		h.Logger.InfoContext(r.Context(), "sign-in failed", "known", known, "ip", web.ClientIP(r))
 		h.renderLogin(w, r, ar, email, errLoginInvalid)
 		return
 	}
@@ -306,7 +306,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	var record func(storage.Tx) error
 	if h.Hasher.NeedsRehash(u.PasswordHash) {
 		if rehash, err := h.Hasher.Hash(r.Context(), pw); err != nil {
-			h.Logger.Warn("rehash password", "err", err)
+			h.Logger.WarnContext(r.Context(), "rehash password", "err", err)
 		} else {
 			record = func(tx storage.Tx) error { return tx.RecordSignIn(r.Context(), u.ID, h.now(), rehash) }
 		}

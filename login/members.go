@@ -112,7 +112,7 @@ func (h *membersFlow) memberAction(w http.ResponseWriter, r *http.Request, notic
 	if err := act(v); err != nil {
 		status, key := web.Status(err)
 		if status >= 500 {
-			h.Logger.Error("members", "err", err)
+			h.Logger.ErrorContext(r.Context(), "members", "err", err)
 		}
 		h.renderMembers(w, r, v, status, keep, key)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/ratelog"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
@@ -29,6 +30,8 @@ type shared struct {
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies                bool
 	SessionIdle, SessionAbsolute time.Duration
+	// refusals spaces out the log lines of rate-limit refusals (guard.go).
+	refusals ratelog.Log
 }
 
 func (h *shared) now() time.Time { return h.Now() }
@@ -52,9 +55,9 @@ func (h *shared) ErrorPage(w http.ResponseWriter, r *http.Request, status int, k
 func (h *shared) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, key := web.Status(err)
 	if status >= 500 {
-		h.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	} else {
-		h.Logger.Info("request refused", "path", r.URL.Path, "status", status, "err", err)
+		h.Logger.InfoContext(r.Context(), "request refused", "path", r.URL.Path, "status", status, "err", err)
 	}
 	h.ErrorPage(w, r, status, key)
 }

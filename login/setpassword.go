@@ -145,7 +145,7 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		h.fail(w, r, err)
 		return
 	}
-	h.Logger.Info("password set", "user", u.ID)
+	h.Logger.InfoContext(r.Context(), "password set", "user", u.ID)
 	if validLang(lang) {
 		h.rememberLang(w, lang)
 	}

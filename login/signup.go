@@ -114,14 +114,14 @@ func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request)
 	account, err := h.Cloud.Verify(r.Context(), email, pw)
 	switch {
 	case errors.Is(err, cloudaccount.ErrInvalid):
-		h.Logger.Info("sign-up: cloud account refused", "ip", web.ClientIP(r))
+		h.Logger.InfoContext(r.Context(), "sign-up: cloud account refused", "ip", web.ClientIP(r))
 		h.renderSignup(w, r, http.StatusUnauthorized, p, "Errors.Signup.CloudInvalid")
 		return
 	case errors.Is(err, cloudaccount.ErrLocked):
 		h.renderSignup(w, r, http.StatusTooManyRequests, p, "Errors.Signup.CloudLocked")
 		return
 	case err != nil:
-		h.Logger.Warn("sign-up: cloud provider unavailable", "err", err)
+		h.Logger.WarnContext(r.Context(), "sign-up: cloud provider unavailable", "err", err)
 		h.renderSignup(w, r, http.StatusServiceUnavailable, p, "Errors.Signup.CloudDown")
 		return
 	}
@@ -191,7 +191,7 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 			h.renderSignup(w, r, http.StatusUnprocessableEntity, p, "Errors.Signup.SIRETClosed")
 			return
 		case err != nil:
-			h.Logger.Warn("sign-up: company directory unavailable", "err", err)
+			h.Logger.WarnContext(r.Context(), "sign-up: company directory unavailable", "err", err)
 			var rl *company.RateLimitedError
 			if errors.As(err, &rl) {
 				w.Header().Set("Retry-After", formatSeconds(rl.RetryAfter))
@@ -226,12 +226,12 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		status, key := web.Status(err)
 		if status >= 500 {
-			h.Logger.Error("sign-up: create organization", "err", err)
+			h.Logger.ErrorContext(r.Context(), "sign-up: create organization", "err", err)
 		}
 		h.renderSignup(w, r, status, p, key)
 		return
 	}
-	h.Logger.Info("organization created", "org", created.ID, "ip", web.ClientIP(r))
+	h.Logger.InfoContext(r.Context(), "organization created", "org", created.ID, "ip", web.ClientIP(r))
 	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "done", Email: d.Email, Org: created}, "")
 }
 

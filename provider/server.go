@@ -376,7 +376,7 @@ func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bo
 		return false
 	}
 	if err != nil {
-		s.opts.Logger.Error("authorize: load client", "err", err)
+		s.opts.Logger.ErrorContext(r.Context(), "authorize: load client", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 		return false
 	}
@@ -515,7 +515,7 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.opts.Logger.Error("callback: load request", "err", err)
+		s.opts.Logger.ErrorContext(r.Context(), "callback: load request", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 		return
 	}
@@ -601,7 +601,7 @@ func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *a
 	case errors.As(err, &refused):
 		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
 	case err != nil:
-		s.opts.Logger.Error("answer: make a code", "err", err)
+		s.opts.Logger.ErrorContext(ctx, "answer: make a code", "err", err)
 		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
 	}
 	if formPost {
@@ -612,7 +612,7 @@ func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *a
 	}
 	callback, err := op.AuthResponseURL(ar.r.RedirectURI, ar.GetResponseType(), ar.GetResponseMode(), resp, s.provider.Encoder())
 	if err != nil {
-		s.opts.Logger.Error("answer: build the redirect", "err", err)
+		s.opts.Logger.ErrorContext(ctx, "answer: build the redirect", "err", err)
 		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
 	}
 	to := s.withIssuer(callback)
@@ -724,9 +724,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 // replayedCode revokes what the code yielded (RFC 6749 §4.1.2).
 func (s *server) replayedCode(ctx context.Context, ar storage.AuthRequest) {
 	if err := s.opts.Store.RevokeGrant(ctx, ar.ID); err != nil {
-		s.opts.Logger.Error("revoke tokens of a replayed code", "err", err)
+		s.opts.Logger.ErrorContext(ctx, "revoke tokens of a replayed code", "err", err)
 	}
-	s.opts.Logger.Warn("authorization code replayed: tokens revoked", "client_id", ar.ClientID, "grant", ar.ID)
+	s.opts.Logger.WarnContext(ctx, "authorization code replayed: tokens revoked", "client_id", ar.ClientID, "grant", ar.ID)
 }
 
 // checkVerifier applies PKCE (RFC 7636 §4.6) and refuses a downgrade: a
@@ -841,7 +841,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
 			return
 		case err != nil:
-			s.opts.Logger.Error("end_session: load client", "err", err)
+			s.opts.Logger.ErrorContext(r.Context(), "end_session: load client", "err", err)
 			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 			return
 		case uri != "" && !slices.Contains(c.PostLogoutRedirectURIs, uri):
@@ -875,7 +875,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := s.opts.Screens.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
-		s.opts.Logger.Error("end_session: end the session", "err", err)
+		s.opts.Logger.ErrorContext(r.Context(), "end_session: end the session", "err", err)
 		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/reqlog"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
@@ -407,7 +408,7 @@ func (m *Main) handler() (http.Handler, error) {
 
 	r := chi.NewRouter()
 	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
-	r.Use(middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
+	r.Use(reqlog.Middleware(reqlog.Options{Logger: m.Logger, Log: c.Log.Requests}), middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
 	})

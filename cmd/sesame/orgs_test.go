@@ -257,6 +257,9 @@ func TestSignupAbroadAndRejection(t *testing.T) {
 	br := e.browser()
 	_, body := br.get(e.issuer + "/signup")
 	_, body = br.post(e.issuer+"/signup", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {demoCloudEmail}, "password": {demoCloudPassword}})
+	// Step 2 asks where the company is first (issue 19), then shows that form.
+	_, body = br.post(e.issuer+"/signup/company", url.Values{"csrf_token": {field(csrfRe, body)}, "draft": {field(draftRe, body)},
+		"domicile": {"abroad"}, "action": {"choose"}})
 	if !strings.Contains(body, `<option value="DE">Allemagne</option>`) {
 		t.Fatal("the country list is not in French")
 	}
@@ -409,7 +412,7 @@ func TestSetPasswordLinks(t *testing.T) {
 	for _, tc := range []struct{ pw, confirm, text string }{
 		{"carol-passphrase-1", "carol-passphrase-2", "pas identiques"},
 		{"short", "short", "au moins 12 caractères"},
-		{"carol-passphrase-1", "carol-passphrase-1", "adresse e-mail"},
+		{"carol-passphrase-1", "carol-passphrase-1", "partie de votre adresse avant le @"},
 		{"password123456", "password123456", "trop courant"},
 	} {
 		if resp, b := post(tc.pw, tc.confirm); resp.StatusCode != 400 || !strings.Contains(b, tc.text) {
