@@ -14,7 +14,7 @@ func TestSafePath(t *testing.T) {
 		"/reset-password?token=abc":                "/reset-password?token=REDACTED",
 		"/callback?code=c&state=s&lang=fr":         "/callback?code=REDACTED&lang=fr&state=REDACTED",
 		"/authorize?client_id=a&id_token_hint=eyJ": "/authorize?client_id=a&id_token_hint=REDACTED",
-		"/x?Token=1&ACCESS_TOKEN=2&x_secret=3":      "/x?ACCESS_TOKEN=REDACTED&Token=REDACTED&x_secret=REDACTED",
+		"/x?Token=1&ACCESS_TOKEN=2&x_secret=3":     "/x?ACCESS_TOKEN=REDACTED&Token=REDACTED&x_secret=REDACTED",
 		"/x?%zz":                                   "/x?REDACTED",
 		"/x?next=%2Faccount%2Fsecurity":            "/x?next=%2Faccount%2Fsecurity",
 	} {
