@@ -19,7 +19,7 @@ import (
 // record: each one commits its records, its mail and its audit event in one
 // transaction. The screens and the command line share it.
 type Accounts struct {
-	Store  storage.Storage
+	Store  Store
 	Pages  *templates.Renderer
 	Issuer string
 	Now    func() time.Time
@@ -123,7 +123,7 @@ func orDefault(n, def int) int {
 	return def
 }
 
-func (a *Accounts) audit(ctx context.Context, tx storage.Tx, actor Actor, action, targetType, targetID, orgID, details string) error {
+func (a *Accounts) audit(ctx context.Context, tx auditTrail, actor Actor, action, targetType, targetID, orgID, details string) error {
 	return tx.RecordEvent(ctx, storage.AuditEvent{ID: storage.NewID("evt"), At: a.Now(), ActorID: actor.ID, Action: action,
 		TargetType: targetType, TargetID: targetID, OrgID: orgID, IP: actor.IP, Details: details})
 }
@@ -764,7 +764,7 @@ func (a *Accounts) RequestReset(ctx context.Context, actor Actor, email, lang st
 	return err
 }
 
-func (a *Accounts) orgOf(ctx context.Context, tx storage.Tx, userID string) string {
+func (a *Accounts) orgOf(ctx context.Context, tx storage.Users, userID string) string {
 	if m, err := tx.GetMembership(ctx, userID); err == nil {
 		return m.OrgID
 	}

@@ -27,12 +27,12 @@ const (
 
 // audit records an event about a person, in their organization; a failure
 // to record is logged, not shown.
-func (h *shared) audit(ctx context.Context, tx storage.Tx, actorID, action, userID, details string) {
+func (h *shared) audit(ctx context.Context, tx auditTrail, actorID, action, userID, details string) {
 	h.auditOrg(ctx, tx, actorID, action, userID, h.Accounts.orgOf(ctx, tx, userID), details)
 }
 
 // auditOrg is audit when the person's organization is known already.
-func (h *shared) auditOrg(ctx context.Context, tx storage.Tx, actorID, action, userID, orgID, details string) {
+func (h *shared) auditOrg(ctx context.Context, tx auditTrail, actorID, action, userID, orgID, details string) {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
 		h.Logger.WarnContext(ctx, "audit", "err", err)

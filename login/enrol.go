@@ -80,7 +80,11 @@ func (h *factors) openEnrolment(r *http.Request, u storage.User) (string, bool) 
 
 // renderTOTPSetup shows the setup page: with the posted secret when it is
 // still good (a mistyped code keeps the app's entry valid), else a new one.
-func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, status int, u storage.User, action string, replace, needsPassword bool, errKey string) {
+func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, problem error, u storage.User, action string, replace, needsPassword bool) {
+	status, errKey := h.problemOf(r, problem)
+	if problem == nil && action == PathLoginEnrol {
+		errKey = "TOTP.Required" // why a sign-in stopped here
+	}
 	var k totp.Key
 	secret, ok := "", false
 	if r.Method == http.MethodPost {
@@ -220,7 +224,7 @@ func (h *signInFlow) handleLoginEnrol(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, p.User, PathLoginEnrol, false, false, "TOTP.Required")
+	h.renderTOTPSetup(w, r, nil, p.User, PathLoginEnrol, false, false)
 }
 
 func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Request) {
@@ -230,7 +234,7 @@ func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Reque
 	}
 	u := p.User
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, PathLoginEnrol, false, false, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, errCSRF, u, PathLoginEnrol, false, false)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -238,7 +242,7 @@ func (h *signInFlow) handleLoginEnrolSubmit(w http.ResponseWriter, r *http.Reque
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, PathLoginEnrol, false, false, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, errCodeInvalid, u, PathLoginEnrol, false, false)
 		return
 	}
 	var codes []string
@@ -264,7 +268,7 @@ func (h *securityFlow) handleTOTPSetup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.renderTOTPSetup(w, r, http.StatusOK, v.user, PathSecurity+"/totp", has, h.staleSignIn(v), "")
+	h.renderTOTPSetup(w, r, nil, v.user, PathSecurity+"/totp", has, h.staleSignIn(v))
 }
 
 // staleSignIn says whether the viewer's sign-in is older than ReauthAfter:
@@ -288,7 +292,7 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 	}
 	action, stale := PathSecurity+"/totp", h.staleSignIn(v)
 	if !h.csrfValid(r) {
-		h.renderTOTPSetup(w, r, http.StatusForbidden, u, action, replace, stale, "Errors.Request.CSRF")
+		h.renderTOTPSetup(w, r, errCSRF, u, action, replace, stale)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -296,7 +300,7 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 	}
 	secret, step, err := h.confirmEnrolment(r, u)
 	if err != nil {
-		h.renderTOTPSetup(w, r, http.StatusUnauthorized, u, action, replace, stale, "Errors.Code.Invalid")
+		h.renderTOTPSetup(w, r, errCodeInvalid, u, action, replace, stale)
 		return
 	}
 	var proof error
@@ -307,11 +311,10 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 		proof = h.provePassword(r, u)
 	}
 	if proof != nil {
-		status, key, ok := h.refused(w, r, proof)
-		if !ok {
+		if !h.refused(w, r, proof) {
 			return
 		}
-		h.renderTOTPSetup(w, r, status, u, action, replace, stale, key)
+		h.renderTOTPSetup(w, r, proof, u, action, replace, stale)
 		return
 	}
 	var codes []string

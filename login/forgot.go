@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
@@ -20,14 +21,15 @@ type forgotPage struct {
 	Sent  bool
 }
 
-func (h *passwordFlow) renderForgot(w http.ResponseWriter, r *http.Request, status int, p *forgotPage, errKey string) {
+func (h *passwordFlow) renderForgot(w http.ResponseWriter, r *http.Request, problem error, p *forgotPage) {
+	status, errKey := h.problemOf(r, problem)
 	p.Base = h.base(w, r, "Forgot.Title", nil)
 	p.Error = errKey
 	h.render(w, status, "forgot", p)
 }
 
 func (h *passwordFlow) handleForgot(w http.ResponseWriter, r *http.Request) {
-	h.renderForgot(w, r, http.StatusOK, &forgotPage{}, "")
+	h.renderForgot(w, r, nil, &forgotPage{})
 }
 
 // handleForgotSubmit always answers the same page: whether the address has
@@ -36,11 +38,11 @@ func (h *passwordFlow) handleForgotSubmit(w http.ResponseWriter, r *http.Request
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := &forgotPage{Email: email}
 	if !h.csrfValid(r) {
-		h.renderForgot(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		h.renderForgot(w, r, errCSRF, p)
 		return
 	}
 	if !plausibleEmail(email) {
-		h.renderForgot(w, r, http.StatusBadRequest, p, "Errors.Members.Email")
+		h.renderForgot(w, r, fail.E(fail.Invalid, "Errors.Members.Email"), p)
 		return
 	}
 	if !h.limit(w, r, "reset:"+web.BudgetKey(r), h.ResetPerHour) {
@@ -60,7 +62,7 @@ func (h *passwordFlow) handleForgotSubmit(w http.ResponseWriter, r *http.Request
 	} else {
 		h.Logger.WarnContext(r.Context(), "password reset requests over the limit for an address")
 	}
-	h.renderForgot(w, r, http.StatusOK, &forgotPage{Email: email, Sent: true}, "")
+	h.renderForgot(w, r, nil, &forgotPage{Email: email, Sent: true})
 }
 
 type resetPage struct {
@@ -70,7 +72,8 @@ type resetPage struct {
 	Done  bool
 }
 
-func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, status int, p *resetPage, u storage.User, errKey string) {
+func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, problem error, p *resetPage, u storage.User) {
+	status, errKey := h.problemOf(r, problem)
 	p.Base = h.baseFor(w, r, "Reset.Title", u)
 	p.Error = errKey
 	if errKey != "" {
@@ -86,7 +89,7 @@ func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {
 		h.renderResetLink(w, r, err, token)
 		return
 	}
-	h.renderReset(w, r, http.StatusOK, &resetPage{Token: token, Email: u.Email}, u, "")
+	h.renderReset(w, r, nil, &resetPage{Token: token, Email: u.Email}, u)
 }
 
 func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
@@ -97,8 +100,8 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	p := &resetPage{Token: token, Email: u.Email}
-	if status, key := h.newPassword(r, u.Email); key != "" {
-		h.renderReset(w, r, status, p, u, key)
+	if problem := h.newPassword(r, u.Email); problem != nil {
+		h.renderReset(w, r, problem, p, u)
 		return
 	}
 	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))
@@ -117,7 +120,7 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 	// Every session ended, this browser's too: sign in again, with the
 	// second factor if there is one.
 	http.SetCookie(w, h.clearSessionCookie())
-	h.renderReset(w, r, http.StatusOK, &resetPage{Done: true}, u, "")
+	h.renderReset(w, r, nil, &resetPage{Done: true}, u)
 }
 
 const hour = time.Hour

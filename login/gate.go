@@ -109,7 +109,7 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 }
 
 // hasSecondFactor reports whether the person has a confirmed second factor.
-func (h *factors) hasSecondFactor(ctx context.Context, tx storage.Tx, userID string) (bool, error) {
+func (h *factors) hasSecondFactor(ctx context.Context, tx storage.SecondFactors, userID string) (bool, error) {
 	t, err := tx.GetTOTP(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil

@@ -89,7 +89,7 @@ func (h *shared) limit(w http.ResponseWriter, r *http.Request, key string, perHo
 		if n, write := h.refusals.Refused(key, h.now()); write {
 			h.Logger.WarnContext(r.Context(), "rate limited", "key", key, "refused", n)
 		}
-		h.ErrorPage(w, r, http.StatusTooManyRequests, "Errors.Request.TooMany")
+		h.showError(w, r, fail.E(fail.TooMany, "Errors.Request.TooMany"))
 		return false
 	}
 	return true

@@ -32,7 +32,7 @@ const (
 // Handler serves the screens. Every dependency is a field; cmd/sesame sets
 // them, and Routes hands each flow (screens.go) the ones it uses.
 type Handler struct {
-	Store  storage.Storage
+	Store  Store
 	Pages  *templates.Renderer
 	Hasher *password.Hasher
 	Now    func() time.Time
@@ -45,7 +45,7 @@ type Handler struct {
 	// has committed. It is the one way from the screens to the provider
 	// (Provider.Answer); a page that must be read first (the recovery
 	// codes shown at enrolment) links to vocab.CallbackURL instead.
-	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
+	Answer func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies   bool
 	SessionIdle     time.Duration
@@ -100,11 +100,6 @@ func (h *Handler) Routes(r chi.Router) {
 }
 
 // What the provider uses of the screens: Handler is its provider.Screens.
-
-// ErrorPage renders the error page.
-func (h *Handler) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
-	h.build().shared.ErrorPage(w, r, status, key)
-}
 
 // Fail answers err with the page its code calls for (web.Status): the
 // cause goes to the log, the person reads one translated sentence.

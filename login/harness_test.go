@@ -25,6 +25,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
@@ -61,6 +62,19 @@ func renderer(t *testing.T) *templates.Renderer {
 }
 
 type clock = testclock.Clock
+
+// closedSIRET is a well-formed SIRET the test directory knows as closed.
+const closedSIRET = "73282932000082"
+
+// closedDirectory knows no company but closedSIRET's closed establishment.
+type closedDirectory struct{}
+
+func (closedDirectory) Lookup(_ context.Context, siret string) (company.Company, error) {
+	if siret == closedSIRET {
+		return company.Company{SIRET: siret}, company.ErrClosed
+	}
+	return company.Company{}, company.ErrUnknown
+}
 
 // harness is one Sesame's screens, alone.
 type harness struct {
@@ -126,7 +140,7 @@ func newHarness(t *testing.T) *harness {
 		Accounts: accounts,
 		Cloud: cloudaccount.Static{Accounts: map[string]string{"founder@cloud.example": cloudHash},
 			Check: hasher.Verify},
-		Directory: company.Static{},
+		Directory: closedDirectory{},
 		Drafts:    box("signup-drafts"), Policy: password.Policy{MinLength: 12}, SignupPerHour: 100,
 		TOTPBox: box("totp-secrets"), MFABox: box("second-step"), TOTPIssuer: "Sesame test",
 		ReauthAfter:   5 * time.Minute,
@@ -135,7 +149,7 @@ func newHarness(t *testing.T) *harness {
 	r := chi.NewRouter()
 	r.Use(web.Forms(hx.H.Fail))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		hx.H.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
+		hx.H.Fail(w, r, fail.E(fail.NotFound, "Errors.Request.NotFound"))
 	})
 	hx.H.Routes(r)
 	srv := httptest.NewServer(r)
@@ -158,7 +172,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // answer is the fake provider: it records the request and redirects to the
 // relying party with a code (or the error the screens chose).
-func (hx *harness) answer(_ context.Context, _ storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+func (hx *harness) answer(_ context.Context, _ storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	hx.mu.Lock()
 	hx.answered = append(hx.answered, ar)
 	hx.mu.Unlock()

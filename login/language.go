@@ -30,7 +30,7 @@ func (h *securityFlow) handleLanguage(w http.ResponseWriter, r *http.Request) {
 	}
 	l := r.PostFormValue("lang")
 	if !validLang(l) {
-		h.renderSecurity(w, r, v, http.StatusBadRequest, "", "Errors.Lang.Invalid")
+		h.renderSecurity(w, r, v, errLangInvalid, "")
 		return
 	}
 	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) error {

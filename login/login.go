@@ -28,7 +28,7 @@ type signInFlow struct {
 	Hasher     *password.Hasher
 	AttemptBox *secretbox.Box // seals the sign-in between its steps (attemptCookie)
 	// Answer is the provider's (Handler.Answer).
-	Answer func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc
+	Answer func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc
 	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
 	SignIns                    func(result string)
 	SignInPerHour, CodePerHour int

@@ -10,7 +10,7 @@ import (
 // the provider's end_session endpoint instead.
 func (h *accountFlow) handleLogoutSubmit(w http.ResponseWriter, r *http.Request) {
 	if !h.csrfValid(r) {
-		h.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+		h.fail(w, r, errCSRF)
 		return
 	}
 	if err := h.EndBrowserSession(r.Context(), r.Header, w.Header()); err != nil {

@@ -2,7 +2,6 @@ package login
 
 import (
 	"github.com/sesame-idp/sesame/internal/fail"
-	"github.com/sesame-idp/sesame/login/web"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,7 +49,8 @@ type membersPage struct {
 	InviteAdmin, InviteUser bool
 }
 
-func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v viewer, status int, p *membersPage, errKey string) {
+func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v viewer, problem error, p *membersPage) {
+	status, errKey := h.problemOf(r, problem)
 	org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID)
 	if err != nil {
 		h.fail(w, r, err)
@@ -92,7 +92,7 @@ func (h *membersFlow) handleMembers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderMembers(w, r, v, http.StatusOK, &membersPage{Notice: noticeKeys[r.URL.Query().Get("done")], InviteUser: true}, "")
+	h.renderMembers(w, r, v, nil, &membersPage{Notice: noticeKeys[r.URL.Query().Get("done")], InviteUser: true})
 }
 
 // memberAction runs a members-screen form: admin check, CSRF, then the
@@ -106,15 +106,11 @@ func (h *membersFlow) memberAction(w http.ResponseWriter, r *http.Request, notic
 		keep = &membersPage{InviteUser: true}
 	}
 	if !h.csrfValid(r) {
-		h.renderMembers(w, r, v, http.StatusForbidden, keep, "Errors.Request.CSRF")
+		h.renderMembers(w, r, v, errCSRF, keep)
 		return
 	}
 	if err := act(v); err != nil {
-		status, key := web.Status(err)
-		if status >= 500 {
-			h.Logger.ErrorContext(r.Context(), "members", "err", err)
-		}
-		h.renderMembers(w, r, v, status, keep, key)
+		h.renderMembers(w, r, v, err, keep)
 		return
 	}
 	http.Redirect(w, r, PathMembers+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)

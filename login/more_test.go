@@ -101,7 +101,7 @@ func TestProviderPages(t *testing.T) {
 		t.Error("a confirmation without the CSRF cookie was accepted")
 	}
 	w = httptest.NewRecorder()
-	hx.H.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+	hx.H.Fail(w, r, errUnknownRequest)
 	if w.Code != http.StatusBadRequest || !(&page{Body: w.Body.String()}).Says("Errors.AuthRequest.Unknown") {
 		t.Errorf("error page: %d", w.Code)
 	}

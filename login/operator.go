@@ -41,7 +41,8 @@ type operatorPage struct {
 	Notice  string
 }
 
-func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
+	status, errKey := h.problemOf(r, problem)
 	all, err := h.Store.ListOrganizations(r.Context(), "")
 	if err != nil {
 		h.fail(w, r, err)
@@ -77,11 +78,11 @@ func (h *operatorFlow) handleOperator(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderOperator(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
+	h.renderOperator(w, r, v, nil, noticeKeys[r.URL.Query().Get("done")])
 }
 
 // consolePage renders one of the console's pages with a notice or an error.
-type consolePage func(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string)
+type consolePage func(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string)
 
 // operatorAction runs a console form: operator check, CSRF, then act; a
 // refusal renders page again with its message, a success goes to back with
@@ -92,15 +93,14 @@ func (h *operatorFlow) operatorAction(w http.ResponseWriter, r *http.Request, pa
 		return
 	}
 	if !h.csrfValid(r) {
-		page(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		page(w, r, v, errCSRF, "")
 		return
 	}
 	if err := act(v); err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if !ok {
+		if !h.refused(w, r, err) {
 			return
 		}
-		page(w, r, v, status, "", key)
+		page(w, r, v, err, "")
 		return
 	}
 	http.Redirect(w, r, back+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
@@ -139,7 +139,8 @@ type operatorOrgPage struct {
 	Notice  string
 }
 
-func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
+	status, errKey := h.problemOf(r, problem)
 	orgID := chi.URLParam(r, "id")
 	org, err := h.Store.GetOrganization(r.Context(), orgID)
 	if err != nil {
@@ -176,7 +177,7 @@ func (h *operatorFlow) handleOperatorOrg(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
-	h.renderOperatorOrg(w, r, v, http.StatusOK, noticeKeys[r.URL.Query().Get("done")], "")
+	h.renderOperatorOrg(w, r, v, nil, noticeKeys[r.URL.Query().Get("done")])
 }
 
 func (h *operatorFlow) handleOperatorMemberRoles(w http.ResponseWriter, r *http.Request) {

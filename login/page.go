@@ -21,7 +21,7 @@ import (
 // (session.go), who is signed in (guard.go) and the audit trail (audit.go).
 // A flow embeds it and adds the dependencies of its own screens.
 type shared struct {
-	Store  storage.Storage
+	Store  Store
 	Pages  *templates.Renderer
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -44,8 +44,11 @@ func (h *shared) render(w http.ResponseWriter, status int, name string, p templa
 	}
 }
 
-// ErrorPage renders the error page; the provider uses it too.
-func (h *shared) ErrorPage(w http.ResponseWriter, r *http.Request, status int, key string) {
+// showError renders the error page for err: the status and message its
+// code and key call for (web.Status). It logs nothing: fail does, and the
+// rate limiter keeps its own count.
+func (h *shared) showError(w http.ResponseWriter, r *http.Request, err error) {
+	status, key := web.Status(err)
 	p := &errorPage{Base: h.base(w, r, "Error.Title", nil), Message: key}
 	h.render(w, status, "error", p)
 }
@@ -53,26 +56,36 @@ func (h *shared) ErrorPage(w http.ResponseWriter, r *http.Request, status int, k
 // fail logs err and renders the page its status and key call for: the
 // cause goes to the log, the person sees one translated message.
 func (h *shared) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, key := web.Status(err)
+	status, _ := web.Status(err)
 	if status >= 500 {
 		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	} else {
 		h.Logger.InfoContext(r.Context(), "request refused", "path", r.URL.Path, "status", status, "err", err)
 	}
-	h.ErrorPage(w, r, status, key)
+	h.showError(w, r, err)
 }
 
-// refused is the page door for a form that failed: for a refusal it
-// returns the status and message key the form is re-rendered with (what
-// was typed kept); a failure (5xx) is answered with the error page, its
-// cause logged, and ok is false.
-func (h *shared) refused(w http.ResponseWriter, r *http.Request, err error) (status int, key string, ok bool) {
-	status, key = web.Status(err)
-	if status >= 500 {
+// refused is the page door for a form that failed: it reports whether err
+// is a refusal, for the form to show again (what was typed kept, the
+// message and status from problemOf); a failure (5xx) is answered here
+// with the error page, its cause logged, and refused reports false.
+func (h *shared) refused(w http.ResponseWriter, r *http.Request, err error) bool {
+	if status, _ := web.Status(err); status >= 500 {
 		h.fail(w, r, err)
-		return 0, "", false
+		return false
 	}
-	return status, key, true
+	return true
+}
+
+// problemOf is the status and message a form shows for its problem (nil:
+// 200 and none), through web.Status like every page; a server-side cause
+// is logged, never shown.
+func (h *shared) problemOf(r *http.Request, problem error) (int, string) {
+	status, key := web.Status(problem)
+	if status >= 500 {
+		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", problem)
+	}
+	return status, key
 }
 
 type errorPage struct {

@@ -12,10 +12,10 @@ import (
 // (its holder read that mailbox). An invitation's dead link keeps its own
 // advice (renderLink): only an administrator can send a new one.
 func (h *passwordFlow) renderResetLink(w http.ResponseWriter, r *http.Request, err error, token string) {
-	status, key, ok := h.refused(w, r, err)
-	if !ok {
+	if !h.refused(w, r, err) {
 		return
 	}
+	status, key := h.problemOf(r, err)
 	p := &linkPage{Message: key, Reset: true}
 	var u storage.User
 	if token != "" && len(token) <= 256 {

@@ -46,7 +46,7 @@ func (h *Handler) build() *screens {
 		th := &throttle{shared: sh, DeviceBox: h.MFABox}
 		fa := &factors{shared: sh, throttle: th, Hasher: h.Hasher, TOTPBox: h.TOTPBox, TOTPIssuer: h.TOTPIssuer}
 		signIn := &signInFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, AttemptBox: h.MFABox,
-			Answer: func(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+			Answer: func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 				return h.Answer(ctx, tx, ar)
 			},
 			SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}

@@ -22,7 +22,8 @@ type codePage struct {
 	templates.Base
 }
 
-func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, status int, u storage.User, errKey string) {
+func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, problem error, u storage.User) {
+	status, errKey := h.problemOf(r, problem)
 	p := &codePage{Base: h.baseFor(w, r, "Code.Title", u)}
 	p.Error = errKey
 	h.render(w, status, "code", p)
@@ -34,7 +35,7 @@ func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	h.renderCode(w, r, http.StatusOK, person.User, "")
+	h.renderCode(w, r, nil, person.User)
 }
 
 var (
@@ -82,7 +83,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	u := person.User
 	if !h.csrfValid(r) {
-		h.renderCode(w, r, http.StatusForbidden, u, "Errors.Request.CSRF")
+		h.renderCode(w, r, errCSRF, u)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -93,7 +94,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 		return
 	} else if locked {
 		h.count("locked")
-		h.renderCode(w, r, http.StatusTooManyRequests, u, "Errors.Login.Locked")
+		h.renderCode(w, r, errLocked, u)
 		return
 	}
 	if err := h.checkSecondFactor(r.Context(), u, r.PostFormValue("code")); err != nil {
@@ -101,7 +102,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 			h.count("failure")
 			h.recordFailure(r.Context(), at.Throttle, u.Email)
 			h.audit(r.Context(), h.Store, u.ID, "signin.failed", u.ID, "second factor")
-			h.renderCode(w, r, http.StatusUnauthorized, u, "Errors.Code.Invalid")
+			h.renderCode(w, r, errCodeInvalid, u)
 			return
 		}
 		h.fail(w, r, err)

@@ -67,7 +67,8 @@ var securityNotices = map[string]string{
 	"sessions": "Security.Notice.Sessions", "lang": "Security.Notice.Lang",
 }
 
-func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, status int, notice, errKey string) {
+func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
+	status, errKey := h.problemOf(r, problem)
 	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter,
 		ChosenLang: v.user.ChosenLang, LangChoices: langChoices}
 	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
@@ -135,7 +136,7 @@ func (h *securityFlow) handleSecurity(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderSecurity(w, r, v, http.StatusOK, securityNotices[r.URL.Query().Get("done")], "")
+	h.renderSecurity(w, r, v, nil, securityNotices[r.URL.Query().Get("done")])
 }
 
 // securityForm starts every form of the settings: signed in, CSRF token right.
@@ -145,7 +146,7 @@ func (h *securityFlow) securityForm(w http.ResponseWriter, r *http.Request) (vie
 		return v, false
 	}
 	if !h.csrfValid(r) {
-		h.renderSecurity(w, r, v, http.StatusForbidden, "", "Errors.Request.CSRF")
+		h.renderSecurity(w, r, v, errCSRF, "")
 		return v, false
 	}
 	return v, true
@@ -169,22 +170,22 @@ func (h *securityFlow) handleChangePassword(w http.ResponseWriter, r *http.Reque
 			h.fail(w, r, err)
 			return
 		} else if locked {
-			h.renderSecurity(w, r, v, http.StatusTooManyRequests, "", "Errors.Login.Locked")
+			h.renderSecurity(w, r, v, errLocked, "")
 			return
 		}
 		if err := h.Hasher.Verify(r.Context(), v.user.PasswordHash, r.PostFormValue("current_password")); err != nil {
 			h.recordFailure(r.Context(), key, v.user.Email)
-			h.renderSecurity(w, r, v, http.StatusUnauthorized, "", "Errors.Security.Current")
+			h.renderSecurity(w, r, v, fail.E(fail.Unauthorized, "Errors.Security.Current"), "")
 			return
 		}
 	}
 	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
 	if pw != confirm {
-		h.renderSecurity(w, r, v, http.StatusBadRequest, "", "Errors.Password.Mismatch")
+		h.renderSecurity(w, r, v, fail.E(fail.Invalid, "Errors.Password.Mismatch"), "")
 		return
 	}
 	if problem := h.Policy.Check(pw, v.user.Email); problem != "" {
-		h.renderSecurity(w, r, v, http.StatusBadRequest, "", policyKeys[problem])
+		h.renderSecurity(w, r, v, fail.E(fail.Invalid, policyKeys[problem]), "")
 		return
 	}
 	hash, err := h.Hasher.Hash(r.Context(), pw)
@@ -209,16 +210,15 @@ func (h *securityFlow) handleTOTPDisable(w http.ResponseWriter, r *http.Request)
 	}
 	if v.hasOrg {
 		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil && org.RequireMFA {
-			h.renderSecurity(w, r, v, http.StatusConflict, "", "Errors.TOTP.Required")
+			h.renderSecurity(w, r, v, fail.E(fail.Conflict, "Errors.TOTP.Required"), "")
 			return
 		}
 	}
 	if err := h.proveFactors(r, v.user, "code", errDisableRefused); err != nil {
-		status, key, ok := h.refused(w, r, err)
-		if !ok {
+		if !h.refused(w, r, err) {
 			return
 		}
-		h.renderSecurity(w, r, v, status, "", key)
+		h.renderSecurity(w, r, v, err, "")
 		return
 	}
 	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) error {
@@ -243,7 +243,7 @@ func (h *securityFlow) handleEndSession(w http.ResponseWriter, r *http.Request) 
 	}
 	s, err := h.Store.GetSessionByID(r.Context(), chi.URLParam(r, "id"))
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && s.UserID != v.user.ID) {
-		h.renderSecurity(w, r, v, http.StatusNotFound, "", "Errors.Request.NotFound")
+		h.renderSecurity(w, r, v, fail.E(fail.NotFound, "Errors.Request.NotFound"), "")
 		return
 	} else if err != nil {
 		h.fail(w, r, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/sesame-idp/sesame/internal/fail"
 
 	"github.com/sesame-idp/sesame/login/password"
 	"github.com/sesame-idp/sesame/login/web"
@@ -53,15 +54,16 @@ type linkPage struct {
 }
 
 func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
-	status, key, ok := h.refused(w, r, err)
-	if !ok {
+	if !h.refused(w, r, err) {
 		return
 	}
+	status, key := h.problemOf(r, err)
 	p := &linkPage{Base: h.base(w, r, "Link.Title", nil), Message: key}
 	h.render(w, status, "link_invalid", p)
 }
 
-func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, token string, u storage.User, errKey string) {
+func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, problem error, token string, u storage.User) {
+	status, errKey := h.problemOf(r, problem)
 	p := &setPasswordPage{Token: token, Email: u.Email, LangChoices: langChoices}
 	p.Base = h.baseFor(w, r, "SetPassword.Title", u)
 	p.Error = errKey
@@ -85,19 +87,19 @@ func (h *passwordFlow) linkUser(ctx context.Context, token string, check func(co
 }
 
 // newPassword checks the form that chooses a password (token, twice the
-// same, the policy) and returns the status and message of its problem.
-func (h *passwordFlow) newPassword(r *http.Request, email string) (int, string) {
+// same, the policy) and returns its problem, nil when there is none.
+func (h *passwordFlow) newPassword(r *http.Request, email string) error {
 	pw, confirm := r.PostFormValue("password"), r.PostFormValue("password_confirm")
 	switch {
 	case !h.csrfValid(r):
-		return http.StatusForbidden, "Errors.Request.CSRF"
+		return errCSRF
 	case pw != confirm:
-		return http.StatusBadRequest, "Errors.Password.Mismatch"
+		return fail.E(fail.Invalid, "Errors.Password.Mismatch")
 	}
 	if problem := h.Policy.Check(pw, email); problem != "" {
-		return http.StatusBadRequest, policyKeys[problem]
+		return fail.E(fail.Invalid, policyKeys[problem])
 	}
-	return 0, ""
+	return nil
 }
 
 func (h *passwordFlow) handleSetPassword(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +109,7 @@ func (h *passwordFlow) handleSetPassword(w http.ResponseWriter, r *http.Request)
 		h.renderLink(w, r, err)
 		return
 	}
-	h.renderSetPassword(w, r, http.StatusOK, token, u, "")
+	h.renderSetPassword(w, r, nil, token, u)
 }
 
 // policyKeys maps password policy problems to messages.
@@ -125,8 +127,8 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		h.renderLink(w, r, err)
 		return
 	}
-	if status, key := h.newPassword(r, u.Email); key != "" {
-		h.renderSetPassword(w, r, status, token, u, key)
+	if problem := h.newPassword(r, u.Email); problem != nil {
+		h.renderSetPassword(w, r, problem, token, u)
 		return
 	}
 	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/sesame-idp/sesame/internal/fail"
 
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
@@ -79,7 +80,8 @@ type signupPage struct {
 	Org       storage.Organization
 }
 
-func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, status int, p *signupPage, errKey string) {
+func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, problem error, p *signupPage) {
+	status, errKey := h.problemOf(r, problem)
 	p.Base = h.base(w, r, "Signup.Title", nil)
 	p.Error = errKey
 	if p.Step == "company" {
@@ -92,7 +94,7 @@ func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, status
 }
 
 func (h *signupFlow) handleSignup(w http.ResponseWriter, r *http.Request) {
-	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "account"}, "")
+	h.renderSignup(w, r, nil, &signupPage{Step: "account"})
 }
 
 // handleSignupAccount checks the cloud account (step 1).
@@ -100,7 +102,7 @@ func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request)
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	p := &signupPage{Step: "account", Email: email}
 	if !h.csrfValid(r) {
-		h.renderSignup(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		h.renderSignup(w, r, errCSRF, p)
 		return
 	}
 	if !h.limit(w, r, "signup:"+web.BudgetKey(r), h.SignupPerHour) {
@@ -108,21 +110,21 @@ func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request)
 	}
 	pw := r.PostFormValue("password")
 	if email == "" || pw == "" || len(email) > 320 {
-		h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Missing")
+		h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Missing"), p)
 		return
 	}
 	account, err := h.Cloud.Verify(r.Context(), email, pw)
 	switch {
 	case errors.Is(err, cloudaccount.ErrInvalid):
 		h.Logger.InfoContext(r.Context(), "sign-up: cloud account refused", "ip", web.ClientIP(r))
-		h.renderSignup(w, r, http.StatusUnauthorized, p, "Errors.Signup.CloudInvalid")
+		h.renderSignup(w, r, fail.E(fail.Unauthorized, "Errors.Signup.CloudInvalid"), p)
 		return
 	case errors.Is(err, cloudaccount.ErrLocked):
-		h.renderSignup(w, r, http.StatusTooManyRequests, p, "Errors.Signup.CloudLocked")
+		h.renderSignup(w, r, fail.E(fail.TooMany, "Errors.Signup.CloudLocked"), p)
 		return
 	case err != nil:
 		h.Logger.WarnContext(r.Context(), "sign-up: cloud provider unavailable", "err", err)
-		h.renderSignup(w, r, http.StatusServiceUnavailable, p, "Errors.Signup.CloudDown")
+		h.renderSignup(w, r, fail.E(fail.Unavailable, "Errors.Signup.CloudDown"), p)
 		return
 	}
 	d := draft{Account: account, Email: email, Key: storage.NewSecret(), Exp: h.now().Add(draftLifetime).Unix()}
@@ -131,7 +133,7 @@ func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	p.Step = "company"
-	h.renderSignup(w, r, http.StatusOK, p, "")
+	h.renderSignup(w, r, nil, p)
 }
 
 // handleSignupCompany searches the SIRET, or creates the organization (steps 2 to 4).
@@ -140,12 +142,12 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	p := &signupPage{Step: "company", Draft: f.Get("draft"), Domicile: f.Get("domicile"), SIRET: strings.TrimSpace(f.Get("siret")),
 		Name: strings.TrimSpace(f.Get("name")), Country: strings.ToUpper(strings.TrimSpace(f.Get("country")))}
 	if !h.csrfValid(r) {
-		h.renderSignup(w, r, http.StatusForbidden, p, "Errors.Request.CSRF")
+		h.renderSignup(w, r, errCSRF, p)
 		return
 	}
 	d, ok := h.openDraft(p.Draft)
 	if !ok {
-		h.renderSignup(w, r, http.StatusBadRequest, &signupPage{Step: "account"}, "Errors.Signup.Expired")
+		h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Expired"), &signupPage{Step: "account"})
 		return
 	}
 	p.Email = d.Email
@@ -158,17 +160,17 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	switch f.Get("action") {
 	case "choose":
 		if p.Domicile != storage.DomicileFrance && p.Domicile != storage.DomicileAbroad {
-			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Domicile")
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Domicile"), p)
 			return
 		}
-		h.renderSignup(w, r, http.StatusOK, p, "")
+		h.renderSignup(w, r, nil, p)
 		return
 	case "change":
 		p.Domicile = map[string]string{storage.DomicileFrance: storage.DomicileAbroad}[p.Domicile]
 		if p.Domicile == "" {
 			p.Domicile = storage.DomicileFrance
 		}
-		h.renderSignup(w, r, http.StatusOK, p, "")
+		h.renderSignup(w, r, nil, p)
 		return
 	}
 	org := storage.Organization{CloudAccountID: d.Account, SignupKey: d.Key}
@@ -176,19 +178,19 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	case storage.DomicileFrance:
 		siret, err := company.ParseSIRET(p.SIRET)
 		if errors.Is(err, company.ErrSIRETKey) {
-			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.SIRETKey")
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.SIRETKey"), p)
 			return
 		} else if err != nil {
-			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.SIRETFormat")
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.SIRETFormat"), p)
 			return
 		}
 		c, err := h.Directory.Lookup(r.Context(), siret)
 		switch {
 		case errors.Is(err, company.ErrUnknown):
-			h.renderSignup(w, r, http.StatusUnprocessableEntity, p, "Errors.Signup.SIRETUnknown")
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.SIRETUnknown"), p)
 			return
 		case errors.Is(err, company.ErrClosed):
-			h.renderSignup(w, r, http.StatusUnprocessableEntity, p, "Errors.Signup.SIRETClosed")
+			h.renderSignup(w, r, fail.E(fail.Gone, "Errors.Signup.SIRETClosed"), p)
 			return
 		case err != nil:
 			h.Logger.WarnContext(r.Context(), "sign-up: company directory unavailable", "err", err)
@@ -196,43 +198,38 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 			if errors.As(err, &rl) {
 				w.Header().Set("Retry-After", formatSeconds(rl.RetryAfter))
 			}
-			h.renderSignup(w, r, http.StatusServiceUnavailable, p, "Errors.Signup.DirectoryDown")
+			h.renderSignup(w, r, fail.E(fail.Unavailable, "Errors.Signup.DirectoryDown"), p)
 			return
 		}
 		p.SIRET, p.Company = siret, &c
 		if f.Get("action") != "create" {
-			h.renderSignup(w, r, http.StatusOK, p, "")
+			h.renderSignup(w, r, nil, p)
 			return
 		}
 		org.Name, org.LegalName, org.Address = c.Name, c.LegalName, c.Address
 		org.Domicile, org.Country, org.SIRET, org.SIREN = storage.DomicileFrance, "FR", c.SIRET, c.SIREN
 	case storage.DomicileAbroad:
 		if p.Name == "" || len(p.Name) > 200 {
-			h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Name")
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Name"), p)
 			return
 		}
 		if _, err := AbroadCountry(p.Country); err != nil {
-			status, key := web.Status(err)
-			h.renderSignup(w, r, status, p, key)
+			h.renderSignup(w, r, err, p)
 			return
 		}
 		org.Name, org.LegalName, org.Domicile, org.Country = p.Name, p.Name, storage.DomicileAbroad, p.Country
 	default:
-		h.renderSignup(w, r, http.StatusBadRequest, p, "Errors.Signup.Domicile")
+		h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Domicile"), p)
 		return
 	}
 	// The founder's mail speaks the language of the sign-up.
 	created, err := h.Accounts.CreateOrganization(r.Context(), Actor{IP: web.ClientIP(r)}, org, d.Email, h.lang(w, r, nil))
 	if err != nil {
-		status, key := web.Status(err)
-		if status >= 500 {
-			h.Logger.ErrorContext(r.Context(), "sign-up: create organization", "err", err)
-		}
-		h.renderSignup(w, r, status, p, key)
+		h.renderSignup(w, r, err, p)
 		return
 	}
 	h.Logger.InfoContext(r.Context(), "organization created", "org", created.ID, "ip", web.ClientIP(r))
-	h.renderSignup(w, r, http.StatusOK, &signupPage{Step: "done", Email: d.Email, Org: created}, "")
+	h.renderSignup(w, r, nil, &signupPage{Step: "done", Email: d.Email, Org: created})
 }
 
 func formatSeconds(d time.Duration) string {

@@ -36,14 +36,14 @@ type noScreens struct{}
 
 func (noScreens) CurrentSessionID(*http.Request) string                             { return "" }
 func (noScreens) EndBrowserSession(context.Context, http.Header, http.Header) error { return nil }
-func (noScreens) ErrorPage(w http.ResponseWriter, _ *http.Request, status int, _ string) {
-	w.WriteHeader(status)
+func (noScreens) Fail(w http.ResponseWriter, _ *http.Request, err error) {
+	w.WriteHeader(OAuthError(err).Status)
 }
 func (noScreens) FormPost(w http.ResponseWriter, _ *http.Request, _ string, _ url.Values, _ []string) {
 	w.WriteHeader(http.StatusOK)
 }
 func (s noScreens) ConfirmLogout(w http.ResponseWriter, r *http.Request, _ string, _ url.Values, _ []string) {
-	s.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+	s.Fail(w, r, errPageInvalid)
 }
 func (noScreens) LogoutConfirmed(*http.Request) bool { return false }
 

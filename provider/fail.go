@@ -27,6 +27,7 @@ var oauthOf = map[fail.Code]OAuthAnswer{
 	fail.Conflict:     {http.StatusBadRequest, "invalid_request", "the request is invalid"},
 	fail.Gone:         {http.StatusBadRequest, "invalid_grant", "the grant is no longer valid"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large"},
+	fail.Method:       {http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes POST"},
 	fail.TooMany:      {http.StatusTooManyRequests, "slow_down", "too many requests: retry later"},
 	fail.Unavailable:  {http.StatusServiceUnavailable, "temporarily_unavailable", "the service is busy"},
 	fail.Internal:     {http.StatusServiceUnavailable, "temporarily_unavailable", "the service is temporarily unavailable"},

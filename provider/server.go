@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -41,13 +42,23 @@ const (
 // Paths lists every path the provider's handler answers.
 var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys}
 
+// The refusals a person reads on the error page (Screens.Fail): the
+// relying party's request cannot be answered, so nothing goes back to it.
+var (
+	errPageRequestUnknown = fail.E(fail.Invalid, "Errors.AuthRequest.Unknown")
+	errPageClient         = fail.E(fail.Invalid, "Errors.Authorize.Client")
+	errPageRedirectURI    = fail.E(fail.Invalid, "Errors.Authorize.RedirectURI")
+	errPageInvalid        = fail.E(fail.Invalid, "Errors.Request.Invalid")
+)
+
 // Screens is what the provider needs from the login screens, which own the
 // pages a person sees and the browser session cookie. cmd/sesame passes the
 // login handler (login.Handler implements it); the provider's one way back
 // into the screens is Provider.Answer.
 type Screens interface {
-	// ErrorPage renders an error page for a person, with a message key.
-	ErrorPage(w http.ResponseWriter, r *http.Request, status int, messageKey string)
+	// Fail answers err with the error page a person reads: the status and
+	// message its fail code and key call for (web.Status), its cause logged.
+	Fail(w http.ResponseWriter, r *http.Request, err error)
 	// FormPost renders the page that posts an answer's params to a relying
 	// party's redirect URI (response_mode=form_post), in the request's
 	// locales; the library's own page submits itself by an inline script,
@@ -106,7 +117,7 @@ type Options struct {
 	Lifetimes Lifetimes
 	Now       func() time.Time
 	// Screens are the login screens' pages and browser session (embedded:
-	// s.opts.ErrorPage is Screens.ErrorPage). Required.
+	// s.opts.Fail is Screens.Fail). Required.
 	Screens
 	Logger *slog.Logger
 	// TokensIssued, when set, counts successful token responses by grant.
@@ -251,9 +262,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 			// A CORS preflight goes on to the library's CORS layer.
 			if r.Method != http.MethodPost && r.Method != http.MethodOptions {
 				w.Header().Set("Allow", "POST")
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusMethodNotAllowed)
-				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"this endpoint takes POST"}`))
+				WriteError(w, fail.E(fail.Method, ""))
 				return
 			}
 			// An address past its budget of failed client authentications
@@ -366,22 +375,21 @@ func anyOrigin(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *server) checkAuthorizeTarget(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Invalid")
+		s.opts.Fail(w, r, fail.E(fail.Invalid, "Errors.Authorize.Invalid"))
 		return false
 	}
 	clientID, redirectURI := r.Form.Get("client_id"), r.Form.Get("redirect_uri")
 	c, err := getClient(r.Context(), s.opts.Store, clientID)
 	if errors.Is(err, storage.ErrNotFound) || clientID == "" {
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
+		s.opts.Fail(w, r, errPageClient)
 		return false
 	}
 	if err != nil {
-		s.opts.Logger.ErrorContext(r.Context(), "authorize: load client", "err", err)
-		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		s.opts.Fail(w, r, fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("authorize: load client: %w", err)))
 		return false
 	}
 	if !RedirectURIRegistered(c, redirectURI) {
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+		s.opts.Fail(w, r, errPageRedirectURI)
 		return false
 	}
 	return true
@@ -511,17 +519,16 @@ func (s *server) callback(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
 	ar, err := s.opts.Store.GetAuthRequest(r.Context(), id)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		s.opts.Fail(w, r, errPageRequestUnknown)
 		return
 	}
 	if err != nil {
-		s.opts.Logger.ErrorContext(r.Context(), "callback: load request", "err", err)
-		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		s.opts.Fail(w, r, fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("callback: load request: %w", err)))
 		return
 	}
 	// A code goes only to the browser whose session answered the request.
 	if ar.Error == "" && ar.Done && ar.CodeHash == "" && !sameSession(ar.SessionID, s.opts.Screens.CurrentSessionID(r)) {
-		s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.AuthRequest.Unknown")
+		s.opts.Fail(w, r, fail.E(fail.Forbidden, "Errors.AuthRequest.Unknown"))
 		return
 	}
 	s.prepare(r.Context(), s.opts.Store, ar)(w, r)
@@ -537,7 +544,7 @@ func (s *server) prepare(ctx context.Context, tx storage.AuthRequests, ar storag
 	formPost := ar.ResponseMode == string(oidc.ResponseModeFormPost)
 	switch {
 	case !s.opts.Now().Before(ar.ExpiresAt):
-		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return s.errorPage(errPageRequestUnknown)
 	case ar.Error != "" && formPost:
 		params := s.withState(url.Values{"error": {string(oauthError(ar.Error).ErrorType)}}, ar.State)
 		return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) {
@@ -547,22 +554,22 @@ func (s *server) prepare(ctx context.Context, tx storage.AuthRequests, ar storag
 		return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) {
 			redirect, err := op.TryErrorRedirect(r.Context(), adapted, oauthError(ar.Error), s.provider.Encoder(), nil)
 			if err != nil {
-				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+				s.opts.Fail(w, r, errPageRequestUnknown)
 				return
 			}
 			http.Redirect(w, r, s.withIssuer(redirect.URL), http.StatusFound)
 		})
 	case !ar.Done || ar.CodeHash != "":
 		// Not authenticated yet, or a code was already issued (a reload).
-		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return s.errorPage(errPageRequestUnknown)
 	default:
 		return s.prepareCode(ctx, tx, adapted, formPost)
 	}
 }
 
 // errorPage is a prepared answer that shows the error page.
-func (s *server) errorPage(status int, key string) http.HandlerFunc {
-	return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) { s.opts.ErrorPage(w, r, status, key) })
+func (s *server) errorPage(err error) http.HandlerFunc {
+	return s.withIssuerCtx(func(w http.ResponseWriter, r *http.Request) { s.opts.Fail(w, r, err) })
 }
 
 // withIssuerCtx runs h with the issuer in the request's context, as the
@@ -599,10 +606,9 @@ func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *a
 	var refused *oidc.Error
 	switch {
 	case errors.As(err, &refused):
-		return s.errorPage(http.StatusBadRequest, "Errors.AuthRequest.Unknown")
+		return s.errorPage(errPageRequestUnknown)
 	case err != nil:
-		s.opts.Logger.ErrorContext(ctx, "answer: make a code", "err", err)
-		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
+		return s.errorPage(fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("answer: make a code: %w", err)))
 	}
 	if formPost {
 		params := s.withState(url.Values{"code": {resp.Code}}, resp.State)
@@ -612,8 +618,7 @@ func (s *server) prepareCode(ctx context.Context, tx storage.AuthRequests, ar *a
 	}
 	callback, err := op.AuthResponseURL(ar.r.RedirectURI, ar.GetResponseType(), ar.GetResponseMode(), resp, s.provider.Encoder())
 	if err != nil {
-		s.opts.Logger.ErrorContext(ctx, "answer: build the redirect", "err", err)
-		return s.errorPage(http.StatusServiceUnavailable, "Errors.Unavailable")
+		return s.errorPage(fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("answer: build the redirect: %w", err)))
 	}
 	to := s.withIssuer(callback)
 	return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusFound) }
@@ -652,7 +657,7 @@ func (s *server) makeCode(ctx context.Context, tx storage.AuthRequests, ar *auth
 // answered. The code is stored with tx, the transaction that records the
 // sign-in; the returned function writes the response, once that
 // transaction has committed.
-func (p *Provider) Answer(ctx context.Context, tx storage.Tx, ar storage.AuthRequest) http.HandlerFunc {
+func (p *Provider) Answer(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 	return p.server.prepare(ctx, tx, ar)
 }
 
@@ -816,7 +821,7 @@ func (s *server) UserInfo(ctx context.Context, r *op.Request[oidc.UserInfoReques
 func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+		s.opts.Fail(w, r, errPageInvalid)
 		return
 	}
 	f := r.Form
@@ -826,7 +831,7 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		claims, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, s.provider.IDTokenHintVerifier(ctx))
 		if err == nil || errors.As(err, &op.IDTokenHintExpiredError{}) {
 			if clientID != "" && clientID != claims.GetAuthorizedParty() {
-				s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Request.Invalid")
+				s.opts.Fail(w, r, errPageInvalid)
 				return
 			}
 			clientID, hinted, hintSubject = claims.GetAuthorizedParty(), true, claims.GetSubject()
@@ -838,21 +843,20 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 		c, err := getClient(ctx, s.opts.Store, clientID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.Client")
+			s.opts.Fail(w, r, errPageClient)
 			return
 		case err != nil:
-			s.opts.Logger.ErrorContext(r.Context(), "end_session: load client", "err", err)
-			s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+			s.opts.Fail(w, r, fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("end_session: load client: %w", err)))
 			return
 		case uri != "" && !slices.Contains(c.PostLogoutRedirectURIs, uri):
-			s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+			s.opts.Fail(w, r, errPageRedirectURI)
 			return
 		case uri != "":
 			redirect = withQuery(uri, "state", state)
 		}
 	case uri != "":
 		// Nothing to check it against: it is not followed.
-		s.opts.ErrorPage(w, r, http.StatusBadRequest, "Errors.Authorize.RedirectURI")
+		s.opts.Fail(w, r, errPageRedirectURI)
 		return
 	}
 	// A hint shows the request comes from an application this person
@@ -870,13 +874,12 @@ func (s *server) endSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !s.opts.LogoutConfirmed(r) {
-			s.opts.ErrorPage(w, r, http.StatusForbidden, "Errors.Request.CSRF")
+			s.opts.Fail(w, r, fail.E(fail.Forbidden, "Errors.Request.CSRF"))
 			return
 		}
 	}
 	if err := s.opts.Screens.EndBrowserSession(ctx, r.Header, w.Header()); err != nil {
-		s.opts.Logger.ErrorContext(r.Context(), "end_session: end the session", "err", err)
-		s.opts.ErrorPage(w, r, http.StatusServiceUnavailable, "Errors.Unavailable")
+		s.opts.Fail(w, r, fail.Wrap(fail.Unavailable, "Errors.Unavailable", fmt.Errorf("end_session: end the session: %w", err)))
 		return
 	}
 	http.Redirect(w, r, redirect, http.StatusFound)

@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/internal/reqlog"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
@@ -49,6 +50,10 @@ type Main struct {
 	Listener net.Listener
 	Now      func() time.Time
 
+	// Store is the whole storage: Main is its owner (it opens, migrates,
+	// collects garbage and closes it) and hands each part the narrow view
+	// it declares: login.Store, provider.Store, storage.SigningKeys,
+	// storage.LogoutNotices, the mail worker's storage.Outbox.
 	Store       storage.Storage
 	Keys        *provider.KeyManager
 	MasterKey   []byte
@@ -410,10 +415,10 @@ func (m *Main) handler() (http.Handler, error) {
 	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
 	r.Use(reqlog.Middleware(reqlog.Options{Logger: m.Logger, Log: c.Log.Requests}), middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		screens.ErrorPage(w, r, http.StatusNotFound, "Errors.Request.NotFound")
+		screens.Fail(w, r, fail.E(fail.NotFound, "Errors.Request.NotFound"))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		screens.ErrorPage(w, r, http.StatusMethodNotAllowed, "Errors.Request.Method")
+		screens.Fail(w, r, fail.E(fail.Method, "Errors.Request.Method"))
 	})
 	health := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

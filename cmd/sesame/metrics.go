@@ -27,7 +27,7 @@ type metrics struct {
 	mailQueued prometheus.GaugeFunc
 }
 
-func newMetrics(store storage.Storage) *metrics {
+func newMetrics(store storage.Outbox) *metrics {
 	m := &metrics{registry: prometheus.NewRegistry()}
 	m.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sesame_signins_total",
 		Help: "Sign-in attempts at the hosted form, by result (success, failure, locked, second_factor)."}, []string{"result"})

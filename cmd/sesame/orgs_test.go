@@ -325,7 +325,7 @@ func TestSignupBadInput(t *testing.T) {
 	}{
 		{"wrong SIRET key", "ok", url.Values{"domicile": {"FR"}, "siret": {"73282932000075"}, "action": {"search"}}, 400, "clé de contrôle"},
 		{"SIRET too short", "ok", url.Values{"domicile": {"FR"}, "siret": {"7328293"}, "action": {"search"}}, 400, "14 chiffres"},
-		{"unknown SIRET", "ok", url.Values{"domicile": {"FR"}, "siret": {"90012345600015"}, "action": {"search"}}, 422, "Aucun établissement"},
+		{"unknown SIRET", "ok", url.Values{"domicile": {"FR"}, "siret": {"90012345600015"}, "action": {"search"}}, 400, "Aucun établissement"},
 		{"directory rate-limited", "429", url.Values{"domicile": {"FR"}, "siret": {"73282932000074"}, "action": {"search"}}, 503, "rien n&#39;a été créé"},
 		{"directory down", "down", url.Values{"domicile": {"FR"}, "siret": {"73282932000074"}, "action": {"create"}}, 503, "rien n&#39;a été créé"},
 		{"no domicile", "ok", url.Values{"siret": {"73282932000074"}}, 400, "domiciliée"},
@@ -535,8 +535,7 @@ func TestMembersScreenRules(t *testing.T) {
 }
 
 func TestMailSurvivesSMTPOutage(t *testing.T) {
-	// Not parallel: the SMTP recorder is stopped and restarted on the same
-	// port, which a parallel test could take in between.
+	t.Parallel() // the SMTP recorder keeps its port while down
 	e := newOrgEnv(t)
 	e.smtp.Stop()
 	orgID := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "BE")

@@ -18,13 +18,14 @@ const (
 	Conflict     Code = "conflict"     // the state of things forbids it (already exists, last admin)
 	Gone         Code = "gone"         // it existed and can no longer be used (a used link)
 	TooLarge     Code = "too_large"    // the request is too large
+	Method       Code = "method"       // this method is not allowed here (a GET where only POST is)
 	TooMany      Code = "too_many"     // too many attempts: wait
 	Unavailable  Code = "unavailable"  // a dependency is down or busy: retry later
 	Internal     Code = "internal"     // a bug or an unexpected failure
 )
 
 // Codes lists every code, for the doors' tests.
-var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, TooLarge, TooMany, Unavailable, Internal}
+var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, TooLarge, Method, TooMany, Unavailable, Internal}
 
 // Error is an application error.
 type Error struct {

@@ -130,6 +130,7 @@ var pageOf = map[fail.Code]struct {
 	fail.Conflict:     {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.Gone:         {http.StatusGone, "Errors.Request.NotFound"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge"},
+	fail.Method:       {http.StatusMethodNotAllowed, "Errors.Request.Method"},
 	fail.TooMany:      {http.StatusTooManyRequests, "Errors.Request.TooMany"},
 	fail.Unavailable:  {http.StatusServiceUnavailable, "Errors.Unavailable"},
 	fail.Internal:     {http.StatusServiceUnavailable, "Errors.Unavailable"},

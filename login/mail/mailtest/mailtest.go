@@ -1,7 +1,10 @@
 // Package mailtest runs an in-process SMTP server (github.com/emersion/go-smtp)
 // that records what it receives, for tests that send real mail over SMTP
-// and follow its links. It can be stopped and started again on the same
-// port, to test a mail server that goes down.
+// and follow its links. It can go down and come back on the same port, to
+// test a mail server that goes down: while down it keeps its port and
+// answers every connection with 421 (RFC 5321 §3.1, "service not
+// available") then closes it, so no other test can take the port in
+// between and tests that use it can run in parallel.
 package mailtest
 
 import (
@@ -16,6 +19,7 @@ import (
 	"net/mail"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +43,27 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	srv      *smtp.Server
+	down     atomic.Bool
 	arrived  chan struct{}
+}
+
+// downListener hands the SMTP server only the connections that arrive
+// while the server is up; the others get 421 and are closed.
+type downListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l downListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.s.down.Load() {
+			return c, err
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.Write([]byte("421 localhost Service not available, closing transmission channel\r\n"))
+		_ = c.Close()
+	}
 }
 
 // Start listens on 127.0.0.1 with a free port.
@@ -53,8 +77,8 @@ func Start(t *testing.T) *Server {
 	s.Addr = ln.Addr().String()
 	s.Host = "127.0.0.1"
 	s.Port = ln.Addr().(*net.TCPAddr).Port
-	s.serve(ln)
-	t.Cleanup(s.Stop)
+	s.serve(downListener{ln, s})
+	t.Cleanup(s.close)
 	return s
 }
 
@@ -70,8 +94,18 @@ func (s *Server) serve(ln net.Listener) {
 	go srv.Serve(ln)
 }
 
-// Stop closes the server: connections are refused until Restart.
-func (s *Server) Stop() {
+// Stop takes the server down: every connection is answered 421 and
+// closed until Restart. The port stays the server's.
+func (s *Server) Stop() { s.down.Store(true) }
+
+// Restart brings the server back up on its port.
+func (s *Server) Restart(t *testing.T) {
+	t.Helper()
+	s.down.Store(false)
+}
+
+// close ends the server and frees its port, at the test's end.
+func (s *Server) close() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv = nil
@@ -79,23 +113,6 @@ func (s *Server) Stop() {
 	if srv != nil {
 		srv.Close()
 	}
-}
-
-// Restart listens again on the same port.
-func (s *Server) Restart(t *testing.T) {
-	t.Helper()
-	var ln net.Listener
-	var err error
-	for range 50 {
-		if ln, err = net.Listen("tcp", s.Addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // the port is released asynchronously
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.serve(ln)
 }
 
 // Messages returns what arrived so far.
