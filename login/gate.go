@@ -25,7 +25,10 @@ import (
 //  4. a person without one enrols first when their organization or the
 //     relying party (acr_values=urn:sesame:loa:2) requires it — the
 //     session exists only after that, so single sign-on never serves a
-//     level that was not reached;
+//     level that was not reached; likewise a passkey, when the
+//     organization requires passkeys or the relying party asks for
+//     urn:sesame:loa:3 (a person who has one proves it, one who has none
+//     sets one up);
 //  5. the session, the audit event, the last sign-in, the cleared
 //     failures and the answer to the relying party commit in one
 //     transaction, and the session's amr is exactly what was proven.
@@ -62,9 +65,23 @@ type attempt struct {
 	// with the old one.
 	PasswordSetAt int64 `json:"w"`
 	Exp           int64 `json:"x"`
+	// A company sign-in (companyflow.go): the connection (its
+	// organization's id), the upstream's amr, and whether the upstream
+	// proved a second factor (its amr has mfa, or its acr is one the
+	// connection counts as sufficient).
+	IDP         string   `json:"i,omitempty"`
+	Upstream    []string `json:"m,omitempty"`
+	UpstreamMFA bool     `json:"f,omitempty"`
 }
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
+
+// passkey says whether a passkey was proven (device-bound or synced).
+func (at attempt) passkey() bool { return at.proved(proofHWK) || at.proved(proofSWK) }
+
+// secondFactor says whether a second factor was proven: a code, or a
+// passkey (alone at sign-in it comes with user verification, so it is both).
+func (at attempt) secondFactor() bool { return at.proved(proofOTP) || at.passkey() }
 
 // with returns the attempt with one more proof.
 func (at attempt) with(p string) attempt {
@@ -77,8 +94,11 @@ func (at attempt) with(p string) attempt {
 // amr is what the session says was proven: the proofs, and "mfa" when they
 // are of two kinds.
 func (at attempt) amr() []string {
+	if at.IDP != "" {
+		return at.upstreamAMR()
+	}
 	out := slices.Clone(at.Proofs)
-	if at.proved(proofPassword) && at.proved(proofOTP) {
+	if (at.proved(proofPassword) && at.secondFactor()) || (at.passkey() && at.proved(proofUser)) {
 		out = append(out, vocab.AMRMFA)
 	}
 	return out
@@ -91,6 +111,10 @@ const (
 	stepDone  step = iota
 	stepCode       // prove the second factor
 	stepEnrol      // set one up, then it counts as proven
+	// stepPasskeyEnrol: a phishing-resistant sign-in is required (the
+	// organization's policy, acr_values=urn:sesame:loa:3) and the person
+	// has no passkey: they set one up, then it counts as proven.
+	stepPasskeyEnrol
 )
 
 // requirement says what the person must still do: the gate's rules 3 and 4.
@@ -99,10 +123,24 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 	if err != nil {
 		return stepDone, err
 	}
+	keys, err := h.Store.ListPasskeys(ctx, p.User.ID)
+	if err != nil {
+		return stepDone, err
+	}
+	needsPasskey := orgRequiresPasskey(p) || asksPasskey(ar)
 	switch {
-	case has && !at.proved(proofOTP):
+	case needsPasskey && !at.passkey() && len(keys) > 0:
+		return stepCode, nil // the code page then offers the passkey alone
+	case (has || len(keys) > 0) && !at.secondFactor() && !at.UpstreamMFA:
+		// A second factor the person has is proven before anything is
+		// set up: a password alone never binds a new passkey to an
+		// account that has more. The company's provider proving one
+		// (UpstreamMFA) meets the policy and acr_values=loa:2 as Sesame's
+		// own would; it does not stand for a passkey (loa:3).
 		return stepCode, nil
-	case !has && (orgRequiresMFA(p) || asksMFA(ar)):
+	case needsPasskey && !at.passkey():
+		return stepPasskeyEnrol, nil
+	case !has && len(keys) == 0 && !at.UpstreamMFA && (orgRequiresMFA(p) || asksMFA(ar)):
 		return stepEnrol, nil
 	}
 	return stepDone, nil
@@ -118,6 +156,19 @@ func (h *factors) hasSecondFactor(ctx context.Context, tx storage.SecondFactors,
 }
 
 func orgRequiresMFA(p storage.Person) bool { return p.Organization != nil && p.Organization.RequireMFA }
+
+func orgRequiresPasskey(p storage.Person) bool {
+	return p.Organization != nil && p.Organization.RequirePasskey
+}
+
+func asksPasskey(ar *storage.AuthRequest) bool {
+	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRPasskey)
+}
+
+// hasPasskeyAMR says whether a session's sign-in proved a passkey.
+func hasPasskeyAMR(amr []string) bool {
+	return slices.Contains(amr, vocab.AMRHWK) || slices.Contains(amr, vocab.AMRSWK)
+}
 
 func asksMFA(ar *storage.AuthRequest) bool {
 	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRMFA)
@@ -144,6 +195,18 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	if ar == nil {
 		at.AuthRequestID = "" // none, or expired or answered meanwhile: home, signed in
 	}
+	if at.IDP == "" {
+		// A password (or a link) for an address whose organization signs
+		// in only through its provider: refused, but for its break-glass admin.
+		if enforced, err := h.enforced(r.Context(), p); err != nil {
+			h.fail(w, r, err)
+			return
+		} else if enforced {
+			h.count("failure")
+			h.renderLogin(w, r, ar, p.User.Email, errSSOEnforced)
+			return
+		}
+	}
 	next, err := h.requirement(r.Context(), p, at, ar)
 	if err != nil {
 		h.fail(w, r, err)
@@ -166,8 +229,11 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	}
 	h.count("second_factor")
 	to := PathLoginCode
-	if next == stepEnrol {
+	switch next {
+	case stepEnrol:
 		to = PathLoginEnrol
+	case stepPasskeyEnrol:
+		to = PathLoginPasskeyEnrol
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
@@ -208,10 +274,14 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 			}
 		}
 		var err error
-		if s, secret, err = h.newSession(ctx, tx, r, u, amr); err != nil {
+		if s, secret, err = h.newSessionIDP(ctx, tx, r, u, amr, at.IDP); err != nil {
 			return err
 		}
-		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), "amr="+joinAMR(amr))
+		details := "amr=" + joinAMR(amr)
+		if at.IDP != "" {
+			details += " idp=" + at.IDP
+		}
+		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), details)
 		if at.AuthRequestID == "" {
 			return nil
 		}

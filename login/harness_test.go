@@ -93,7 +93,8 @@ type harness struct {
 }
 
 // newHarness builds the screens on a fresh database.
-func newHarness(t *testing.T) *harness {
+// opts change the handler before its routes are built.
+func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
@@ -145,6 +146,15 @@ func newHarness(t *testing.T) *harness {
 		TOTPBox: box("totp-secrets"), MFABox: box("second-step"), TOTPIssuer: "Sesame test",
 		ReauthAfter:   5 * time.Minute,
 		SignInPerHour: 1000, CodePerHour: 1000, ResetPerHour: 1000, ResetPerEmail: 3,
+	}
+	// Passkeys: the harness listens on 127.0.0.1, which browsers refuse,
+	// but its software authenticator (passkey_test.go) answers for
+	// passkeyOrigin, as a browser at a localhost issuer would.
+	if hx.H.WebAuthn, _, err = NewWebAuthn(passkeyOrigin, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(hx)
 	}
 	r := chi.NewRouter()
 	r.Use(web.Forms(hx.H.Fail))

@@ -27,11 +27,15 @@ type signInFlow struct {
 	*factors
 	Hasher     *password.Hasher
 	AttemptBox *secretbox.Box // seals the sign-in between its steps (attemptCookie)
+	pk         *passkeys      // passkeys as proofs (passkey_signin.go)
 	// Answer is the provider's (Handler.Answer).
 	Answer func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc
 	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
 	SignIns                    func(result string)
 	SignInPerHour, CodePerHour int
+	// company routes connected domains upstream (companyflow.go); nil
+	// without company sign-in.
+	company *companyFlow
 }
 
 func (h *signInFlow) routes(r chi.Router) {
@@ -41,6 +45,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
 	r.Get(PathLoginEnrol, h.handleLoginEnrol)
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
+	h.passkeyRoutes(r)
 	r.Post(PathLoginCancel, h.handleLoginCancel)
 }
 
@@ -56,7 +61,12 @@ type loginPage struct {
 	AuthRequestID string
 	Email         string
 	ClientName    string
-	Next          string // the page to land on after signing in (returnpath.go)
+	Passkeys      bool // the browser may sign in with a passkey
+	// Company: company sign-in is on (the page offers it); PasswordOnly:
+	// the form asks for the password even for a connected domain (a
+	// break-glass admin, or a person whose organization does not enforce it).
+	Company, PasswordOnly bool
+	Next                  string // the page to land on after signing in (returnpath.go)
 }
 
 // authRequestCookie remembers the authorization request a browser was
@@ -127,6 +137,11 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.failRequest(w, r, *ar, "login_required")
 		return
 	}
+	// A login_hint of a connected domain goes straight to its provider.
+	if h.company != nil && ar.LoginHint != "" && r.URL.Query().Get("method") != "password" &&
+		len(ar.LoginHint) <= 320 && h.company.route(w, r, ar, ar.LoginHint) {
+		return
+	}
 	h.renderLogin(w, r, ar, ar.LoginHint, nil)
 }
 
@@ -135,7 +150,8 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 // door (web.Status).
 func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
 	status, errKey := web.Status(err)
-	p := &loginPage{Action: PathLogin, Email: email}
+	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil,
+		PasswordOnly: r.URL.Query().Get("method") == "password" || r.PostFormValue("method") == "password"}
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID = ar.ID
@@ -187,6 +203,9 @@ func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthReques
 		return reuseNone
 	}
 	if !slices.Contains(s.AMR, vocab.AMRMFA) && (asksMFA(&ar) || orgRequiresMFA(p)) {
+		return reuseLevelTooLow
+	}
+	if !hasPasskeyAMR(s.AMR) && (asksPasskey(&ar) || orgRequiresPasskey(p)) {
 		return reuseLevelTooLow
 	}
 	return reuseYes
@@ -260,6 +279,17 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.renderLogin(w, r, ar, email, errCSRF)
 		return
 	}
+	// An address of a connected domain goes to its provider before any
+	// password is looked at (the password field is ignored), unless the
+	// form asked for the password.
+	if h.company != nil && email != "" && len(email) <= 320 && r.PostFormValue("method") != "password" &&
+		h.company.route(w, r, ar, email) {
+		return
+	}
+	if r.PostFormValue("method") == "company" {
+		h.renderLogin(w, r, ar, email, errSSONoRoute)
+		return
+	}
 	if email == "" || pw == "" || len(email) > 320 {
 		h.renderLogin(w, r, ar, email, errLoginMissing)
 		return
@@ -285,8 +315,13 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, u := err == nil, person.User
-	// An unknown email is checked against a dummy hash: same answer, same time.
-	verr := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
+	// An unknown email, or an account without a password (activated with
+	// a passkey), is checked against a dummy hash: same answer, same time.
+	hash := u.PasswordHash
+	if !hasPassword(u) {
+		hash = ""
+	}
+	verr := h.Hasher.Verify(r.Context(), hash, pw)
 	if verr != nil && !errors.Is(verr, password.ErrMismatch) && !errors.Is(verr, password.ErrMalformed) {
 		h.fail(w, r, verr) // the context ended while waiting for a hashing slot
 		return

@@ -26,6 +26,7 @@ type passwordFlow struct {
 	Policy password.Policy
 	// Reset requests per IP address and hour, per email address and hour.
 	ResetPerHour, ResetPerEmail int
+	pk                          *passkeys // an invitation activated with a passkey (passkey_invite.go)
 }
 
 func (h *passwordFlow) routes(r chi.Router) {
@@ -35,6 +36,7 @@ func (h *passwordFlow) routes(r chi.Router) {
 	r.Post(PathForgot, h.handleForgotSubmit)
 	r.Get(PathResetPassword, h.handleReset)
 	r.Post(PathResetPassword, h.handleResetSubmit)
+	h.passkeyRoutes(r)
 }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
@@ -43,6 +45,7 @@ type setPasswordPage struct {
 	templates.Base
 	Token       string
 	Email       string
+	Passkeys    bool // a passkey may be created instead
 	LangChoices []langChoice
 }
 
@@ -64,7 +67,7 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, problem error, token string, u storage.User) {
 	status, errKey := h.problemOf(r, problem)
-	p := &setPasswordPage{Token: token, Email: u.Email, LangChoices: langChoices}
+	p := &setPasswordPage{Token: token, Email: u.Email, Passkeys: h.pk.enabled(), LangChoices: langChoices}
 	p.Base = h.baseFor(w, r, "SetPassword.Title", u)
 	p.Error = errKey
 	if errKey != "" {

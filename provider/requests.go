@@ -18,6 +18,10 @@ var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string { return a.r.ID }
 func (a *authRequest) GetACR() string {
+	passkey := slices.Contains(a.r.AMR, vocab.AMRHWK) || slices.Contains(a.r.AMR, vocab.AMRSWK)
+	if passkey && slices.Contains(a.r.ACRValues, vocab.ACRPasskey) {
+		return vocab.ACRPasskey
+	}
 	if slices.Contains(a.r.AMR, vocab.AMRMFA) {
 		return vocab.ACRMFA
 	}
@@ -45,6 +49,9 @@ func (a *authRequest) Done() bool                         { return a.r.Done && a
 // sessionID and grantID travel with a request into the tokens it yields.
 func (a *authRequest) sessionID() string { return a.r.SessionID }
 func (a *authRequest) grantID() string   { return a.r.ID }
+
+// idp is the company provider that authenticated the session, if any.
+func (a *authRequest) idp() string { return a.r.IDP }
 
 // refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
 type refreshRequest struct {

@@ -51,6 +51,9 @@ type Organization struct {
 	ValidatedBy    string
 	// RequireMFA makes every member enrol a second factor.
 	RequireMFA bool
+	// RequirePasskey makes every member sign in with a passkey
+	// (phishing-resistant): those without one enrol at their next sign-in.
+	RequirePasskey bool
 	// SignupKey makes sign-up idempotent: a form submitted twice carries the
 	// same key and finds the organization the first submit created.
 	SignupKey string
@@ -174,6 +177,7 @@ type AuthRequest struct {
 	AuthTime  time.Time
 	AMR       []string
 	Done      bool
+	IDP       string // the answering session's IDP
 	// Error is an OAuth error code (login_required, access_denied…) the
 	// login screens chose to answer with instead of a code.
 	Error string
@@ -233,6 +237,9 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	UserAgent         string
 	IP                string
+	// IDP is the issuer of the company's provider that authenticated the
+	// session (company sign-in); "" for Sesame's own proofs.
+	IDP string
 }
 
 // SigningKey is a key pair that signs ID tokens. The private part is

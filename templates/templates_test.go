@@ -67,6 +67,8 @@ func TestLang(t *testing.T) {
 type loginPage struct {
 	Base
 	Action, AuthRequestID, Email, ClientName, Next string
+	Passkeys                                       bool
+	Company, PasswordOnly                          bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {

@@ -52,9 +52,42 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+	Domains  DomainsConfig  `yaml:"domains"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
+
+	WebAuthn WebAuthnConfig `yaml:"webauthn"`
+}
+
+// WebAuthnConfig is the passkeys' relying party: its id is the issuer's
+// host, and the issuer's origin is always allowed.
+type WebAuthnConfig struct {
+	// Origins lists, comma-separated, the other origins (scheme://host[:port])
+	// that serve this Sesame under the same host or a subdomain of it.
+	Origins string `yaml:"origins"`
+}
+
+// OriginList is Origins as a list.
+func (w WebAuthnConfig) OriginList() []string {
+	var out []string
+	for _, o := range strings.Split(w.Origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
+type DomainsConfig struct {
+	// Resolver is the DNS server asked, host:port; "" is the system's
+	// (the first nameserver of /etc/resolv.conf).
+	Resolver string `yaml:"resolver"`
+	// Recheck is how often a verified domain's record is looked up again.
+	Recheck time.Duration `yaml:"recheck"`
+	// Timeout bounds one look-up.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 type AuditConfig struct {
@@ -228,6 +261,7 @@ func Default() Config {
 			RateLimit: 20,
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
+		Domains:   DomainsConfig{Recheck: 24 * time.Hour, Timeout: 5 * time.Second},
 		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},

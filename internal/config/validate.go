@@ -51,6 +51,29 @@ func oneOf(r *reporter, key, v, msg string, allowed ...string) {
 var validators = []func(*Config, *reporter){
 	validateServer, validateStorage, validateSecrets, validateTokens, validateSessions, validateKeys,
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
+	validateWebAuthn,
+	validateDomains,
+}
+
+// validateWebAuthn checks the passkeys' extra origins: each an origin
+// alone (scheme and host, a port at most) of the issuer's host or a
+// subdomain of it, which is all a browser accepts for the RP id.
+func validateWebAuthn(c *Config, r *reporter) {
+	iss, err := url.Parse(c.Issuer)
+	if err != nil {
+		return // validateServer reports it
+	}
+	for _, o := range c.WebAuthn.OriginList() {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			r.add("webauthn.origins", "%q is not an origin (write https://host or https://host:port)", o)
+			continue
+		}
+		h := u.Hostname()
+		if h != iss.Hostname() && !strings.HasSuffix(h, "."+iss.Hostname()) {
+			r.add("webauthn.origins", "%q is not the issuer's host %s or a subdomain of it", o, iss.Hostname())
+		}
+	}
 }
 
 // Validate lists every problem of the configuration as `section.key: problem`.
@@ -255,4 +278,16 @@ func validatePassword(c *Config, r *reporter) {
 func validateLog(c *Config, r *reporter) {
 	oneOf(r, "log.level", c.Log.Level, "must be debug, info, warn or error", "debug", "info", "warn", "error")
 	oneOf(r, "log.format", c.Log.Format, "must be text or json", "text", "json")
+}
+
+func validateDomains(c *Config, r *reporter) {
+	d := c.Domains
+	if d.Resolver != "" {
+		host, port, err := net.SplitHostPort(d.Resolver)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			r.add("domains.resolver", "must be host:port, such as 127.0.0.53:53 or [2001:db8::53]:53")
+		}
+	}
+	within(r, "domains.recheck", d.Recheck, time.Minute, 30*24*time.Hour, "must be from 1m to 720h (30 days)")
+	within(r, "domains.timeout", d.Timeout, 100*time.Millisecond, time.Minute, "must be from 100ms to 1m")
 }

@@ -40,6 +40,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"SecondFactors", testSecondFactors},
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
+		{"Passkeys", testPasskeys},
+		{"CompanySSO", testCompanySSO},
 		{"ChosenLang", testChosenLang},
 	}
 	for _, tc := range tests {
