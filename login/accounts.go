@@ -645,7 +645,9 @@ func (a *Accounts) storePassword(ctx context.Context, tx storage.Tx, userID, has
 // voids every other link of the account. A set-password link serves an
 // account that has no password yet: once it has one (another link was
 // used), any link left is refused.
-func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash string) (storage.User, error) {
+// lang, when "fr" or "en", is the language the person chose on the
+// activation form: recorded as their choice, and their mail's language.
+func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash, lang string) (storage.User, error) {
 	var u storage.User
 	err := a.Store.Atomic(ctx, func(tx storage.Tx) error {
 		t, err := a.consumeLink(ctx, tx, token, storage.PurposeSetPassword)
@@ -665,6 +667,12 @@ func (a *Accounts) SetPassword(ctx context.Context, actor Actor, token, hash str
 		// The first invitation accepted wins.
 		if err := a.takeAddress(ctx, tx, actor, u, "accepted elsewhere"); err != nil {
 			return err
+		}
+		if validLang(lang) {
+			if err := tx.UpdateUser(ctx, u.ID, func(x *storage.User) error { x.ChosenLang, x.Locale = lang, lang; return nil }); err != nil {
+				return err
+			}
+			u.ChosenLang, u.Locale = lang, lang
 		}
 		orgID := a.orgOf(ctx, tx, u.ID)
 		if actor.ID == "" {

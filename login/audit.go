@@ -39,7 +39,7 @@ func (h *shared) audit(ctx context.Context, tx auditTrail, actorID, action, user
 func (h *shared) auditOrg(ctx context.Context, tx auditTrail, actorID, action, userID, orgID, details string) {
 	ip, _ := ctx.Value(ipKey{}).(string)
 	if err := h.Accounts.audit(ctx, tx, Actor{ID: actorID, IP: ip}, action, "user", userID, orgID, details); err != nil {
-		h.Logger.Warn("audit", "err", err)
+		h.Logger.WarnContext(ctx, "audit", "err", err)
 	}
 }
 

@@ -199,7 +199,7 @@ type ssoRetryPage struct {
 // upstreamFailed shows that the company's provider did not answer, or
 // answered an error, and offers to try again: a page, never a 5xx.
 func (h *companyFlow) upstreamFailed(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
-	h.Logger.Warn("company sign-in: upstream failed", "err", err)
+	h.Logger.WarnContext(r.Context(), "company sign-in: upstream failed", "err", err)
 	h.count("upstream_failed")
 	p := &ssoRetryPage{Message: "Errors.SSO.Upstream", Email: email}
 	var locales []string
@@ -237,7 +237,7 @@ func (h *companyFlow) pending(w http.ResponseWriter, r *http.Request) (ssoPendin
 func (h *companyFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 	p, err := h.pending(w, r)
 	if err != nil {
-		h.Logger.Info("company sign-in: bad or replayed callback", "err", err)
+		h.Logger.InfoContext(r.Context(), "company sign-in: bad or replayed callback", "err", err)
 		h.fail(w, r, err)
 		return
 	}

@@ -110,4 +110,15 @@
 // An account created by company sign-in has the password hash noPassword,
 // which no password matches: it holds its address like an accepted
 // invitation.
+// The page language (lang.go) is, in this order: a click on the language
+// link (remembered in this browser, and replacing the relying party's wish
+// for the browser session), the relying party's ui_locales of this sign-in
+// (remembered for the browser session), the link chosen earlier in this
+// browser, the account's own choice (storage.User.ChosenLang: made at
+// activation or in the settings; DESIGN.md's "locale chosen or none" —
+// kept apart from Locale, the language of the person's mail, which an
+// administrator or the CLI may set for them), Accept-Language, French.
+// A sign-in sent from a protected page returns to it (returnpath.go: a
+// checked local path only); "Cancel" on the code step answers a waiting
+// relying party access_denied (cancel.go).
 package login

@@ -76,7 +76,7 @@ func (h *companyAdminFlow) renderDomains(w http.ResponseWriter, r *http.Request,
 		}
 		p.Domains = append(p.Domains, row)
 	}
-	p.Base = h.base(w, r, "Domains.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "Domains.Title", v.user)
 	p.Error = errKey
 	h.render(w, status, "domains", p)
 }
@@ -105,7 +105,7 @@ func (h *companyAdminFlow) domainAction(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	if err := act(v); err != nil {
-		h.Logger.Info("domains: refused", "err", err)
+		h.Logger.InfoContext(r.Context(), "domains: refused", "err", err)
 		h.renderDomains(w, r, v, err, keep)
 		return
 	}
@@ -191,7 +191,7 @@ func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v v
 		h.fail(w, r, err)
 		return
 	}
-	p.Base = h.base(w, r, "SSO.Title", []string{v.user.Locale})
+	p.Base = h.baseFor(w, r, "SSO.Title", v.user)
 	p.Error = errKey
 	h.render(w, status, "company_sso", p)
 }
@@ -225,7 +225,7 @@ func (h *companyAdminFlow) handleSSOSave(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if _, err := h.Companies.SetConnection(r.Context(), actorOf(v, r), v.membership.OrgID, in); err != nil {
-		h.Logger.Info("company sign-in: refused", "err", err)
+		h.Logger.InfoContext(r.Context(), "company sign-in: refused", "err", err)
 		h.renderSSO(w, r, v, err, keep, true)
 		return
 	}

@@ -116,7 +116,7 @@ func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, proble
 	if replace {
 		title = "TOTP.ReplaceTitle"
 	}
-	p.Base = h.base(w, r, title, []string{u.Locale})
+	p.Base = h.baseFor(w, r, title, u)
 	p.Error = errKey
 	h.render(w, status, "totp_setup", p)
 }
@@ -189,7 +189,7 @@ func groupKey(k string) string {
 
 func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
 	p := &recoveryPage{Codes: codes, Continue: next, Download: sealRecoveryFile(h.TOTPBox, h.now(), u.ID, codes)}
-	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
+	p.Base = h.baseFor(w, r, "Recovery.Title", u)
 	h.render(w, http.StatusOK, "recovery_codes", p)
 }
 

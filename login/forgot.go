@@ -60,7 +60,7 @@ func (h *passwordFlow) handleForgotSubmit(w http.ResponseWriter, r *http.Request
 			return
 		}
 	} else {
-		h.Logger.Warn("password reset requests over the limit for an address")
+		h.Logger.WarnContext(r.Context(), "password reset requests over the limit for an address")
 	}
 	h.renderForgot(w, r, nil, &forgotPage{Email: email, Sent: true})
 }
@@ -72,9 +72,9 @@ type resetPage struct {
 	Done  bool
 }
 
-func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, problem error, p *resetPage, lang string) {
+func (h *passwordFlow) renderReset(w http.ResponseWriter, r *http.Request, problem error, p *resetPage, u storage.User) {
 	status, errKey := h.problemOf(r, problem)
-	p.Base = h.base(w, r, "Reset.Title", []string{lang})
+	p.Base = h.baseFor(w, r, "Reset.Title", u)
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconvItoa(max(h.Policy.MinLength, 12))
@@ -86,22 +86,22 @@ func (h *passwordFlow) handleReset(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	}
-	h.renderReset(w, r, nil, &resetPage{Token: token, Email: u.Email}, u.Locale)
+	h.renderReset(w, r, nil, &resetPage{Token: token, Email: u.Email}, u)
 }
 
 func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PostFormValue("token")
 	u, err := h.linkUser(r.Context(), token, h.Accounts.CheckResetLink)
 	if err != nil {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	}
 	p := &resetPage{Token: token, Email: u.Email}
 	if problem := h.newPassword(r, u.Email); problem != nil {
-		h.renderReset(w, r, problem, p, u.Locale)
+		h.renderReset(w, r, problem, p, u)
 		return
 	}
 	hash, err := h.Hasher.Hash(r.Context(), r.PostFormValue("password"))
@@ -110,17 +110,17 @@ func (h *passwordFlow) handleResetSubmit(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	if _, err := h.Accounts.ResetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash); errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) {
-		h.renderLink(w, r, err)
+		h.renderResetLink(w, r, err, token)
 		return
 	} else if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.Logger.Info("password reset", "user", u.ID)
+	h.Logger.InfoContext(r.Context(), "password reset", "user", u.ID)
 	// Every session ended, this browser's too: sign in again, with the
 	// second factor if there is one.
 	http.SetCookie(w, h.clearSessionCookie())
-	h.renderReset(w, r, nil, &resetPage{Done: true}, u.Locale)
+	h.renderReset(w, r, nil, &resetPage{Done: true}, u)
 }
 
 const hour = time.Hour

@@ -57,6 +57,9 @@ type attempt struct {
 	Proofs        []string `json:"p"` // proven so far, in order
 	AuthRequestID string   `json:"a,omitempty"`
 	Throttle      string   `json:"t"` // the key its failures count against
+	// Return is the page to land on when no relying party waits
+	// (returnpath.go); checked again when used.
+	Return string `json:"n,omitempty"`
 	// PasswordSetAt is the person's password time when the attempt was
 	// sealed: a new password (a reset, a change) ends the attempts begun
 	// with the old one.
@@ -249,7 +252,7 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		s      storage.Session
 		secret string
 		reply  http.HandlerFunc
-		next   = PathHome
+		next   = landing(at)
 	)
 	ctx := r.Context()
 	err := h.Store.Atomic(ctx, func(tx storage.Tx) error {
@@ -303,14 +306,14 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 	h.setSessionCookies(w, s, secret)
 	h.trustDevice(w, u.Email)
 	h.count("success")
-	h.Logger.Info("signed in", "user", u.ID, "session", s.ID, "amr", amr)
+	h.Logger.InfoContext(r.Context(), "signed in", "user", u.ID, "session", s.ID, "amr", amr)
 	switch {
 	case recovery != nil:
 		h.renderRecovery(w, r, u, recovery(), next)
 	case reply != nil:
 		reply(w, r)
 	default:
-		http.Redirect(w, r, PathHome, http.StatusSeeOther)
+		http.Redirect(w, r, landing(at), http.StatusSeeOther)
 	}
 }
 

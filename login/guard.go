@@ -25,12 +25,12 @@ var errForbidden = fail.E(fail.Forbidden, "Errors.Request.Forbidden")
 func (h *shared) signedIn(w http.ResponseWriter, r *http.Request) (viewer, bool) {
 	s, ok := h.currentSession(r)
 	if !ok {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginFor(r), http.StatusSeeOther)
 		return viewer{}, false
 	}
 	u, err := h.Store.GetUser(r.Context(), s.UserID)
 	if err != nil || u.Disabled {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		http.Redirect(w, r, loginFor(r), http.StatusSeeOther)
 		return viewer{}, false
 	}
 	v := viewer{user: u, session: s}
@@ -84,7 +84,11 @@ func (h *shared) limit(w http.ResponseWriter, r *http.Request, key string, perHo
 	if n > perHour {
 		wait := max(int(reset.Sub(h.now()).Seconds()), 1)
 		w.Header().Set("Retry-After", strconv.Itoa(wait))
-		h.Logger.Warn("rate limited", "key", key)
+		// At most one line a minute per key, counting the refusals since
+		// its previous line: a flood must not flood the log.
+		if n, write := h.refusals.Refused(key, h.now()); write {
+			h.Logger.WarnContext(r.Context(), "rate limited", "key", key, "refused", n)
+		}
 		h.showError(w, r, fail.E(fail.TooMany, "Errors.Request.TooMany"))
 		return false
 	}

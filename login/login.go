@@ -46,6 +46,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Get(PathLoginEnrol, h.handleLoginEnrol)
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
 	h.passkeyRoutes(r)
+	r.Post(PathLoginCancel, h.handleLoginCancel)
 }
 
 func (h *signInFlow) count(result string) {
@@ -65,6 +66,7 @@ type loginPage struct {
 	// the form asks for the password even for a connected domain (a
 	// break-glass admin, or a person whose organization does not enforce it).
 	Company, PasswordOnly bool
+	Next                  string // the page to land on after signing in (returnpath.go)
 }
 
 // authRequestCookie remembers the authorization request a browser was
@@ -113,7 +115,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 	sess, signedIn := h.currentSession(r)
 	if ar == nil {
 		if signedIn {
-			http.Redirect(w, r, PathHome, http.StatusSeeOther)
+			http.Redirect(w, r, landing(attempt{Return: requestedReturn(r)}), http.StatusSeeOther)
 			return
 		}
 		h.renderLogin(w, r, nil, "", nil)
@@ -152,11 +154,21 @@ func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *sto
 		PasswordOnly: r.URL.Query().Get("method") == "password" || r.PostFormValue("method") == "password"}
 	var locales []string
 	if ar != nil {
-		p.AuthRequestID, locales = ar.ID, ar.UILocales
+		p.AuthRequestID = ar.ID
+		// The relying party's ui_locales, when the browser first shows
+		// its request (not after a click on the language link, nor on a
+		// failed POST): the page speaks it, and so do the steps after it.
+		if r.Method == http.MethodGet && r.URL.Query().Get("lang") == "" {
+			locales = ar.UILocales
+			h.rememberUILocales(w, locales)
+		}
 		http.SetCookie(w, h.cookie(authRequestCookie, ar.ID, int(authRequestCookieLifetime.Seconds())))
 		if c, err := h.Store.GetClient(r.Context(), ar.ClientID); err == nil {
 			p.ClientName = c.Name
 		}
+	}
+	if ar == nil {
+		p.Next = requestedReturn(r)
 	}
 	p.Base = h.base(w, r, "Login.Title", locales)
 	p.Error = errKey
@@ -320,7 +332,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		if known {
 			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
-		h.Logger.Info("sign-in failed", "known", known, "ip", web.ClientIP(r))
+		h.Logger.InfoContext(r.Context(), "sign-in failed", "known", known, "ip", web.ClientIP(r))
 		h.renderLogin(w, r, ar, email, errLoginInvalid)
 		return
 	}
@@ -329,7 +341,7 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	var record func(storage.Tx) error
 	if h.Hasher.NeedsRehash(u.PasswordHash) {
 		if rehash, err := h.Hasher.Hash(r.Context(), pw); err != nil {
-			h.Logger.Warn("rehash password", "err", err)
+			h.Logger.WarnContext(r.Context(), "rehash password", "err", err)
 		} else {
 			record = func(tx storage.Tx) error { return tx.RecordSignIn(r.Context(), u.ID, h.now(), rehash) }
 		}
@@ -337,6 +349,8 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	at := attempt{UserID: u.ID, Proofs: []string{proofPassword}, Throttle: key}
 	if ar != nil {
 		at.AuthRequestID = ar.ID
+	} else {
+		at.Return = requestedReturn(r)
 	}
 	h.proceed(w, r, at, person, ar, record)
 }

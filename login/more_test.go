@@ -51,6 +51,7 @@ func TestRoutes(t *testing.T) {
 		"POST /admin/organizations/{id}/members/{user}/disable", "POST /admin/organizations/{id}/members/{user}/enable",
 		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
 		"POST /admin/organizations/{id}/suspend",
+		"POST /account/language", "POST /login/cancel", // issue 19
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/ratelog"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
@@ -32,6 +33,8 @@ type shared struct {
 	// routed reports whether a GET route exists for a path (the menu
 	// shows only pages that exist); set by Handler.Routes.
 	routed func(path string) bool
+	// refusals spaces out the log lines of rate-limit refusals (guard.go).
+	refusals ratelog.Log
 }
 
 func (h *shared) now() time.Time { return h.Now() }
@@ -58,9 +61,9 @@ func (h *shared) showError(w http.ResponseWriter, r *http.Request, err error) {
 func (h *shared) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, _ := web.Status(err)
 	if status >= 500 {
-		h.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	} else {
-		h.Logger.Info("request refused", "path", r.URL.Path, "status", status, "err", err)
+		h.Logger.InfoContext(r.Context(), "request refused", "path", r.URL.Path, "status", status, "err", err)
 	}
 	h.showError(w, r, err)
 }
@@ -83,7 +86,7 @@ func (h *shared) refused(w http.ResponseWriter, r *http.Request, err error) bool
 func (h *shared) problemOf(r *http.Request, problem error) (int, string) {
 	status, key := web.Status(problem)
 	if status >= 500 {
-		h.Logger.Error("request failed", "path", r.URL.Path, "err", problem)
+		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", problem)
 	}
 	return status, key
 }

@@ -158,7 +158,7 @@ func (h *passkeys) jsonError(w http.ResponseWriter, r *http.Request, err error) 
 func (h *passkeys) statusOf(r *http.Request, err error) (int, string) {
 	status, key := web.Status(err)
 	if status >= 500 {
-		h.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		h.Logger.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 	}
 	return status, key
 }
@@ -177,7 +177,7 @@ func (h *passkeys) take(w http.ResponseWriter, r *http.Request, kind, bind strin
 	}
 	err = h.Store.UsePasskeyChallenge(r.Context(), storage.HashToken(c.Session.Challenge), time.Unix(c.Exp+1, 0), h.now())
 	if errors.Is(err, storage.ErrAlreadyUsed) {
-		h.Logger.Info("passkey challenge replayed", "kind", kind)
+		h.Logger.InfoContext(r.Context(), "passkey challenge replayed", "kind", kind)
 		return c.Session, errPasskeyExpired
 	}
 	return c.Session, err
@@ -332,12 +332,12 @@ func (h *passkeys) verifyAssertion(r *http.Request, sd webauthn.SessionData, kno
 		_, cred, err = h.WA.ValidatePasskeyLogin(lookup, sd, parsed)
 	}
 	if err != nil {
-		h.Logger.Info("passkey refused", "err", err)
+		h.Logger.InfoContext(r.Context(), "passkey refused", "err", err)
 		return pk, user, false, errPasskeyInvalid
 	}
 	if cred.Authenticator.CloneWarning {
 		h.audit(ctx, h.Store, user.ID, "passkey.counter_regressed", user.ID, "passkey="+pk.ID)
-		h.Logger.Warn("passkey sign counter went backwards: a cloned authenticator?", "user", user.ID, "passkey", pk.ID)
+		h.Logger.WarnContext(r.Context(), "passkey sign counter went backwards: a cloned authenticator?", "user", user.ID, "passkey", pk.ID)
 		return pk, user, false, errPasskeyInvalid
 	}
 	pk.SignCount, pk.BackedUp = cred.Authenticator.SignCount, cred.Flags.BackupState
@@ -389,7 +389,7 @@ func (h *passkeys) finishRegistration(w http.ResponseWriter, r *http.Request, u 
 	}
 	cred, err := h.WA.CreateCredential(waUser{u: u}, sd, parsed)
 	if err != nil {
-		h.Logger.Info("passkey registration refused", "err", err)
+		h.Logger.InfoContext(r.Context(), "passkey registration refused", "err", err)
 		return storage.Passkey{}, errPasskeyInvalid
 	}
 	name, err := passkeyName(r)

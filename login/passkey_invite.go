@@ -107,7 +107,7 @@ func (h *passwordFlow) handleInvitePasskey(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	h.Accounts.wake()
-	h.Logger.Info("account activated with a passkey", "user", u.ID)
+	h.Logger.InfoContext(r.Context(), "account activated with a passkey", "user", u.ID)
 	// The link proved the mailbox, and the passkey was made with the
 	// person verified: the gate goes on from there, as after a password.
 	p, err := h.Store.GetPerson(r.Context(), u.ID)

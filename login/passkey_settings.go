@@ -48,7 +48,7 @@ func (h *securityFlow) passkeySection(r *http.Request, v viewer) passkeySection 
 	s := passkeySection{Enabled: h.pk.enabled(), Max: MaxPasskeys, Password: hasPassword(v.user)}
 	list, err := h.Store.ListPasskeys(r.Context(), v.user.ID)
 	if err != nil {
-		h.Logger.Warn("list passkeys", "err", err)
+		h.Logger.WarnContext(r.Context(), "list passkeys", "err", err)
 	}
 	for _, p := range list {
 		row := passkeyRow{ID: p.ID, Name: p.Name, Added: p.CreatedAt.UTC().Format("2006-01-02"), Synced: p.BackupEligible}

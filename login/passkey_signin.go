@@ -254,7 +254,7 @@ func (h *signInFlow) passkeyEnrolling(w http.ResponseWriter, r *http.Request, an
 func (h *signInFlow) renderPasskeyEnrol(w http.ResponseWriter, r *http.Request, problem error, u storage.User) {
 	status, errKey := h.problemOf(r, problem)
 	p := &passkeyEnrolPage{Action: PathLoginPasskeyEnrol, Intro: "Passkey.EnrolIntro"}
-	p.Base = h.base(w, r, "Passkey.EnrolTitle", []string{u.Locale})
+	p.Base = h.baseFor(w, r, "Passkey.EnrolTitle", u)
 	p.Error = errKey
 	h.render(w, status, "passkey_enrol", p)
 }

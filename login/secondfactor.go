@@ -29,7 +29,7 @@ type codePage struct {
 func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, problem error, at attempt, person storage.Person) {
 	status, errKey := h.problemOf(r, problem)
 	u := person.User
-	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
+	p := &codePage{Base: h.baseFor(w, r, "Code.Title", u)}
 	p.Code, _ = h.hasSecondFactor(r.Context(), h.Store, u.ID)
 	if keys, err := h.Store.ListPasskeys(r.Context(), u.ID); err == nil {
 		p.Passkey = len(keys) > 0 && h.pk.enabled()

@@ -38,6 +38,7 @@ func (h *securityFlow) routes(r chi.Router) {
 	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
 	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
 	h.passkeyRoutes(r)
+	r.Post(PathLanguage, h.handleLanguage)
 }
 
 // PathSecurity is the person's authentication settings.
@@ -61,17 +62,20 @@ type securityPage struct {
 	Sessions     []sessionRow
 	Notice       string
 	Passkeys     passkeySection
+	ChosenLang   string // the person's language choice, "" for none
+	LangChoices  []langChoice
 }
 
 var securityNotices = map[string]string{
 	"password": "Security.Notice.Password", "totp-off": "Security.Notice.TOTPOff", "session": "Security.Notice.Session",
-	"sessions":      "Security.Notice.Sessions",
+	"sessions": "Security.Notice.Sessions", "lang": "Security.Notice.Lang",
 	"passkey-added": "Passkey.Notice.Added", "passkey-renamed": "Passkey.Notice.Renamed", "passkey-removed": "Passkey.Notice.Removed",
 }
 
 func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
 	status, errKey := h.problemOf(r, problem)
-	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter}
+	p := &securityPage{Email: v.user.Email, Notice: notice, NeedsCurrent: h.now().Sub(v.session.AuthTime) > h.ReauthAfter,
+		ChosenLang: v.user.ChosenLang, LangChoices: langChoices}
 	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
 		p.TOTPEnabled = true
 		p.RecoveryLeft, _ = h.Store.CountRecoveryCodes(r.Context(), v.user.ID)

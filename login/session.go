@@ -29,14 +29,14 @@ func (h *shared) currentSession(r *http.Request) (storage.Session, bool) {
 	s, err := h.Store.GetSession(r.Context(), storage.HashToken(c.Value), now)
 	if err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
-			h.Logger.Error("load session", "err", err)
+			h.Logger.ErrorContext(r.Context(), "load session", "err", err)
 		}
 		return storage.Session{}, false
 	}
 	if now.Sub(s.LastSeen) >= touchEvery {
 		s.LastSeen, s.IdleExpiresAt = now, now.Add(h.SessionIdle)
 		if err := h.Store.TouchSession(r.Context(), s.ID, s.LastSeen, s.IdleExpiresAt); err != nil {
-			h.Logger.Warn("touch session", "err", err)
+			h.Logger.WarnContext(r.Context(), "touch session", "err", err)
 		}
 	}
 	return s, true
@@ -104,7 +104,7 @@ func (h *shared) EndBrowserSession(ctx context.Context, in, out http.Header) err
 			if err := h.Accounts.EndSession(ctx, s); err != nil {
 				return err
 			}
-			h.Logger.Info("session ended", "session", s.ID, "user", s.UserID)
+			h.Logger.InfoContext(ctx, "session ended", "session", s.ID, "user", s.UserID)
 		case !errors.Is(err, storage.ErrNotFound):
 			return err
 		}

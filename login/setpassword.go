@@ -43,14 +43,17 @@ func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 type setPasswordPage struct {
 	templates.Base
-	Token    string
-	Email    string
-	Passkeys bool // a passkey may be created instead
+	Token       string
+	Email       string
+	Passkeys    bool // a passkey may be created instead
+	LangChoices []langChoice
 }
 
 type linkPage struct {
 	templates.Base
 	Message string
+	Reset   bool   // a reset link: offer a new one (resetlink.go)
+	Email   string // the address a reset link was mailed to, when known
 }
 
 func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err error) {
@@ -64,8 +67,8 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, problem error, token string, u storage.User) {
 	status, errKey := h.problemOf(r, problem)
-	p := &setPasswordPage{Token: token, Email: u.Email, Passkeys: h.pk.enabled()}
-	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
+	p := &setPasswordPage{Token: token, Email: u.Email, Passkeys: h.pk.enabled(), LangChoices: langChoices}
+	p.Base = h.baseFor(w, r, "SetPassword.Title", u)
 	p.Error = errKey
 	if errKey != "" {
 		p.ErrorArg = strconv.Itoa(max(h.Policy.MinLength, 12))
@@ -136,7 +139,10 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		h.fail(w, r, err)
 		return
 	}
-	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash)
+	// The language chosen on the form is the account's from now on, and
+	// this browser's (the language link's cookie would outrank it here).
+	lang := r.PostFormValue("lang")
+	u, err = h.Accounts.SetPassword(r.Context(), Actor{IP: web.ClientIP(r)}, token, hash, lang)
 	if errors.Is(err, ErrLinkUsed) || errors.Is(err, ErrLinkInvalid) || errors.Is(err, ErrAccountExists) {
 		h.renderLink(w, r, err)
 		return
@@ -144,7 +150,10 @@ func (h *passwordFlow) handleSetPasswordSubmit(w http.ResponseWriter, r *http.Re
 		h.fail(w, r, err)
 		return
 	}
-	h.Logger.Info("password set", "user", u.ID)
+	h.Logger.InfoContext(r.Context(), "password set", "user", u.ID)
+	if validLang(lang) {
+		h.rememberLang(w, lang)
+	}
 	// The link proved the mailbox and the person chose the password: the
 	// gate goes on from there (the organization's second factor first, when
 	// it requires one), and continues the sign-in this browser was doing.

@@ -86,8 +86,8 @@ func (h *signupFlow) renderSignup(w http.ResponseWriter, r *http.Request, proble
 	p.Error = errKey
 	if p.Step == "company" {
 		p.Countries = countries(p.Lang)
-		if p.Domicile == "" {
-			p.Domicile = storage.DomicileFrance
+		if p.Domicile != storage.DomicileFrance && p.Domicile != storage.DomicileAbroad {
+			p.Domicile = "" // the choice comes first
 		}
 	}
 	h.render(w, status, "signup", p)
@@ -116,14 +116,14 @@ func (h *signupFlow) handleSignupAccount(w http.ResponseWriter, r *http.Request)
 	account, err := h.Cloud.Verify(r.Context(), email, pw)
 	switch {
 	case errors.Is(err, cloudaccount.ErrInvalid):
-		h.Logger.Info("sign-up: cloud account refused", "ip", web.ClientIP(r))
+		h.Logger.InfoContext(r.Context(), "sign-up: cloud account refused", "ip", web.ClientIP(r))
 		h.renderSignup(w, r, fail.E(fail.Unauthorized, "Errors.Signup.CloudInvalid"), p)
 		return
 	case errors.Is(err, cloudaccount.ErrLocked):
 		h.renderSignup(w, r, fail.E(fail.TooMany, "Errors.Signup.CloudLocked"), p)
 		return
 	case err != nil:
-		h.Logger.Warn("sign-up: cloud provider unavailable", "err", err)
+		h.Logger.WarnContext(r.Context(), "sign-up: cloud provider unavailable", "err", err)
 		h.renderSignup(w, r, fail.E(fail.Unavailable, "Errors.Signup.CloudDown"), p)
 		return
 	}
@@ -154,6 +154,25 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 	if !h.limit(w, r, "signup:"+web.BudgetKey(r), h.SignupPerHour) {
 		return
 	}
+	// Step 2 first asks where the company is domiciled, then shows the
+	// form of that choice alone (France: the SIRET search; abroad: the
+	// name and country), with one button that creates.
+	switch f.Get("action") {
+	case "choose":
+		if p.Domicile != storage.DomicileFrance && p.Domicile != storage.DomicileAbroad {
+			h.renderSignup(w, r, fail.E(fail.Invalid, "Errors.Signup.Domicile"), p)
+			return
+		}
+		h.renderSignup(w, r, nil, p)
+		return
+	case "change":
+		p.Domicile = map[string]string{storage.DomicileFrance: storage.DomicileAbroad}[p.Domicile]
+		if p.Domicile == "" {
+			p.Domicile = storage.DomicileFrance
+		}
+		h.renderSignup(w, r, nil, p)
+		return
+	}
 	org := storage.Organization{CloudAccountID: d.Account, SignupKey: d.Key}
 	switch p.Domicile {
 	case storage.DomicileFrance:
@@ -174,7 +193,7 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 			h.renderSignup(w, r, fail.E(fail.Gone, "Errors.Signup.SIRETClosed"), p)
 			return
 		case err != nil:
-			h.Logger.Warn("sign-up: company directory unavailable", "err", err)
+			h.Logger.WarnContext(r.Context(), "sign-up: company directory unavailable", "err", err)
 			var rl *company.RateLimitedError
 			if errors.As(err, &rl) {
 				w.Header().Set("Retry-After", formatSeconds(rl.RetryAfter))
@@ -209,7 +228,7 @@ func (h *signupFlow) handleSignupCompany(w http.ResponseWriter, r *http.Request)
 		h.renderSignup(w, r, err, p)
 		return
 	}
-	h.Logger.Info("organization created", "org", created.ID, "ip", web.ClientIP(r))
+	h.Logger.InfoContext(r.Context(), "organization created", "org", created.ID, "ip", web.ClientIP(r))
 	h.renderSignup(w, r, nil, &signupPage{Step: "done", Email: d.Email, Org: created})
 }
 

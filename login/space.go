@@ -96,7 +96,7 @@ func (h *shared) menuFor(v viewer, path string) []templates.NavGroup {
 // spaceBase is base for a page of the signed-in space: the header's person
 // and organization, and the menu.
 func (h *shared) spaceBase(w http.ResponseWriter, r *http.Request, v viewer, title string) templates.Base {
-	b := h.base(w, r, title, []string{v.user.Locale})
+	b := h.baseFor(w, r, title, v.user) // the person's own language choice counts
 	sp := &templates.Space{Name: v.user.Name, Email: v.user.Email, Menu: h.menuFor(v, sitePath(r.URL.Path))}
 	if strings.EqualFold(strings.TrimSpace(sp.Name), sp.Email) {
 		sp.Name = "" // an account named by its address: said once

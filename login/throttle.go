@@ -107,11 +107,11 @@ func lockFor(failures int) time.Duration {
 func (h *throttle) recordFailure(ctx context.Context, key, email string) {
 	f, err := h.Store.RecordLoginFailure(ctx, key, h.now(), lockFor)
 	if err != nil {
-		h.Logger.Warn("record failed sign-in", "err", err)
+		h.Logger.WarnContext(ctx, "record failed sign-in", "err", err)
 		return
 	}
 	if !f.LockedUntil.IsZero() && f.LockedUntil.After(h.now()) && lockFor(f.Failures) > 0 {
-		h.Logger.Warn("sign-in locked after repeated failures", "failures", f.Failures, "until", f.LockedUntil.Format(time.RFC3339))
+		h.Logger.WarnContext(ctx, "sign-in locked after repeated failures", "failures", f.Failures, "until", f.LockedUntil.Format(time.RFC3339))
 		target := ""
 		if u, err := h.Store.GetUserByEmail(ctx, email); err == nil {
 			target = u.ID

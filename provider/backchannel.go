@@ -139,7 +139,7 @@ func (b *Backchannel) Deliver(ctx context.Context) (int, error) {
 			err := post(ctx, client, n)
 			if err != nil {
 				next := b.Now().Add(backoff(n.Attempts))
-				b.Logger.Warn("back-channel logout not accepted, will retry", "client_id", n.ClientID, "attempt", n.Attempts, "err", err)
+				b.Logger.WarnContext(ctx, "back-channel logout not accepted, will retry", "client_id", n.ClientID, "attempt", n.Attempts, "err", err)
 				if err := b.Store.MarkLogoutNoticeFailed(ctx, n.ID, err.Error(), next); err != nil {
 					return sent, err
 				}

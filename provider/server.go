@@ -729,9 +729,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 // replayedCode revokes what the code yielded (RFC 6749 §4.1.2).
 func (s *server) replayedCode(ctx context.Context, ar storage.AuthRequest) {
 	if err := s.opts.Store.RevokeGrant(ctx, ar.ID); err != nil {
-		s.opts.Logger.Error("revoke tokens of a replayed code", "err", err)
+		s.opts.Logger.ErrorContext(ctx, "revoke tokens of a replayed code", "err", err)
 	}
-	s.opts.Logger.Warn("authorization code replayed: tokens revoked", "client_id", ar.ClientID, "grant", ar.ID)
+	s.opts.Logger.WarnContext(ctx, "authorization code replayed: tokens revoked", "client_id", ar.ClientID, "grant", ar.ID)
 }
 
 // checkVerifier applies PKCE (RFC 7636 §4.6) and refuses a downgrade: a

@@ -62,11 +62,16 @@ type Organization struct {
 // User is a person who can sign in. Email is unique case-insensitively;
 // PasswordHash is empty until the person sets a password.
 type User struct {
-	ID            string
-	Email         string
-	PasswordHash  string
-	Name          string
-	Locale        string
+	ID           string
+	Email        string
+	PasswordHash string
+	Name         string
+	Locale       string // the language of their mail ("" reads as French)
+	// ChosenLang is the page language the person chose themselves (at
+	// activation or in their settings), "" when they never chose: it
+	// outranks their browser's Accept-Language, Locale does not (an
+	// administrator or the CLI picks Locale for the mail).
+	ChosenLang    string
 	Disabled      bool
 	IsOperator    bool // validates organizations; belongs to none
 	CreatedAt     time.Time

@@ -66,9 +66,9 @@ func TestLang(t *testing.T) {
 
 type loginPage struct {
 	Base
-	Action, AuthRequestID, Email, ClientName string
-	Passkeys                                 bool
-	Company, PasswordOnly                    bool
+	Action, AuthRequestID, Email, ClientName, Next string
+	Passkeys                                       bool
+	Company, PasswordOnly                          bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {

@@ -89,6 +89,9 @@ func TestOrganizationJourneyInChromium(t *testing.T) {
 	click(t, ctx, "Continuer")
 	waitText(t, ctx, "Compte cloud vérifié")
 	do(t, ctx, chromedp.Click(chromedp.CSS("#domicile_fr")))
+	artifact(t, "signup-2-domicile.png", get(t, ctx, chromedp.CaptureScreenshot()))
+	click(t, ctx, "Continuer")
+	waitText(t, ctx, "Entreprise française")
 	fill(t, ctx, "Numéro SIRET", "732 829 320 00074")
 	click(t, ctx, "Rechercher")
 	do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#company")))
@@ -167,6 +170,8 @@ func TestAbroadSignupInChromium(t *testing.T) {
 	click(t, ctx, "Continue")
 	waitText(t, ctx, "Cloud account verified")
 	do(t, ctx, chromedp.Click(chromedp.CSS("#domicile_abroad")))
+	click(t, ctx, "Continue")
+	waitText(t, ctx, "Company abroad")
 	fill(t, ctx, "Organization name", "Wolke GmbH")
 	do(t, ctx, chromedp.SetValue(chromedp.CSS("#country"), "DE"))
 	if width := get(t, ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); width > 390 {

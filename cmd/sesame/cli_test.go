@@ -281,10 +281,13 @@ func TestCLIHelp(t *testing.T) {
 		}
 	}
 	out, _, _ := e.cli("", "user", "add", "-h")
-	for _, want := range []string{"--email EMAIL", "--password-stdin", "--role ROLE", "(repeatable)", "--lang LANG", "(default fr)", "--config FILE"} {
+	for _, want := range []string{"--email EMAIL", "--password-stdin", "--role ROLE", "(repeatable)", "--lang LANG", "--config FILE"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("user add -h lacks %q:\n%s", want, out)
 		}
+	}
+	if out, _, _ := e.cli("", "mail", "list", "-h"); !strings.Contains(out, "(default 20)") {
+		t.Errorf("mail list -h does not show --limit's default:\n%s", out)
 	}
 	if out, _, code := e.cli("", "help", "user"); code != 0 || !strings.Contains(out, "sesame user add") || !strings.Contains(out, "sesame user reset-2fa USER_ID") {
 		t.Errorf("help user: %d\n%s", code, out)

@@ -83,17 +83,24 @@ func clientAdd(fs *cliflag.Set) action {
 			return err
 		}
 		defer m.Close()
-		cl, generated, err := m.Accounts.RegisterClient(ctx, login.Actor{ID: "cli", Operator: true}, cl, *secret)
-		if err != nil {
-			return flagError(err)
-		}
-		out := toClientJSON(cl)
-		out.Secret = generated
-		if generated != "" && !c.json {
-			fmt.Fprintf(c.stderr, "client secret (shown once, store it now): %s\n", generated)
-		}
-		return c.printCreated(cl.ID, out)
+		return registerClient(ctx, c, m, cl, *secret)
 	}
+}
+
+// registerClient stores a checked client (login.CheckClient) under the
+// rules every door shares (Accounts.RegisterClient), with its secret or
+// one generated and shown once, and prints it.
+func registerClient(ctx context.Context, c *cli, m *Main, cl storage.Client, secret string) error {
+	cl, generated, err := m.Accounts.RegisterClient(ctx, login.Actor{ID: "cli", Operator: true}, cl, secret)
+	if err != nil {
+		return flagError(err)
+	}
+	out := toClientJSON(cl)
+	out.Secret = generated
+	if generated != "" && !c.json {
+		fmt.Fprintf(c.stderr, "client secret (shown once, store it now): %s\n", generated)
+	}
+	return c.printCreated(cl.ID, out)
 }
 
 func clientList(fs *cliflag.Set) action {

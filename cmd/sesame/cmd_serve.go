@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
 	"github.com/sesame-idp/sesame/internal/config"
+	"github.com/sesame-idp/sesame/internal/reqlog"
 )
 
 // The serve and migrate commands, and the server's logger.
@@ -31,6 +32,7 @@ func serveCmd(fs *cliflag.Set) action {
 			m.Close()
 			return err
 		}
+		printNextStepsIfEmpty(ctx, m, c)
 		return serve(ctx, m)
 	}
 }
@@ -56,7 +58,7 @@ func newLogger(lc config.LogConfig, w io.Writer) *slog.Logger {
 	if lc.Format == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(clientGone{h})
+	return slog.New(reqlog.Handler{Handler: clientGone{h}})
 }
 
 // clientGone logs at INFO, not ERROR, what failed because the client went

@@ -44,7 +44,7 @@ func userAdd(fs *cliflag.Set) action {
 	p.name = fs.String("name", "", "NAME", "their name")
 	p.pwStdin = fs.Bool("password-stdin", "read their password from the first line of standard input (default: they get a set-password mail)")
 	p.operator = fs.Bool("operator", "an operator of this Sesame, in no organization (needs --password-stdin)")
-	p.lang = fs.String("lang", "fr", "LANG", "the language of their mail: fr or en")
+	p.lang = fs.String("lang", "", "LANG", "their language, fr or en: their mail's, and their pages' whatever their browser asks (default: none chosen; mail in French, pages in their browser's language)")
 	fs.StringsVar(&p.roles, "role", "ROLE", "admin or user (default user)")
 	return func(ctx context.Context, c *cli, _ []string) error {
 		if err := p.check(); err != nil {
@@ -80,7 +80,7 @@ func (p *newPerson) check() error {
 		return badFlag("org", "is required (or --operator)")
 	case *p.operator && (*p.org != "" || len(p.roles) > 0):
 		return badFlag("operator", "an operator belongs to no organization: drop --org and --role")
-	case *p.lang != "fr" && *p.lang != "en":
+	case *p.lang != "" && *p.lang != "fr" && *p.lang != "en":
 		return badFlag("lang", "must be fr or en")
 	case !login.OneLine(*p.name):
 		return badFlag("name", "must be one line, without control characters")
@@ -150,7 +150,7 @@ func (p *newPerson) invite(ctx context.Context, c *cli, m *Main) error {
 // create adds a member with their password, or an operator.
 func (p *newPerson) create(ctx context.Context, c *cli, m *Main) error {
 	now := m.Now()
-	u := storage.User{ID: storage.NewID("usr"), Email: p.address, Name: strings.TrimSpace(*p.name), Locale: *p.lang, CreatedAt: now, UpdatedAt: now,
+	u := storage.User{ID: storage.NewID("usr"), Email: p.address, Name: strings.TrimSpace(*p.name), Locale: *p.lang, ChosenLang: *p.lang, CreatedAt: now, UpdatedAt: now,
 		IsOperator: *p.operator}
 	var err error
 	if u.PasswordHash, err = m.Hasher.Hash(ctx, p.password); err != nil {

@@ -49,6 +49,9 @@ var commands = []*command{
 	{name: "storage copy", synopsis: "--from FILE --to FILE", help: "copy every record between two configured backends", flags: storageCopy},
 	{name: "backup", synopsis: "--out FILE", help: "a consistent copy of the SQLite database, while it runs", flags: backup},
 	{name: "audit list", synopsis: "[--org ID] [--since TIME] [--limit N]", help: "who did what, the most recent first", flags: auditList},
+	{name: "init", synopsis: "[--operator-email EMAIL --password-stdin --client-id ID --redirect-uri URI]",
+		help: "create the first operator and the first application (asks on a terminal; flags for scripts)", flags: initCmd},
+	{name: "healthcheck", help: "exit 0 when the configured server answers /readyz (reads the configuration as serve does)", flags: healthcheck},
 	{name: "version", help: "the module version, VCS revision and Go release of this build", flags: versionCmd},
 }
 

@@ -532,6 +532,12 @@ func TestLoginHintAndLocales(t *testing.T) {
 	if field(emailRe, body) != "bob@example.com" || !strings.Contains(body, `lang="en"`) || !strings.Contains(body, "Sign in") {
 		t.Fatalf("login_hint or ui_locales ignored: %.500s", body)
 	}
+	// ui_locales is remembered for the browser session (issue 19): the
+	// same browser's next sign-in keeps English.
+	if _, body = br.get(e.authorizeURL(f, c, nil)); !strings.Contains(body, `lang="en"`) {
+		t.Fatalf("ui_locales of this browser session forgotten: %.500s", body)
+	}
+	br = e.browser()
 	_, body = br.get(e.authorizeURL(f, c, nil))
 	if !strings.Contains(body, `lang="fr"`) || !strings.Contains(body, "Connexion") || !strings.Contains(body, "App marketplace") {
 		t.Fatalf("French by default: %.500s", body)

@@ -23,6 +23,7 @@ import (
 	"github.com/sesame-idp/sesame/api"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/fail"
+	"github.com/sesame-idp/sesame/internal/reqlog"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
@@ -465,7 +466,7 @@ func (m *Main) handler() (http.Handler, error) {
 
 	r := chi.NewRouter()
 	trusted, _ := web.ParsePrefixes(c.TrustedProxies) // validated with the configuration
-	r.Use(middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
+	r.Use(reqlog.Middleware(reqlog.Options{Logger: m.Logger, Log: c.Log.Requests}), middleware.Recoverer, m.metrics.observe, web.RealIP(trusted), web.BudgetKeys(c.RateLimit.IPv6Prefix), web.SecurityHeaders(https), web.Deadline(15*time.Second), web.Forms(formError))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		screens.Fail(w, r, fail.E(fail.NotFound, "Errors.Request.NotFound"))
 	})

@@ -26,7 +26,11 @@ func buildBinary(t *testing.T) string {
 	}
 	binary.once.Do(func() {
 		binary.path = filepath.Join(binary.dir, "sesame")
-		if out, err := exec.Command("go", "build", "-o", binary.path, ".").CombinedOutput(); err != nil {
+		// CGO disabled: the static binary the image and the unit ship
+		// (deploy/), one build for every process test.
+		build := exec.Command("go", "build", "-o", binary.path, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
 			binary.err = fmt.Errorf("build: %v\n%s", err, out)
 		}
 	})

@@ -237,6 +237,9 @@ type KeysConfig struct {
 type LogConfig struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
+	// Requests writes one INFO line per HTTP request (method, path with
+	// its query's secrets redacted, status, duration, request id).
+	Requests bool `yaml:"requests"`
 }
 
 // Default is what `sesame serve` runs with and no file.
@@ -251,7 +254,7 @@ func Default() Config {
 		Sessions: SessionsConfig{IdleTimeout: 24 * time.Hour, AbsoluteLifetime: 7 * 24 * time.Hour},
 		Password: PasswordConfig{MinLength: 12, Argon2: Argon2Config{MemoryKiB: 19456, Iterations: 2, Parallelism: 1}},
 		Keys:     KeysConfig{CacheRefresh: 10 * time.Second},
-		Log:      LogConfig{Level: "info", Format: "text"},
+		Log:      LogConfig{Level: "info", Format: "text", Requests: true},
 		Accounts: AccountsConfig{SetPasswordLinkLifetime: 24 * time.Hour, ResetLinkLifetime: 5 * time.Minute, ReauthAfter: 5 * time.Minute,
 			TOTPIssuer: "Sesame", SignInPerIP: 300, CodePerIP: 100, ResetPerIP: 20, ResetPerEmail: 5,
 			PendingMembers: 5, PendingInvitesPerHour: 5},

@@ -77,8 +77,9 @@ func (s *SMTP) Send(ctx context.Context, m storage.Mail) error {
 	return client.DialAndSendWithContext(ctx, msg)
 }
 
-// Log is the transport without an SMTP server: it writes who would get
-// what, with the links, to the log.
+// Log is the transport without an SMTP server: the worker keeps the mail
+// queued in the outbox (hold.go) and Send writes who is to get what, with
+// the links, to the log.
 type Log struct{ Logger *slog.Logger }
 
 var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
@@ -86,9 +87,9 @@ var linkPattern = regexp.MustCompile(`https?://[^\s<>"]+`)
 // Links returns the links of a text body.
 func Links(text string) []string { return linkPattern.FindAllString(text, -1) }
 
-// Send logs the mail at INFO.
-func (l Log) Send(_ context.Context, m storage.Mail) error {
-	l.Logger.Info("mail not sent: no SMTP server is configured (mail.smtp.host); it would say",
-		"to", m.To, "subject", m.Subject, "links", Links(m.Text))
+// Send logs the mail at INFO; it delivers nothing.
+func (l Log) Send(ctx context.Context, m storage.Mail) error {
+	l.Logger.InfoContext(ctx, "mail queued: no SMTP server is configured (mail.smtp.host); it stays in the outbox "+
+		"until one is (`sesame mail list` shows it)", "to", m.To, "subject", m.Subject, "links", Links(m.Text))
 	return nil
 }

@@ -60,6 +60,12 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 		}
 		for _, m := range batch {
 			plain, err := w.Sealer.Open(m)
+			if l, ok := w.Transport.(Log); ok {
+				if err := w.hold(ctx, l, m, plain, err); err != nil {
+					return sent, err
+				}
+				continue
+			}
 			if err == nil {
 				sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
 				err = w.Transport.Send(sendCtx, plain)
@@ -70,7 +76,7 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 			}
 			if err != nil {
 				next := w.Now().Add(backoff(m.Attempts))
-				w.Logger.Warn("mail not accepted, will retry", "mail", m.ID, "kind", m.Kind, "attempt", m.Attempts,
+				w.Logger.WarnContext(ctx, "mail not accepted, will retry", "mail", m.ID, "kind", m.Kind, "attempt", m.Attempts,
 					"retry_at", next.Format(time.RFC3339), "err", err)
 				if err := w.Store.MarkMailFailed(ctx, m.ID, err.Error(), next); err != nil {
 					return sent, err
@@ -81,7 +87,7 @@ func (w *Worker) Deliver(ctx context.Context) (int, error) {
 				return sent, err
 			}
 			sent++
-			w.Logger.Info("mail sent", "mail", m.ID, "kind", m.Kind)
+			w.Logger.InfoContext(ctx, "mail sent", "mail", m.ID, "kind", m.Kind)
 		}
 	}
 }

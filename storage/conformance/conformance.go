@@ -44,6 +44,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Passkeys", testPasskeys},
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
+		{"ChosenLang", testChosenLang},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

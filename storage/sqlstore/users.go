@@ -12,7 +12,7 @@ import (
 )
 
 const userColumns = `id, email, password_hash, name, locale, disabled,
-	created_at, updated_at, password_set_at, last_sign_in_at, is_operator`
+	created_at, updated_at, password_set_at, last_sign_in_at, is_operator, chosen_lang`
 
 func scanUser(row scanner) (storage.User, error) {
 	var u storage.User
@@ -23,7 +23,7 @@ func scanUser(row scanner) (storage.User, error) {
 // userDests are the scan destinations of userColumns.
 func userDests(u *storage.User) []any {
 	return []any{&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Locale, &u.Disabled,
-		tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator}
+		tsOut(&u.CreatedAt), tsOut(&u.UpdatedAt), tsOut(&u.PasswordSetAt), tsOut(&u.LastSignInAt), &u.IsOperator, &u.ChosenLang}
 }
 
 func validUser(u storage.User) error {
@@ -64,9 +64,9 @@ func (db *DB) CreateUser(ctx context.Context, u storage.User, m *storage.Members
 	}
 	return db.tx(ctx, func(tx conn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`, email_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
-			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), emailKey(u.Email, u.PasswordHash, orgID))
+			ts(u.CreatedAt), ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), u.ChosenLang, emailKey(u.Email, u.PasswordHash, orgID))
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
@@ -135,8 +135,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, update func(*storage.Us
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE users SET email = ?, email_key = ?, password_hash = ?, name = ?, locale = ?,
 			disabled = ?, updated_at = ?, password_set_at = ?, last_sign_in_at = ?,
-			is_operator = ? WHERE id = ?`, u.Email, emailKey(u.Email, u.PasswordHash, orgID), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
-			ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), id)
+			is_operator = ?, chosen_lang = ? WHERE id = ?`, u.Email, emailKey(u.Email, u.PasswordHash, orgID), u.PasswordHash, u.Name, u.Locale, boolInt(u.Disabled),
+			ts(u.UpdatedAt), ts(u.PasswordSetAt), ts(u.LastSignInAt), boolInt(u.IsOperator), u.ChosenLang, id)
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
