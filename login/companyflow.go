@@ -48,11 +48,6 @@ const ssoCookie = "sesame_sso"
 // ssoLifetime bounds a trip upstream.
 const ssoLifetime = 10 * time.Minute
 
-// noPassword is the password hash of an account company sign-in created:
-// no password matches it (it is no PHC string), and, not being empty, it
-// makes the account hold its address like an accepted invitation.
-const noPassword = "!sso"
-
 // Refusals of company sign-in at the door.
 var (
 	errSSOEnforced      = fail.E(fail.Forbidden, "Errors.SSO.Enforced")
@@ -349,7 +344,7 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 		for _, u := range users {
 			if storage.NormalizeEmail(u.Email) == storage.NormalizeEmail(email) && u.PasswordHash == "" {
 				err := tx.UpdateUser(ctx, u.ID, func(x *storage.User) error {
-					x.PasswordHash, x.UpdatedAt = noPassword, h.now()
+					x.PasswordHash, x.UpdatedAt = noPassword, h.now() // passkey_invite.go: no password matches it
 					return nil
 				})
 				if errors.Is(err, storage.ErrConflict) {
@@ -405,17 +400,19 @@ func cleanAMR(in []string) []string {
 }
 
 // upstreamAMR is a company sign-in's amr: the upstream's (or "fed" when it
-// sent none), Sesame's own code when one was asked, and mfa when a second
-// factor was proven, upstream or here.
+// sent none), Sesame's own proofs when one was asked (a code, a passkey),
+// and mfa when a second factor was proven, upstream or here.
 func (at attempt) upstreamAMR() []string {
 	out := slices.Clone(at.Upstream)
 	if len(out) == 0 {
 		out = []string{"fed"}
 	}
-	if at.proved(proofOTP) && !slices.Contains(out, proofOTP) {
-		out = append(out, proofOTP)
+	for _, p := range at.Proofs { // Sesame's own, asked after the upstream's (a code, a passkey)
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
-	if (at.UpstreamMFA || at.proved(proofOTP)) && !slices.Contains(out, vocab.AMRMFA) {
+	if (at.UpstreamMFA || at.secondFactor()) && !slices.Contains(out, vocab.AMRMFA) {
 		out = append(out, vocab.AMRMFA)
 	}
 	return out

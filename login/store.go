@@ -25,6 +25,7 @@ type Store interface {
 	storage.Transactor
 	storage.Domains        // company sign-in (companysignin.go)
 	storage.SSOConnections // company sign-in
+	storage.Passkeys       // passkey*.go
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)

@@ -67,7 +67,7 @@ func TestLang(t *testing.T) {
 type loginPage struct {
 	Base
 	Action, AuthRequestID, Email, ClientName string
-	Company, PasswordOnly                    bool
+	Company, PasswordOnly, Passkeys          bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {
