@@ -344,7 +344,7 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 		for _, u := range users {
 			if storage.NormalizeEmail(u.Email) == storage.NormalizeEmail(email) && u.PasswordHash == "" {
 				err := tx.UpdateUser(ctx, u.ID, func(x *storage.User) error {
-					x.PasswordHash, x.UpdatedAt = noPassword, h.now() // passkey_invite.go: no password matches it
+					x.PasswordHash, x.UpdatedAt = noPassword, h.now()
 					return nil
 				})
 				if errors.Is(err, storage.ErrConflict) {
@@ -400,16 +400,18 @@ func cleanAMR(in []string) []string {
 }
 
 // upstreamAMR is a company sign-in's amr: the upstream's (or "fed" when it
-// sent none), Sesame's own proofs when one was asked (a code, a passkey),
-// and mfa when a second factor was proven, upstream or here.
+// sent none), Sesame's own code when one was asked, and mfa when a second
+// factor was proven, upstream or here.
 func (at attempt) upstreamAMR() []string {
 	out := slices.Clone(at.Upstream)
 	if len(out) == 0 {
 		out = []string{"fed"}
 	}
-	for _, p := range at.Proofs { // Sesame's own, asked after the upstream's (a code, a passkey)
-		if !slices.Contains(out, p) {
-			out = append(out, p)
+	// Sesame's own second factor, when the gate asked for it after the
+	// upstream: a code, or a passkey (with its user verification).
+	for _, own := range []string{proofOTP, proofHWK, proofSWK, proofUser} {
+		if at.proved(own) && !slices.Contains(out, own) {
+			out = append(out, own)
 		}
 	}
 	if (at.UpstreamMFA || at.secondFactor()) && !slices.Contains(out, vocab.AMRMFA) {

@@ -128,18 +128,16 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 	switch {
 	case needsPasskey && !at.passkey() && len(keys) > 0:
 		return stepCode, nil // the code page then offers the passkey alone
-	case at.UpstreamMFA && !needsPasskey:
-		// The company's provider proved a second factor: it meets the
-		// policy and the relying party's acr_values as Sesame's own would
-		// (not a phishing-resistant requirement: that is a Sesame passkey).
-	case (has || len(keys) > 0) && !at.secondFactor():
+	case (has || len(keys) > 0) && !at.secondFactor() && !at.UpstreamMFA:
 		// A second factor the person has is proven before anything is
 		// set up: a password alone never binds a new passkey to an
-		// account that has more.
+		// account that has more. The company's provider proving one
+		// (UpstreamMFA) meets the policy and acr_values=loa:2 as Sesame's
+		// own would; it does not stand for a passkey (loa:3).
 		return stepCode, nil
 	case needsPasskey && !at.passkey():
 		return stepPasskeyEnrol, nil
-	case !has && len(keys) == 0 && (orgRequiresMFA(p) || asksMFA(ar)):
+	case !has && len(keys) == 0 && !at.UpstreamMFA && (orgRequiresMFA(p) || asksMFA(ar)):
 		return stepEnrol, nil
 	}
 	return stepDone, nil

@@ -60,11 +60,11 @@ type loginPage struct {
 	AuthRequestID string
 	Email         string
 	ClientName    string
+	Passkeys      bool // the browser may sign in with a passkey
 	// Company: company sign-in is on (the page offers it); PasswordOnly:
 	// the form asks for the password even for a connected domain (a
 	// break-glass admin, or a person whose organization does not enforce it).
 	Company, PasswordOnly bool
-	Passkeys              bool // the browser may sign in with a passkey
 }
 
 // authRequestCookie remembers the authorization request a browser was

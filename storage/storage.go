@@ -247,9 +247,10 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
+	Passkeys
 	Domains
 	SSOConnections
-	Passkeys
+	Management
 }
 
 // Transactor runs functions in one transaction.

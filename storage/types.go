@@ -142,6 +142,10 @@ type Client struct {
 	IDTokenSignedAlg       string // "" means the provider's default (RS256)
 	BackchannelLogoutURI   string // OpenID Connect Back-Channel Logout 1.0
 	CreatedAt              time.Time
+	// Grants are the OAuth grants it may use (see GrantTypes); Scopes the
+	// management API's scopes it may be given (client_credentials).
+	Grants []string
+	Scopes []string
 }
 
 // AuthRequest is an OpenID Connect authorization request on its way through
@@ -331,6 +335,13 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
+	// ActorID and Action select one actor's, one action's events; Until
+	// the events before it. BeforeAt and BeforeID are a cursor: the events
+	// after (older than) this one, in the newest-first order.
+	ActorID, Action string
+	Until           time.Time
+	BeforeAt        time.Time
+	BeforeID        string
 }
 
 // TOTP is a person's authenticator secret (encrypted by the caller).

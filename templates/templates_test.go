@@ -67,7 +67,8 @@ func TestLang(t *testing.T) {
 type loginPage struct {
 	Base
 	Action, AuthRequestID, Email, ClientName string
-	Company, PasswordOnly, Passkeys          bool
+	Passkeys                                 bool
+	Company, PasswordOnly                    bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sesame-idp/sesame/api"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/login"
@@ -151,7 +152,8 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
 		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
-		PendingMembers: c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+		HashClientSecret: func(secret string) (string, error) { return provider.HashClientSecret(key, secret) },
+		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	ssoBox, err := secretbox.New(key, "sso-client-secrets")
 	if err != nil {
 		return err
@@ -438,6 +440,15 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	screens.Answer = op.Answer // the last form's response carries the code
+	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
+		RatePerMinute: c.RateLimit.APIPerClient, T: func(key string) string { return m.Pages.T("en", key) },
+		Authenticate: func(ctx context.Context, token string) (api.Caller, error) {
+			g, err := op.ClientToken(ctx, token)
+			return api.Caller{ClientID: g.ClientID, Scopes: g.Scopes}, err
+		}})
+	if err != nil {
+		return nil, err
+	}
 
 	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
 		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
@@ -498,6 +509,8 @@ func (m *Main) handler() (http.Handler, error) {
 	for _, p := range provider.Paths {
 		r.Handle(p, op)
 	}
+	// The management API: bearer tokens, no cookie, no form (api/doc.go).
+	r.Handle(api.Prefix+"*", mgmt)
 	// Cross-origin protection for the screens' forms, on top of their CSRF
 	// tokens. The OAuth endpoints are called cross-origin on purpose.
 	cop := http.NewCrossOriginProtection()

@@ -114,6 +114,8 @@ type RateLimitConfig struct {
 	// IPv6Prefix: every per-IP budget counts an IPv6 address's network of
 	// this many bits as one address.
 	IPv6Prefix int `yaml:"ipv6_prefix"`
+	// APIPerClient bounds each management API client's requests per minute.
+	APIPerClient int `yaml:"api_per_client_per_minute"`
 }
 
 type SignupConfig struct {
@@ -259,7 +261,7 @@ func Default() Config {
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
 		Domains:   DomainsConfig{Recheck: 24 * time.Hour, Timeout: 5 * time.Second},
-		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
+		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix, APIPerClient: 600},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}

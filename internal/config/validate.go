@@ -51,7 +51,8 @@ func oneOf(r *reporter, key, v, msg string, allowed ...string) {
 var validators = []func(*Config, *reporter){
 	validateServer, validateStorage, validateSecrets, validateTokens, validateSessions, validateKeys,
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
-	validateDomains, validateWebAuthn,
+	validateWebAuthn,
+	validateDomains,
 }
 
 // validateWebAuthn checks the passkeys' extra origins: each an origin
@@ -198,6 +199,7 @@ func validateRateLimit(c *Config, r *reporter) {
 	within(r, "ratelimit.client_auth_per_ip", c.RateLimit.ClientAuthPerIP, 1, 1000000, perHour)
 	within(r, "ratelimit.ipv6_prefix", c.RateLimit.IPv6Prefix, 32, 128,
 		"must be from 32 to 128 (bits of an IPv6 address counted as one address; 64 by default)")
+	within(r, "ratelimit.api_per_client_per_minute", c.RateLimit.APIPerClient, 1, 1000000, "must be from 1 to 1000000 (requests per minute)")
 }
 
 func validateSignup(c *Config, r *reporter) {

@@ -40,8 +40,9 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"SecondFactors", testSecondFactors},
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
-		{"CompanySSO", testCompanySSO},
 		{"Passkeys", testPasskeys},
+		{"CompanySSO", testCompanySSO},
+		{"Management", testManagement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -29,12 +30,28 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if limit <= 0 {
 		limit = 1000
 	}
-	var since int64
+	where, args := []string{"1 = 1"}, []any{}
+	if f.OrgID != "" {
+		where, args = append(where, "org_id = ?"), append(args, f.OrgID)
+	}
+	if f.ActorID != "" {
+		where, args = append(where, "actor_id = ?"), append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
 	if !f.Since.IsZero() {
-		since = f.Since.UnixNano()
+		where, args = append(where, "at >= ?"), append(args, f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "at < ?"), append(args, f.Until.UnixNano())
+	}
+	if !f.BeforeAt.IsZero() {
+		n := f.BeforeAt.UnixNano()
+		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, n, n, f.BeforeID)
 	}
 	return queryAll(ctx, db.reader(), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
-		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? ORDER BY at DESC, id DESC LIMIT ?`, f.OrgID, f.OrgID, since, limit)
+		FROM audit_events WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, id DESC LIMIT ?`, append(args, limit)...)
 }
 
 // Hit counts an event in a fixed window, atomically.
