@@ -426,3 +426,22 @@ func TestCompanySignInEnforceCoversLinks(t *testing.T) {
 		t.Fatal("a session started")
 	}
 }
+
+// TestCompanySignInPasskeyPolicy: an upstream second factor does not meet
+// a "passkeys only" organization: Sesame asks for a passkey of its own.
+func TestCompanySignInPasskeyPolicy(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	sx.Connect(nil)
+	if err := sx.Store.UpdateOrganization(context.Background(), sx.Org.ID, func(o *storage.Organization) error {
+		o.RequirePasskey = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sx.Up.SetIdentity(ssotest.Identity{Subject: "p", Email: "p@" + acme, EmailVerified: true, AMR: []string{"pwd", "mfa"}})
+	sx.Browser().SSO("p@"+acme, nil, sx.Up.URL).Redirects(PathLoginPasskeyEnrol)
+	if slices.Contains(sx.Events(), "signin.succeeded") {
+		t.Fatal("signed in without the passkey the policy requires")
+	}
+}
