@@ -913,7 +913,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
-		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA}
+		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
 		d.TokenEndpointAuthSigningAlgValuesSupported = nil
 		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
 		d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
