@@ -3,6 +3,10 @@ package login
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -39,47 +43,95 @@ func (h *shared) auditOrg(ctx context.Context, tx auditTrail, actorID, action, u
 	}
 }
 
+// The audit pages: a table of sentences in the page's language ("Alice
+// Martin a invité bob@acme.example"), filtered by dates and type, by pages
+// of auditPageSize (auditsentence.go writes the sentences).
+
+const auditPageSize = 50
+
+// auditTypes are the type filter's choices: an action prefix each.
+var auditTypes = []string{"signin", "member", "org", "password", "2fa", "session", "user", "client", "keys"}
+
 type auditRow struct {
-	At, Actor, Action, Target, IP, Details string
+	At       time.Time
+	Sentence string // already in the page's language
+	Org, IP  string
+	Details  string
 }
 
 type auditPage struct {
 	templates.Base
-	Scope string // the organization's name, or "" for everything
-	Rows  []auditRow
+	Scope    string // the organization's name, or "" for everything
+	Operator bool   // the operator's view: a column for the organization
+	Rows     []auditRow
+	// The filter, as the form shows it, and the pages around this one.
+	From, To, Type string
+	Types          []string
+	Filtered       bool
+	Page           int
+	Newer, Older   string // links, "" when there is none
+}
+
+// auditQuery reads the filter of the page's query: dates as yyyy-mm-dd
+// (To included), a known type, a page number. What does not parse is left
+// out, never an error.
+func auditQuery(q url.Values) (f storage.AuditFilter, from, to, typ string, page int) {
+	if t, err := time.Parse(time.DateOnly, q.Get("from")); err == nil {
+		f.Since, from = t, q.Get("from")
+	}
+	if t, err := time.Parse(time.DateOnly, q.Get("to")); err == nil {
+		f.Until, to = t.AddDate(0, 0, 1), q.Get("to")
+	}
+	if slices.Contains(auditTypes, q.Get("type")) {
+		typ = q.Get("type")
+		f.ActionPrefix = typ + "."
+	}
+	page, _ = strconv.Atoi(q.Get("page"))
+	page = min(max(page, 1), 10000)
+	f.Limit, f.Offset = auditPageSize+1, (page-1)*auditPageSize
+	return f, from, to, typ, page
 }
 
 func (h *auditFlow) renderAudit(w http.ResponseWriter, r *http.Request, v viewer, orgID, scope string) {
-	events, err := h.Store.ListEvents(r.Context(), storage.AuditFilter{OrgID: orgID, Limit: 200})
+	f, from, to, typ, page := auditQuery(r.URL.Query())
+	f.OrgID = orgID
+	events, err := h.Store.ListEvents(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	names := map[string]string{}
-	name := func(id string) string {
-		if id == "" || id == "cli" {
-			return map[string]string{"": "—", "cli": "cli"}[id]
+	p := &auditPage{Scope: scope, Operator: orgID == "", From: from, To: to, Type: typ, Types: auditTypes, Page: page,
+		Filtered: from != "" || to != "" || typ != ""}
+	p.Base = h.spaceBase(w, r, v, "Audit.Title")
+	link := func(n int) string {
+		q := url.Values{}
+		for k, v := range map[string]string{"from": from, "to": to, "type": typ} {
+			if v != "" {
+				q.Set(k, v)
+			}
 		}
-		if n, ok := names[id]; ok {
-			return n
+		if n > 1 {
+			q.Set("page", strconv.Itoa(n))
 		}
-		n := id
-		if u, err := h.Store.GetUser(r.Context(), id); err == nil {
-			n = u.Email
+		if len(q) == 0 {
+			return sitePath(r.URL.Path)
 		}
-		names[id] = n
-		return n
+		return sitePath(r.URL.Path) + "?" + q.Encode()
 	}
-	p := &auditPage{Scope: scope}
+	if len(events) > auditPageSize {
+		events, p.Older = events[:auditPageSize], link(page+1)
+	}
+	if page > 1 {
+		p.Newer = link(page - 1)
+	}
+	words := newAuditWords(r.Context(), h.Store, h.Pages.Translator(p.Lang))
 	for _, e := range events {
-		target := e.TargetID
-		if e.TargetType == "user" {
-			target = name(e.TargetID)
+		row := auditRow{At: e.At, Sentence: words.sentence(e), IP: e.IP}
+		if p.Operator && e.OrgID != "" {
+			row.Org = words.org(e.OrgID)
 		}
-		p.Rows = append(p.Rows, auditRow{At: e.At.UTC().Format("2006-01-02 15:04:05 UTC"), Actor: name(e.ActorID), Action: e.Action,
-			Target: target, IP: e.IP, Details: e.Details})
+		p.Rows = append(p.Rows, row)
 	}
-	p.Base = h.base(w, r, "Audit.Title", []string{v.user.Locale})
 	h.render(w, http.StatusOK, "audit", p)
 }
 

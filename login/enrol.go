@@ -66,6 +66,7 @@ type recoveryPage struct {
 	templates.Base
 	Codes    []string
 	Continue string
+	Download string // the codes sealed for their download (recoveryfile.go)
 }
 
 // openEnrolment opens the sealed secret of the posted setup form, when it
@@ -187,7 +188,7 @@ func groupKey(k string) string {
 }
 
 func (h *factors) renderRecovery(w http.ResponseWriter, r *http.Request, u storage.User, codes []string, next string) {
-	p := &recoveryPage{Codes: codes, Continue: next}
+	p := &recoveryPage{Codes: codes, Continue: next, Download: sealRecoveryFile(h.TOTPBox, h.now(), u.ID, codes)}
 	p.Base = h.base(w, r, "Recovery.Title", []string{u.Locale})
 	h.render(w, http.StatusOK, "recovery_codes", p)
 }

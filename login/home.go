@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -26,6 +27,9 @@ type homePage struct {
 	OrgStatus string
 	Admin     bool
 	Operator  bool
+	TwoFactor bool
+	Members   int // for admins
+	Pending   int // for operators: organizations awaiting a decision
 }
 
 func (h *accountFlow) handleHome(w http.ResponseWriter, r *http.Request) {
@@ -38,8 +42,21 @@ func (h *accountFlow) handleHome(w http.ResponseWriter, r *http.Request) {
 		if org, err := h.Store.GetOrganization(r.Context(), v.membership.OrgID); err == nil {
 			p.OrgName, p.OrgStatus = org.Name, org.Status
 		}
+		if p.Admin {
+			if list, err := h.Store.ListMemberships(r.Context(), v.membership.OrgID); err == nil {
+				p.Members = len(list)
+			}
+		}
 	}
-	p.Base = h.base(w, r, "Home.Title", []string{v.user.Locale})
+	if t, err := h.Store.GetTOTP(r.Context(), v.user.ID); err == nil && !t.ConfirmedAt.IsZero() {
+		p.TwoFactor = true
+	}
+	if p.Operator {
+		if list, err := h.Store.ListOrganizations(r.Context(), storage.OrgPending); err == nil {
+			p.Pending = len(list)
+		}
+	}
+	p.Base = h.spaceBase(w, r, v, "Home.Title")
 	h.render(w, http.StatusOK, "home", p)
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -35,6 +36,18 @@ type memberRow struct {
 	Invited, Blocked bool
 	Self             bool
 	MFA              bool
+	LastSignIn       time.Time
+}
+
+// State is the member's state as the table shows it.
+func (m memberRow) State() string {
+	switch {
+	case m.Blocked:
+		return "disabled"
+	case m.Invited:
+		return "invited"
+	}
+	return "active"
 }
 
 type membersPage struct {
@@ -69,7 +82,8 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 		if err != nil {
 			continue
 		}
-		row := memberRow{ID: u.ID, Email: u.Email, Name: u.Name, Invited: u.PasswordHash == "", Blocked: u.Disabled, Self: u.ID == v.user.ID}
+		row := memberRow{ID: u.ID, Email: u.Email, Name: u.Name, Invited: u.PasswordHash == "", Blocked: u.Disabled, Self: u.ID == v.user.ID,
+			LastSignIn: u.LastSignInAt}
 		if t, err := h.Store.GetTOTP(r.Context(), u.ID); err == nil && !t.ConfirmedAt.IsZero() {
 			row.MFA = true
 		}
@@ -79,7 +93,7 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 		}
 		p.Members = append(p.Members, row)
 	}
-	p.Base = h.base(w, r, "Members.Title", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Members.Title")
 	p.Error = errKey
 	h.render(w, status, "members", p)
 }
@@ -117,7 +131,11 @@ func (h *membersFlow) memberAction(w http.ResponseWriter, r *http.Request, notic
 		h.renderMembers(w, r, v, err, keep)
 		return
 	}
-	http.Redirect(w, r, PathMembers+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
+	back := PathMembers
+	if notice == "require-2fa" {
+		back = PathPolicy
+	}
+	http.Redirect(w, r, back+"?"+url.Values{"done": {notice}}.Encode(), http.StatusSeeOther)
 }
 
 func rolesFrom(r *http.Request) []string {

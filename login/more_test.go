@@ -32,25 +32,25 @@ func TestRoutes(t *testing.T) {
 	want := []string{
 		"GET /", "GET /account/security", "GET /account/security/totp", "GET /admin/audit", "GET /admin/organizations",
 		"GET /admin/organizations/{id}", "GET /forgot", "GET /logged-out", "GET /login", "GET /login/code", "GET /login/enrol",
-		"GET /organization/audit", "GET /organization/members", "GET /reset-password", "GET /set-password", "GET /signup",
+		"GET /organization/audit", "GET /organization/members", "GET /organization/policy", "GET /static/{name}", "GET /reset-password", "GET /set-password", "GET /signup",
 		"GET /static/sesame.css",
-		"POST /account/security/password", "POST /account/security/sessions/end-others", "POST /account/security/sessions/{id}/end",
+		"POST /account/security/password", "POST /account/security/recovery-codes.txt", "POST /account/security/sessions/end-others", "POST /account/security/sessions/{id}/end",
 		"POST /account/security/totp", "POST /account/security/totp/disable", "POST /admin/organizations/{id}/members/{user}/roles",
 		"POST /admin/organizations/{id}/reject", "POST /admin/organizations/{id}/validate", "POST /forgot", "POST /login",
 		"POST /login/code", "POST /login/enrol", "POST /logout", "POST /organization/members/invite",
 		"POST /organization/members/require-2fa", "POST /organization/members/{id}/remove", "POST /organization/members/{id}/reset-2fa",
 		"POST /organization/members/{id}/resend", "POST /organization/members/{id}/roles", "POST /reset-password",
 		"POST /set-password", "POST /signup", "POST /signup/company",
-		// The console's applications, suspensions and people (applications.go, operator_people.go).
-		"GET /admin/applications", "POST /admin/applications", "POST /admin/applications/{id}/remove", "POST /admin/applications/{id}/rotate",
-		"POST /admin/organizations/{id}/members/{user}/disable", "POST /admin/organizations/{id}/members/{user}/enable",
-		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
-		"POST /admin/organizations/{id}/suspend",
 		// passkeys (passkey_signin.go, passkey_settings.go)
 		"GET /static/passkey.js", "GET /login/passkey/enrol", "POST /login/passkey", "POST /login/passkey/options",
 		"POST /login/code/passkey", "POST /login/code/passkey/options", "POST /login/passkey/enrol",
 		"POST /login/passkey/enrol/options", "POST /organization/members/require-passkeys", "POST /set-password/passkey", "POST /set-password/passkey/options", "POST /account/security/passkeys", "POST /account/security/passkeys/options",
 		"POST /account/security/passkeys/{id}/rename", "POST /account/security/passkeys/{id}/remove",
+		// The console's applications, suspensions and people (applications.go, operator_people.go).
+		"GET /admin/applications", "POST /admin/applications", "POST /admin/applications/{id}/remove", "POST /admin/applications/{id}/rotate",
+		"POST /admin/organizations/{id}/members/{user}/disable", "POST /admin/organizations/{id}/members/{user}/enable",
+		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
+		"POST /admin/organizations/{id}/suspend",
 	}
 	slices.Sort(got)
 	slices.Sort(want)
@@ -149,7 +149,7 @@ func TestInvitationContinuesTheRequest(t *testing.T) {
 	admin := hx.Browser()
 	admin.SignIn("admin@acme.example", "")
 	link := invite(t, hx, admin, "new@acme.example")
-	admin.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathMembers)
+	admin.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathPolicy)
 
 	ar := hx.AuthRequest(nil)
 	b := hx.Browser()

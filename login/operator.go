@@ -31,8 +31,9 @@ const PathOperator = "/admin/organizations"
 
 type orgRow struct {
 	storage.Organization
-	Founder string
-	Members int
+	Founder     string
+	Members     int
+	CountryName string // in the page's language
 }
 
 type operatorPage struct {
@@ -69,7 +70,10 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 			p.Others = append(p.Others, row)
 		}
 	}
-	p.Base = h.base(w, r, "Operator.Title", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Operator.Title")
+	for i := range p.Pending {
+		p.Pending[i].CountryName = countryName(p.Lang, p.Pending[i].Country)
+	}
 	p.Error = errKey
 	h.render(w, status, "operator", p)
 }
@@ -167,7 +171,7 @@ func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request,
 			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == "", Disabled: u.Disabled,
 			MFA: h.hasConfirmedTOTP(r, u.ID)})
 	}
-	p.Base = h.base(w, r, "Operator.OrgTitle", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Operator.OrgTitle")
 	p.Error = errKey
 	h.render(w, status, "operator_org", p)
 }

@@ -29,6 +29,9 @@ type shared struct {
 	// SecureCookies marks cookies Secure and __Host- (https issuers).
 	SecureCookies                bool
 	SessionIdle, SessionAbsolute time.Duration
+	// routed reports whether a GET route exists for a path (the menu
+	// shows only pages that exist); set by Handler.Routes.
+	routed func(path string) bool
 }
 
 func (h *shared) now() time.Time { return h.Now() }

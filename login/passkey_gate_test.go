@@ -115,7 +115,7 @@ func TestPasskeyRequired(t *testing.T) {
 	secret, _ := hx.TOTP(u)
 	ab := hx.Browser()
 	ab.SignIn(admin.Email, "")
-	ab.Post(PathMembers+"/require-passkeys", url.Values{"require": {"1"}}).Redirects(PathMembers)
+	ab.Post(PathMembers+"/require-passkeys", url.Values{"require": {"1"}}).Redirects(PathPolicy)
 	if o, _ := hx.Store.GetOrganization(context.Background(), org.ID); !o.RequirePasskey {
 		t.Fatal("policy not saved")
 	}
@@ -345,5 +345,14 @@ func TestPasskeyActivatesInvitation(t *testing.T) {
 	nb.PasskeySignIn(k, "").Redirects(PathHome)
 	// Its only passkey stays while it has no password.
 	nb.Post(PathSecurityPasskeys+"/"+hx.passkeys(u)[0].ID+"/remove", nil).Shows(http.StatusConflict, "Errors.Passkey.Only")
+	// A stale sign-in has no current password to give: sign in again.
+	hx.Clock.Add(6 * time.Minute)
+	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).
+		Shows(http.StatusUnauthorized, "Errors.Passkey.Reauth")
+	nb = hx.Browser()
+	nb.PasskeySignIn(k, "").Redirects(PathHome)
 	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).Redirects(PathSecurity)
+	if u, _ = hx.Store.GetUser(context.Background(), u.ID); !hasPassword(u) {
+		t.Fatal("no password set")
+	}
 }

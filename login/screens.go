@@ -21,20 +21,31 @@ type screens struct {
 	throttle *throttle
 	factors  *factors
 
-	signIn    *signInFlow   // the gate's screens: password, code, enrolment (login.go, secondfactor.go, enrol.go)
-	passwords *passwordFlow // set-password and reset links (setpassword.go, forgot.go)
-	security  *securityFlow // the person's security settings (security.go)
-	members   *membersFlow  // an organization's admins (members.go)
-	signup    *signupFlow   // a new organization (signup.go)
-	operator  *operatorFlow // the operator's console (operator.go)
-	audits    *auditFlow    // the audit trails (audit.go)
-	account   *accountFlow  // home, sign-out, the style sheet (home.go, logout.go)
+	signIn    *signInFlow       // the gate's screens: password, code, enrolment (login.go, secondfactor.go, enrol.go)
+	passwords *passwordFlow     // set-password and reset links (setpassword.go, forgot.go)
+	security  *securityFlow     // the person's security settings (security.go)
+	members   *membersFlow      // an organization's admins (members.go)
+	signup    *signupFlow       // a new organization (signup.go)
+	operator  *operatorFlow     // the operator's console (operator.go)
+	audits    *auditFlow        // the audit trails (audit.go)
+	account   *accountFlow      // home, sign-out, the style sheet (home.go, logout.go)
+	static    *staticFlow       // the script, the branding's stylesheet and logo (static.go)
+	policy    *policyFlow       // an organization's security policy (policy.go)
+	codesFile *recoveryFileFlow // the recovery codes as a file (recoveryfile.go)
+	// company sign-in, when configured: at the door (companyflow.go) and
+	// for admins (domainsflow.go)
+	company      *companyFlow
+	companyAdmin *companyAdminFlow
 }
 
 type flow interface{ routes(chi.Router) }
 
 func (s *screens) flows() []flow {
-	return []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits}
+	out := []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits, s.static, s.policy, s.codesFile}
+	if s.company != nil {
+		out = append(out, s.company, s.companyAdmin)
+	}
+	return out
 }
 
 // build hands each flow its dependencies, once (Answer is read when a
@@ -56,11 +67,19 @@ func (h *Handler) build() *screens {
 				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},
 			security: &securityFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, Policy: h.Policy,
 				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour, pk: pk},
-			members:  &membersFlow{shared: sh},
-			signup:   &signupFlow{shared: sh, Cloud: h.Cloud, Directory: h.Directory, Drafts: h.Drafts, SignupPerHour: h.SignupPerHour},
-			operator: &operatorFlow{shared: sh},
-			audits:   &auditFlow{shared: sh},
-			account:  &accountFlow{shared: sh},
+			members:   &membersFlow{shared: sh},
+			signup:    &signupFlow{shared: sh, Cloud: h.Cloud, Directory: h.Directory, Drafts: h.Drafts, SignupPerHour: h.SignupPerHour},
+			operator:  &operatorFlow{shared: sh},
+			audits:    &auditFlow{shared: sh},
+			account:   &accountFlow{shared: sh},
+			static:    &staticFlow{shared: sh},
+			policy:    &policyFlow{shared: sh},
+			codesFile: &recoveryFileFlow{shared: sh, Box: h.TOTPBox},
+		}
+		if h.Companies != nil {
+			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
+			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
+			signIn.company = h.screens.company
 		}
 	})
 	return h.screens

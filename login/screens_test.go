@@ -253,7 +253,7 @@ func TestMembersScreen(t *testing.T) {
 	if _, err := hx.Store.GetMembership(context.Background(), admin.ID); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("removed member still a member: %v", err)
 	}
-	m.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathMembers)
+	m.Post(PathMembers+"/require-2fa", url.Values{"require": {"1"}}).Redirects(PathPolicy)
 	if o, _ := hx.Store.GetOrganization(context.Background(), org.ID); !o.RequireMFA {
 		t.Error("the policy did not change")
 	}
@@ -337,10 +337,10 @@ func TestOperatorAndAudit(t *testing.T) {
 	a.Get(PathOperatorAudit).Shows(http.StatusForbidden, "Errors.Request.Forbidden")
 	mine := a.Get(PathOrgAudit).Shows(http.StatusOK, "")
 	all := o.Get(PathOperatorAudit).Shows(http.StatusOK, "")
-	if !strings.Contains(mine.Body, "org.validated") || strings.Contains(mine.Body, "org.rejected") {
+	if !strings.Contains(mine.Body, "validated the organization Pending Co") || strings.Contains(mine.Body, "rejected") {
 		t.Errorf("the organization's trail: %s", excerpt(mine.Body))
 	}
-	if !strings.Contains(all.Body, "org.rejected") || !strings.Contains(all.Body, "signin.succeeded") {
+	if !strings.Contains(all.Body, "rejected the organization Other Co: “not a company”") || !strings.Contains(all.Body, " signed in") {
 		t.Errorf("the operator's trail: %s", excerpt(all.Body))
 	}
 }

@@ -46,8 +46,9 @@ const PathSecurity = "/account/security"
 var errDisableRefused = fail.E(fail.Unauthorized, "Errors.TOTP.DisableRefused")
 
 type sessionRow struct {
-	ID, Browser, IP, LastSeen string
-	Current                   bool
+	ID, Browser, IP string
+	LastSeen        time.Time
+	Current         bool
 }
 
 type securityPage struct {
@@ -87,10 +88,10 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 	}
 	for _, s := range list {
 		p.Sessions = append(p.Sessions, sessionRow{ID: s.ID, Browser: browserName(s.UserAgent), IP: s.IP,
-			LastSeen: s.LastSeen.UTC().Format("2006-01-02 15:04 UTC"), Current: s.ID == v.session.ID})
+			LastSeen: s.LastSeen, Current: s.ID == v.session.ID})
 	}
 	p.Passkeys = h.passkeySection(r, v)
-	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Security.Title")
 	p.Error = errKey
 	h.render(w, status, "security", p)
 }
@@ -163,6 +164,12 @@ func (h *securityFlow) handleChangePassword(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
+		if !hasPassword(v.user) {
+			// No current password to ask (an account activated with a
+			// passkey): a fresh sign-in is the proof.
+			h.renderSecurity(w, r, v, errPasskeyReauth, "")
+			return
+		}
 		if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
 			return
 		}

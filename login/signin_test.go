@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	totpKey      = regexp.MustCompile(`id="totp-key">([A-Z2-7 ]+)<`)
+	totpKey      = regexp.MustCompile(`id="totp-key" data-value="([A-Z2-7]+)"`)
 	recoveryCode = regexp.MustCompile(`<li><code>([^<]+)</code></li>`)
 )
 

@@ -247,8 +247,10 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
-	Management
 	Passkeys
+	Domains
+	SSOConnections
+	Management
 }
 
 // Transactor runs functions in one transaction.

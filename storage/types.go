@@ -176,6 +176,7 @@ type AuthRequest struct {
 	AuthTime  time.Time
 	AMR       []string
 	Done      bool
+	IDP       string // the answering session's IDP
 	// Error is an OAuth error code (login_required, access_denied…) the
 	// login screens chose to answer with instead of a code.
 	Error string
@@ -235,6 +236,9 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	UserAgent         string
 	IP                string
+	// IDP is the issuer of the company's provider that authenticated the
+	// session (company sign-in); "" for Sesame's own proofs.
+	IDP string
 }
 
 // SigningKey is a key pair that signs ID tokens. The private part is
@@ -331,13 +335,17 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
-	// ActorID and Action select one actor's, one action's events; Until
-	// the events before it. BeforeAt and BeforeID are a cursor: the events
-	// after (older than) this one, in the newest-first order.
+	// ActorID and Action select one actor's, one action's events, and
+	// ActionPrefix ("member.") a kind of them; Until the events before it
+	// (exclusive). BeforeAt and BeforeID are a cursor: the events after
+	// (older than) this one, in the newest-first order (the API's pages);
+	// Offset skips that many (the audit screens' pages).
 	ActorID, Action string
+	ActionPrefix    string
 	Until           time.Time
 	BeforeAt        time.Time
 	BeforeID        string
+	Offset          int
 }
 
 // TOTP is a person's authenticator secret (encrypted by the caller).

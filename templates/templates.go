@@ -15,6 +15,8 @@ import (
 	textTemplate "text/template"
 
 	"golang.org/x/text/language"
+
+	"github.com/sesame-idp/sesame/internal/brand"
 )
 
 //go:embed layout.html pages/*.html mail/* static/* locales/*/*.json
@@ -34,7 +36,15 @@ type Base struct {
 	ErrorArg string
 	// SwitchURL is this page in the other language.
 	SwitchURL string
-	catalog   map[string]string
+	// Space is the signed-in header and menu (space.go); nil outside.
+	Space *Space
+	// ErrorFields are the ids of the fields Error is about (Field marks
+	// them); Render fills them from the error's key when left nil.
+	ErrorFields []string
+	// Brand is the operator's branding; Render fills it.
+	Brand    brand.Brand
+	brandCSS string
+	catalog  map[string]string
 }
 
 // T translates a message key; args fill fmt verbs in the message.
@@ -71,6 +81,53 @@ type Renderer struct {
 	// CSS and CSSETag serve the stylesheet.
 	CSS     []byte
 	CSSETag string
+	// Brand is the operator's branding (SetBrand), and Assets the files
+	// served under /static/ by name: sesame.js, and brand.css and logo
+	// when branding sets them.
+	Brand  brand.Brand
+	Assets map[string]Asset
+}
+
+// Asset is a file served under /static/.
+type Asset struct {
+	Body        []byte
+	ContentType string
+	ETag        string
+}
+
+func newAsset(body []byte, contentType string) Asset {
+	sum := sha256.Sum256(body)
+	return Asset{Body: body, ContentType: contentType, ETag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+}
+
+// SetBrand applies the operator's branding: every "Sesame" of the messages
+// becomes the name, the colour gets its stylesheet (brand.css) and the logo
+// (logo, of contentType) is served; nil logo for none.
+func (r *Renderer) SetBrand(b brand.Brand, logo []byte, contentType string) {
+	delete(r.Assets, "brand.css")
+	delete(r.Assets, "logo")
+	b.LogoURL = ""
+	if len(logo) > 0 {
+		a := newAsset(logo, contentType)
+		r.Assets["logo"] = a
+		b.LogoURL = "/static/logo?v=" + strings.Trim(a.ETag, `"`)
+	}
+	if css := b.CSS(); css != nil {
+		r.Assets["brand.css"] = newAsset(css, "text/css; charset=utf-8")
+	}
+	if b.Name != "" && b.Name != brand.DefaultName {
+		for _, m := range r.catalogs {
+			for k, v := range m {
+				m[k] = strings.ReplaceAll(v, brand.DefaultName, b.Name)
+			}
+		}
+	}
+	r.Brand = b
+}
+
+// BrandCSS is the URL of the colour's stylesheet, "" without one.
+func (b *Base) BrandCSS() string {
+	return b.brandCSS
 }
 
 // New parses every page and catalog; it fails on any template error.
@@ -118,6 +175,11 @@ func New() (*Renderer, error) {
 	}
 	sum := sha256.Sum256(r.CSS)
 	r.CSSETag = `"` + hex.EncodeToString(sum[:8]) + `"`
+	js, err := files.ReadFile("static/sesame.js")
+	if err != nil {
+		return nil, err
+	}
+	r.Assets = map[string]Asset{"sesame.js": newAsset(js, "text/javascript; charset=utf-8")}
 	return r, nil
 }
 
@@ -170,6 +232,13 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, name string, data P
 		b.Lang = "fr"
 	}
 	b.catalog = r.catalogs[b.Lang]
+	b.Brand = r.Brand
+	if a, ok := r.Assets["brand.css"]; ok {
+		b.brandCSS = "/static/brand.css?v=" + strings.Trim(a.ETag, `"`)
+	}
+	if b.ErrorFields == nil {
+		b.ErrorFields = errorFields[b.Error]
+	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		return fmt.Errorf("templates: render %s: %w", name, err)
@@ -196,6 +265,7 @@ func Files() fs.FS { return files }
 // MailData is embedded by the data of every mail.
 type MailData struct {
 	Lang    string
+	Brand   brand.Brand // RenderMail fills it
 	catalog map[string]string
 }
 
@@ -221,6 +291,7 @@ func (r *Renderer) RenderMail(name, subjectKey string, data Mail) (subject, text
 		m.Lang = "fr"
 	}
 	m.catalog = r.catalogs[m.Lang]
+	m.Brand = r.Brand
 	var hb, tb bytes.Buffer
 	if err := h.Execute(&hb, data); err != nil {
 		return "", "", "", err

@@ -63,6 +63,7 @@ func TestPrivilegeMatrix(t *testing.T) {
 		{"POST", "/organization/members/" + admin.userID + "/remove", nil},
 		{"POST", "/organization/members/" + admin.userID + "/reset-2fa", nil},
 		{"POST", "/organization/members/require-2fa", url.Values{"require": {"1"}}},
+		{"GET", "/organization/policy", nil},
 	}
 	operatorRoutes := []route{
 		{"GET", "/admin/organizations", nil},
@@ -144,6 +145,7 @@ func TestCSRFOnEveryForm(t *testing.T) {
 		{b, "/account/security/totp/disable", url.Values{"current_password": {admin.pw}}},
 		{b, "/account/security/sessions/" + sessions[0].ID + "/end", nil},
 		{b, "/account/security/sessions/end-others", nil},
+		{b, "/account/security/recovery-codes.txt", url.Values{"codes": {"x"}}},
 		{b, "/organization/members/invite", url.Values{"email": {"x@acme.example"}, "role_user": {"1"}}},
 		{b, "/organization/members/" + admin.userID + "/roles", url.Values{"role_user": {"1"}}},
 		{b, "/organization/members/require-2fa", url.Values{"require": {"1"}}},
@@ -259,7 +261,7 @@ func TestAuditScreens(t *testing.T) {
 	mb.signInPlain(member)
 	opb.signInPlain(e.operator)
 	_, body := ab.get(e.issuer + "/organization/audit")
-	if !strings.Contains(body, "signin.succeeded") || !strings.Contains(body, "admin@acme.example") || strings.Contains(body, "boss@other.example") ||
+	if !strings.Contains(body, "Connexion de admin@acme.example") || strings.Contains(body, "boss@other.example") ||
 		!strings.Contains(body, "127.0.0.1") {
 		t.Fatalf("the admin's trail:\n%.2000s", body)
 	}

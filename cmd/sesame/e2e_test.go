@@ -185,7 +185,7 @@ func TestFormPostAnswer(t *testing.T) {
 			} else {
 				resp, body = b.get(e.authorizeURL(f, challenge, tc.extra))
 			}
-			nonce := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
+			nonce := regexp.MustCompile(`script-src 'self' 'nonce-([A-Za-z0-9_-]+)'`).FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
 			if resp.StatusCode != http.StatusOK || nonce == nil ||
 				!strings.Contains(body, `<form method="post" action="`+f.redirect+`">`) ||
 				!strings.Contains(body, `<script nonce="`+nonce[1]+`">document.forms[0].submit()</script>`) ||

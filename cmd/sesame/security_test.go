@@ -21,7 +21,7 @@ import (
 )
 
 var (
-	totpKeyRe  = regexp.MustCompile(`id="totp-key">([A-Z2-7 ]+)<`)
+	totpKeyRe  = regexp.MustCompile(`id="totp-key" data-value="([A-Z2-7]+)"`)
 	recoveryRe = regexp.MustCompile(`<code>([a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4})</code>`)
 	resetRe    = regexp.MustCompile(`https?://\S+/reset-password\?token=[A-Za-z0-9_-]+`)
 )
@@ -172,7 +172,7 @@ func TestStepUpAndForcedEnrolment(t *testing.T) {
 	bob.userID = e.mustCLI(bob.pw+"\n", "user", "add", "--email", bob.email, "--org", f.orgID, "--password-stdin")
 	_, body = br.get(e.issuer + "/organization/members")
 	resp, _ = br.post(e.issuer+"/organization/members/require-2fa", url.Values{"csrf_token": {field(csrfRe, body)}, "require": {"1"}})
-	if !landed(resp, "/organization/members", "require-2fa") {
+	if !landed(resp, "/organization/policy", "require-2fa") {
 		t.Fatalf("require: %d", resp.StatusCode)
 	}
 	bb := e.browser()

@@ -52,6 +52,9 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+	Domains  DomainsConfig  `yaml:"domains"`
+	// Branding is how the pages and mails look: name, logo, colour, help.
+	Branding BrandingConfig `yaml:"branding"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
@@ -76,6 +79,26 @@ func (w WebAuthnConfig) OriginList() []string {
 		}
 	}
 	return out
+}
+
+// DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
+type DomainsConfig struct {
+	// Resolver is the DNS server asked, host:port; "" is the system's
+	// (the first nameserver of /etc/resolv.conf).
+	Resolver string `yaml:"resolver"`
+	// Recheck is how often a verified domain's record is looked up again.
+	Recheck time.Duration `yaml:"recheck"`
+	// Timeout bounds one look-up.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// BrandingConfig is the operator's branding (internal/brand); every key is
+// optional, and without any the pages look as Sesame's own.
+type BrandingConfig struct {
+	Name         string `yaml:"name"`
+	Logo         string `yaml:"logo"` // a file: PNG, SVG, JPEG or WebP
+	PrimaryColor string `yaml:"primary_color"`
+	SupportURL   string `yaml:"support_url"`
 }
 
 type AuditConfig struct {
@@ -248,6 +271,7 @@ func Default() Config {
 			RateLimit: 20,
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
+		Domains:   DomainsConfig{Recheck: 24 * time.Hour, Timeout: 5 * time.Second},
 		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix, APIPerClient: 600},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},

@@ -37,11 +37,13 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ActionTokens", testActionTokens},
 		{"Outbox", testOutbox},
 		{"AuditAndRateLimits", testAuditAndRateLimits},
+		{"AuditFilters", testAuditFilters},
 		{"SecondFactors", testSecondFactors},
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
-		{"Management", testManagement},
 		{"Passkeys", testPasskeys},
+		{"CompanySSO", testCompanySSO},
+		{"Management", testManagement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
