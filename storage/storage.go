@@ -247,6 +247,7 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
+	Protocol
 }
 
 // Transactor runs functions in one transaction.
@@ -293,4 +294,5 @@ type GCResult struct {
 	ActionTokens  int64
 	Mails         int64
 	RateLimits    int64
+	Protocol      int64 // pushed authorization requests and single-use ids (fapi.go)
 }

@@ -139,6 +139,7 @@ type Client struct {
 	IDTokenSignedAlg       string // "" means the provider's default (RS256)
 	BackchannelLogoutURI   string // OpenID Connect Back-Channel Logout 1.0
 	CreatedAt              time.Time
+	Protocol               ClientProtocol // PAR, private_key_jwt, DPoP, JWT access tokens… (fapi.go)
 }
 
 // AuthRequest is an OpenID Connect authorization request on its way through
@@ -193,6 +194,7 @@ type AccessToken struct {
 	AMR       []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	JKT       string // the DPoP key it is bound to (RFC 9449 cnf.jkt), or ""
 }
 
 // RefreshToken is a refresh token, stored by hash. Tokens of one grant form
@@ -212,6 +214,7 @@ type RefreshToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until rotated
+	JKT       string    // the DPoP key it is bound to (public clients), or ""
 }
 
 // Session is a browser session, found by the hash of its cookie value. ID is
