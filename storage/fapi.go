@@ -56,10 +56,11 @@ type PushedRequest struct {
 // replica.
 type Protocol interface {
 	CreatePushedRequest(ctx context.Context, p PushedRequest) error
-	// TakePushedRequest returns the request whose request_uri hashes to
-	// hash and deletes it, in one statement: a request_uri works once.
-	// ErrNotFound when it is unknown, already taken, or expired at now.
-	TakePushedRequest(ctx context.Context, hash string, now time.Time) (PushedRequest, error)
+	// TakePushedRequest returns client's request whose request_uri hashes
+	// to hash and deletes it, in one statement: a request_uri works once.
+	// ErrNotFound when it is unknown, another client's, already taken, or
+	// expired at now (another client's is left alone).
+	TakePushedRequest(ctx context.Context, clientID, hash string, now time.Time) (PushedRequest, error)
 	// UseOnce records key as used until expiresAt. ErrAlreadyUsed when
 	// key was recorded before and has not expired at now.
 	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error

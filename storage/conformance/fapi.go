@@ -36,18 +36,21 @@ func testProtocol(t *testing.T, s storage.Storage) {
 	wantErr(t, s.CreatePushedRequest(ctx(), p), storage.ErrConflict)
 	wantErr(t, s.CreatePushedRequest(ctx(), storage.PushedRequest{Hash: "h0", ClientID: "nobody", CreatedAt: base, ExpiresAt: base.Add(time.Minute)}), storage.ErrNotFound)
 	wantErr(t, s.CreatePushedRequest(ctx(), storage.PushedRequest{Hash: "", ClientID: c.ID, ExpiresAt: base}), storage.ErrInvalid)
-	taken, err := s.TakePushedRequest(ctx(), "h1", base.Add(59*time.Second))
+	// Another client's request_uri is not found, and stays.
+	_, err = s.TakePushedRequest(ctx(), "plain", "h1", base)
+	wantErr(t, err, storage.ErrNotFound)
+	taken, err := s.TakePushedRequest(ctx(), c.ID, "h1", base.Add(59*time.Second))
 	must(t, err)
 	if taken.ClientID != c.ID || taken.Params != "a=b" || !taken.ExpiresAt.Equal(p.ExpiresAt) || !taken.CreatedAt.Equal(base) {
 		t.Fatalf("taken: %+v", taken)
 	}
-	_, err = s.TakePushedRequest(ctx(), "h1", base)
+	_, err = s.TakePushedRequest(ctx(), c.ID, "h1", base)
 	wantErr(t, err, storage.ErrNotFound)
 	p.Hash = "h2"
 	must(t, s.CreatePushedRequest(ctx(), p))
-	_, err = s.TakePushedRequest(ctx(), "h2", base.Add(time.Minute))
+	_, err = s.TakePushedRequest(ctx(), c.ID, "h2", base.Add(time.Minute))
 	wantErr(t, err, storage.ErrNotFound)
-	_, err = s.TakePushedRequest(ctx(), "h2", base) // an expired one is gone for good
+	_, err = s.TakePushedRequest(ctx(), c.ID, "h2", base) // an expired one is gone for good
 	wantErr(t, err, storage.ErrNotFound)
 	// Two replicas taking one request_uri: exactly one gets it.
 	p.Hash = "h3"
@@ -58,7 +61,7 @@ func testProtocol(t *testing.T, s storage.Storage) {
 		wins.Add(1)
 		go func() {
 			defer wins.Done()
-			_, err := s.TakePushedRequest(ctx(), "h3", base)
+			_, err := s.TakePushedRequest(ctx(), c.ID, "h3", base)
 			results <- err
 		}()
 	}
@@ -80,7 +83,7 @@ func testProtocol(t *testing.T, s storage.Storage) {
 	p.Hash = "h4"
 	must(t, s.CreatePushedRequest(ctx(), p))
 	must(t, s.DeleteClient(ctx(), c.ID))
-	_, err = s.TakePushedRequest(ctx(), "h4", base)
+	_, err = s.TakePushedRequest(ctx(), c.ID, "h4", base)
 	wantErr(t, err, storage.ErrNotFound)
 
 	// Single-use ids.

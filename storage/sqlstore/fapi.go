@@ -57,11 +57,11 @@ func (db *DB) CreatePushedRequest(ctx context.Context, p storage.PushedRequest) 
 
 // TakePushedRequest deletes the row and returns it in one statement, so
 // that two concurrent uses of one request_uri cannot both get it.
-func (db *DB) TakePushedRequest(ctx context.Context, hash string, now time.Time) (storage.PushedRequest, error) {
+func (db *DB) TakePushedRequest(ctx context.Context, clientID, hash string, now time.Time) (storage.PushedRequest, error) {
 	var p storage.PushedRequest
 	err := db.writeRow(ctx, func(row *sql.Row) error {
 		return row.Scan(&p.Hash, &p.ClientID, &p.Params, tsOut(&p.CreatedAt), tsOut(&p.ExpiresAt))
-	}, `DELETE FROM pushed_requests WHERE hash = ? RETURNING hash, client_id, params, created_at, expires_at`, hash)
+	}, `DELETE FROM pushed_requests WHERE hash = ? AND client_id = ? RETURNING hash, client_id, params, created_at, expires_at`, hash, clientID)
 	if err != nil {
 		return storage.PushedRequest{}, notFound(err)
 	}
