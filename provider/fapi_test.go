@@ -101,6 +101,7 @@ func newFAPI(t testing.TB) *fapiEnv {
 		{ID: "pkjwturi", Protocol: storage.ClientProtocol{AuthMethod: AuthPrivateKeyJWT, JWKSURI: jwks.URL}},
 		{ID: "pub", Public: true},
 		{ID: "dpop", SecretHash: hash, Protocol: storage.ClientProtocol{RequireDPoP: true}},
+		{ID: "api", SecretHash: hash, Protocol: storage.ClientProtocol{AccessTokenFormat: AccessTokenJWT, Resource: "https://api.example"}},
 	} {
 		c.RedirectURIs, c.CreatedAt, c.Name = []string{fapiRedirect}, now, "App "+c.ID
 		if err := db.CreateClient(ctx, c); err != nil {
@@ -724,5 +725,91 @@ func TestDiscoveryAdvertisesTheExtensions(t *testing.T) {
 		t.Errorf("DPoP algorithms: %v", a.body["dpop_signing_alg_values_supported"])
 	case a.body["request_uri_parameter_supported"] != true:
 		t.Errorf("request_uri: %v", a.body["request_uri_parameter_supported"])
+	}
+}
+
+// --- JWT access tokens ---
+
+// TestJWTAccessTokens: a --access-token-format jwt client gets RFC 9068
+// tokens (typ at+jwt, signed with the published keys, every claim), which
+// userinfo and introspection accept, and revocation ends.
+func TestJWTAccessTokens(t *testing.T) {
+	t.Parallel()
+	e := newFAPI(t)
+	k := fapiKeys()
+	code, verifier := e.grant(t, "api", "openid", "email", "offline_access")
+	tok := e.post(PathToken, codeForm(code, verifier), "api", "DPoP: "+e.proof(t, k.ec, "POST", fapiIssuer+PathToken, "", nil))
+	at := tok.str("access_token")
+	if tok.status != 200 || strings.Count(at, ".") != 2 {
+		t.Fatalf("token response: %v", tok)
+	}
+	keys := e.send(httptest.NewRequest(http.MethodGet, fapiIssuer+PathKeys, nil))
+	raw, _ := json.Marshal(keys.body)
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(raw, &set); err != nil {
+		t.Fatal(err)
+	}
+	jws, err := jose.ParseSigned(at, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := jws.Signatures[0].Header
+	if h.ExtraHeaders[jose.HeaderType] != "at+jwt" || len(set.Key(h.KeyID)) != 1 {
+		t.Fatalf("header %+v", h)
+	}
+	payload, err := jws.Verify(set.Key(h.KeyID)[0])
+	if err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	var c map[string]any
+	json.Unmarshal(payload, &c)
+	now := float64(e.clock.Now().Unix())
+	cnf, _ := c["cnf"].(map[string]any)
+	if c["iss"] != fapiIssuer || c["sub"] != e.userID || c["aud"] != "https://api.example" || c["client_id"] != "api" ||
+		c["scope"] != "openid email offline_access" || c["iat"] != now || c["exp"] != now+3600 || c["jti"] == "" ||
+		c["auth_time"] != now || c["acr"] != "urn:sesame:loa:1" || cnf["jkt"] != thumbprint(t, &k.ec.PublicKey) {
+		t.Fatalf("claims: %v", c)
+	}
+	ui := func() answer {
+		req := httptest.NewRequest(http.MethodGet, fapiIssuer+PathUserinfo, nil)
+		req.Header.Set("Authorization", "DPoP "+at)
+		req.Header.Set("DPoP", e.proof(t, k.ec, "GET", fapiIssuer+PathUserinfo, at, nil))
+		return e.send(req)
+	}
+	if a := ui(); a.status != 200 || a.str("email") != "ada@acme.example" {
+		t.Fatalf("userinfo with a JWT access token: %v", a)
+	}
+	intro := func() answer {
+		return e.post(PathIntrospect, url.Values{"token": {at}}, "api", "DPoP: "+e.proof(t, k.ec, "POST", fapiIssuer+PathIntrospect, at, nil))
+	}
+	if a := intro(); a.body["active"] != true || a.str("jti") != c["jti"] {
+		t.Fatalf("introspection: %v", a)
+	}
+	// A token with a changed claim no longer verifies.
+	parts := strings.Split(at, ".")
+	c["scope"] = "openid email profile organization"
+	forged, _ := json.Marshal(c)
+	req := httptest.NewRequest(http.MethodGet, fapiIssuer+PathUserinfo, nil)
+	req.Header.Set("Authorization", "Bearer "+parts[0]+"."+base64.RawURLEncoding.EncodeToString(forged)+"."+parts[2])
+	if a := e.send(req); a.status != 401 {
+		t.Fatalf("forged JWT access token: %v", a)
+	}
+	if a := e.post(PathRevoke, url.Values{"token": {at}}, "api"); a.status != 200 {
+		t.Fatalf("revocation: %v", a)
+	}
+	if a := intro(); a.body["active"] != false {
+		t.Fatalf("introspection after revocation: %v", a)
+	}
+	if a := ui(); a.status != 401 {
+		t.Fatalf("userinfo after revocation: %v", a)
+	}
+	// Refresh: a JWT again; other clients keep opaque tokens.
+	r := e.post(PathToken, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.str("refresh_token")}}, "api")
+	if r.status != 200 || strings.Count(r.str("access_token"), ".") != 2 || r.str("token_type") != "Bearer" {
+		t.Fatalf("refresh: %v", r)
+	}
+	code, verifier = e.grant(t, "conf")
+	if o := e.post(PathToken, codeForm(code, verifier), "conf"); strings.Contains(o.str("access_token"), ".") {
+		t.Fatalf("an opaque client got %v", o)
 	}
 }

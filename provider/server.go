@@ -750,6 +750,9 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	case err != nil:
 		return nil, err
 	}
+	if err := s.jwtAccessToken(ctx, r.Client, resp); err != nil {
+		return nil, serverError(err)
+	}
 	s.issued("authorization_code")
 	dpopTyped(ctx, resp)
 	return op.NewResponse(resp), nil
@@ -790,10 +793,12 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	}
 	resp, err := s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
 	if err == nil {
-		s.issued("refresh_token")
-		if t, ok := resp.Data.(*oidc.AccessTokenResponse); ok {
-			dpopTyped(ctx, t)
+		t, _ := resp.Data.(*oidc.AccessTokenResponse)
+		if err := s.jwtAccessToken(ctx, r.Client, t); err != nil {
+			return nil, serverError(err)
 		}
+		s.issued("refresh_token")
+		dpopTyped(ctx, t)
 	}
 	return resp, err
 }

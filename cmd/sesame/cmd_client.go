@@ -83,7 +83,7 @@ func checkClient(cl storage.Client, secret string) error {
 			return err
 		}
 	}
-	return nil
+	return checkProtocol(cl, secret)
 }
 
 type clientJSON struct {
@@ -96,12 +96,13 @@ type clientJSON struct {
 	AllowNoPKCE            bool     `json:"allow_no_pkce"`
 	IDTokenSignedAlg       string   `json:"id_token_signed_response_alg,omitempty"`
 	CreatedAt              string   `json:"created_at"`
+	protocolJSON
 }
 
 func toClientJSON(cl storage.Client) clientJSON {
 	return clientJSON{ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
 		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, AllowNoPKCE: cl.AllowNoPKCE, IDTokenSignedAlg: cl.IDTokenSignedAlg,
-		CreatedAt: ts(cl.CreatedAt)}
+		CreatedAt: ts(cl.CreatedAt), protocolJSON: toProtocolJSON(cl)}
 }
 
 func clientAdd(fs *cliflag.Set) action {
@@ -112,12 +113,16 @@ func clientAdd(fs *cliflag.Set) action {
 	allowNoPKCE := fs.Bool("allow-no-pkce", "let a confidential client leave PKCE out")
 	alg := fs.String("id-token-signed-response-alg", "", "ALG", "sign its ID tokens with RS256, ES256 or EdDSA (default RS256)")
 	bcl := fs.String("backchannel-logout-uri", "", "URI", "where to post logout tokens")
+	proto := protocolFlags(fs)
 	var redirects, postLogout []string
 	fs.StringsVar(&redirects, "redirect-uri", "URI", "an allowed redirect URI (https, http on loopback, a custom scheme for public clients)")
 	fs.StringsVar(&postLogout, "post-logout-redirect-uri", "URI", "an allowed post-logout redirect URI")
 	return func(ctx context.Context, c *cli, args []string) error {
 		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl}
+		if err := proto.apply(&cl); err != nil {
+			return err
+		}
 		if err := checkClient(cl, *secret); err != nil {
 			return err
 		}
@@ -127,7 +132,8 @@ func clientAdd(fs *cliflag.Set) action {
 		}
 		defer m.Close()
 		generated := ""
-		if !*public && *secret == "" {
+		keyed := cl.Protocol.AuthMethod == provider.AuthPrivateKeyJWT
+		if !*public && !keyed && *secret == "" {
 			generated = storage.NewSecret()
 			*secret = generated
 		}
@@ -135,7 +141,7 @@ func clientAdd(fs *cliflag.Set) action {
 		if cl.Name == "" {
 			cl.Name = cl.ID
 		}
-		if !*public {
+		if !*public && !keyed {
 			if cl.SecretHash, err = provider.HashClientSecret(m.MasterKey, *secret); err != nil {
 				return err
 			}
