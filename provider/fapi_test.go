@@ -99,7 +99,7 @@ func newFAPI(t testing.TB) *fapiEnv {
 		{ID: "other", SecretHash: hash},
 		{ID: "pkjwt", Protocol: storage.ClientProtocol{AuthMethod: AuthPrivateKeyJWT, JWKS: string(rawSet), RequirePAR: true}},
 		{ID: "pkjwturi", Protocol: storage.ClientProtocol{AuthMethod: AuthPrivateKeyJWT, JWKSURI: jwks.URL}},
-		{ID: "pub", Public: true},
+		{ID: "pub", Public: true, Protocol: storage.ClientProtocol{AllowedOrigins: []string{"https://app.example"}}},
 		{ID: "dpop", SecretHash: hash, Protocol: storage.ClientProtocol{RequireDPoP: true}},
 		{ID: "api", SecretHash: hash, Protocol: storage.ClientProtocol{AccessTokenFormat: AccessTokenJWT, Resource: "https://api.example"}},
 	} {
@@ -811,5 +811,103 @@ func TestJWTAccessTokens(t *testing.T) {
 	code, verifier = e.grant(t, "conf")
 	if o := e.post(PathToken, codeForm(code, verifier), "conf"); strings.Contains(o.str("access_token"), ".") {
 		t.Fatalf("an opaque client got %v", o)
+	}
+}
+
+// --- allowed origins ---
+
+// TestAllowedOrigins: the token, userinfo and revocation endpoints answer
+// CORS to the origins of the request's client only; introspection to none.
+func TestAllowedOrigins(t *testing.T) {
+	t.Parallel()
+	e := newFAPI(t)
+	const app, evil = "https://app.example", "https://evil.example"
+	preflight := func(path, origin string) answer {
+		req := httptest.NewRequest(http.MethodOptions, fapiIssuer+path, nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type, dpop")
+		return e.send(req)
+	}
+	for _, tc := range []struct {
+		path, origin string
+		allowed      bool
+	}{
+		{PathToken, app, true}, {PathUserinfo, app, true}, {PathRevoke, app, true},
+		{PathToken, evil, false}, {PathUserinfo, evil, false}, {PathRevoke, evil, false},
+		{PathIntrospect, app, false},
+	} {
+		a := preflight(tc.path, tc.origin)
+		got := a.header.Get("Access-Control-Allow-Origin")
+		if a.status != http.StatusNoContent || (got == tc.origin) != tc.allowed || (!tc.allowed && got != "") ||
+			(tc.allowed && !strings.Contains(a.header.Get("Access-Control-Allow-Headers"), "DPoP")) {
+			t.Errorf("preflight %s from %s: %d %v, allowed %v", tc.path, tc.origin, a.status, a.header, tc.allowed)
+		}
+	}
+	withOrigin := func(origin string, req *http.Request) answer {
+		req.Header.Set("Origin", origin)
+		return e.send(req)
+	}
+	exchange := func(client, origin string) answer {
+		code, verifier := e.grant(t, client)
+		f := codeForm(code, verifier)
+		f.Set("client_id", client)
+		req := httptest.NewRequest(http.MethodPost, fapiIssuer+PathToken, strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if client != "pub" {
+			req.SetBasicAuth(client, fapiSecret)
+		}
+		return withOrigin(origin, req)
+	}
+	acao := func(a answer) string { return a.header.Get("Access-Control-Allow-Origin") }
+	tok := exchange("pub", app)
+	if tok.status != 200 || acao(tok) != app {
+		t.Fatalf("token from an allowed origin: %v %v", tok, tok.header)
+	}
+	if a := exchange("pub", evil); a.status != 200 || acao(a) != "" {
+		t.Fatalf("token from a disallowed origin: %v", a.header)
+	}
+	if a := exchange("conf", app); acao(a) != "" {
+		t.Fatalf("token of a client without that origin: %v", a.header)
+	}
+	userinfo := func(origin string) answer {
+		req := httptest.NewRequest(http.MethodGet, fapiIssuer+PathUserinfo, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.str("access_token"))
+		return withOrigin(origin, req)
+	}
+	if a := userinfo(app); a.status != 200 || acao(a) != app {
+		t.Fatalf("userinfo from the allowed origin: %v %v", a, a.header)
+	}
+	if a := userinfo(evil); a.status != 200 || acao(a) != "" {
+		t.Fatalf("userinfo from a disallowed origin: %v", a.header)
+	}
+	intro := httptest.NewRequest(http.MethodPost, fapiIssuer+PathIntrospect, strings.NewReader("token=x"))
+	intro.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	intro.SetBasicAuth("conf", fapiSecret)
+	if a := withOrigin(app, intro); acao(a) != "" {
+		t.Fatalf("introspection answered CORS: %v", a.header)
+	}
+	rev := httptest.NewRequest(http.MethodPost, fapiIssuer+PathRevoke, strings.NewReader(url.Values{"token": {tok.str("access_token")}, "client_id": {"pub"}}.Encode()))
+	rev.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if a := withOrigin(app, rev); a.status != 200 || acao(a) != app {
+		t.Fatalf("revocation from the allowed origin: %v %v", a, a.header)
+	}
+	// Discovery and keys stay open to all.
+	if a := withOrigin(evil, httptest.NewRequest(http.MethodGet, fapiIssuer+PathKeys, nil)); acao(a) != "*" {
+		t.Fatalf("keys: %v", a.header)
+	}
+}
+
+func TestNormalizeOrigin(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"https://App.Example": "https://app.example", "https://app.example/": "https://app.example", "http://localhost:3000": "http://localhost:3000",
+		"https://app.example/path": "", "https://app.example?x": "", "ftp://app.example": "", "app.example": "", "https://u@app.example": "",
+		"https://app.example#f": "",
+	} {
+		got, ok := NormalizeOrigin(raw)
+		if got != want || ok != (want != "") {
+			t.Errorf("NormalizeOrigin(%q) = %q %v, want %q", raw, got, ok, want)
+		}
 	}
 }

@@ -29,6 +29,9 @@ type memo struct {
 	jkt                            string
 	dpopScheme                     bool
 	pushed                         bool
+	// tokenClient is the client the userinfo request's access token was
+	// issued to (for its allowed origins, origins.go).
+	tokenClient string
 
 	mu      sync.Mutex
 	clients map[string]storage.Client

@@ -234,6 +234,7 @@ type server struct {
 	opts      Options
 	discovery cachedDoc
 	jwks      cachedDoc
+	origins   originSet // the origins clients registered, for preflights
 	// grants admits token requests in arrival order (see admit).
 	grants chan struct{}
 }
@@ -266,6 +267,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			}
 			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
 		case PathToken, PathIntrospect, PathRevoke, PathPAR:
+			if s.corsPreflight(w, r) {
+				return
+			}
 			// These endpoints take POST only (RFC 6749 §3.2, RFC 7662 §2.1,
 			// RFC 7009 §2.1); another method is refused before it counts
 			// against a budget or reads anything (a GET changes nothing).
@@ -289,6 +293,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(withMemo(r.Context(), true))
 			memoFrom(r.Context()).budgetKey = key
+			w = s.gateOrigin(w, r)
 			if r.URL.Path == PathToken {
 				s.prefetchGrant(r)
 			}
@@ -306,7 +311,11 @@ func (s *server) guard(next http.Handler) http.Handler {
 			s.endSession(w, r.WithContext(withMemo(op.ContextWithIssuer(r.Context(), s.opts.Issuer), false)))
 			return
 		case PathUserinfo:
+			if s.corsPreflight(w, r) {
+				return
+			}
 			r = r.WithContext(withMemo(r.Context(), false))
+			w = s.gateOrigin(w, r)
 			w.Header().Set("Cache-Control", "no-store")
 			var ok bool
 			if r, ok = s.dpopResource(w, r); !ok {

@@ -397,6 +397,9 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return err
 	}
+	if m := memoFrom(ctx); m != nil {
+		m.tokenClient = a.ClientID
+	}
 	if !boundToProof(ctx, a.JKT) || (a.JKT != "" && !memoFrom(ctx).dpopScheme) {
 		return oidc.ErrInvalidRequest().WithDescription("the access token is bound to a DPoP key this request did not prove")
 	}

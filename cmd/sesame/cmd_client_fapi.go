@@ -16,10 +16,11 @@ import (
 type clientProtocolFlags struct {
 	auth, jwksFile, jwksURI, tokenFormat, resource *string
 	requirePAR, requireDPoP                        *bool
+	origins                                        []string
 }
 
 func protocolFlags(fs *cliflag.Set) *clientProtocolFlags {
-	return &clientProtocolFlags{
+	f := &clientProtocolFlags{
 		auth:        fs.String("auth", "", "METHOD", "how a confidential client authenticates: client_secret_basic (default) or private_key_jwt"),
 		jwksFile:    fs.String("jwks-file", "", "FILE", "private_key_jwt: a file holding the client's public keys (a JWK set)"),
 		jwksURI:     fs.String("jwks-uri", "", "URL", "private_key_jwt: where the client publishes its public keys"),
@@ -28,6 +29,8 @@ func protocolFlags(fs *cliflag.Set) *clientProtocolFlags {
 		tokenFormat: fs.String("access-token-format", "", "FORMAT", "opaque (default) or jwt (RFC 9068, for APIs that check tokens themselves)"),
 		resource:    fs.String("resource", "", "URI", "the audience of its JWT access tokens (default: the client id)"),
 	}
+	fs.StringsVar(&f.origins, "allowed-origin", "URL", "a browser origin (https://app.example) that may call the token, userinfo and revocation endpoints (CORS)")
+	return f
 }
 
 // apply puts the options in cl.Protocol, reading the key file; a refusal
@@ -63,6 +66,16 @@ func (f *clientProtocolFlags) apply(cl *storage.Client) error {
 		return badFlag("access-token-format", "must be opaque or jwt")
 	}
 	p.Resource = *f.resource
+	for _, raw := range f.origins {
+		origin, ok := provider.NormalizeOrigin(raw)
+		if !ok {
+			return badFlag("allowed-origin", "%q is not an origin (scheme://host[:port], no path)", raw)
+		}
+		if err := checkRedirectURI("allowed-origin", origin, false); err != nil {
+			return err
+		}
+		p.AllowedOrigins = append(p.AllowedOrigins, origin)
+	}
 	return nil
 }
 
@@ -105,13 +118,15 @@ type protocolJSON struct {
 	RequirePAR        bool   `json:"require_pushed_authorization_requests"`
 	RequireDPoP       bool   `json:"dpop_bound_access_tokens"`
 	AccessTokenFormat string `json:"access_token_format"`
-	Resource          string `json:"resource,omitempty"`
+	Resource          string   `json:"resource,omitempty"`
+	AllowedOrigins    []string `json:"allowed_origins,omitempty"`
 }
 
 func toProtocolJSON(cl storage.Client) protocolJSON {
 	p := cl.Protocol
 	out := protocolJSON{AuthMethod: "client_secret_basic", JWKSURI: p.JWKSURI, HasJWKS: p.JWKS != "", RequirePAR: p.RequirePAR,
-		RequireDPoP: p.RequireDPoP, AccessTokenFormat: "opaque", Resource: p.Resource}
+		RequireDPoP: p.RequireDPoP, AccessTokenFormat: "opaque", Resource: p.Resource,
+		AllowedOrigins: p.AllowedOrigins}
 	switch {
 	case p.AuthMethod != "":
 		out.AuthMethod = p.AuthMethod
