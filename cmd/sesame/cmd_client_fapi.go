@@ -112,12 +112,12 @@ func checkProtocol(cl storage.Client, secret string) error {
 // the names of OAuth dynamic client registration (RFC 7591, RFC 9126,
 // RFC 9449).
 type protocolJSON struct {
-	AuthMethod        string `json:"token_endpoint_auth_method"`
-	JWKSURI           string `json:"jwks_uri,omitempty"`
-	HasJWKS           bool   `json:"jwks_registered,omitempty"`
-	RequirePAR        bool   `json:"require_pushed_authorization_requests"`
-	RequireDPoP       bool   `json:"dpop_bound_access_tokens"`
-	AccessTokenFormat string `json:"access_token_format"`
+	AuthMethod        string   `json:"token_endpoint_auth_method"`
+	JWKSURI           string   `json:"jwks_uri,omitempty"`
+	HasJWKS           bool     `json:"jwks_registered,omitempty"`
+	RequirePAR        bool     `json:"require_pushed_authorization_requests"`
+	RequireDPoP       bool     `json:"dpop_bound_access_tokens"`
+	AccessTokenFormat string   `json:"access_token_format"`
 	Resource          string   `json:"resource,omitempty"`
 	AllowedOrigins    []string `json:"allowed_origins,omitempty"`
 }
