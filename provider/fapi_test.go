@@ -24,6 +24,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/storage"
@@ -742,6 +743,16 @@ func TestJWTAccessTokens(t *testing.T) {
 	at := tok.str("access_token")
 	if tok.status != 200 || strings.Count(at, ".") != 2 {
 		t.Fatalf("token response: %v", tok)
+	}
+	// The ID token's at_hash is the JWT's (relying parties check it).
+	idt, err := jose.ParseSigned(tok.str("id_token"), []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idc map[string]any
+	json.Unmarshal(idt.UnsafePayloadWithoutVerification(), &idc)
+	if want, _ := oidc.ClaimHash(at, jose.RS256); idc["at_hash"] != want {
+		t.Fatalf("at_hash %v, want %s", idc["at_hash"], want)
 	}
 	keys := e.send(httptest.NewRequest(http.MethodGet, fapiIssuer+PathKeys, nil))
 	raw, _ := json.Marshal(keys.body)

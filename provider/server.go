@@ -185,6 +185,7 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.sealer = sealer
 	// An id_token_hint is one of our own ID tokens: every algorithm Sesame
 	// signs with must verify (the library accepts RS256, ES256 and PS256
 	// unless told, so an EdDSA client's logout failed).
@@ -759,9 +760,6 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	case err != nil:
 		return nil, err
 	}
-	if err := s.jwtAccessToken(ctx, r.Client, resp); err != nil {
-		return nil, serverError(err)
-	}
 	s.issued("authorization_code")
 	dpopTyped(ctx, resp)
 	return op.NewResponse(resp), nil
@@ -802,12 +800,10 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	}
 	resp, err := s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
 	if err == nil {
-		t, _ := resp.Data.(*oidc.AccessTokenResponse)
-		if err := s.jwtAccessToken(ctx, r.Client, t); err != nil {
-			return nil, serverError(err)
-		}
 		s.issued("refresh_token")
-		dpopTyped(ctx, t)
+		if t, ok := resp.Data.(*oidc.AccessTokenResponse); ok {
+			dpopTyped(ctx, t)
+		}
 	}
 	return resp, err
 }

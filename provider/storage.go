@@ -35,6 +35,7 @@ type SecretVerifier interface {
 type opStorage struct {
 	store     Store
 	jwks      *clientKeys
+	sealer    *tokenCrypto // the access tokens' format (jwtat.go)
 	keys      *KeyManager
 	secrets   SecretVerifier // legacy argon2id client secret hashes
 	now       func() time.Time
@@ -216,6 +217,9 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err := s.storeTokens(ctx, req, a, nil); err != nil {
 		return "", time.Time{}, err
 	}
+	if err := s.jwtAccessToken(ctx, a); err != nil {
+		return "", time.Time{}, err
+	}
 	return a.ID, a.ExpiresAt, nil
 }
 
@@ -269,6 +273,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case errors.Is(err, storage.ErrNotFound):
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	case err != nil:
+		return "", "", time.Time{}, err
+	}
+	if err := s.jwtAccessToken(ctx, a); err != nil {
 		return "", "", time.Time{}, err
 	}
 	return a.ID, secret, a.ExpiresAt, nil
