@@ -19,6 +19,7 @@ import (
 // its form is posted; none of it turns the second factor off or ends the
 // session.
 func TestCrossSiteRequestsChangeNothingInChromium(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	ctx := chromium(t, "fr-FR")

@@ -74,6 +74,7 @@ func waitText(t *testing.T, ctx context.Context, text string) {
 }
 
 func TestOrganizationJourneyInChromium(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	app := newClaimsRP(t, e.testEnv)
 	ctx := chromium(t, "fr-FR")
@@ -156,6 +157,7 @@ func TestOrganizationJourneyInChromium(t *testing.T) {
 }
 
 func TestAbroadSignupInChromium(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	ctx := chromium(t, "en-GB")
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(e.issuer+"/signup"),

@@ -12,6 +12,7 @@ import (
 )
 
 func TestAccountSecurityInChromium(t *testing.T) {
+	t.Parallel()
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	ctx := chromium(t, "fr-FR")

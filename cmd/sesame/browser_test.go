@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func chromium(t *testing.T, lang string) context.Context {
 		}
 		t.Skip("chromium is not installed; apt-get install chromium")
 	}
+	holdBrowserSlot(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -54,12 +56,32 @@ func chromium(t *testing.T, lang string) context.Context {
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	// A guard against a hang, not a measure: journeys share the cores.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// browserSlots bounds the Chromium journeys running at once: they call
+// t.Parallel, and two at a time overlap their waits without starving the
+// servers they drive on a 2-core machine.
+var browserSlots = make(chan struct{}, 2)
+
+// slotHolders are the top-level tests holding a slot: a journey that opens
+// several browsers, or opens them in subtests, holds one slot, so that two
+// journeys can never each wait for the other's.
+var slotHolders sync.Map
+
+func holdBrowserSlot(t *testing.T) {
+	top, _, _ := strings.Cut(t.Name(), "/")
+	if _, held := slotHolders.LoadOrStore(top, true); held {
+		return
+	}
+	browserSlots <- struct{}{}
+	t.Cleanup(func() { slotHolders.Delete(top); <-browserSlots })
 }
 
 // inputFor finds an input through its label, as a person (or a screen
@@ -101,6 +123,7 @@ func artifact(t *testing.T, name string, png []byte) {
 }
 
 func TestLoginPageInChromium(t *testing.T) {
+	t.Parallel()
 	ctx := chromium(t, "fr-FR")
 	e := newEnv(t)
 	// A relying party that shows what it received.
@@ -157,6 +180,7 @@ func TestLoginPageInChromium(t *testing.T) {
 // at once (its one script allowed by nonce), and without JavaScript the
 // person presses its button.
 func TestFormPostInChromium(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()

@@ -4,7 +4,9 @@
 package pgtest
 
 import (
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"net/url"
 	"os"
 	"strings"
@@ -26,6 +28,19 @@ func BaseDSN(t testing.TB) string {
 	return d
 }
 
+// SchemaName is the schema of the test named test: readable, and within
+// PostgreSQL's 63-byte identifiers. A long name keeps its first 50
+// characters and gains a hash of the whole, so that two tests whose names
+// share a long prefix never share, and drop, one schema.
+func SchemaName(test string) string {
+	name := "t_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_", " ", "_", "#", "_", `"`, "_").Replace(test))
+	if len(name) <= 60 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(test))
+	return name[:50] + "_" + hex.EncodeToString(sum[:4])
+}
+
 // Schema creates an empty schema named after the test, dropped at its end,
 // and returns a DSN whose connections use it.
 func Schema(t testing.TB, base string) string {
@@ -35,10 +50,7 @@ func Schema(t testing.TB, base string) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	name := "t_" + strings.ToLower(strings.NewReplacer("/", "_", "-", "_", " ", "_", "#", "_").Replace(t.Name()))
-	if len(name) > 60 {
-		name = name[:60]
-	}
+	name := SchemaName(t.Name())
 	for _, q := range []string{`DROP SCHEMA IF EXISTS "` + name + `" CASCADE`, `CREATE SCHEMA "` + name + `"`} {
 		if _, err := admin.Exec(q); err != nil {
 			t.Fatal(err)
