@@ -164,8 +164,9 @@ type clientKeys struct {
 	http *http.Client
 	now  func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]fetchedKeys // by URI
+	mu     sync.Mutex
+	cache  map[string]fetchedKeys        // by URI
+	parsed map[string]jose.JSONWebKeySet // registered sets, by their JSON
 }
 
 type fetchedKeys struct {
@@ -207,9 +208,23 @@ func (ck *clientKeys) keys(ctx context.Context, c storage.Client, kid string) ([
 	var set jose.JSONWebKeySet
 	switch {
 	case c.Protocol.JWKS != "":
+		// Parsed once per set (RSA keys cost to decode), not per request.
+		ck.mu.Lock()
+		cached, ok := ck.parsed[c.Protocol.JWKS]
+		ck.mu.Unlock()
+		if ok {
+			set = cached
+			break
+		}
 		if err := json.Unmarshal([]byte(c.Protocol.JWKS), &set); err != nil {
 			return nil, err
 		}
+		ck.mu.Lock()
+		if ck.parsed == nil || len(ck.parsed) > 1000 {
+			ck.parsed = map[string]jose.JSONWebKeySet{}
+		}
+		ck.parsed[c.Protocol.JWKS] = set
+		ck.mu.Unlock()
 	case c.Protocol.JWKSURI != "":
 		var err error
 		if set, err = ck.fetch(ctx, c.Protocol.JWKSURI, kid); err != nil {

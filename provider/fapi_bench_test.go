@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"net/url"
 	"testing"
 	"time"
@@ -93,6 +95,34 @@ func BenchmarkRefreshGrantDPoP(b *testing.B) {
 				rt = a.str("refresh_token")
 			}
 			opsPerSecond(b)
+		})
+	}
+}
+
+// BenchmarkAssertionCheck is the check of one client assertion without
+// storage (the jti recorded nowhere, the client in memory): what
+// private_key_jwt costs beyond its one write.
+func BenchmarkAssertionCheck(b *testing.B) {
+	now := time.Unix(1_800_000_000, 0)
+	k := fapiKeys()
+	set, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.client.PublicKey, KeyID: "k1"}, {Key: &k.ec.PublicKey, KeyID: "k2"}}})
+	st := &opStorage{store: fuzzStore{client: storage.Client{ID: "pkjwt", Protocol: storage.ClientProtocol{AuthMethod: AuthPrivateKeyJWT, JWKS: string(set)}}},
+		now: func() time.Time { return now }, jwks: &clientKeys{now: func() time.Time { return now }, cache: map[string]fetchedKeys{}}}
+	for _, alg := range []jose.SignatureAlgorithm{jose.RS256, jose.ES256} {
+		b.Run(string(alg), func(b *testing.B) {
+			key, kid := any(k.client), "k1"
+			if alg == jose.ES256 {
+				key, kid = k.ec, "k2"
+			}
+			a := sign(b, alg, key, kid, "", false, map[string]any{"iss": "pkjwt", "sub": "pkjwt", "aud": fapiIssuer, "jti": "j",
+				"exp": now.Add(time.Minute).Unix()})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for range b.N {
+				if _, err := st.verifyAssertion(ctx, a, "", fapiIssuer+PathToken, fapiIssuer); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }
