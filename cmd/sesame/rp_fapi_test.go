@@ -68,6 +68,17 @@ func TestRelyingPartyPrivateKeyJWT(t *testing.T) {
 	if strings.Count(tokens.AccessToken, ".") != 2 || tokens.IDTokenClaims.Subject != f.userID {
 		t.Fatalf("tokens: %+v", tokens)
 	}
+	// The JWT access token carries the organization claims the scope asked for.
+	jws, err := jose.ParseSigned(tokens.AccessToken, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at map[string]any
+	json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &at)
+	if at["org_id"] != f.orgID || at["org_name"] != "ACME" || at["client_id"] != f.clientID || at["aud"] != f.clientID ||
+		at["sub"] != f.userID || !strings.Contains(at["scope"].(string), "organization") {
+		t.Fatalf("JWT access token claims: %v", at)
+	}
 	info, err := rp.Userinfo[*oidc.UserInfo](ctx, tokens.AccessToken, "Bearer", f.userID, party)
 	if err != nil || info.Email != f.email {
 		t.Fatalf("userinfo with the JWT access token: %+v %v", info, err)
