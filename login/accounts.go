@@ -867,7 +867,12 @@ func (a *Accounts) ResetSecondFactor(ctx context.Context, actor Actor, orgID, us
 		if err := tx.DeleteTOTP(ctx, userID); err != nil {
 			return err
 		}
-		return a.audit(ctx, tx, actor, "2fa.reset", "user", userID, a.orgOf(ctx, tx, userID), "")
+		// Passkeys are second factors too: a reset removes them.
+		n, err := tx.DeletePasskeys(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return a.audit(ctx, tx, actor, "2fa.reset", "user", userID, a.orgOf(ctx, tx, userID), fmt.Sprintf("passkeys=%d", n))
 	})
 }
 

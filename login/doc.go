@@ -67,4 +67,31 @@
 // (the gate's complete), and nothing is answered before that commit. The POST
 // reads the person with their organization in one query (GetPersonByEmail),
 // and writes the answer and the sign-in time with one statement each.
+//
+// Passkeys (passkey*.go, go-webauthn) are one more proof the gate takes,
+// never a second door. A passkey alone at the sign-in page (a discoverable
+// credential, user verification required) proves hwk or swk (swk: backup
+// eligible, a synced passkey) and user, so it is both factors (amr mfa) and
+// satisfies "2FA required"; after a password it is the second factor,
+// offered before the code. When the organization requires passkeys, or the
+// relying party asks acr_values=urn:sesame:loa:3, the gate wants a passkey:
+// a person who has one proves it, one who has none sets one up at sign-in
+// — after the second factor they already have, so that a password alone
+// never binds a new passkey to an account that has more. The acr reported
+// is loa:3 only when it was asked for (and a passkey proven), else loa:2:
+// a relying party comparing acr with what it asked finds it. Decisions
+// beyond DESIGN.md: a ceremony's state travels sealed in a cookie (2
+// minutes, bound to the authorization request, the sign-in in progress,
+// the session or the link it was begun for) and its challenge is recorded
+// as answered before anything is verified (storage's passkey_challenges),
+// so a replay is refused whatever it carries; the browser's answer comes
+// back as an ordinary form POST (the gate answers it as it answers a
+// password); a counter that does not move forward is refused and audited
+// (passkey.counter_regressed), the store refusing it too under a race. An
+// account activated with a passkey holds a password hash no password
+// matches (noPassword): every rule that says "activated" (the address
+// reserved, the invitation accepted, an active admin) holds unchanged, and
+// a password tried against it costs the dummy hash's time. With an
+// IP-address issuer (browsers refuse WebAuthn there) Handler.WebAuthn is
+// nil: no control is shown and the endpoints answer 404.
 package login

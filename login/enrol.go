@@ -212,6 +212,9 @@ func (h *signInFlow) enrolling(w http.ResponseWriter, r *http.Request) (attempt,
 	case next == stepCode:
 		http.Redirect(w, r, PathLoginCode, http.StatusSeeOther)
 		return at, p, false
+	case next == stepPasskeyEnrol:
+		http.Redirect(w, r, PathLoginPasskeyEnrol, http.StatusSeeOther)
+		return at, p, false
 	case next != stepEnrol:
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return at, p, false

@@ -25,7 +25,10 @@ import (
 //  4. a person without one enrols first when their organization or the
 //     relying party (acr_values=urn:sesame:loa:2) requires it — the
 //     session exists only after that, so single sign-on never serves a
-//     level that was not reached;
+//     level that was not reached; likewise a passkey, when the
+//     organization requires passkeys or the relying party asks for
+//     urn:sesame:loa:3 (a person who has one proves it, one who has none
+//     sets one up);
 //  5. the session, the audit event, the last sign-in, the cleared
 //     failures and the answer to the relying party commit in one
 //     transaction, and the session's amr is exactly what was proven.
@@ -63,6 +66,13 @@ type attempt struct {
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
 
+// passkey says whether a passkey was proven (device-bound or synced).
+func (at attempt) passkey() bool { return at.proved(proofHWK) || at.proved(proofSWK) }
+
+// secondFactor says whether a second factor was proven: a code, or a
+// passkey (alone at sign-in it comes with user verification, so it is both).
+func (at attempt) secondFactor() bool { return at.proved(proofOTP) || at.passkey() }
+
 // with returns the attempt with one more proof.
 func (at attempt) with(p string) attempt {
 	if !at.proved(p) {
@@ -75,7 +85,7 @@ func (at attempt) with(p string) attempt {
 // are of two kinds.
 func (at attempt) amr() []string {
 	out := slices.Clone(at.Proofs)
-	if at.proved(proofPassword) && at.proved(proofOTP) {
+	if (at.proved(proofPassword) && at.secondFactor()) || (at.passkey() && at.proved(proofUser)) {
 		out = append(out, vocab.AMRMFA)
 	}
 	return out
@@ -88,6 +98,10 @@ const (
 	stepDone  step = iota
 	stepCode       // prove the second factor
 	stepEnrol      // set one up, then it counts as proven
+	// stepPasskeyEnrol: a phishing-resistant sign-in is required (the
+	// organization's policy, acr_values=urn:sesame:loa:3) and the person
+	// has no passkey: they set one up, then it counts as proven.
+	stepPasskeyEnrol
 )
 
 // requirement says what the person must still do: the gate's rules 3 and 4.
@@ -96,10 +110,22 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 	if err != nil {
 		return stepDone, err
 	}
+	keys, err := h.Store.ListPasskeys(ctx, p.User.ID)
+	if err != nil {
+		return stepDone, err
+	}
+	needsPasskey := orgRequiresPasskey(p) || asksPasskey(ar)
 	switch {
-	case has && !at.proved(proofOTP):
+	case needsPasskey && !at.passkey() && len(keys) > 0:
+		return stepCode, nil // the code page then offers the passkey alone
+	case (has || len(keys) > 0) && !at.secondFactor():
+		// A second factor the person has is proven before anything is
+		// set up: a password alone never binds a new passkey to an
+		// account that has more.
 		return stepCode, nil
-	case !has && (orgRequiresMFA(p) || asksMFA(ar)):
+	case needsPasskey && !at.passkey():
+		return stepPasskeyEnrol, nil
+	case !has && len(keys) == 0 && (orgRequiresMFA(p) || asksMFA(ar)):
 		return stepEnrol, nil
 	}
 	return stepDone, nil
@@ -115,6 +141,19 @@ func (h *factors) hasSecondFactor(ctx context.Context, tx storage.SecondFactors,
 }
 
 func orgRequiresMFA(p storage.Person) bool { return p.Organization != nil && p.Organization.RequireMFA }
+
+func orgRequiresPasskey(p storage.Person) bool {
+	return p.Organization != nil && p.Organization.RequirePasskey
+}
+
+func asksPasskey(ar *storage.AuthRequest) bool {
+	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRPasskey)
+}
+
+// hasPasskeyAMR says whether a session's sign-in proved a passkey.
+func hasPasskeyAMR(amr []string) bool {
+	return slices.Contains(amr, vocab.AMRHWK) || slices.Contains(amr, vocab.AMRSWK)
+}
 
 func asksMFA(ar *storage.AuthRequest) bool {
 	return ar != nil && slices.Contains(ar.ACRValues, vocab.ACRMFA)
@@ -163,8 +202,11 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	}
 	h.count("second_factor")
 	to := PathLoginCode
-	if next == stepEnrol {
+	switch next {
+	case stepEnrol:
 		to = PathLoginEnrol
+	case stepPasskeyEnrol:
+		to = PathLoginPasskeyEnrol
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
@@ -77,6 +78,8 @@ type Handler struct {
 	// SignIns, when set, counts sign-in outcomes: success, failure,
 	// locked, second_factor (password right, code asked).
 	SignIns func(result string)
+	// WebAuthn verifies passkeys (NewWebAuthn); nil turns them off.
+	WebAuthn *webauthn.WebAuthn
 
 	once    sync.Once
 	screens *screens

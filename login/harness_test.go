@@ -146,6 +146,12 @@ func newHarness(t *testing.T) *harness {
 		ReauthAfter:   5 * time.Minute,
 		SignInPerHour: 1000, CodePerHour: 1000, ResetPerHour: 1000, ResetPerEmail: 3,
 	}
+	// Passkeys: the harness listens on 127.0.0.1, which browsers refuse,
+	// but its software authenticator (passkey_test.go) answers for
+	// passkeyOrigin, as a browser at a localhost issuer would.
+	if hx.H.WebAuthn, _, err = NewWebAuthn(passkeyOrigin, nil); err != nil {
+		t.Fatal(err)
+	}
 	r := chi.NewRouter()
 	r.Use(web.Forms(hx.H.Fail))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

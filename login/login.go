@@ -27,6 +27,7 @@ type signInFlow struct {
 	*factors
 	Hasher     *password.Hasher
 	AttemptBox *secretbox.Box // seals the sign-in between its steps (attemptCookie)
+	pk         *passkeys      // passkeys as proofs (passkey_signin.go)
 	// Answer is the provider's (Handler.Answer).
 	Answer func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc
 	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
@@ -41,6 +42,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Post(PathLoginCode, h.handleLoginCodeSubmit)
 	r.Get(PathLoginEnrol, h.handleLoginEnrol)
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
+	h.passkeyRoutes(r)
 }
 
 func (h *signInFlow) count(result string) {
@@ -55,6 +57,7 @@ type loginPage struct {
 	AuthRequestID string
 	Email         string
 	ClientName    string
+	Passkeys      bool // the browser may sign in with a passkey
 }
 
 // authRequestCookie remembers the authorization request a browser was
@@ -133,7 +136,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 // door (web.Status).
 func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
 	status, errKey := web.Status(err)
-	p := &loginPage{Action: PathLogin, Email: email}
+	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled()}
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID, locales = ar.ID, ar.UILocales
@@ -175,6 +178,9 @@ func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthReques
 		return reuseNone
 	}
 	if !slices.Contains(s.AMR, vocab.AMRMFA) && (asksMFA(&ar) || orgRequiresMFA(p)) {
+		return reuseLevelTooLow
+	}
+	if !hasPasskeyAMR(s.AMR) && (asksPasskey(&ar) || orgRequiresPasskey(p)) {
 		return reuseLevelTooLow
 	}
 	return reuseYes
@@ -273,8 +279,13 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, u := err == nil, person.User
-	// An unknown email is checked against a dummy hash: same answer, same time.
-	verr := h.Hasher.Verify(r.Context(), u.PasswordHash, pw)
+	// An unknown email, or an account without a password (activated with
+	// a passkey), is checked against a dummy hash: same answer, same time.
+	hash := u.PasswordHash
+	if !hasPassword(u) {
+		hash = ""
+	}
+	verr := h.Hasher.Verify(r.Context(), hash, pw)
 	if verr != nil && !errors.Is(verr, password.ErrMismatch) && !errors.Is(verr, password.ErrMalformed) {
 		h.fail(w, r, verr) // the context ended while waiting for a hashing slot
 		return

@@ -24,6 +24,7 @@ func (h *membersFlow) routes(r chi.Router) {
 	r.Post(PathMembers+"/{id}/remove", h.handleMemberRemove)
 	r.Post(PathMembers+"/{id}/reset-2fa", h.handleMemberReset2FA)
 	r.Post(PathMembers+"/require-2fa", h.handleRequire2FA)
+	r.Post(PathMembers+"/require-passkeys", h.handleRequirePasskeys)
 }
 
 // PathMembers is the organization admins' screen.
@@ -42,8 +43,10 @@ type membersPage struct {
 	OrgName    string
 	Status     string
 	RequireMFA bool
-	Members    []memberRow
-	Notice     string
+	// RequirePasskey: every member signs in with a passkey (passkey_policy.go).
+	RequirePasskey bool
+	Members        []memberRow
+	Notice         string
 	// The invitation form, kept after an error.
 	InviteEmail, InviteName string
 	InviteAdmin, InviteUser bool
@@ -61,7 +64,7 @@ func (h *membersFlow) renderMembers(w http.ResponseWriter, r *http.Request, v vi
 		h.fail(w, r, err)
 		return
 	}
-	p.OrgName, p.Status, p.RequireMFA = org.Name, org.Status, org.RequireMFA
+	p.OrgName, p.Status, p.RequireMFA, p.RequirePasskey = org.Name, org.Status, org.RequireMFA, org.RequirePasskey
 	for _, m := range list {
 		u, err := h.Store.GetUser(r.Context(), m.UserID)
 		if err != nil {

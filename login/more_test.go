@@ -41,6 +41,11 @@ func TestRoutes(t *testing.T) {
 		"POST /organization/members/require-2fa", "POST /organization/members/{id}/remove", "POST /organization/members/{id}/reset-2fa",
 		"POST /organization/members/{id}/resend", "POST /organization/members/{id}/roles", "POST /reset-password",
 		"POST /set-password", "POST /signup", "POST /signup/company",
+		// passkeys (passkey_signin.go, passkey_settings.go)
+		"GET /static/passkey.js", "GET /login/passkey/enrol", "POST /login/passkey", "POST /login/passkey/options",
+		"POST /login/code/passkey", "POST /login/code/passkey/options", "POST /login/passkey/enrol",
+		"POST /login/passkey/enrol/options", "POST /organization/members/require-passkeys", "POST /set-password/passkey", "POST /set-password/passkey/options", "POST /account/security/passkeys", "POST /account/security/passkeys/options",
+		"POST /account/security/passkeys/{id}/rename", "POST /account/security/passkeys/{id}/remove",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -44,17 +44,18 @@ func (h *Handler) build() *screens {
 		sh := &shared{Store: h.Store, Pages: h.Pages, Now: h.Now, Logger: h.Logger, Accounts: h.Accounts,
 			SecureCookies: h.SecureCookies, SessionIdle: h.SessionIdle, SessionAbsolute: h.SessionAbsolute}
 		th := &throttle{shared: sh, DeviceBox: h.MFABox}
+		pk := &passkeys{shared: sh, WA: h.WebAuthn, Box: h.MFABox}
 		fa := &factors{shared: sh, throttle: th, Hasher: h.Hasher, TOTPBox: h.TOTPBox, TOTPIssuer: h.TOTPIssuer}
-		signIn := &signInFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, AttemptBox: h.MFABox,
+		signIn := &signInFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, AttemptBox: h.MFABox, pk: pk,
 			Answer: func(ctx context.Context, tx storage.AuthRequests, ar storage.AuthRequest) http.HandlerFunc {
 				return h.Answer(ctx, tx, ar)
 			},
 			SignIns: h.SignIns, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour}
 		h.screens = &screens{shared: sh, throttle: th, factors: fa, signIn: signIn,
-			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy,
+			passwords: &passwordFlow{shared: sh, throttle: th, gate: signIn, Hasher: h.Hasher, Policy: h.Policy, pk: pk,
 				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},
 			security: &securityFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, Policy: h.Policy,
-				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour},
+				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour, pk: pk},
 			members:  &membersFlow{shared: sh},
 			signup:   &signupFlow{shared: sh, Cloud: h.Cloud, Directory: h.Directory, Drafts: h.Drafts, SignupPerHour: h.SignupPerHour},
 			operator: &operatorFlow{shared: sh},

@@ -20,22 +20,39 @@ const (
 
 type codePage struct {
 	templates.Base
+	// What the person may prove: a code (TOTP or recovery code), a
+	// passkey (offered first), or a passkey alone (PasskeyOnly: the
+	// organization or the relying party asks for a phishing-resistant sign-in).
+	Code, Passkey, PasskeyOnly bool
 }
 
-func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, problem error, u storage.User) {
+func (h *signInFlow) renderCode(w http.ResponseWriter, r *http.Request, problem error, at attempt, person storage.Person) {
 	status, errKey := h.problemOf(r, problem)
+	u := person.User
 	p := &codePage{Base: h.base(w, r, "Code.Title", []string{u.Locale})}
+	p.Code, _ = h.hasSecondFactor(r.Context(), h.Store, u.ID)
+	if keys, err := h.Store.ListPasskeys(r.Context(), u.ID); err == nil {
+		p.Passkey = len(keys) > 0 && h.pk.enabled()
+	}
+	var ar *storage.AuthRequest
+	if got, err := h.authRequest(r.Context(), at.AuthRequestID); at.AuthRequestID != "" && err == nil {
+		ar = &got
+	}
+	p.PasskeyOnly = p.Passkey && (orgRequiresPasskey(person) || asksPasskey(ar))
+	if p.PasskeyOnly {
+		p.Code = false
+	}
 	p.Error = errKey
 	h.render(w, status, "code", p)
 }
 
 func (h *signInFlow) handleLoginCode(w http.ResponseWriter, r *http.Request) {
-	_, person, ok := h.currentAttempt(r)
+	at, person, ok := h.currentAttempt(r)
 	if !ok {
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	h.renderCode(w, r, nil, person.User)
+	h.renderCode(w, r, nil, at, person)
 }
 
 var (
@@ -83,7 +100,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 	}
 	u := person.User
 	if !h.csrfValid(r) {
-		h.renderCode(w, r, errCSRF, u)
+		h.renderCode(w, r, errCSRF, at, person)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -94,7 +111,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 		return
 	} else if locked {
 		h.count("locked")
-		h.renderCode(w, r, errLocked, u)
+		h.renderCode(w, r, errLocked, at, person)
 		return
 	}
 	if err := h.checkSecondFactor(r.Context(), u, r.PostFormValue("code")); err != nil {
@@ -102,7 +119,7 @@ func (h *signInFlow) handleLoginCodeSubmit(w http.ResponseWriter, r *http.Reques
 			h.count("failure")
 			h.recordFailure(r.Context(), at.Throttle, u.Email)
 			h.audit(r.Context(), h.Store, u.ID, "signin.failed", u.ID, "second factor")
-			h.renderCode(w, r, errCodeInvalid, u)
+			h.renderCode(w, r, errCodeInvalid, at, person)
 			return
 		}
 		h.fail(w, r, err)

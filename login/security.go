@@ -26,6 +26,7 @@ type securityFlow struct {
 	// ReauthAfter: a sign-in older than this asks for the current password.
 	ReauthAfter                time.Duration
 	SignInPerHour, CodePerHour int
+	pk                         *passkeys // the passkeys section (passkey_settings.go)
 }
 
 func (h *securityFlow) routes(r chi.Router) {
@@ -36,6 +37,7 @@ func (h *securityFlow) routes(r chi.Router) {
 	r.Post(PathSecurity+"/totp/disable", h.handleTOTPDisable)
 	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
 	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
+	h.passkeyRoutes(r)
 }
 
 // PathSecurity is the person's authentication settings.
@@ -57,11 +59,13 @@ type securityPage struct {
 	MFARequired  bool
 	Sessions     []sessionRow
 	Notice       string
+	Passkeys     passkeySection
 }
 
 var securityNotices = map[string]string{
 	"password": "Security.Notice.Password", "totp-off": "Security.Notice.TOTPOff", "session": "Security.Notice.Session",
-	"sessions": "Security.Notice.Sessions",
+	"sessions":      "Security.Notice.Sessions",
+	"passkey-added": "Passkey.Notice.Added", "passkey-renamed": "Passkey.Notice.Renamed", "passkey-removed": "Passkey.Notice.Removed",
 }
 
 func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
@@ -85,6 +89,7 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 		p.Sessions = append(p.Sessions, sessionRow{ID: s.ID, Browser: browserName(s.UserAgent), IP: s.IP,
 			LastSeen: s.LastSeen.UTC().Format("2006-01-02 15:04 UTC"), Current: s.ID == v.session.ID})
 	}
+	p.Passkeys = h.passkeySection(r, v)
 	p.Base = h.base(w, r, "Security.Title", []string{v.user.Locale})
 	p.Error = errKey
 	h.render(w, status, "security", p)

@@ -26,6 +26,7 @@ type passwordFlow struct {
 	Policy password.Policy
 	// Reset requests per IP address and hour, per email address and hour.
 	ResetPerHour, ResetPerEmail int
+	pk                          *passkeys // an invitation activated with a passkey (passkey_invite.go)
 }
 
 func (h *passwordFlow) routes(r chi.Router) {
@@ -35,14 +36,16 @@ func (h *passwordFlow) routes(r chi.Router) {
 	r.Post(PathForgot, h.handleForgotSubmit)
 	r.Get(PathResetPassword, h.handleReset)
 	r.Post(PathResetPassword, h.handleResetSubmit)
+	h.passkeyRoutes(r)
 }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
 
 type setPasswordPage struct {
 	templates.Base
-	Token string
-	Email string
+	Token    string
+	Email    string
+	Passkeys bool // a passkey may be created instead
 }
 
 type linkPage struct {
@@ -61,7 +64,7 @@ func (h *passwordFlow) renderLink(w http.ResponseWriter, r *http.Request, err er
 
 func (h *passwordFlow) renderSetPassword(w http.ResponseWriter, r *http.Request, problem error, token string, u storage.User) {
 	status, errKey := h.problemOf(r, problem)
-	p := &setPasswordPage{Token: token, Email: u.Email}
+	p := &setPasswordPage{Token: token, Email: u.Email, Passkeys: h.pk.enabled()}
 	p.Base = h.base(w, r, "SetPassword.Title", []string{u.Locale})
 	p.Error = errKey
 	if errKey != "" {

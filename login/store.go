@@ -23,6 +23,7 @@ type Store interface {
 	storage.SecondFactors
 	storage.LoginThrottle
 	storage.Transactor
+	storage.Passkeys // passkey*.go
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)

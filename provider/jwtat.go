@@ -50,6 +50,8 @@ func (s *opStorage) signAccessToken(ctx context.Context, c storage.Client, a sto
 	if aud == "" {
 		aud = c.ID
 	}
+	// The acr an ID token gets without acr_values (a token does not keep
+	// the request's): never more than what was proven (requests.go GetACR).
 	acr := vocab.ACRPassword
 	if slices.Contains(a.AMR, vocab.AMRMFA) {
 		acr = vocab.ACRMFA

@@ -18,6 +18,10 @@ var _ op.AuthRequest = (*authRequest)(nil)
 
 func (a *authRequest) GetID() string { return a.r.ID }
 func (a *authRequest) GetACR() string {
+	passkey := slices.Contains(a.r.AMR, vocab.AMRHWK) || slices.Contains(a.r.AMR, vocab.AMRSWK)
+	if passkey && slices.Contains(a.r.ACRValues, vocab.ACRPasskey) {
+		return vocab.ACRPasskey
+	}
 	if slices.Contains(a.r.AMR, vocab.AMRMFA) {
 		return vocab.ACRMFA
 	}

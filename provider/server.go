@@ -958,7 +958,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
-		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA}
+		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
 		algs := make([]string, len(AssertionAlgorithms))
 		for i, a := range AssertionAlgorithms {
 			algs[i] = string(a)

@@ -248,6 +248,7 @@ type Tx interface {
 	LoginThrottle
 	LogoutNotices
 	Protocol
+	Passkeys
 }
 
 // Transactor runs functions in one transaction.
@@ -295,4 +296,35 @@ type GCResult struct {
 	Mails         int64
 	RateLimits    int64
 	Protocol      int64 // pushed authorization requests and single-use ids (fapi.go)
+}
+
+// Passkeys stores people's WebAuthn credentials (passkeys) and the
+// challenges already answered.
+type Passkeys interface {
+	// CreatePasskey stores a new credential: ErrConflict when its id is
+	// taken, ErrNotFound when the person is unknown, and refuses when the
+	// person already has max (ErrTooManyPasskeys, an ErrInvalid).
+	CreatePasskey(ctx context.Context, p Passkey, max int) error
+	// GetPasskey finds a credential by its id; ErrNotFound when unknown.
+	GetPasskey(ctx context.Context, id string) (Passkey, error)
+	// ListPasskeys lists a person's credentials, oldest first.
+	ListPasskeys(ctx context.Context, userID string) ([]Passkey, error)
+	// RecordPasskeyUse stores a sign-in with the credential: its new sign
+	// count and backup state, and when. It refuses (ErrAlreadyUsed) a
+	// count that does not move forward from the one stored, unless both
+	// are zero (an authenticator without counter); ErrNotFound when the
+	// credential is gone.
+	RecordPasskeyUse(ctx context.Context, id string, signCount uint32, backedUp bool, at time.Time) error
+	// RenamePasskey renames one of the person's credentials; ErrNotFound
+	// when the person has no such credential.
+	RenamePasskey(ctx context.Context, userID, id, name string) error
+	// DeletePasskey removes one of the person's credentials; ErrNotFound
+	// when the person has no such credential.
+	DeletePasskey(ctx context.Context, userID, id string) error
+	// DeletePasskeys removes every credential of the person and says how many.
+	DeletePasskeys(ctx context.Context, userID string) (int, error)
+	// UsePasskeyChallenge records a WebAuthn challenge (its hash) as
+	// answered until expires, and forgets those expired at now;
+	// ErrAlreadyUsed when it was answered before.
+	UsePasskeyChallenge(ctx context.Context, hash string, expires, now time.Time) error
 }

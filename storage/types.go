@@ -51,6 +51,9 @@ type Organization struct {
 	ValidatedBy    string
 	// RequireMFA makes every member enrol a second factor.
 	RequireMFA bool
+	// RequirePasskey makes every member sign in with a passkey
+	// (phishing-resistant): those without one enrol at their next sign-in.
+	RequirePasskey bool
 	// SignupKey makes sign-up idempotent: a form submitted twice carries the
 	// same key and finds the organization the first submit created.
 	SignupKey string

@@ -67,6 +67,7 @@ func TestLang(t *testing.T) {
 type loginPage struct {
 	Base
 	Action, AuthRequestID, Email, ClientName string
+	Passkeys                                 bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {

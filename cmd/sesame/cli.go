@@ -145,10 +145,18 @@ func lookup(args []string) (*command, []string, error) {
 	if len(args) == 1 {
 		return nil, nil, badArg("%s: missing subcommand", args[0])
 	}
+	sub := false // a group within the group: "user passkeys list"
 	for _, cmd := range commands {
 		if cmd.name == args[0]+" "+args[1] {
 			return cmd, args[2:], nil
 		}
+		if len(args) > 2 && cmd.name == args[0]+" "+args[1]+" "+args[2] {
+			return cmd, args[3:], nil
+		}
+		sub = sub || strings.HasPrefix(cmd.name, args[0]+" "+args[1]+" ")
+	}
+	if sub && len(args) == 2 {
+		return nil, nil, badArg("%s %s: missing subcommand", args[0], args[1])
 	}
 	return nil, nil, badArg("unknown command %q", args[0]+" "+args[1])
 }

@@ -58,7 +58,7 @@ func TestNoStateChangeOnGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(paths)
-	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession} {
+	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession, "/login/passkey/enrol", "/static/passkey.js"} {
 		if !slices.Contains(paths, must) {
 			t.Fatalf("the walk misses %s: %v", must, paths)
 		}

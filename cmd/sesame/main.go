@@ -377,8 +377,16 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	https := strings.HasPrefix(c.Issuer, "https://")
+	wa, passkeysOff, err := login.NewWebAuthn(c.Issuer, c.WebAuthn.OriginList())
+	if err != nil {
+		return nil, err
+	}
+	if passkeysOff != "" {
+		m.Logger.Warn("passkeys are off", "reason", passkeysOff)
+	}
 	screens := &login.Handler{
-		Store: m.Store, Pages: m.Pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
+		WebAuthn: wa,
+		Store:    m.Store, Pages: m.Pages, Hasher: m.Hasher, Now: m.Now, Logger: m.Logger,
 		SecureCookies: https, SessionIdle: c.Sessions.IdleTimeout, SessionAbsolute: c.Sessions.AbsoluteLifetime,
 		Accounts: m.Accounts, Cloud: m.Cloud, Directory: m.Directory, Drafts: drafts,
 		Policy: password.Policy{MinLength: c.Password.MinLength}, SignupPerHour: c.Signup.RateLimit,

@@ -55,6 +55,27 @@ type Config struct {
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
+
+	WebAuthn WebAuthnConfig `yaml:"webauthn"`
+}
+
+// WebAuthnConfig is the passkeys' relying party: its id is the issuer's
+// host, and the issuer's origin is always allowed.
+type WebAuthnConfig struct {
+	// Origins lists, comma-separated, the other origins (scheme://host[:port])
+	// that serve this Sesame under the same host or a subdomain of it.
+	Origins string `yaml:"origins"`
+}
+
+// OriginList is Origins as a list.
+func (w WebAuthnConfig) OriginList() []string {
+	var out []string
+	for _, o := range strings.Split(w.Origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 type AuditConfig struct {

@@ -51,6 +51,28 @@ func oneOf(r *reporter, key, v, msg string, allowed ...string) {
 var validators = []func(*Config, *reporter){
 	validateServer, validateStorage, validateSecrets, validateTokens, validateSessions, validateKeys,
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
+	validateWebAuthn,
+}
+
+// validateWebAuthn checks the passkeys' extra origins: each an origin
+// alone (scheme and host, a port at most) of the issuer's host or a
+// subdomain of it, which is all a browser accepts for the RP id.
+func validateWebAuthn(c *Config, r *reporter) {
+	iss, err := url.Parse(c.Issuer)
+	if err != nil {
+		return // validateServer reports it
+	}
+	for _, o := range c.WebAuthn.OriginList() {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+			r.add("webauthn.origins", "%q is not an origin (write https://host or https://host:port)", o)
+			continue
+		}
+		h := u.Hostname()
+		if h != iss.Hostname() && !strings.HasSuffix(h, "."+iss.Hostname()) {
+			r.add("webauthn.origins", "%q is not the issuer's host %s or a subdomain of it", o, iss.Hostname())
+		}
+	}
 }
 
 // Validate lists every problem of the configuration as `section.key: problem`.

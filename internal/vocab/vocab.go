@@ -37,13 +37,20 @@ func CallbackURL(authRequestID string) string {
 const (
 	ACRPassword = "urn:sesame:loa:1" // one factor
 	ACRMFA      = "urn:sesame:loa:2" // two factors
+	// ACRPasskey is a phishing-resistant sign-in: a passkey. A relying
+	// party that asks for it gets a passkey sign-in and this acr; a passkey
+	// sign-in not asked for reports ACRMFA.
+	ACRPasskey = "urn:sesame:loa:3"
 )
 
 // Authentication methods (RFC 8176) a session records in amr.
 const (
-	AMRPassword = "pwd" // a password
-	AMROTP      = "otp" // a one-time code (TOTP or recovery code)
-	AMRMFA      = "mfa" // proofs of two kinds
+	AMRPassword = "pwd"  // a password
+	AMROTP      = "otp"  // a one-time code (TOTP or recovery code)
+	AMRMFA      = "mfa"  // proofs of two kinds
+	AMRHWK      = "hwk"  // a device-bound passkey (proof of possession of a hardware key)
+	AMRSWK      = "swk"  // a synced passkey (software-secured key)
+	AMRUser     = "user" // the authenticator verified the person (PIN, biometrics)
 )
 
 // How a browser session is found: the screens set this cookie, holding the

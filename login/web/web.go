@@ -18,15 +18,17 @@ import (
 // MaxBodyBytes bounds every request body: forms are small.
 const MaxBodyBytes = 64 << 10
 
-// CSP is the pages' Content-Security-Policy: nothing but the stylesheet and
-// images of this origin, no framing. A page that needs a script (the
-// form_post answer) allows that one script by its nonce.
+// CSP is the pages' Content-Security-Policy: nothing but the stylesheet,
+// images and the one script (passkey.js, which fetches a passkey
+// ceremony's options) of this origin, no inline script or style, no
+// framing. A page that needs an inline script (the form_post answer)
+// allows that one script by its nonce instead.
 func CSP(scriptNonce string) string {
-	script := ""
+	script := " script-src 'self';"
 	if scriptNonce != "" {
 		script = " script-src 'nonce-" + scriptNonce + "';"
 	}
-	return "default-src 'none'; style-src 'self'; img-src 'self' data:;" + script + " base-uri 'none'; frame-ancestors 'none'"
+	return "default-src 'none'; style-src 'self'; img-src 'self' data:;" + script + " connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 }
 
 // SecurityHeaders sets the headers every answer carries. The CSP allows no

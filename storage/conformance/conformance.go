@@ -41,6 +41,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
 		{"Protocol", testProtocol},
+		{"Passkeys", testPasskeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

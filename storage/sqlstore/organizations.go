@@ -8,7 +8,7 @@ import (
 )
 
 const orgColumns = `id, name, domicile, country, siret, siren, legal_name, address, status,
-	cloud_account_id, reject_reason, created_at, validated_at, validated_by, signup_key, require_mfa`
+	cloud_account_id, reject_reason, created_at, validated_at, validated_by, signup_key, require_mfa, require_passkey`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -16,14 +16,14 @@ func scanOrg(row scanner) (storage.Organization, error) {
 	var o storage.Organization
 	err := row.Scan(&o.ID, &o.Name, &o.Domicile, &o.Country, strOut{&o.SIRET}, strOut{&o.SIREN},
 		&o.LegalName, &o.Address, &o.Status, &o.CloudAccountID, &o.RejectReason,
-		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy, strOut{&o.SignupKey}, &o.RequireMFA)
+		tsOut(&o.CreatedAt), tsOut(&o.ValidatedAt), &o.ValidatedBy, strOut{&o.SignupKey}, &o.RequireMFA, &o.RequirePasskey)
 	return o, err
 }
 
 func orgArgs(o storage.Organization) []any {
 	return []any{o.ID, o.Name, o.Domicile, o.Country, nullString(o.SIRET), nullString(o.SIREN),
 		o.LegalName, o.Address, o.Status, o.CloudAccountID, o.RejectReason,
-		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy, nullString(o.SignupKey), boolInt(o.RequireMFA)}
+		ts(o.CreatedAt), ts(o.ValidatedAt), o.ValidatedBy, nullString(o.SignupKey), boolInt(o.RequireMFA), boolInt(o.RequirePasskey)}
 }
 
 func validOrg(o storage.Organization) error {
@@ -46,7 +46,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o storage.Organization) er
 		return err
 	}
 	_, err := db.writer().ExecContext(ctx, `INSERT INTO organizations (`+orgColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, orgArgs(o)...)
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
@@ -79,7 +79,7 @@ func (db *DB) UpdateOrganization(ctx context.Context, id string, update func(*st
 		args := orgArgs(o)
 		_, err = tx.ExecContext(ctx, `UPDATE organizations SET name = ?, domicile = ?, country = ?, siret = ?,
 			siren = ?, legal_name = ?, address = ?, status = ?, cloud_account_id = ?, reject_reason = ?,
-			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ?, require_mfa = ? WHERE id = ?`, append(args[1:], id)...)
+			created_at = ?, validated_at = ?, validated_by = ?, signup_key = ?, require_mfa = ?, require_passkey = ? WHERE id = ?`, append(args[1:], id)...)
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
