@@ -37,7 +37,9 @@ func TestLoadGenerator(t *testing.T) {
 		}
 	}
 	// With --dpop: every token is DPoP-bound (a Bearer answer counts as an
-	// error) and userinfo takes it with its proof.
+	// error) and userinfo takes it with its proof. The proofs carry the
+	// real time, which the server's clock follows meanwhile.
+	defer e.followRealTime()()
 	for _, s := range []string{"refresh", "userinfo"} {
 		out.Reset()
 		r := loadgen.New([]string{e.issuer}, 3, s, loadgen.OPs["sesame"])

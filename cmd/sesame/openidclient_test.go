@@ -95,21 +95,9 @@ func TestOpenIDClient(t *testing.T) {
 	run.Stdout, run.Stderr = &out, &out
 	// The script's proofs and assertions carry the real time: the server's
 	// clock follows it while the script runs.
-	done := make(chan struct{})
-	ticker := time.NewTicker(50 * time.Millisecond)
-	go func() {
-		defer ticker.Stop()
-		for {
-			e.clock.Add(time.Since(e.clock.Now()))
-			select {
-			case <-done:
-				return
-			case <-ticker.C:
-			}
-		}
-	}()
+	stop := e.followRealTime()
 	err := run.Run()
-	close(done)
+	stop()
 	t.Logf("node --test:\n%s", out.String())
 	if err != nil {
 		t.Fatalf("openid-client's tests failed: %v", err)
@@ -136,4 +124,28 @@ func nodeTools(t *testing.T) (node, npm string) {
 		t.Skipf("openid-client v6 needs node 20 or later, found %q", strings.TrimSpace(string(v)))
 	}
 	return node, npm
+}
+
+// followRealTime moves the environment's clock to the real time, and keeps
+// it there until stop is called: for clients that sign what they send with
+// the real time (DPoP proofs, client assertions), which the server checks
+// against its clock. It never moves the clock back.
+func (e *testEnv) followRealTime() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	ticker := time.NewTicker(50 * time.Millisecond)
+	e.clock.Add(max(time.Since(e.clock.Now()), 0))
+	go func() {
+		defer close(finished)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				e.clock.Add(max(time.Since(e.clock.Now()), 0))
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }

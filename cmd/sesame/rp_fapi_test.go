@@ -52,6 +52,8 @@ func TestRelyingPartyPrivateKeyJWT(t *testing.T) {
 		}
 		return a
 	}
+	// The library signs its assertions with the real time.
+	defer e.followRealTime()()
 	b := e.browser()
 	verifier, challenge := pkce()
 	code := b.signIn(f, challenge, nil)
