@@ -29,12 +29,20 @@ type screens struct {
 	operator  *operatorFlow // the operator's console (operator.go)
 	audits    *auditFlow    // the audit trails (audit.go)
 	account   *accountFlow  // home, sign-out, the style sheet (home.go, logout.go)
+	// company sign-in, when configured: at the door (companyflow.go) and
+	// for admins (domainsflow.go)
+	company      *companyFlow
+	companyAdmin *companyAdminFlow
 }
 
 type flow interface{ routes(chi.Router) }
 
 func (s *screens) flows() []flow {
-	return []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits}
+	out := []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits}
+	if s.company != nil {
+		out = append(out, s.company, s.companyAdmin)
+	}
+	return out
 }
 
 // build hands each flow its dependencies, once (Answer is read when a
@@ -61,6 +69,11 @@ func (h *Handler) build() *screens {
 			operator: &operatorFlow{shared: sh},
 			audits:   &auditFlow{shared: sh},
 			account:  &accountFlow{shared: sh},
+		}
+		if h.Companies != nil {
+			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
+			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
+			signIn.company = h.screens.company
 		}
 	})
 	return h.screens

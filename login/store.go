@@ -23,7 +23,9 @@ type Store interface {
 	storage.SecondFactors
 	storage.LoginThrottle
 	storage.Transactor
-	storage.Passkeys // passkey*.go
+	storage.Passkeys       // passkey*.go
+	storage.Domains        // company sign-in (companysignin.go)
+	storage.SSOConnections // company sign-in
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)

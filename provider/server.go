@@ -178,7 +178,7 @@ func New(o Options) (*Provider, error) {
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.French, language.English},
 		SupportedScopes:                   SupportedScopes,
-		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
+		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid", "idp",
 			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
 	}
 	sealer, err := newTokenCrypto(tokenKey, config.CryptoKeyId)

@@ -396,6 +396,9 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	if g, ok := req.(grantRequest); ok && g.sessionID() != "" {
 		info.AppendClaims("sid", g.sessionID())
 	}
+	if a, ok := req.(interface{ idp() string }); ok && a.idp() != "" {
+		info.AppendClaims("idp", a.idp()) // a company's provider authenticated the session
+	}
 	return nil
 }
 

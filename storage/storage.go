@@ -249,6 +249,8 @@ type Tx interface {
 	LogoutNotices
 	Protocol
 	Passkeys
+	Domains
+	SSOConnections
 }
 
 // Transactor runs functions in one transaction.

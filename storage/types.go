@@ -173,6 +173,7 @@ type AuthRequest struct {
 	AuthTime  time.Time
 	AMR       []string
 	Done      bool
+	IDP       string // the answering session's IDP
 	// Error is an OAuth error code (login_required, access_denied…) the
 	// login screens chose to answer with instead of a code.
 	Error string
@@ -234,6 +235,9 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	UserAgent         string
 	IP                string
+	// IDP is the issuer of the company's provider that authenticated the
+	// session (company sign-in); "" for Sesame's own proofs.
+	IDP string
 }
 
 // SigningKey is a key pair that signs ID tokens. The private part is

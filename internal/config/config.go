@@ -52,6 +52,7 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+	Domains  DomainsConfig  `yaml:"domains"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
@@ -76,6 +77,17 @@ func (w WebAuthnConfig) OriginList() []string {
 		}
 	}
 	return out
+}
+
+// DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
+type DomainsConfig struct {
+	// Resolver is the DNS server asked, host:port; "" is the system's
+	// (the first nameserver of /etc/resolv.conf).
+	Resolver string `yaml:"resolver"`
+	// Recheck is how often a verified domain's record is looked up again.
+	Recheck time.Duration `yaml:"recheck"`
+	// Timeout bounds one look-up.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 type AuditConfig struct {
@@ -246,6 +258,7 @@ func Default() Config {
 			RateLimit: 20,
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
+		Domains:   DomainsConfig{Recheck: 24 * time.Hour, Timeout: 5 * time.Second},
 		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},

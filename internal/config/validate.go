@@ -52,6 +52,7 @@ var validators = []func(*Config, *reporter){
 	validateServer, validateStorage, validateSecrets, validateTokens, validateSessions, validateKeys,
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
 	validateWebAuthn,
+	validateDomains,
 }
 
 // validateWebAuthn checks the passkeys' extra origins: each an origin
@@ -277,4 +278,16 @@ func validatePassword(c *Config, r *reporter) {
 func validateLog(c *Config, r *reporter) {
 	oneOf(r, "log.level", c.Log.Level, "must be debug, info, warn or error", "debug", "info", "warn", "error")
 	oneOf(r, "log.format", c.Log.Format, "must be text or json", "text", "json")
+}
+
+func validateDomains(c *Config, r *reporter) {
+	d := c.Domains
+	if d.Resolver != "" {
+		host, port, err := net.SplitHostPort(d.Resolver)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			r.add("domains.resolver", "must be host:port, such as 127.0.0.53:53 or [2001:db8::53]:53")
+		}
+	}
+	within(r, "domains.recheck", d.Recheck, time.Minute, 30*24*time.Hour, "must be from 1m to 720h (30 days)")
+	within(r, "domains.timeout", d.Timeout, 100*time.Millisecond, time.Minute, "must be from 100ms to 1m")
 }

@@ -42,6 +42,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LogoutNotices", testLogoutNotices},
 		{"Protocol", testProtocol},
 		{"Passkeys", testPasskeys},
+		{"CompanySSO", testCompanySSO},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
