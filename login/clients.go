@@ -188,7 +188,7 @@ func (a *Accounts) RegisterClient(ctx context.Context, actor Actor, c storage.Cl
 		return c, "", err
 	}
 	generated := ""
-	if !c.Public {
+	if !c.Public && !c.Protocol.KeyedAuth() { // a keyed client has no secret
 		if secret == "" {
 			generated = storage.NewSecret()
 			secret = generated

@@ -43,6 +43,9 @@ func (c *client) ApplicationType() op.ApplicationType {
 }
 
 func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.c.Protocol.AuthMethod == AuthPrivateKeyJWT {
+		return oidc.AuthMethodPrivateKeyJWT
+	}
 	if c.c.Public {
 		return oidc.AuthMethodNone
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"sync"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -24,6 +25,10 @@ import (
 type tokenCrypto struct {
 	aead   cipher.AEAD
 	legacy []op.Decrypter
+	// jwts holds, by "tokenID:subject", the RFC 9068 JWT a client of the
+	// jwt format gets instead of a sealed token (jwtat.go): the library
+	// asks Encrypt for the token right after storing it.
+	jwts sync.Map
 }
 
 func newTokenCrypto(key [32]byte, legacyKeyID string) (*tokenCrypto, error) {
@@ -37,6 +42,9 @@ func newTokenCrypto(key [32]byte, legacyKeyID string) (*tokenCrypto, error) {
 var errUnsealed = errors.New("provider: token does not open")
 
 func (c *tokenCrypto) Encrypt(s string) (string, error) {
+	if jwt, ok := c.jwts.LoadAndDelete(s); ok {
+		return jwt.(string), nil
+	}
 	n := c.aead.NonceSize()
 	nonce := make([]byte, n, n+len(s)+c.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {

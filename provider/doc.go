@@ -51,6 +51,50 @@
 // (crypto.go) rather than the library's JWE built per token. A code is
 // consumed in the transaction that stores its tokens (storeTokens).
 //
+// The protocol's extensions (issue 18) are wired around the library, which
+// lacks them or is laxer than FAPI 2.0 asks:
+//   - Pushed authorization requests (RFC 9126, fapi.go): PathPAR takes a
+//     client's parameters (the client authenticated as at the token
+//     endpoint, the parameters checked as /authorize would), keeps them 60 s
+//     in storage under a request_uri that only its hash names, and /authorize
+//     takes them once, for that client only, before the library reads the
+//     request (only the pushed parameters count). An unknown, used, expired
+//     or another client's request_uri gets the error page (there is no
+//     redirect URI to trust). A --require-par client's plain request goes
+//     back to it with invalid_request. GET /authorize?request_uri spends the
+//     pushed request, as RFC 9126 §4 asks: like every /authorize, it is not
+//     a "no state change on GET" route.
+//   - private_key_jwt (RFC 7523, assertion.go): the library's JWT-profile
+//     verifier accepts only the issuer as audience and keeps no jti, so the
+//     assertion is checked here with go-jose (iss = sub = the client, aud the
+//     issuer, the token endpoint or the endpoint it is sent to, exp at most 5
+//     minutes ahead, a registered key, RS256/ES256/EdDSA/PS256, jti once,
+//     kept in storage until exp so that every replica refuses a replay).
+//     The client it authenticates reaches the library's callbacks as a
+//     one-request secret in the form that only the request's memo knows
+//     (protocolAuth, VerifyClient, AuthorizeClientIDSecret): one path for
+//     the token, introspection, revocation and PAR endpoints.
+//   - DPoP (RFC 9449, dpop.go): a proof at the token endpoint binds the
+//     access token (and a public client's refresh token) to the proof key's
+//     RFC 7638 thumbprint; token_type is DPoP; userinfo then needs the DPoP
+//     scheme and a proof of that key with ath, and introspection (by the
+//     client itself, the only one Sesame answers) a proof of that key, else
+//     the token is inactive; the response names cnf.jkt. Each proof's jti is
+//     kept in storage until its iat leaves the 60 s window. A --require-dpop
+//     client gets nothing without a proof. DPoP-Nonce is not used (optional).
+//   - JWT access tokens (RFC 9068, jwtat.go) for a --access-token-format jwt
+//     client: typ at+jwt, signed with the published RS256 key, the claims the
+//     RFC lists plus cnf and the organization ones; the token is still stored
+//     (its jti), so revocation, introspection and userinfo work as for an
+//     opaque one. The JWT is handed to the library where it would seal an
+//     opaque token, so the ID token's at_hash is the JWT's.
+//   - Per-client allowed origins (origins.go): CORS on token, userinfo and
+//     revocation answers only an origin the request's client registered;
+//     introspection none; discovery and keys any.
+//   - Refusals with an RFC's own error value (invalid_request_uri,
+//     invalid_dpop_proof) are fail codes whose message key selects that
+//     value in the OAuth door (fail.go, oauthOfKey).
+//
 // The login screens are another package: they finish an authorization
 // request through storage and hand it to Provider.Answer (which stores the
 // code in their transaction and returns the response to write after it), or

@@ -20,6 +20,18 @@ type memo struct {
 	// budgetKey is the address whose budget a failed client
 	// authentication spends (see clientBudget).
 	budgetKey string
+	// The protocol's extensions (fapi.go): the client a private_key_jwt
+	// assertion authenticated and the one-request secret that stands for
+	// it in the form; the DPoP key the request proved (its thumbprint),
+	// and whether the token came with the DPoP scheme; whether the
+	// authorization request was pushed (PAR).
+	assertedClient, assertedSecret string
+	jkt                            string
+	dpopScheme                     bool
+	pushed                         bool
+	// tokenClient is the client the userinfo request's access token was
+	// issued to (for its allowed origins, origins.go).
+	tokenClient string
 
 	mu      sync.Mutex
 	clients map[string]storage.Client

@@ -40,7 +40,8 @@ const (
 )
 
 // Paths lists every path the provider's handler answers.
-var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys}
+var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys,
+	PathPAR}
 
 // The refusals a person reads on the error page (Screens.Fail): the
 // relying party's request cannot be answered, so nothing goes back to it.
@@ -89,6 +90,7 @@ type Store interface {
 	storage.AuthRequests
 	storage.Tokens
 	storage.RateLimits
+	storage.Protocol
 	persons
 	sessions
 	storage.Transactor
@@ -109,13 +111,15 @@ type sessions interface {
 
 // Options configure New.
 type Options struct {
-	Issuer    string
-	Store     Store
-	Keys      *KeyManager
-	Secrets   SecretVerifier
-	MasterKey []byte // the secret-encryption key; token encryption derives from it
-	Lifetimes Lifetimes
-	Now       func() time.Time
+	Issuer string
+	Store  Store
+	Keys   *KeyManager
+	// HTTPClient fetches clients' jwks_uri (default: 5 s timeout).
+	HTTPClient *http.Client
+	Secrets    SecretVerifier
+	MasterKey  []byte // the secret-encryption key; token encryption derives from it
+	Lifetimes  Lifetimes
+	Now        func() time.Time
 	// Screens are the login screens' pages and browser session (embedded:
 	// s.opts.Fail is Screens.Fail). Required.
 	Screens
@@ -157,7 +161,10 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &opStorage{store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes, logger: o.Logger,
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	st := &opStorage{jwks: &clientKeys{http: o.HTTPClient, now: o.Now, cache: map[string]fetchedKeys{}}, store: o.Store, keys: o.Keys, secrets: o.Secrets, now: o.Now, lifetimes: o.Lifetimes, logger: o.Logger,
 		clientSecrets: secrets, budget: &clientBudget{store: o.Store, perHour: o.ClientAuthPerHour, now: o.Now, logger: o.Logger,
 			blocked: map[string]time.Time{}}}
 	config := &op.Config{
@@ -178,6 +185,7 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.sealer = sealer
 	// An id_token_hint is one of our own ID tokens: every algorithm Sesame
 	// signs with must verify (the library accepts RS256, ES256 and PS256
 	// unless told, so an EdDSA client's logout failed).
@@ -227,6 +235,7 @@ type server struct {
 	opts      Options
 	discovery cachedDoc
 	jwks      cachedDoc
+	origins   originSet // the origins clients registered, for preflights
 	// grants admits token requests in arrival order (see admit).
 	grants chan struct{}
 }
@@ -251,11 +260,17 @@ func (s *server) guard(next http.Handler) http.Handler {
 			}
 		case PathAuthorize:
 			r = r.WithContext(withMemo(r.Context(), false))
+			if !s.resolvePushed(w, r) {
+				return
+			}
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
 			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
-		case PathToken, PathIntrospect, PathRevoke:
+		case PathToken, PathIntrospect, PathRevoke, PathPAR:
+			if s.corsPreflight(w, r) {
+				return
+			}
 			// These endpoints take POST only (RFC 6749 §3.2, RFC 7662 §2.1,
 			// RFC 7009 §2.1); another method is refused before it counts
 			// against a budget or reads anything (a GET changes nothing).
@@ -279,18 +294,34 @@ func (s *server) guard(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(withMemo(r.Context(), true))
 			memoFrom(r.Context()).budgetKey = key
+			w = s.gateOrigin(w, r)
 			if r.URL.Path == PathToken {
 				s.prefetchGrant(r)
 			}
 			w = &clientChallenge{ResponseWriter: w, realm: s.opts.Issuer, budget: s.store.budget, key: key}
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			if !s.protocolAuth(w, r) {
+				return
+			}
+			if r.URL.Path == PathPAR {
+				s.pushAuthorization(w, r)
+				return
+			}
 		case PathEndSession:
 			s.endSession(w, r.WithContext(withMemo(op.ContextWithIssuer(r.Context(), s.opts.Issuer), false)))
 			return
 		case PathUserinfo:
+			if s.corsPreflight(w, r) {
+				return
+			}
 			r = r.WithContext(withMemo(r.Context(), false))
+			w = s.gateOrigin(w, r)
 			w.Header().Set("Cache-Control", "no-store")
+			var ok bool
+			if r, ok = s.dpopResource(w, r); !ok {
+				return
+			}
 			w = &bearerChallenge{ResponseWriter: w}
 		}
 		next.ServeHTTP(w, r)
@@ -489,6 +520,7 @@ type bearerChallenge struct{ http.ResponseWriter }
 func (b *bearerChallenge) WriteHeader(status int) {
 	if status == http.StatusUnauthorized {
 		b.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="the access token is invalid or expired"`)
+		b.Header().Add("WWW-Authenticate", dpopChallenge("invalid_token"))
 	}
 	b.ResponseWriter.WriteHeader(status)
 }
@@ -497,6 +529,9 @@ func (b *bearerChallenge) WriteHeader(status int) {
 // redirect_uri is already known to be registered, so errors go back to it.
 func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
 	c := r.Client.(*client)
+	if err := requirePAR(ctx, c); err != nil {
+		return nil, err
+	}
 	switch {
 	case r.Data.CodeChallenge == "" && !c.c.AllowNoPKCE:
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required (PKCE with S256)")
@@ -685,6 +720,9 @@ func oauthError(code string) *oidc.Error {
 // is already authenticated; then the code, its client, its redirect_uri
 // and its PKCE verifier; then it is consumed exactly once.
 func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.AccessTokenRequest]) (*op.Response, error) {
+	if err := requireDPoP(ctx, r.Client); err != nil {
+		return nil, err
+	}
 	ar, err := getAuthRequestByCode(ctx, s.opts.Store, storage.HashToken(r.Data.Code))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("invalid authorization code")
@@ -723,6 +761,7 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 		return nil, err
 	}
 	s.issued("authorization_code")
+	dpopTyped(ctx, resp)
 	return op.NewResponse(resp), nil
 }
 
@@ -756,9 +795,15 @@ func checkVerifier(challenge, verifier string) error {
 
 // RefreshToken signs the new ID token with the client's algorithm.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
+	if err := requireDPoP(ctx, r.Client); err != nil {
+		return nil, err
+	}
 	resp, err := s.LegacyServer.RefreshToken(withAlg(ctx, r.Client), r)
 	if err == nil {
 		s.issued("refresh_token")
+		if t, ok := resp.Data.(*oidc.AccessTokenResponse); ok {
+			dpopTyped(ctx, t)
+		}
 	}
 	return resp, err
 }
@@ -914,14 +959,25 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
-		d.TokenEndpointAuthSigningAlgValuesSupported = nil
-		d.RevocationEndpointAuthSigningAlgValuesSupported = nil
-		d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
-		d.IntrospectionEndpointAuthSigningAlgValuesSupported = nil
-		d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
+		algs := make([]string, len(AssertionAlgorithms))
+		for i, a := range AssertionAlgorithms {
+			algs[i] = string(a)
+		}
+		dpopAlgs := make([]string, len(DPoPAlgorithms))
+		for i, a := range DPoPAlgorithms {
+			dpopAlgs[i] = string(a)
+		}
+		d.TokenEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT}
+		d.TokenEndpointAuthSigningAlgValuesSupported = algs
+		d.RevocationEndpointAuthSigningAlgValuesSupported = algs
+		d.IntrospectionEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT}
+		d.IntrospectionEndpointAuthSigningAlgValuesSupported = algs
+		d.RevocationEndpointAuthMethodsSupported = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT}
 		d.RequestParameterSupported = false
+		d.RequestURIParameterSupported = true
 		d.ClaimsParameterSupported = false
-		resp.Data = discoveryDoc{DiscoveryConfiguration: d, IssParameterSupported: true}
+		resp.Data = discoveryDoc{DiscoveryConfiguration: d, IssParameterSupported: true,
+			PAREndpoint: s.opts.Issuer + PathPAR, DPoPAlgs: dpopAlgs}
 	}
 	return resp, nil
 }
@@ -931,6 +987,11 @@ type discoveryDoc struct {
 	*oidc.DiscoveryConfiguration
 	// Every authorization response carries iss (RFC 9207).
 	IssParameterSupported bool `json:"authorization_response_iss_parameter_supported"`
+	// RFC 9126 §5: PAR is offered; clients registered with --require-par
+	// must use it (require_pushed_authorization_requests is per client).
+	PAREndpoint string   `json:"pushed_authorization_request_endpoint"`
+	RequirePAR  bool     `json:"require_pushed_authorization_requests"`
+	DPoPAlgs    []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // Ready reports whether the provider can sign: the database answers and

@@ -34,6 +34,8 @@ type SecretVerifier interface {
 // opStorage implements op.Storage over the provider's Store.
 type opStorage struct {
 	store     Store
+	jwks      *clientKeys
+	sealer    *tokenCrypto // the access tokens' format (jwtat.go)
 	keys      *KeyManager
 	secrets   SecretVerifier // legacy argon2id client secret hashes
 	now       func() time.Time
@@ -93,6 +95,9 @@ func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Clie
 // unknown client is checked against nothing, in the time a wrong secret
 // takes, and answered the same.
 func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	if asserted(ctx, id, secret) {
+		return nil // a private_key_jwt assertion authenticated it (protocolAuth)
+	}
 	c, err := getClient(ctx, s.store, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -172,7 +177,7 @@ func (s *opStorage) DeleteAuthRequest(context.Context, string) error { return ni
 
 // --- tokens ---
 
-func (s *opStorage) newTokens(req op.TokenRequest, withRefresh bool) (storage.AccessToken, *storage.RefreshToken, error) {
+func (s *opStorage) newTokens(ctx context.Context, req op.TokenRequest, withRefresh bool) (storage.AccessToken, *storage.RefreshToken, error) {
 	g, ok := req.(grantRequest)
 	if !ok {
 		return storage.AccessToken{}, nil, fmt.Errorf("provider: unsupported token request %T", req)
@@ -181,6 +186,9 @@ func (s *opStorage) newTokens(req op.TokenRequest, withRefresh bool) (storage.Ac
 	a := storage.AccessToken{ID: storage.NewID("at"), GrantID: g.grantID(), ClientID: g.GetClientID(), UserID: g.GetSubject(),
 		SessionID: g.sessionID(), Scopes: g.GetScopes(), Audience: g.GetAudience(), AuthTime: g.GetAuthTime(), AMR: g.GetAMR(),
 		CreatedAt: now, ExpiresAt: now.Add(s.lifetimes.AccessToken)}
+	if m := memoFrom(ctx); m != nil {
+		a.JKT = m.jkt // bound to the key of the request's DPoP proof
+	}
 	if !withRefresh {
 		return a, nil, nil
 	}
@@ -191,16 +199,25 @@ func (s *opStorage) newTokens(req op.TokenRequest, withRefresh bool) (storage.Ac
 	// this request narrowed them.
 	if rr, ok := req.(*refreshRequest); ok {
 		r.Scopes = rr.t.Scopes
+		r.JKT = rr.t.JKT
+	}
+	// A public client's refresh token is bound to its DPoP key (RFC 9449
+	// §5): it has no other proof of being the client.
+	if c, err := getClient(ctx, s.store, a.ClientID); err == nil && c.Public && a.JKT != "" {
+		r.JKT = a.JKT
 	}
 	return a, r, nil
 }
 
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	a, _, err := s.newTokens(req, false)
+	a, _, err := s.newTokens(ctx, req, false)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	if err := s.storeTokens(ctx, req, a, nil); err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.jwtAccessToken(ctx, a); err != nil {
 		return "", time.Time{}, err
 	}
 	return a.ID, a.ExpiresAt, nil
@@ -237,7 +254,7 @@ func (s *opStorage) storeTokens(ctx context.Context, req op.TokenRequest, a stor
 }
 
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
-	a, r, err := s.newTokens(req, true)
+	a, r, err := s.newTokens(ctx, req, true)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -256,6 +273,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case errors.Is(err, storage.ErrNotFound):
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
 	case err != nil:
+		return "", "", time.Time{}, err
+	}
+	if err := s.jwtAccessToken(ctx, a); err != nil {
 		return "", "", time.Time{}, err
 	}
 	return a.ID, secret, a.ExpiresAt, nil
@@ -277,6 +297,9 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, token string
 	}
 	if !s.now().Before(t.ExpiresAt) {
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
+	}
+	if !boundToProof(ctx, t.JKT) {
+		return nil, asOIDC(errDPoPProof, "the refresh token is bound to a DPoP key this request did not prove")
 	}
 	if err := s.userActive(ctx, t.UserID); err != nil {
 		return nil, err
@@ -384,6 +407,12 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return err
 	}
+	if m := memoFrom(ctx); m != nil {
+		m.tokenClient = a.ClientID
+	}
+	if !boundToProof(ctx, a.JKT) || (a.JKT != "" && !memoFrom(ctx).dpopScheme) {
+		return oidc.ErrInvalidRequest().WithDescription("the access token is bound to a DPoP key this request did not prove")
+	}
 	return s.fillUserinfo(ctx, info, a.UserID, a.Scopes)
 }
 
@@ -409,6 +438,9 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	if a.ClientID != clientID {
 		return oidc.ErrInvalidRequest().WithDescription("token of another client")
 	}
+	if !boundToProof(ctx, a.JKT) {
+		return oidc.ErrInvalidRequest().WithDescription("the access token is bound to a DPoP key this request did not prove")
+	}
 	if err := s.userActive(ctx, a.UserID); err != nil {
 		return err
 	}
@@ -426,6 +458,10 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	resp.Audience = a.Audience
 	resp.Issuer = op.IssuerFromContext(ctx)
 	resp.JWTID = a.ID
+	if a.JKT != "" {
+		resp.TokenType = tokenTypeDPoP
+		resp.Claims = map[string]any{"cnf": map[string]string{"jkt": a.JKT}}
+	}
 	return nil
 }
 

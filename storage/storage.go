@@ -247,6 +247,7 @@ type Tx interface {
 	SecondFactors
 	LoginThrottle
 	LogoutNotices
+	Protocol
 	Passkeys
 	Domains
 	SSOConnections
@@ -297,6 +298,7 @@ type GCResult struct {
 	ActionTokens  int64
 	Mails         int64
 	RateLimits    int64
+	Protocol      int64 // pushed authorization requests and single-use ids (fapi.go)
 }
 
 // Passkeys stores people's WebAuthn credentials (passkeys) and the

@@ -149,8 +149,9 @@ type Client struct {
 	CreatedAt              time.Time
 	// Grants are the OAuth grants it may use (see GrantTypes); Scopes the
 	// management API's scopes it may be given (client_credentials).
-	Grants []string
-	Scopes []string
+	Grants   []string
+	Scopes   []string
+	Protocol ClientProtocol // PAR, private_key_jwt, DPoP, JWT access tokens… (fapi.go)
 }
 
 // AuthRequest is an OpenID Connect authorization request on its way through
@@ -206,6 +207,7 @@ type AccessToken struct {
 	AMR       []string
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	JKT       string // the DPoP key it is bound to (RFC 9449 cnf.jkt), or ""
 }
 
 // RefreshToken is a refresh token, stored by hash. Tokens of one grant form
@@ -225,6 +227,7 @@ type RefreshToken struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until rotated
+	JKT       string    // the DPoP key it is bound to (public clients), or ""
 }
 
 // Session is a browser session, found by the hash of its cookie value. ID is

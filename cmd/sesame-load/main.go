@@ -58,7 +58,7 @@ func badFlag(flag, format string, args ...any) error {
 type options struct {
 	config                string
 	targets               *[]string
-	setup, remote         *bool
+	setup, remote, dpop   *bool
 	users, conc, maxReq   *int
 	orgs                  *int
 	pid                   *int
@@ -82,6 +82,7 @@ func flags() (*cliflag.Set, *options) {
 	o.remote = fs.Bool("allow-remote", "allow targets off this machine")
 	o.alg = fs.String("id-token-alg", "", "ALG", "with --setup: the client's ID token algorithm (RS256, ES256, EdDSA)")
 	o.opName = fs.String("op", "sesame", "OP", "sesame, or zitadel-example for comparison")
+	o.dpop = fs.Bool("dpop", "send DPoP proofs (RFC 9449) with the token and userinfo requests: sender-constrained tokens")
 	return fs, o
 }
 
@@ -173,6 +174,11 @@ func (o *options) run(ctx context.Context, stdout io.Writer, env []string) error
 		}
 	}
 	r := loadgen.New(*o.targets, *o.users, *o.scenario, loadgen.OPs[*o.opName])
+	if *o.dpop {
+		if err := r.DPoP(); err != nil {
+			return err
+		}
+	}
 	return r.Measure(ctx, stdout, *o.conc, *o.dur, *o.maxReq, *o.pid)
 }
 

@@ -14,9 +14,16 @@ import (
 
 // The client commands: relying parties.
 
-// checkRedirectURI is login.CheckRedirectURI answered as a flag's error.
+// checkRedirectURI is login.CheckRedirectURI answered as the error of
+// flagName (a redirect URI, or a URI of the protocol options: jwks-uri,
+// resource, allowed-origin).
 func checkRedirectURI(flagName, raw string, public bool) error {
-	return flagError(login.CheckRedirectURI(strings.ReplaceAll(flagName, "-", "_")+"s", raw, public))
+	var fe *login.FieldError
+	err := login.CheckRedirectURI(strings.ReplaceAll(flagName, "-", "_")+"s", raw, public)
+	if errors.As(err, &fe) {
+		return badFlag(flagName, "%s", fe.Problem)
+	}
+	return err
 }
 
 // clientFlags names the flag of each field of the client rules (and of a
@@ -51,12 +58,13 @@ type clientJSON struct {
 	Grants                 []string `json:"grants"`
 	Scopes                 []string `json:"scopes,omitempty"`
 	CreatedAt              string   `json:"created_at"`
+	protocolJSON
 }
 
 func toClientJSON(cl storage.Client) clientJSON {
 	return clientJSON{ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
 		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, AllowNoPKCE: cl.AllowNoPKCE, IDTokenSignedAlg: cl.IDTokenSignedAlg,
-		Grants: cl.GrantTypes(), Scopes: cl.Scopes, CreatedAt: ts(cl.CreatedAt)}
+		Grants: cl.GrantTypes(), Scopes: cl.Scopes, CreatedAt: ts(cl.CreatedAt), protocolJSON: toProtocolJSON(cl)}
 }
 
 func clientAdd(fs *cliflag.Set) action {
@@ -67,6 +75,7 @@ func clientAdd(fs *cliflag.Set) action {
 	allowNoPKCE := fs.Bool("allow-no-pkce", "let a confidential client leave PKCE out")
 	alg := fs.String("id-token-signed-response-alg", "", "ALG", "sign its ID tokens with RS256, ES256 or EdDSA (default RS256)")
 	bcl := fs.String("backchannel-logout-uri", "", "URI", "where to post logout tokens")
+	proto := protocolFlags(fs)
 	var redirects, postLogout, grants, scopes []string
 	fs.StringsVar(&redirects, "redirect-uri", "URI", "an allowed redirect URI (https, http on loopback, a custom scheme for public clients)")
 	fs.StringsVar(&postLogout, "post-logout-redirect-uri", "URI", "an allowed post-logout redirect URI")
@@ -75,6 +84,12 @@ func clientAdd(fs *cliflag.Set) action {
 	return func(ctx context.Context, c *cli, args []string) error {
 		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
 			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl, Grants: grants, Scopes: scopes}
+		if err := proto.apply(&cl); err != nil {
+			return err
+		}
+		if err := checkProtocol(cl, *secret); err != nil {
+			return err
+		}
 		if err := flagError(login.CheckClient(cl, *secret)); err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	}
 	// The endpoints that authenticate clients take POST only: a GET is
 	// refused before it counts against a budget.
-	for _, p := range []string{provider.PathToken, provider.PathIntrospect, provider.PathRevoke} {
+	for _, p := range []string{provider.PathToken, provider.PathIntrospect, provider.PathRevoke, provider.PathPAR} {
 		if resp, _ := people["nobody"].get(e.issuer + p); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
 			t.Errorf("GET %s: %d, Allow %q; want 405 and POST", p, resp.StatusCode, resp.Header.Get("Allow"))
 		}

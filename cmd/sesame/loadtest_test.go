@@ -40,4 +40,18 @@ func TestLoadGenerator(t *testing.T) {
 			t.Fatalf("signin:\n%s", out.String())
 		}
 	}
+	// With --dpop: every token is DPoP-bound (a Bearer answer counts as an
+	// error) and userinfo takes it with its proof. The proofs carry the
+	// real time, which the server's clock follows meanwhile.
+	defer e.followRealTime()()
+	for _, s := range []string{"refresh", "userinfo"} {
+		out.Reset()
+		r := loadgen.New([]string{e.issuer}, 3, s, loadgen.OPs["sesame"])
+		if err := r.DPoP(); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Measure(ctx, &out, 2, 2e9, 6, 0); err != nil || !strings.Contains(out.String(), "errors 0") || strings.Contains(out.String(), "operations 0,") {
+			t.Fatalf("%s with DPoP: %v\n%s", s, err, out.String())
+		}
+	}
 }

@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -82,6 +84,7 @@ type Run struct {
 	scenario string
 	op       OP
 	codes    chan pendingCode // for the token scenario: codes signed in beforehand
+	dpop     jose.Signer      // with DPoP (dpop.go): signs the proofs
 
 	mu        sync.Mutex
 	latencies []time.Duration
@@ -205,6 +208,7 @@ type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
 	IDToken      string `json:"id_token"`
+	TokenType    string `json:"token_type"`
 	Error        string `json:"error"`
 }
 
@@ -267,6 +271,9 @@ func (r *Run) token(ctx context.Context, api APIConns, target string, form url.V
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(r.op.clientID, r.op.secret)
+	if err := r.prove(req, ""); err != nil {
+		return tokenResponse{}, err
+	}
 	status, body, err := api.do(ctx, req)
 	if err != nil {
 		return tokenResponse{}, err
@@ -275,6 +282,9 @@ func (r *Run) token(ctx context.Context, api APIConns, target string, form url.V
 	if err := json.Unmarshal(body, &out); err != nil || status != 200 || out.IDToken == "" {
 		return tokenResponse{}, fmt.Errorf("token: status %d %s", status, out.Error)
 	}
+	if r.dpop != nil && out.TokenType != "DPoP" {
+		return tokenResponse{}, fmt.Errorf("token: token_type %q with a DPoP proof", out.TokenType)
+	}
 	return out, nil
 }
 
@@ -282,6 +292,9 @@ func (r *Run) get(ctx context.Context, api APIConns, u, bearer string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
+		if err := r.prove(req, bearer); err != nil {
+			return err
+		}
 	}
 	status, _, err := api.do(ctx, req)
 	if err != nil {

@@ -41,6 +41,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"SecondFactors", testSecondFactors},
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
+		{"Protocol", testProtocol},
 		{"Passkeys", testPasskeys},
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},

@@ -8,7 +8,7 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	allow_no_pkce, id_token_signed_alg, created_at, backchannel_logout_uri, grants, scopes`
+	allow_no_pkce, id_token_signed_alg, created_at, backchannel_logout_uri, grants, scopes, protocol`
 
 func scanClient(row scanner) (storage.Client, error) {
 	var c storage.Client
@@ -19,16 +19,16 @@ func scanClient(row scanner) (storage.Client, error) {
 // clientDests are the scan destinations of clientColumns.
 func clientDests(c *storage.Client) []any {
 	return []any{&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
-		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI, listOut(&c.Grants), listOut(&c.Scopes)}
+		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI, listOut(&c.Grants), listOut(&c.Scopes), protocolOut(&c.Protocol)}
 }
 
 func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
 	if err := validClient(c); err != nil {
 		return err
 	}
-	_, err := db.writer().ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes))
+		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes), protocolIn(c.Protocol))
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}

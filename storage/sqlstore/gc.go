@@ -37,6 +37,8 @@ func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResu
 			{&res.RateLimits, `DELETE FROM login_failures WHERE updated_at <= ?`, []any{now.Add(-24 * time.Hour).UnixNano()}},
 			{&res.Mails, `DELETE FROM logout_notices WHERE (sent_at IS NOT NULL AND sent_at <= ?) OR created_at <= ?`,
 				[]any{now.Add(-sentMailRetention).UnixNano(), now.Add(-3 * sentMailRetention).UnixNano()}},
+			{&res.Protocol, `DELETE FROM pushed_requests WHERE expires_at <= ?`, []any{n}},
+			{&res.Protocol, `DELETE FROM used_ids WHERE expires_at <= ?`, []any{n}},
 		}
 		for _, s := range steps {
 			r, err := tx.ExecContext(ctx, s.query, s.args...)

@@ -9,13 +9,13 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 )
 
-const accessColumns = `id, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at`
-const refreshColumns = `id, hash, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, used_at`
+const accessColumns = `id, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, jkt`
+const refreshColumns = `id, hash, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, used_at, jkt`
 
 func scanAccess(row scanner) (storage.AccessToken, error) {
 	var a storage.AccessToken
 	err := row.Scan(&a.ID, &a.GrantID, &a.ClientID, &a.UserID, &a.SessionID, listOut(&a.Scopes), listOut(&a.Audience),
-		tsOut(&a.AuthTime), listOut(&a.AMR), tsOut(&a.CreatedAt), tsOut(&a.ExpiresAt))
+		tsOut(&a.AuthTime), listOut(&a.AMR), tsOut(&a.CreatedAt), tsOut(&a.ExpiresAt), &a.JKT)
 	return a, err
 }
 
@@ -28,7 +28,7 @@ func scanRefresh(row scanner) (storage.RefreshToken, error) {
 // refreshDests are the scan destinations of refreshColumns.
 func refreshDests(r *storage.RefreshToken) []any {
 	return []any{&r.ID, &r.Hash, &r.GrantID, &r.ClientID, &r.UserID, &r.SessionID, listOut(&r.Scopes), listOut(&r.Audience),
-		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt)}
+		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt), &r.JKT}
 }
 
 type execer interface { // a pool or a transaction
@@ -36,9 +36,9 @@ type execer interface { // a pool or a transaction
 }
 
 func (db *DB) insertAccess(ctx context.Context, tx execer, a storage.AccessToken) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO access_tokens (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO access_tokens (`+accessColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.GrantID, a.ClientID, a.UserID, a.SessionID, list(a.Scopes), list(a.Audience), ts(a.AuthTime), list(a.AMR),
-		ts(a.CreatedAt), ts(a.ExpiresAt))
+		ts(a.CreatedAt), ts(a.ExpiresAt), a.JKT)
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
@@ -46,9 +46,9 @@ func (db *DB) insertAccess(ctx context.Context, tx execer, a storage.AccessToken
 }
 
 func (db *DB) insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Hash, r.GrantID, r.ClientID, r.UserID, r.SessionID, list(r.Scopes), list(r.Audience), ts(r.AuthTime),
-		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt))
+		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt), r.JKT)
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
