@@ -39,6 +39,10 @@ type Accounts struct {
 	// Sealer seals every mail's body before it is queued: a set-password
 	// or reset link never lies in clear in the outbox. Required.
 	Sealer *mail.Sealer
+	// HashClientSecret is the stored form of a client secret
+	// (provider.HashClientSecret under the master key): for the client
+	// rules (clients.go).
+	HashClientSecret func(secret string) (string, error)
 }
 
 // Actor is who does something, for the audit trail.
@@ -60,6 +64,10 @@ var (
 	ErrLinkInvalid  = fail.E(fail.Gone, "Errors.Link.Invalid")
 	ErrLinkUsed     = fail.E(fail.Gone, "Errors.Link.Used")
 	ErrInvalidRoles = fail.E(fail.Invalid, "Errors.Members.Roles")
+	// ErrBadEmail refuses an address that cannot be one, or a name too
+	// long; ErrReason a rejection without a reason (or a too long one).
+	ErrBadEmail = fail.E(fail.Invalid, "Errors.Members.Email")
+	ErrReason   = fail.E(fail.Invalid, "Errors.Operator.Reason")
 	// An organization earns its powers: until validated it invites a few
 	// members, slowly; rejected or suspended, its admins only read.
 	ErrOrgReadOnly      = fail.E(fail.Forbidden, "Errors.Org.ReadOnly")
@@ -187,6 +195,9 @@ func langOf(u storage.User) string {
 // admin, and mails the founder the set-password link. A signup key already
 // used returns the organization it created (a double submit).
 func (a *Accounts) CreateOrganization(ctx context.Context, actor Actor, org storage.Organization, founderEmail, lang string) (storage.Organization, error) {
+	if !plausibleEmail(strings.TrimSpace(founderEmail)) {
+		return storage.Organization{}, ErrBadEmail
+	}
 	if !OneLine(org.Name) || !OneLine(org.LegalName) {
 		return storage.Organization{}, ErrNotOneLine
 	}
@@ -238,6 +249,9 @@ var errOrgConflict = errors.New("an organization with this SIRET or sign-up key 
 
 // Invite creates a member without a password and mails them the link.
 func (a *Accounts) Invite(ctx context.Context, actor Actor, orgID, email, name, lang string, roles []string) (storage.User, error) {
+	if !plausibleEmail(strings.TrimSpace(email)) || len(strings.TrimSpace(name)) > 200 {
+		return storage.User{}, ErrBadEmail
+	}
 	if !OneLine(name) {
 		return storage.User{}, ErrNotOneLine
 	}
@@ -498,6 +512,10 @@ func (a *Accounts) ValidateOrganization(ctx context.Context, actor Actor, orgID 
 
 // RejectOrganization rejects a pending organization and mails its admins the reason.
 func (a *Accounts) RejectOrganization(ctx context.Context, actor Actor, orgID, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 1000 {
+		return ErrReason
+	}
 	if !OneLine(reason) {
 		return ErrNotOneLine
 	}

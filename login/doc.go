@@ -94,4 +94,20 @@
 // a password tried against it costs the dummy hash's time. With an
 // IP-address issuer (browsers refuse WebAuthn there) Handler.WebAuthn is
 // nil: no control is shown and the endpoints answer 404.
+// Company sign-in (companysignin.go, companyflow.go, domainsflow.go) is one
+// more proof for the gate, never a second door. CompanySignIn holds the
+// rules the screens and the command line share: domains proven by a DNS
+// TXT record (login/domains), one verifier per domain, the periodic
+// re-check; a connection per validated organization with a verified domain
+// (login/sso talks to the upstream). At the door, an address of a
+// connected domain is routed upstream before any password is looked at;
+// the callback (state once, nonce, a verified email in the organization's
+// domains) finds, links or creates the member and calls proceed with an
+// attempt that carries the upstream's amr and whether it proved a second
+// factor; the gate then applies the account, the policy and enforce (a
+// password or a link for an enforced domain is refused, but for the
+// break-glass account) and records the provider on the session (idp).
+// An account created by company sign-in has the password hash noPassword,
+// which no password matches: it holds its address like an accepted
+// invitation.
 package login

@@ -62,6 +62,13 @@ type attempt struct {
 	// with the old one.
 	PasswordSetAt int64 `json:"w"`
 	Exp           int64 `json:"x"`
+	// A company sign-in (companyflow.go): the connection (its
+	// organization's id), the upstream's amr, and whether the upstream
+	// proved a second factor (its amr has mfa, or its acr is one the
+	// connection counts as sufficient).
+	IDP         string   `json:"i,omitempty"`
+	Upstream    []string `json:"m,omitempty"`
+	UpstreamMFA bool     `json:"f,omitempty"`
 }
 
 func (at attempt) proved(p string) bool { return slices.Contains(at.Proofs, p) }
@@ -84,6 +91,9 @@ func (at attempt) with(p string) attempt {
 // amr is what the session says was proven: the proofs, and "mfa" when they
 // are of two kinds.
 func (at attempt) amr() []string {
+	if at.IDP != "" {
+		return at.upstreamAMR()
+	}
 	out := slices.Clone(at.Proofs)
 	if (at.proved(proofPassword) && at.secondFactor()) || (at.passkey() && at.proved(proofUser)) {
 		out = append(out, vocab.AMRMFA)
@@ -118,14 +128,16 @@ func (h *signInFlow) requirement(ctx context.Context, p storage.Person, at attem
 	switch {
 	case needsPasskey && !at.passkey() && len(keys) > 0:
 		return stepCode, nil // the code page then offers the passkey alone
-	case (has || len(keys) > 0) && !at.secondFactor():
+	case (has || len(keys) > 0) && !at.secondFactor() && !at.UpstreamMFA:
 		// A second factor the person has is proven before anything is
 		// set up: a password alone never binds a new passkey to an
-		// account that has more.
+		// account that has more. The company's provider proving one
+		// (UpstreamMFA) meets the policy and acr_values=loa:2 as Sesame's
+		// own would; it does not stand for a passkey (loa:3).
 		return stepCode, nil
 	case needsPasskey && !at.passkey():
 		return stepPasskeyEnrol, nil
-	case !has && len(keys) == 0 && (orgRequiresMFA(p) || asksMFA(ar)):
+	case !has && len(keys) == 0 && !at.UpstreamMFA && (orgRequiresMFA(p) || asksMFA(ar)):
 		return stepEnrol, nil
 	}
 	return stepDone, nil
@@ -179,6 +191,18 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 	}
 	if ar == nil {
 		at.AuthRequestID = "" // none, or expired or answered meanwhile: home, signed in
+	}
+	if at.IDP == "" {
+		// A password (or a link) for an address whose organization signs
+		// in only through its provider: refused, but for its break-glass admin.
+		if enforced, err := h.enforced(r.Context(), p); err != nil {
+			h.fail(w, r, err)
+			return
+		} else if enforced {
+			h.count("failure")
+			h.renderLogin(w, r, ar, p.User.Email, errSSOEnforced)
+			return
+		}
 	}
 	next, err := h.requirement(r.Context(), p, at, ar)
 	if err != nil {
@@ -247,10 +271,14 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 			}
 		}
 		var err error
-		if s, secret, err = h.newSession(ctx, tx, r, u, amr); err != nil {
+		if s, secret, err = h.newSessionIDP(ctx, tx, r, u, amr, at.IDP); err != nil {
 			return err
 		}
-		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), "amr="+joinAMR(amr))
+		details := "amr=" + joinAMR(amr)
+		if at.IDP != "" {
+			details += " idp=" + at.IDP
+		}
+		h.auditOrg(ctx, tx, u.ID, "signin.succeeded", u.ID, orgIDOf(p), details)
 		if at.AuthRequestID == "" {
 			return nil
 		}

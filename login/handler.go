@@ -81,6 +81,12 @@ type Handler struct {
 	// WebAuthn verifies passkeys (NewWebAuthn); nil turns them off.
 	WebAuthn *webauthn.WebAuthn
 
+	// Companies, when set, is company sign-in (companysignin.go): the
+	// login page routes connected domains upstream, and admins manage
+	// their domains and connection (the callback URL given to upstreams
+	// is Accounts.Issuer's).
+	Companies *CompanySignIn
+
 	once    sync.Once
 	screens *screens
 }

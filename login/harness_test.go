@@ -93,7 +93,8 @@ type harness struct {
 }
 
 // newHarness builds the screens on a fresh database.
-func newHarness(t *testing.T) *harness {
+// opts change the handler before its routes are built.
+func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
@@ -151,6 +152,9 @@ func newHarness(t *testing.T) *harness {
 	// passkeyOrigin, as a browser at a localhost issuer would.
 	if hx.H.WebAuthn, _, err = NewWebAuthn(passkeyOrigin, nil); err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		o(hx)
 	}
 	r := chi.NewRouter()
 	r.Use(web.Forms(hx.H.Fail))

@@ -33,6 +33,9 @@ type signInFlow struct {
 	// SignIns counts outcomes (Handler.SignIns); per IP and hour budgets.
 	SignIns                    func(result string)
 	SignInPerHour, CodePerHour int
+	// company routes connected domains upstream (companyflow.go); nil
+	// without company sign-in.
+	company *companyFlow
 }
 
 func (h *signInFlow) routes(r chi.Router) {
@@ -58,6 +61,10 @@ type loginPage struct {
 	Email         string
 	ClientName    string
 	Passkeys      bool // the browser may sign in with a passkey
+	// Company: company sign-in is on (the page offers it); PasswordOnly:
+	// the form asks for the password even for a connected domain (a
+	// break-glass admin, or a person whose organization does not enforce it).
+	Company, PasswordOnly bool
 }
 
 // authRequestCookie remembers the authorization request a browser was
@@ -128,6 +135,11 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 		h.failRequest(w, r, *ar, "login_required")
 		return
 	}
+	// A login_hint of a connected domain goes straight to its provider.
+	if h.company != nil && ar.LoginHint != "" && r.URL.Query().Get("method") != "password" &&
+		len(ar.LoginHint) <= 320 && h.company.route(w, r, ar, ar.LoginHint) {
+		return
+	}
 	h.renderLogin(w, r, ar, ar.LoginHint, nil)
 }
 
@@ -136,7 +148,8 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 // door (web.Status).
 func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
 	status, errKey := web.Status(err)
-	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled()}
+	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil,
+		PasswordOnly: r.URL.Query().Get("method") == "password" || r.PostFormValue("method") == "password"}
 	var locales []string
 	if ar != nil {
 		p.AuthRequestID, locales = ar.ID, ar.UILocales
@@ -252,6 +265,17 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	pw := r.PostFormValue("password")
 	if !h.csrfValid(r) {
 		h.renderLogin(w, r, ar, email, errCSRF)
+		return
+	}
+	// An address of a connected domain goes to its provider before any
+	// password is looked at (the password field is ignored), unless the
+	// form asked for the password.
+	if h.company != nil && email != "" && len(email) <= 320 && r.PostFormValue("method") != "password" &&
+		h.company.route(w, r, ar, email) {
+		return
+	}
+	if r.PostFormValue("method") == "company" {
+		h.renderLogin(w, r, ar, email, errSSONoRoute)
 		return
 	}
 	if email == "" || pw == "" || len(email) > 320 {

@@ -46,6 +46,11 @@ func TestRoutes(t *testing.T) {
 		"POST /login/code/passkey", "POST /login/code/passkey/options", "POST /login/passkey/enrol",
 		"POST /login/passkey/enrol/options", "POST /organization/members/require-passkeys", "POST /set-password/passkey", "POST /set-password/passkey/options", "POST /account/security/passkeys", "POST /account/security/passkeys/options",
 		"POST /account/security/passkeys/{id}/rename", "POST /account/security/passkeys/{id}/remove",
+		// The console's applications, suspensions and people (applications.go, operator_people.go).
+		"GET /admin/applications", "POST /admin/applications", "POST /admin/applications/{id}/remove", "POST /admin/applications/{id}/rotate",
+		"POST /admin/organizations/{id}/members/{user}/disable", "POST /admin/organizations/{id}/members/{user}/enable",
+		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
+		"POST /admin/organizations/{id}/suspend",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

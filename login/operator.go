@@ -1,7 +1,6 @@
 package login
 
 import (
-	"github.com/sesame-idp/sesame/internal/fail"
 	"net/http"
 	"net/url"
 	"slices"
@@ -23,6 +22,8 @@ func (h *operatorFlow) routes(r chi.Router) {
 	r.Post(PathOperator+"/{id}/reject", h.handleOperatorReject)
 	r.Get(PathOperator+"/{id}", h.handleOperatorOrg)
 	r.Post(PathOperator+"/{id}/members/{user}/roles", h.handleOperatorMemberRoles)
+	h.peopleRoutes(r)      // operator_people.go
+	h.applicationRoutes(r) // applications.go
 }
 
 // PathOperator is the operator console.
@@ -119,9 +120,6 @@ func (h *operatorFlow) handleOperatorValidate(w http.ResponseWriter, r *http.Req
 func (h *operatorFlow) handleOperatorReject(w http.ResponseWriter, r *http.Request) {
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	h.operatorAction(w, r, h.renderOperator, PathOperator, "rejected", func(v viewer) error {
-		if reason == "" || len(reason) > 1000 {
-			return fail.E(fail.Invalid, "Errors.Operator.Reason")
-		}
 		return h.Accounts.RejectOrganization(r.Context(), actorOf(v, r), chi.URLParam(r, "id"), reason)
 	})
 }
@@ -134,6 +132,7 @@ type operatorMember struct {
 	ID, Email, Name string
 	Admin, User     bool
 	Invited         bool
+	Disabled, MFA   bool
 }
 
 type operatorOrgPage struct {
@@ -169,7 +168,8 @@ func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request,
 	for _, u := range users {
 		m := roles[u.ID]
 		p.Members = append(p.Members, operatorMember{ID: u.ID, Email: u.Email, Name: u.Name, Admin: isAdmin(m),
-			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == ""})
+			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == "", Disabled: u.Disabled,
+			MFA: h.hasConfirmedTOTP(r, u.ID)})
 	}
 	p.Base = h.spaceBase(w, r, v, "Operator.OrgTitle")
 	p.Error = errKey
@@ -191,4 +191,10 @@ func (h *operatorFlow) handleOperatorMemberRoles(w http.ResponseWriter, r *http.
 		actor.Operator = true
 		return h.Accounts.SetRoles(r.Context(), actor, orgID, chi.URLParam(r, "user"), rolesFrom(r))
 	})
+}
+
+// hasConfirmedTOTP says whether the person has a second factor.
+func (h *operatorFlow) hasConfirmedTOTP(r *http.Request, userID string) bool {
+	t, err := h.Store.GetTOTP(r.Context(), userID)
+	return err == nil && !t.ConfirmedAt.IsZero()
 }

@@ -23,8 +23,11 @@ import (
 // password ever hashes to (the hasher refuses it as malformed, so a
 // password never signs in to it).
 
-// noPassword is the password hash of an account activated with a passkey.
-const noPassword = "!passkey-only"
+// noPassword is the password hash of an account activated without a
+// password: with a passkey, or created by company sign-in. No password
+// matches it (it is no PHC string), and, not being empty, it makes the
+// account hold its address like an accepted invitation.
+const noPassword = "!no-password"
 
 // hasPassword says whether the person has a password of their own.
 func hasPassword(u storage.User) bool { return u.PasswordHash != "" && u.PasswordHash != noPassword }

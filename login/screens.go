@@ -32,12 +32,20 @@ type screens struct {
 	static    *staticFlow       // the script, the branding's stylesheet and logo (static.go)
 	policy    *policyFlow       // an organization's security policy (policy.go)
 	codesFile *recoveryFileFlow // the recovery codes as a file (recoveryfile.go)
+	// company sign-in, when configured: at the door (companyflow.go) and
+	// for admins (domainsflow.go)
+	company      *companyFlow
+	companyAdmin *companyAdminFlow
 }
 
 type flow interface{ routes(chi.Router) }
 
 func (s *screens) flows() []flow {
-	return []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits, s.static, s.policy, s.codesFile}
+	out := []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits, s.static, s.policy, s.codesFile}
+	if s.company != nil {
+		out = append(out, s.company, s.companyAdmin)
+	}
+	return out
 }
 
 // build hands each flow its dependencies, once (Answer is read when a
@@ -67,6 +75,11 @@ func (h *Handler) build() *screens {
 			static:    &staticFlow{shared: sh},
 			policy:    &policyFlow{shared: sh},
 			codesFile: &recoveryFileFlow{shared: sh, Box: h.TOTPBox},
+		}
+		if h.Companies != nil {
+			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
+			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
+			signIn.company = h.screens.company
 		}
 	})
 	return h.screens

@@ -65,11 +65,17 @@ func (h *shared) browserSession(r *http.Request) (storage.Session, bool) {
 // newSession records a session for u in tx and returns it with the
 // cookie's secret.
 func (h *shared) newSession(ctx context.Context, tx storage.Tx, r *http.Request, u storage.User, amr []string) (storage.Session, string, error) {
+	return h.newSessionIDP(ctx, tx, r, u, amr, "")
+}
+
+// newSessionIDP is newSession for a sign-in that idp (a company sign-in
+// connection: its organization's id) authenticated.
+func (h *shared) newSessionIDP(ctx context.Context, tx storage.Tx, r *http.Request, u storage.User, amr []string, idp string) (storage.Session, string, error) {
 	now := h.now()
 	secret := storage.NewSecret()
 	s := storage.Session{ID: storage.NewID("ses"), Hash: storage.HashToken(secret), UserID: u.ID, AuthTime: now, AMR: amr,
 		CreatedAt: now, LastSeen: now, IdleExpiresAt: now.Add(h.SessionIdle), AbsoluteExpiresAt: now.Add(h.SessionAbsolute),
-		UserAgent: truncate(r.UserAgent(), 256), IP: web.ClientIP(r)}
+		UserAgent: truncate(r.UserAgent(), 256), IP: web.ClientIP(r), IDP: idp}
 	if err := tx.CreateSession(ctx, s); err != nil {
 		return storage.Session{}, "", err
 	}

@@ -46,6 +46,7 @@ var menu = []menuEntry{
 	{menuGroupOrg, "Menu.Members", PathMembers, orgAdmins},
 	{menuGroupOrg, "Menu.Policy", PathPolicy, orgAdmins},
 	{menuGroupOrg, "Menu.Domains", PathOrgDomains, orgAdmins},
+	{menuGroupOrg, "Menu.SSO", PathCompanySSO, orgAdmins},
 	{menuGroupOrg, "Menu.OrgAudit", PathOrgAudit, orgAdmins},
 	{menuGroupConsole, "Menu.Organizations", PathOperator, operators},
 	{menuGroupConsole, "Menu.Applications", PathOperatorApps, operators},

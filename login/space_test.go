@@ -60,9 +60,9 @@ func TestSpaceMenuByRole(t *testing.T) {
 		{"admin", PathPolicy, []string{"/ Menu.Home", "/account/security Menu.Security", "/organization/members Menu.Members",
 			"/organization/policy Menu.Policy [page]", "/organization/audit Menu.OrgAudit"}},
 		{"operator", PathOperatorAudit, []string{"/ Menu.Home", "/account/security Menu.Security", "/admin/organizations Menu.Organizations",
-			"/admin/audit Menu.Audit [page]"}},
+			"/admin/applications Menu.Applications", "/admin/audit Menu.Audit [page]"}},
 		{"operator", PathOperator + "/" + org.ID, []string{"/ Menu.Home", "/account/security Menu.Security",
-			"/admin/organizations Menu.Organizations [true]", "/admin/audit Menu.Audit"}},
+			"/admin/organizations Menu.Organizations [true]", "/admin/applications Menu.Applications", "/admin/audit Menu.Audit"}},
 	} {
 		t.Run(tc.who+tc.path, func(t *testing.T) {
 			p := browsers[tc.who].Get(tc.path).Shows(http.StatusOK, "")
@@ -126,7 +126,7 @@ func TestMenuShowsRoutedPagesOnly(t *testing.T) {
 	all := &shared{routed: func(string) bool { return true }}
 	some := &shared{routed: func(p string) bool { return p != PathOrgDomains && p != PathOperatorApps && p != PathOperatorPeople }}
 	if got := labels(nil, all, admin, PathOrgDomains+"/example.com"); !slices.Equal(got, []string{"[]", "Menu.Home=", "Menu.Security=",
-		"[Menu.Organization]", "Menu.Members=", "Menu.Policy=", "Menu.Domains=true", "Menu.OrgAudit="}) {
+		"[Menu.Organization]", "Menu.Members=", "Menu.Policy=", "Menu.Domains=true", "Menu.SSO=", "Menu.OrgAudit="}) {
 		t.Errorf("admin, every page routed: %q", got)
 	}
 	if got := labels(nil, some, op, PathHome); !slices.Equal(got, []string{"[]", "Menu.Home=page", "Menu.Security=",

@@ -23,10 +23,13 @@ type Store interface {
 	storage.SecondFactors
 	storage.LoginThrottle
 	storage.Transactor
-	storage.Passkeys // passkey*.go
+	storage.Passkeys       // passkey*.go
+	storage.Domains        // company sign-in (companysignin.go)
+	storage.SSOConnections // company sign-in
 
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
+	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page
 	EnqueueMail(ctx context.Context, m storage.Mail) error
 }
 

@@ -51,8 +51,18 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 func (c *client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
+
+// GrantTypes are the client's registered grants; the authorization code
+// brings refresh tokens with it.
 func (c *client) GrantTypes() []oidc.GrantType {
-	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	var out []oidc.GrantType
+	for _, g := range c.c.GrantTypes() {
+		out = append(out, oidc.GrantType(g))
+	}
+	if c.c.HasGrant(storage.GrantAuthorizationCode) && !c.c.HasGrant(storage.GrantRefreshToken) {
+		out = append(out, oidc.GrantTypeRefreshToken)
+	}
+	return out
 }
 func (c *client) LoginURL(id string) string {
 	return vocab.LoginURL(id)

@@ -26,6 +26,8 @@ var oauthOf = map[fail.Code]OAuthAnswer{
 	fail.NotFound:     {http.StatusBadRequest, "invalid_request", "the request is invalid"},
 	fail.Conflict:     {http.StatusBadRequest, "invalid_request", "the request is invalid"},
 	fail.Gone:         {http.StatusBadRequest, "invalid_grant", "the grant is no longer valid"},
+	fail.Stale:        {http.StatusBadRequest, "invalid_request", "the request is invalid"},
+	fail.Reused:       {http.StatusBadRequest, "invalid_request", "the request is invalid"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "invalid_request", "the request body is too large"},
 	fail.Method:       {http.StatusMethodNotAllowed, "invalid_request", "this endpoint takes POST"},
 	fail.TooMany:      {http.StatusTooManyRequests, "slow_down", "too many requests: retry later"},

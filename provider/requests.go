@@ -50,6 +50,9 @@ func (a *authRequest) Done() bool                         { return a.r.Done && a
 func (a *authRequest) sessionID() string { return a.r.SessionID }
 func (a *authRequest) grantID() string   { return a.r.ID }
 
+// idp is the company provider that authenticated the session, if any.
+func (a *authRequest) idp() string { return a.r.IDP }
+
 // refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
 type refreshRequest struct {
 	t      storage.RefreshToken

@@ -171,7 +171,7 @@ func New(o Options) (*Provider, error) {
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.French, language.English},
 		SupportedScopes:                   SupportedScopes,
-		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
+		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid", "idp",
 			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
 	}
 	sealer, err := newTokenCrypto(tokenKey, config.CryptoKeyId)
@@ -912,7 +912,7 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	if d, ok := resp.Data.(*oidc.DiscoveryConfiguration); ok {
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
-		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
 		d.TokenEndpointAuthSigningAlgValuesSupported = nil
 		d.RevocationEndpointAuthSigningAlgValuesSupported = nil

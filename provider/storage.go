@@ -373,6 +373,9 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	if g, ok := req.(grantRequest); ok && g.sessionID() != "" {
 		info.AppendClaims("sid", g.sessionID())
 	}
+	if a, ok := req.(interface{ idp() string }); ok && a.idp() != "" {
+		info.AppendClaims("idp", a.idp()) // a company's provider authenticated the session
+	}
 	return nil
 }
 
@@ -386,7 +389,7 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 
 func (s *opStorage) liveAccessToken(ctx context.Context, tokenID, subject string) (storage.AccessToken, error) {
 	a, err := s.store.GetAccessToken(ctx, tokenID)
-	if err != nil || a.UserID != subject || !s.now().Before(a.ExpiresAt) {
+	if err != nil || a.UserID != subject || !s.now().Before(a.ExpiresAt) || isClientGrant(a) {
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return a, err
 		}
@@ -396,6 +399,9 @@ func (s *opStorage) liveAccessToken(ctx context.Context, tokenID, subject string
 }
 
 func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	if a, err := s.store.GetAccessToken(ctx, tokenID); err == nil && isClientGrant(a) {
+		return s.introspectClientToken(ctx, resp, a, subject, clientID)
+	}
 	a, err := s.liveAccessToken(ctx, tokenID, subject)
 	if err != nil {
 		return err
@@ -480,3 +486,21 @@ func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) 
 }
 
 func (s *opStorage) Health(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// introspectClientToken answers for a client_credentials token, to the
+// client it was issued to: no person, the client as subject.
+func (s *opStorage) introspectClientToken(ctx context.Context, resp *oidc.IntrospectionResponse, a storage.AccessToken, subject, clientID string) error {
+	if a.UserID != subject || a.ClientID != clientID || !s.now().Before(a.ExpiresAt) {
+		return oidc.ErrInvalidRequest().WithDescription("access token invalid or expired")
+	}
+	resp.Scope = a.Scopes
+	resp.ClientID = a.ClientID
+	resp.TokenType = oidc.BearerToken
+	resp.Expiration = oidc.FromTime(a.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(a.CreatedAt)
+	resp.Subject = a.ClientID
+	resp.Audience = a.Audience
+	resp.Issuer = op.IssuerFromContext(ctx)
+	resp.JWTID = a.ID
+	return nil
+}

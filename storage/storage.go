@@ -248,6 +248,9 @@ type Tx interface {
 	LoginThrottle
 	LogoutNotices
 	Passkeys
+	Domains
+	SSOConnections
+	Management
 }
 
 // Transactor runs functions in one transaction.

@@ -142,6 +142,10 @@ type Client struct {
 	IDTokenSignedAlg       string // "" means the provider's default (RS256)
 	BackchannelLogoutURI   string // OpenID Connect Back-Channel Logout 1.0
 	CreatedAt              time.Time
+	// Grants are the OAuth grants it may use (see GrantTypes); Scopes the
+	// management API's scopes it may be given (client_credentials).
+	Grants []string
+	Scopes []string
 }
 
 // AuthRequest is an OpenID Connect authorization request on its way through
@@ -172,6 +176,7 @@ type AuthRequest struct {
 	AuthTime  time.Time
 	AMR       []string
 	Done      bool
+	IDP       string // the answering session's IDP
 	// Error is an OAuth error code (login_required, access_denied…) the
 	// login screens chose to answer with instead of a code.
 	Error string
@@ -231,6 +236,9 @@ type Session struct {
 	AbsoluteExpiresAt time.Time
 	UserAgent         string
 	IP                string
+	// IDP is the issuer of the company's provider that authenticated the
+	// session (company sign-in); "" for Sesame's own proofs.
+	IDP string
 }
 
 // SigningKey is a key pair that signs ID tokens. The private part is
@@ -327,9 +335,15 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
-	// Until (exclusive), ActionPrefix ("member.") and Offset serve the
-	// audit pages' filters and pages.
-	Until        time.Time
+	// ActorID and Action select one actor's, one action's events; Until
+	// the events before it. BeforeAt and BeforeID are a cursor: the events
+	// after (older than) this one, in the newest-first order.
+	ActorID, Action string
+	Until           time.Time
+	BeforeAt        time.Time
+	BeforeID        string
+	// ActionPrefix ("member.") and Offset serve the audit pages' type
+	// filter and pages.
 	ActionPrefix string
 	Offset       int
 }

@@ -68,6 +68,7 @@ type loginPage struct {
 	Base
 	Action, AuthRequestID, Email, ClientName string
 	Passkeys                                 bool
+	Company, PasswordOnly                    bool
 }
 
 func TestRenderEscapesAndTranslates(t *testing.T) {

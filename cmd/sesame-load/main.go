@@ -60,6 +60,7 @@ type options struct {
 	targets               *[]string
 	setup, remote         *bool
 	users, conc, maxReq   *int
+	orgs                  *int
 	pid                   *int
 	scenario, alg, opName *string
 	dur                   *time.Duration
@@ -72,7 +73,8 @@ func flags() (*cliflag.Set, *options) {
 	o.targets = fs.Strings("target", "URL", "a Sesame to load (default http://127.0.0.1:8080)")
 	o.setup = fs.Bool("setup", "first create the load-test client and people through storage")
 	o.users = fs.Int("users", 100, "N", "people signing in (load00000@loadtest.example, ...)")
-	o.scenario = fs.String("scenario", "signin", "S", "signin, token, refresh, userinfo, jwks or discovery")
+	o.orgs = fs.Int("orgs", 0, "N", "with --setup: also the management API's client and N organizations (for --scenario api-orgs)")
+	o.scenario = fs.String("scenario", "signin", "S", "signin, token, refresh, userinfo, jwks, discovery or api-orgs (the management API's organization list)")
 	o.conc = fs.Int("c", 16, "N", "concurrent clients")
 	o.dur = fs.Duration("d", 10*time.Second, "DURATION", "how long to measure")
 	o.maxReq = fs.Int("max-requests", 1000000, "N", "stop after this many operations")
@@ -124,11 +126,15 @@ func (o *options) check(args []string) error {
 	}
 	switch {
 	case !slices.Contains(loadgen.Scenarios, *o.scenario):
-		return badFlag("scenario", "must be signin, token, refresh, userinfo, jwks or discovery")
+		return badFlag("scenario", "must be signin, token, refresh, userinfo, jwks, discovery or api-orgs")
 	case *o.conc < 1 || *o.conc > 1024:
 		return badFlag("c", "must be from 1 to 1024")
 	case *o.dur <= 0 || *o.dur > 10*time.Minute:
 		return badFlag("d", "must be more than 0 and at most 10m")
+	case *o.orgs < 0 || *o.orgs > 1000000:
+		return badFlag("orgs", "must be from 0 to 1000000")
+	case *o.orgs > 0 && !*o.setup:
+		return badFlag("orgs", "only with --setup")
 	case *o.users < 1 || *o.users > 100000:
 		return badFlag("users", "must be from 1 to 100000")
 	case *o.maxReq < 1 || *o.maxReq > 10000000:
@@ -203,7 +209,13 @@ func (o *options) doSetup(ctx context.Context, stdout io.Writer, env []string) e
 	hasher := password.NewHasher(password.Params{MemoryKiB: uint32(a.MemoryKiB), Iterations: uint32(a.Iterations),
 		Parallelism: uint8(a.Parallelism)}, cfg.Password.MaxConcurrentHashes)
 	hashSecret := func(s string) (string, error) { return provider.HashClientSecret(key, s) }
-	return loadgen.Setup(ctx, db, hashSecret, hasher.Hash, *o.users, *o.alg, time.Now(), stdout)
+	if err := loadgen.Setup(ctx, db, hashSecret, hasher.Hash, *o.users, *o.alg, time.Now(), stdout); err != nil {
+		return err
+	}
+	if *o.orgs > 0 {
+		return loadgen.SetupAPI(ctx, db, hashSecret, *o.orgs, time.Now(), stdout)
+	}
+	return nil
 }
 
 func knownOP(name string) bool {

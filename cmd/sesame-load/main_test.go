@@ -19,7 +19,8 @@ func TestBadInput(t *testing.T) {
 	}{
 		{[]string{"--target", "http://192.0.2.1:8080"}, "loopback only"},
 		{[]string{"--target", "ftp://127.0.0.1"}, "is not an http(s) URL"},
-		{[]string{"--scenario", "dance"}, "--scenario: must be signin, token, refresh, userinfo, jwks or discovery"},
+		{[]string{"--scenario", "dance"}, "--scenario: must be signin, token, refresh, userinfo, jwks, discovery or api-orgs"},
+		{[]string{"--orgs", "5"}, "--orgs: only with --setup"},
 		{[]string{"-c", "0"}, "--c: must be from 1 to 1024"},
 		{[]string{"-d", "1h"}, "--d: must be more than 0 and at most 10m"},
 		{[]string{"--id-token-alg", "HS256", "--setup"}, "--id-token-alg: must be RS256, ES256 or EdDSA"},

@@ -135,8 +135,8 @@ var spaceRoles = []roleCase{
 		"en": {"Home", "Security", "Organization", "Members", "Security policy", "Audit trail", "Sign out"},
 	}},
 	{"operator", func(e *spaceEnv) fixture { return e.operator }, []string{"/", "/admin/organizations", "/admin/audit"}, map[string][]string{
-		"fr": {"Accueil", "Sécurité", "Console", "Organisations", "Journal d'audit", "Se déconnecter"},
-		"en": {"Home", "Security", "Console", "Organizations", "Audit trail", "Sign out"},
+		"fr": {"Accueil", "Sécurité", "Console", "Organisations", "Applications", "Journal d'audit", "Se déconnecter"},
+		"en": {"Home", "Security", "Console", "Organizations", "Applications", "Audit trail", "Sign out"},
 	}},
 }
 

@@ -130,35 +130,29 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 }
 
 // lookup finds the command that args start with: one word, or a group and
-// a word.
+// a word, or a group, a subgroup and a word ("org domain add").
 func lookup(args []string) (*command, []string, error) {
-	group := false
-	for _, cmd := range commands {
-		if cmd.name == args[0] {
-			return cmd, args[1:], nil
+	for n := min(len(args), 3); n >= 1; n-- {
+		name := strings.Join(args[:n], " ")
+		for _, cmd := range commands {
+			if cmd.name == name {
+				return cmd, args[n:], nil
+			}
 		}
-		group = group || strings.HasPrefix(cmd.name, args[0]+" ")
 	}
-	if !group {
-		return nil, nil, badArg("unknown command %q", args[0])
-	}
-	if len(args) == 1 {
-		return nil, nil, badArg("%s: missing subcommand", args[0])
-	}
-	sub := false // a group within the group: "user passkeys list"
-	for _, cmd := range commands {
-		if cmd.name == args[0]+" "+args[1] {
-			return cmd, args[2:], nil
+	// No command: say how far the words went.
+	for n := min(len(args), 2); n >= 1; n-- {
+		prefix := strings.Join(args[:n], " ")
+		for _, cmd := range commands {
+			if strings.HasPrefix(cmd.name, prefix+" ") {
+				if len(args) == n {
+					return nil, nil, badArg("%s: missing subcommand", prefix)
+				}
+				return nil, nil, badArg("unknown command %q", prefix+" "+args[n])
+			}
 		}
-		if len(args) > 2 && cmd.name == args[0]+" "+args[1]+" "+args[2] {
-			return cmd, args[3:], nil
-		}
-		sub = sub || strings.HasPrefix(cmd.name, args[0]+" "+args[1]+" ")
 	}
-	if sub && len(args) == 2 {
-		return nil, nil, badArg("%s %s: missing subcommand", args[0], args[1])
-	}
-	return nil, nil, badArg("unknown command %q", args[0]+" "+args[1])
+	return nil, nil, badArg("unknown command %q", args[0])
 }
 
 // line is a command's synopsis: its name, arguments and main flags.

@@ -4,86 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
-	"slices"
 	"strings"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/sesame-idp/sesame/internal/cliflag"
-	"github.com/sesame-idp/sesame/internal/config"
-	"github.com/sesame-idp/sesame/provider"
+	"github.com/sesame-idp/sesame/internal/vocab"
+	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/storage"
 )
 
 // The client commands: relying parties.
 
-var clientIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// checkRedirectURI applies the registration policy: absolute, no fragment,
-// https, or http on a loopback host, or a custom scheme for public (native)
-// clients.
+// checkRedirectURI is login.CheckRedirectURI answered as a flag's error.
 func checkRedirectURI(flagName, raw string, public bool) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() {
-		return badFlag(flagName, "%q is not an absolute URI", raw)
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		return badFlag(flagName, "%q must not have a fragment", raw)
-	}
-	switch u.Scheme {
-	case "https":
-		if u.Host == "" {
-			return badFlag(flagName, "%q has no host", raw)
-		}
-	case "http":
-		if !config.IsLoopbackHost(u.Hostname()) {
-			return badFlag(flagName, "%q must use https (http is only for localhost)", raw)
-		}
-	default:
-		if !public {
-			return badFlag(flagName, "%q: custom schemes are only for public (native) clients", raw)
-		}
-	}
-	return nil
+	return flagError(login.CheckRedirectURI(strings.ReplaceAll(flagName, "-", "_")+"s", raw, public))
 }
 
-// checkClient refuses a client the registration policy does not allow.
-func checkClient(cl storage.Client, secret string) error {
-	switch {
-	case cl.ID == "":
-		return badFlag("id", "is required")
-	case !clientIDPattern.MatchString(cl.ID):
-		return badFlag("id", "use 1 to 64 letters, digits, dots, dashes or underscores")
-	case cl.Public && secret != "":
-		return badFlag("public", "cannot be combined with --secret")
-	case cl.Public && cl.AllowNoPKCE:
-		return badFlag("allow-no-pkce", "is only for confidential clients (public clients always use PKCE)")
-	case secret != "" && len(secret) < provider.MinClientSecretLength:
-		// It is verified with a fast keyed hash, as the generated ones
-		// (256 random bits) are: it must not be guessable.
-		return badFlag("secret", "must be at least %d characters (or leave it out: one is generated)", provider.MinClientSecretLength)
-	case len(cl.RedirectURIs) == 0:
-		return badFlag("redirect-uri", "is required")
-	case cl.IDTokenSignedAlg != "" && !slices.Contains(provider.Algorithms, jose.SignatureAlgorithm(cl.IDTokenSignedAlg)):
-		return badFlag("id-token-signed-response-alg", "must be RS256, ES256 or EdDSA")
-	}
-	for _, u := range cl.RedirectURIs {
-		if err := checkRedirectURI("redirect-uri", u, cl.Public); err != nil {
-			return err
+// clientFlags names the flag of each field of the client rules (and of a
+// new organization's).
+var clientFlags = map[string]string{"id": "id", "name": "name", "public": "public", "secret": "secret",
+	"allow_no_pkce": "allow-no-pkce", "id_token_signed_response_alg": "id-token-signed-response-alg",
+	"grants": "grant", "scopes": "scope", "redirect_uris": "redirect-uri",
+	"post_logout_redirect_uris": "post-logout-redirect-uri", "backchannel_logout_uri": "backchannel-logout-uri",
+	"siret": "siret", "country": "country"} // and org create's
+
+// flagError answers a refusal of the shared rules (login.FieldError) as
+// its flag's error.
+func flagError(err error) error {
+	var fe *login.FieldError
+	if errors.As(err, &fe) {
+		if flag, ok := clientFlags[fe.Field]; ok {
+			return badFlag(flag, "%s", fe.Problem)
 		}
 	}
-	for _, u := range cl.PostLogoutRedirectURIs {
-		if err := checkRedirectURI("post-logout-redirect-uri", u, cl.Public); err != nil {
-			return err
-		}
-	}
-	if cl.BackchannelLogoutURI != "" {
-		if err := checkRedirectURI("backchannel-logout-uri", cl.BackchannelLogoutURI, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 type clientJSON struct {
@@ -95,13 +48,15 @@ type clientJSON struct {
 	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
 	AllowNoPKCE            bool     `json:"allow_no_pkce"`
 	IDTokenSignedAlg       string   `json:"id_token_signed_response_alg,omitempty"`
+	Grants                 []string `json:"grants"`
+	Scopes                 []string `json:"scopes,omitempty"`
 	CreatedAt              string   `json:"created_at"`
 }
 
 func toClientJSON(cl storage.Client) clientJSON {
 	return clientJSON{ID: cl.ID, Name: cl.Name, Public: cl.Public, RedirectURIs: cl.RedirectURIs,
 		PostLogoutRedirectURIs: cl.PostLogoutRedirectURIs, AllowNoPKCE: cl.AllowNoPKCE, IDTokenSignedAlg: cl.IDTokenSignedAlg,
-		CreatedAt: ts(cl.CreatedAt)}
+		Grants: cl.GrantTypes(), Scopes: cl.Scopes, CreatedAt: ts(cl.CreatedAt)}
 }
 
 func clientAdd(fs *cliflag.Set) action {
@@ -112,13 +67,15 @@ func clientAdd(fs *cliflag.Set) action {
 	allowNoPKCE := fs.Bool("allow-no-pkce", "let a confidential client leave PKCE out")
 	alg := fs.String("id-token-signed-response-alg", "", "ALG", "sign its ID tokens with RS256, ES256 or EdDSA (default RS256)")
 	bcl := fs.String("backchannel-logout-uri", "", "URI", "where to post logout tokens")
-	var redirects, postLogout []string
+	var redirects, postLogout, grants, scopes []string
 	fs.StringsVar(&redirects, "redirect-uri", "URI", "an allowed redirect URI (https, http on loopback, a custom scheme for public clients)")
 	fs.StringsVar(&postLogout, "post-logout-redirect-uri", "URI", "an allowed post-logout redirect URI")
+	fs.StringsVar(&grants, "grant", "GRANT", "a grant: authorization_code (the default, with refresh_token) or client_credentials (the management API: no redirect URI)")
+	fs.StringsVar(&scopes, "scope", "SCOPE", "a management API scope for client_credentials: "+strings.Join(vocab.APIScopes, ", "))
 	return func(ctx context.Context, c *cli, args []string) error {
 		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
-			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl}
-		if err := checkClient(cl, *secret); err != nil {
+			AllowNoPKCE: *allowNoPKCE, IDTokenSignedAlg: *alg, BackchannelLogoutURI: *bcl, Grants: grants, Scopes: scopes}
+		if err := flagError(login.CheckClient(cl, *secret)); err != nil {
 			return err
 		}
 		m, err := c.open(ctx, false, c.quiet())
@@ -126,26 +83,10 @@ func clientAdd(fs *cliflag.Set) action {
 			return err
 		}
 		defer m.Close()
-		generated := ""
-		if !*public && *secret == "" {
-			generated = storage.NewSecret()
-			*secret = generated
+		cl, generated, err := m.Accounts.RegisterClient(ctx, login.Actor{ID: "cli", Operator: true}, cl, *secret)
+		if err != nil {
+			return flagError(err)
 		}
-		cl.CreatedAt = m.Now()
-		if cl.Name == "" {
-			cl.Name = cl.ID
-		}
-		if !*public {
-			if cl.SecretHash, err = provider.HashClientSecret(m.MasterKey, *secret); err != nil {
-				return err
-			}
-		}
-		if err := m.Store.CreateClient(ctx, cl); errors.Is(err, storage.ErrConflict) {
-			return badFlag("id", "a client %q already exists", *id)
-		} else if err != nil {
-			return err
-		}
-		cliAudit(ctx, m, "client.created", "client", cl.ID, "redirect_uris="+strings.Join(cl.RedirectURIs, " "))
 		out := toClientJSON(cl)
 		out.Secret = generated
 		if generated != "" && !c.json {
@@ -193,12 +134,11 @@ func clientRemove(fs *cliflag.Set) action {
 			return err
 		}
 		defer m.Close()
-		if err := m.Store.DeleteClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+		if err := m.Accounts.RemoveClient(ctx, login.Actor{ID: "cli", Operator: true}, id, nil); errors.Is(err, login.ErrNoClient) {
 			return badArg("no client %q", id)
 		} else if err != nil {
 			return err
 		}
-		cliAudit(ctx, m, "client.removed", "client", id, "")
 		return nil
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
 	"github.com/sesame-idp/sesame/login"
-	"github.com/sesame-idp/sesame/login/company"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -43,42 +42,12 @@ func orgCreate(fs *cliflag.Set) action {
 	cc := fs.String("country", "", "CC", "an organization abroad: its ISO 3166-1 country code, such as DE")
 	validated := fs.Bool("validated", "create it already validated")
 	return func(ctx context.Context, c *cli, args []string) error {
-		*name = strings.TrimSpace(*name)
-		if *name == "" {
-			return badFlag("name", "is required")
+		// The rules of a new organization are the API's (login.NewOrganization).
+		o, err := login.NewOrganization(*name, *siret, *cc)
+		if err != nil {
+			return flagError(err)
 		}
-		if len(*name) > 200 {
-			return badFlag("name", "is longer than 200 characters")
-		}
-		if !login.OneLine(*name) {
-			return badFlag("name", "must be one line, without control characters")
-		}
-		o := storage.Organization{ID: storage.NewID("org"), Name: *name, Status: storage.OrgPending}
-		if *siret != "" {
-			s, err := company.ParseSIRET(*siret)
-			if err != nil {
-				return badFlag("siret", "%v", err)
-			}
-			if *cc != "" && strings.ToUpper(*cc) != "FR" {
-				return badFlag("country", "a SIRET is French: the country is FR")
-			}
-			o.Domicile, o.Country, o.SIRET, o.SIREN = storage.DomicileFrance, "FR", s, s[:9]
-		} else {
-			if *cc == "" {
-				return badFlag("country", "is required without --siret (ISO 3166-1 code such as DE)")
-			}
-			code, err := login.AbroadCountry(*cc)
-			if errors.Is(err, login.ErrCountryFrench) {
-				msg := "is required for a French organization"
-				if code != "FR" {
-					msg += " (" + code + " is France)"
-				}
-				return badFlag("siret", "%s", msg)
-			} else if err != nil {
-				return badFlag("country", "%q is not a current ISO 3166-1 country code", *cc)
-			}
-			o.Domicile, o.Country = storage.DomicileAbroad, code
-		}
+		o.ID = storage.NewID("org")
 		m, err := c.open(ctx, false, c.quiet())
 		if err != nil {
 			return err

@@ -58,13 +58,13 @@ func TestNoStateChangeOnGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(paths)
-	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession, "/login/passkey/enrol", "/static/passkey.js"} {
+	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession, "/login/passkey/enrol", "/static/passkey.js", "/sso/callback", "/organization/domains", "/organization/sso"} {
 		if !slices.Contains(paths, must) {
 			t.Fatalf("the walk misses %s: %v", must, paths)
 		}
 	}
 	// Each path also with the query strings its links carry.
-	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace"}
+	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace"}
 	before := snapshot(t, e)
 	for _, who := range []string{"nobody", "midway", "member", "admin", "operator"} {
 		for _, p := range paths {

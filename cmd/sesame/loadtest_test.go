@@ -21,6 +21,10 @@ func TestLoadGenerator(t *testing.T) {
 	if err := loadgen.Setup(ctx, m.Store, hashSecret, m.Hasher.Hash, 3, "", m.Now(), &out); err != nil || !strings.Contains(out.String(), "3 users created") {
 		t.Fatalf("setup: %v %s", err, out.String())
 	}
+	out.Reset()
+	if err := loadgen.SetupAPI(ctx, m.Store, hashSecret, 60, m.Now(), &out); err != nil || !strings.Contains(out.String(), "60 organizations created") {
+		t.Fatalf("setup of the API scenario: %v %s", err, out.String())
+	}
 	for _, s := range loadgen.Scenarios {
 		out.Reset()
 		maxReq := 6

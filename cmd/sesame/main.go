@@ -20,13 +20,16 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/sesame-idp/sesame/api"
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/cloudaccount"
 	"github.com/sesame-idp/sesame/login/company"
+	"github.com/sesame-idp/sesame/login/domains"
 	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/password"
+	"github.com/sesame-idp/sesame/login/sso"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
@@ -60,6 +63,7 @@ type Main struct {
 	Handler     http.Handler
 	Pages       *templates.Renderer
 	Accounts    *login.Accounts
+	Companies   *login.CompanySignIn // company sign-in: domains and upstream connections
 	Mail        *mail.Worker
 	Backchannel *provider.Backchannel
 	// Cloud and Directory, when set before Run, replace the configured ones
@@ -151,7 +155,15 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	m.Accounts = &login.Accounts{Store: db, Pages: m.Pages, Issuer: c.Issuer, Now: m.Now,
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
 		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
-		PendingMembers: c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+		HashClientSecret: func(secret string) (string, error) { return provider.HashClientSecret(key, secret) },
+		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+	ssoBox, err := secretbox.New(key, "sso-client-secrets")
+	if err != nil {
+		return err
+	}
+	m.Companies = &login.CompanySignIn{Store: db, Accounts: m.Accounts, Box: ssoBox, Now: m.Now, Recheck: c.Domains.Recheck,
+		Resolver: &domains.Resolver{Addr: c.Domains.Resolver, Timeout: c.Domains.Timeout},
+		Upstream: &sso.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, Now: m.Now}, Loopback: config.IsLoopbackHost}
 	return nil
 }
 
@@ -268,7 +280,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	gcCtx, stop := context.WithCancel(context.Background())
 	m.stopGC = stop
-	m.wg.Add(3)
+	m.wg.Add(4)
+	go func() { defer m.wg.Done(); m.recheckDomains(gcCtx) }()
 	go func() { defer m.wg.Done(); m.collectGarbage(gcCtx) }()
 	go func() { defer m.wg.Done(); m.Mail.Run(gcCtx) }()
 	go func() { defer m.wg.Done(); m.Backchannel.Run(gcCtx) }()
@@ -305,6 +318,25 @@ func (m *Main) collectGarbage(ctx context.Context) {
 			if res != (storage.GCResult{}) {
 				m.Logger.Info("garbage collected", "auth_requests", res.AuthRequests, "access_tokens", res.AccessTokens,
 					"refresh_tokens", res.RefreshTokens, "sessions", res.Sessions, "signing_keys", res.SigningKeys)
+			}
+		}
+	}
+}
+
+// recheckDomains looks verified domains' records up again, every
+// domains.recheck (at least hourly, for the domains that come due).
+func (m *Main) recheckDomains(ctx context.Context) {
+	t := time.NewTicker(min(m.Config.Domains.Recheck, time.Hour))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := m.Companies.RecheckDue(ctx, 100); err != nil {
+				m.Logger.Warn("domain re-check", "err", err)
+			} else if n > 0 {
+				m.Logger.Warn("domains whose record is gone are no longer verified", "domains", n)
 			}
 		}
 	}
@@ -397,6 +429,7 @@ func (m *Main) handler() (http.Handler, error) {
 		SignInPerHour: c.Accounts.SignInPerIP, CodePerHour: c.Accounts.CodePerIP, ResetPerHour: c.Accounts.ResetPerIP,
 		ResetPerEmail: c.Accounts.ResetPerEmail,
 		SignIns:       func(result string) { m.metrics.signIns.WithLabelValues(result).Inc() },
+		Companies:     m.Companies,
 	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
@@ -410,6 +443,15 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	screens.Answer = op.Answer // the last form's response carries the code
+	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
+		RatePerMinute: c.RateLimit.APIPerClient, T: func(key string) string { return m.Pages.T("en", key) },
+		Authenticate: func(ctx context.Context, token string) (api.Caller, error) {
+			g, err := op.ClientToken(ctx, token)
+			return api.Caller{ClientID: g.ClientID, Scopes: g.Scopes}, err
+		}})
+	if err != nil {
+		return nil, err
+	}
 
 	jsonPaths := map[string]bool{provider.PathToken: true, provider.PathIntrospect: true, provider.PathRevoke: true,
 		provider.PathUserinfo: true, provider.PathKeys: true, provider.PathDiscovery: true}
@@ -470,6 +512,8 @@ func (m *Main) handler() (http.Handler, error) {
 	for _, p := range provider.Paths {
 		r.Handle(p, op)
 	}
+	// The management API: bearer tokens, no cookie, no form (api/doc.go).
+	r.Handle(api.Prefix+"*", mgmt)
 	// Cross-origin protection for the screens' forms, on top of their CSRF
 	// tokens. The OAuth endpoints are called cross-origin on purpose.
 	cop := http.NewCrossOriginProtection()

@@ -54,6 +54,7 @@ type Config struct {
 	Audit    AuditConfig    `yaml:"audit"`
 	// Branding is how the pages and mails look: name, logo, colour, help.
 	Branding BrandingConfig `yaml:"branding"`
+	Domains  DomainsConfig  `yaml:"domains"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
@@ -89,6 +90,17 @@ type BrandingConfig struct {
 	SupportURL   string `yaml:"support_url"`
 }
 
+// DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
+type DomainsConfig struct {
+	// Resolver is the DNS server asked, host:port; "" is the system's
+	// (the first nameserver of /etc/resolv.conf).
+	Resolver string `yaml:"resolver"`
+	// Recheck is how often a verified domain's record is looked up again.
+	Recheck time.Duration `yaml:"recheck"`
+	// Timeout bounds one look-up.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
 type AuditConfig struct {
 	Retention time.Duration `yaml:"retention"`
 }
@@ -113,6 +125,8 @@ type RateLimitConfig struct {
 	// IPv6Prefix: every per-IP budget counts an IPv6 address's network of
 	// this many bits as one address.
 	IPv6Prefix int `yaml:"ipv6_prefix"`
+	// APIPerClient bounds each management API client's requests per minute.
+	APIPerClient int `yaml:"api_per_client_per_minute"`
 }
 
 type SignupConfig struct {
@@ -257,7 +271,8 @@ func Default() Config {
 			RateLimit: 20,
 		},
 		Audit:     AuditConfig{Retention: 365 * 24 * time.Hour},
-		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix},
+		Domains:   DomainsConfig{Recheck: 24 * time.Hour, Timeout: 5 * time.Second},
+		RateLimit: RateLimitConfig{ClientAuthPerIP: 100, IPv6Prefix: web.DefaultIPv6Prefix, APIPerClient: 600},
 		Mail: MailConfig{From: "Sesame <no-reply@localhost>", PollInterval: 5 * time.Second, Lease: 2 * time.Minute,
 			SMTP: SMTPConfig{Port: 587, TLS: "starttls"}},
 	}

@@ -53,6 +53,7 @@ var validators = []func(*Config, *reporter){
 	validateAccounts, validateRateLimit, validateSignup, validateMail, validateAudit, validatePassword, validateLog,
 	validateBranding,
 	validateWebAuthn,
+	validateDomains,
 }
 
 // validateWebAuthn checks the passkeys' extra origins: each an origin
@@ -199,6 +200,7 @@ func validateRateLimit(c *Config, r *reporter) {
 	within(r, "ratelimit.client_auth_per_ip", c.RateLimit.ClientAuthPerIP, 1, 1000000, perHour)
 	within(r, "ratelimit.ipv6_prefix", c.RateLimit.IPv6Prefix, 32, 128,
 		"must be from 32 to 128 (bits of an IPv6 address counted as one address; 64 by default)")
+	within(r, "ratelimit.api_per_client_per_minute", c.RateLimit.APIPerClient, 1, 1000000, "must be from 1 to 1000000 (requests per minute)")
 }
 
 func validateSignup(c *Config, r *reporter) {
@@ -278,4 +280,16 @@ func validatePassword(c *Config, r *reporter) {
 func validateLog(c *Config, r *reporter) {
 	oneOf(r, "log.level", c.Log.Level, "must be debug, info, warn or error", "debug", "info", "warn", "error")
 	oneOf(r, "log.format", c.Log.Format, "must be text or json", "text", "json")
+}
+
+func validateDomains(c *Config, r *reporter) {
+	d := c.Domains
+	if d.Resolver != "" {
+		host, port, err := net.SplitHostPort(d.Resolver)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			r.add("domains.resolver", "must be host:port, such as 127.0.0.53:53 or [2001:db8::53]:53")
+		}
+	}
+	within(r, "domains.recheck", d.Recheck, time.Minute, 30*24*time.Hour, "must be from 1m to 720h (30 days)")
+	within(r, "domains.timeout", d.Timeout, 100*time.Millisecond, time.Minute, "must be from 100ms to 1m")
 }

@@ -17,6 +17,8 @@ const (
 	NotFound     Code = "not_found"    // no such thing
 	Conflict     Code = "conflict"     // the state of things forbids it (already exists, last admin)
 	Gone         Code = "gone"         // it existed and can no longer be used (a used link)
+	Stale        Code = "stale"        // it changed since the asker read it (an If-Match that no longer matches)
+	Reused       Code = "reused"       // a key of a request was used for another request (an Idempotency-Key)
 	TooLarge     Code = "too_large"    // the request is too large
 	Method       Code = "method"       // this method is not allowed here (a GET where only POST is)
 	TooMany      Code = "too_many"     // too many attempts: wait
@@ -25,7 +27,7 @@ const (
 )
 
 // Codes lists every code, for the doors' tests.
-var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, TooLarge, Method, TooMany, Unavailable, Internal}
+var Codes = []Code{Invalid, Unauthorized, Forbidden, NotFound, Conflict, Gone, Stale, Reused, TooLarge, Method, TooMany, Unavailable, Internal}
 
 // Error is an application error.
 type Error struct {

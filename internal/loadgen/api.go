@@ -12,7 +12,7 @@ import (
 )
 
 // Scenarios are what a run measures.
-var Scenarios = []string{"signin", "token", "refresh", "userinfo", "jwks", "discovery"}
+var Scenarios = []string{"signin", "token", "refresh", "userinfo", "jwks", "discovery", "api-orgs"}
 
 // New prepares a run against targets, signing in as users people.
 func New(targets []string, users int, scenario string, op OP) *Run {

@@ -311,6 +311,13 @@ func (r *Run) prepare(ctx context.Context, w int) (*loadWorker, error) {
 		}
 		lw.bearer, lw.refresh = tok.AccessToken, tok.RefreshToken
 	}
+	if r.scenario == "api-orgs" {
+		tok, err := r.apiToken(ctx, lw.api, lw.target)
+		if err != nil {
+			return nil, err
+		}
+		lw.bearer = tok
+	}
 	return lw, nil
 }
 
@@ -349,6 +356,8 @@ func (r *Run) worker(ctx context.Context, w int, lw *loadWorker, budget *atomic.
 			err = r.get(ctx, lw.api, target+"/keys", "")
 		case "discovery":
 			err = r.get(ctx, lw.api, target+"/.well-known/openid-configuration", "")
+		case "api-orgs":
+			err = r.get(ctx, lw.api, target+APIOrgsPath, lw.bearer)
 		}
 		if err != nil {
 			if ctx.Err() == nil {

@@ -131,6 +131,8 @@ var pageOf = map[fail.Code]struct {
 	fail.NotFound:     {http.StatusNotFound, "Errors.Request.NotFound"},
 	fail.Conflict:     {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.Gone:         {http.StatusGone, "Errors.Request.NotFound"},
+	fail.Stale:        {http.StatusConflict, "Errors.Request.Invalid"},
+	fail.Reused:       {http.StatusConflict, "Errors.Request.Invalid"},
 	fail.TooLarge:     {http.StatusRequestEntityTooLarge, "Errors.Request.TooLarge"},
 	fail.Method:       {http.StatusMethodNotAllowed, "Errors.Request.Method"},
 	fail.TooMany:      {http.StatusTooManyRequests, "Errors.Request.TooMany"},

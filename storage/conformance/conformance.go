@@ -42,6 +42,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
 		{"Passkeys", testPasskeys},
+		{"CompanySSO", testCompanySSO},
+		{"Management", testManagement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
+	"strings"
 	"time"
 
 	"github.com/sesame-idp/sesame/storage"
@@ -30,18 +30,31 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if limit <= 0 {
 		limit = 1000
 	}
-	var since int64
-	if !f.Since.IsZero() {
-		since = f.Since.UnixNano()
+	where, args := []string{"1 = 1"}, []any{}
+	if f.OrgID != "" {
+		where, args = append(where, "org_id = ?"), append(args, f.OrgID)
 	}
-	until := int64(math.MaxInt64)
+	if f.ActorID != "" {
+		where, args = append(where, "actor_id = ?"), append(args, f.ActorID)
+	}
+	if f.Action != "" {
+		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, f.Since.UnixNano())
+	}
 	if !f.Until.IsZero() {
-		until = f.Until.UnixNano()
+		where, args = append(where, "at < ?"), append(args, f.Until.UnixNano())
+	}
+	if !f.BeforeAt.IsZero() {
+		n := f.BeforeAt.UnixNano()
+		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, n, n, f.BeforeID)
+	}
+	if f.ActionPrefix != "" {
+		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.ActionPrefix), f.ActionPrefix)
 	}
 	return queryAll(ctx, db.reader(), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
-		FROM audit_events WHERE (? = '' OR org_id = ?) AND at >= ? AND at < ? AND substr(action, 1, ?) = ?
-		ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, f.OrgID, f.OrgID, since, until, len(f.ActionPrefix), f.ActionPrefix,
-		limit, max(f.Offset, 0))
+		FROM audit_events WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
 }
 
 // Hit counts an event in a fixed window, atomically.

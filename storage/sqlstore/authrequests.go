@@ -11,7 +11,7 @@ import (
 
 const authRequestColumns = `id, client_id, redirect_uri, state, nonce, scopes, response_type, response_mode,
 	code_challenge, code_challenge_method, prompt, max_age, login_hint, ui_locales, acr_values, hint_user_id,
-	created_at, expires_at, user_id, session_id, auth_time, amr, done, error, code_hash, code_expiry, consumed_at`
+	created_at, expires_at, user_id, session_id, auth_time, amr, done, error, code_hash, code_expiry, consumed_at, idp`
 
 func scanAuthRequest(row scanner) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
@@ -25,7 +25,7 @@ func authRequestDests(r *storage.AuthRequest) []any {
 		&r.ResponseMode, &r.CodeChallenge, &r.CodeChallengeMethod, listOut(&r.Prompt), maxAgeOut{&r.MaxAge}, &r.LoginHint,
 		listOut(&r.UILocales), listOut(&r.ACRValues), &r.HintUserID, tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt),
 		&r.UserID, &r.SessionID, tsOut(&r.AuthTime), listOut(&r.AMR), &r.Done, &r.Error, strOut{&r.CodeHash},
-		tsOut(&r.CodeExpiry), tsOut(&r.ConsumedAt)}
+		tsOut(&r.CodeExpiry), tsOut(&r.ConsumedAt), &r.IDP}
 }
 
 // maxAgeOut scans max_age: NULL is no maximum (nil).
@@ -52,7 +52,7 @@ func authRequestArgs(r storage.AuthRequest) []any {
 	return []any{r.ID, r.ClientID, r.RedirectURI, r.State, r.Nonce, list(r.Scopes), r.ResponseType, r.ResponseMode,
 		r.CodeChallenge, r.CodeChallengeMethod, list(r.Prompt), maxAge, r.LoginHint, list(r.UILocales),
 		list(r.ACRValues), r.HintUserID, ts(r.CreatedAt), ts(r.ExpiresAt), r.UserID, r.SessionID, ts(r.AuthTime),
-		list(r.AMR), boolInt(r.Done), r.Error, nullString(r.CodeHash), ts(r.CodeExpiry), ts(r.ConsumedAt)}
+		list(r.AMR), boolInt(r.Done), r.Error, nullString(r.CodeHash), ts(r.CodeExpiry), ts(r.ConsumedAt), r.IDP}
 }
 
 func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
@@ -60,7 +60,7 @@ func (db *DB) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) erro
 		return fmt.Errorf("%w: auth request needs an id, a client and an expiry", storage.ErrInvalid)
 	}
 	_, err := db.writer().ExecContext(ctx, `INSERT INTO auth_requests (`+authRequestColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, authRequestArgs(r)...)
 	switch {
 	case db.isUnique(err):
 		return storage.ErrConflict
@@ -103,7 +103,7 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 			scopes = ?, response_type = ?, response_mode = ?, code_challenge = ?, code_challenge_method = ?, prompt = ?,
 			max_age = ?, login_hint = ?, ui_locales = ?, acr_values = ?, hint_user_id = ?, created_at = ?, expires_at = ?,
 			user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = ?, error = ?, code_hash = ?, code_expiry = ?,
-			consumed_at = ? WHERE id = ?`, append(args[1:], id)...)
+			consumed_at = ?, idp = ? WHERE id = ?`, append(args[1:], id)...)
 		if db.isUnique(err) {
 			return storage.ErrConflict
 		}
@@ -116,9 +116,9 @@ func (db *DB) UpdateAuthRequest(ctx context.Context, id string, update func(*sto
 func (db *DB) AnswerAuthRequest(ctx context.Context, id string, s storage.Session, now time.Time) (storage.AuthRequest, error) {
 	var r storage.AuthRequest
 	err := db.writeRow(ctx, func(row *sql.Row) (err error) { r, err = scanAuthRequest(row); return notFound(err) },
-		`UPDATE auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, done = 1
+		`UPDATE auth_requests SET user_id = ?, session_id = ?, auth_time = ?, amr = ?, idp = ?, done = 1
 		WHERE id = ? AND done = 0 AND expires_at > ? RETURNING `+authRequestColumns,
-		s.UserID, s.ID, ts(s.AuthTime), list(s.AMR), id, now.UnixNano())
+		s.UserID, s.ID, ts(s.AuthTime), list(s.AMR), s.IDP, id, now.UnixNano())
 	return r, err
 }
 

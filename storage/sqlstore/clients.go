@@ -8,7 +8,7 @@ import (
 )
 
 const clientColumns = `id, name, secret_hash, public, redirect_uris, post_logout_redirect_uris,
-	allow_no_pkce, id_token_signed_alg, created_at, backchannel_logout_uri`
+	allow_no_pkce, id_token_signed_alg, created_at, backchannel_logout_uri, grants, scopes`
 
 func scanClient(row scanner) (storage.Client, error) {
 	var c storage.Client
@@ -19,16 +19,16 @@ func scanClient(row scanner) (storage.Client, error) {
 // clientDests are the scan destinations of clientColumns.
 func clientDests(c *storage.Client) []any {
 	return []any{&c.ID, &c.Name, &c.SecretHash, &c.Public, listOut(&c.RedirectURIs), listOut(&c.PostLogoutRedirectURIs),
-		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI}
+		&c.AllowNoPKCE, &c.IDTokenSignedAlg, tsOut(&c.CreatedAt), &c.BackchannelLogoutURI, listOut(&c.Grants), listOut(&c.Scopes)}
 }
 
 func (db *DB) CreateClient(ctx context.Context, c storage.Client) error {
-	if c.ID == "" || len(c.RedirectURIs) == 0 || c.CreatedAt.IsZero() {
-		return fmt.Errorf("%w: client needs an id and a redirect URI", storage.ErrInvalid)
+	if err := validClient(c); err != nil {
+		return err
 	}
-	_, err := db.writer().ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI)
+		boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, ts(c.CreatedAt), c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes))
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
@@ -72,5 +72,39 @@ func (db *DB) DeleteClient(ctx context.Context, id string) error {
 			}
 		}
 		return nil
+	})
+}
+
+// validClient is what storage checks of a client: an id, a creation time,
+// and a redirect URI unless its only grant is client_credentials.
+func validClient(c storage.Client) error {
+	if c.ID == "" || c.CreatedAt.IsZero() {
+		return fmt.Errorf("%w: client needs an id", storage.ErrInvalid)
+	}
+	if len(c.RedirectURIs) == 0 && c.HasGrant(storage.GrantAuthorizationCode) {
+		return fmt.Errorf("%w: client needs a redirect URI", storage.ErrInvalid)
+	}
+	return nil
+}
+
+func (db *DB) UpdateClient(ctx context.Context, id string, update func(*storage.Client) error) error {
+	return db.tx(ctx, func(tx conn) error {
+		c, err := scanClient(tx.QueryRowContext(ctx, `SELECT `+clientColumns+` FROM clients WHERE id = ?`+db.d.ForUpdate, id))
+		if err != nil {
+			return notFound(err)
+		}
+		if err := update(&c); err != nil {
+			return err
+		}
+		c.ID = id
+		if err := validClient(c); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?, public = ?, redirect_uris = ?,
+			post_logout_redirect_uris = ?, allow_no_pkce = ?, id_token_signed_alg = ?, backchannel_logout_uri = ?,
+			grants = ?, scopes = ? WHERE id = ?`,
+			c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
+			boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes), id)
+		return err
 	})
 }

@@ -33,6 +33,7 @@ func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResu
 			{&res.ActionTokens, `DELETE FROM action_tokens WHERE expires_at <= ?`, []any{now.Add(-consumedCodeRetention).UnixNano()}},
 			{&res.Mails, `DELETE FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_at <= ?`, []any{now.Add(-sentMailRetention).UnixNano()}},
 			{&res.RateLimits, `DELETE FROM rate_limits WHERE window_start <= ?`, []any{now.Add(-24 * time.Hour).UnixNano()}},
+			{&res.RateLimits, `DELETE FROM api_idempotency WHERE expires_at <= ?`, []any{n}},
 			{&res.RateLimits, `DELETE FROM login_failures WHERE updated_at <= ?`, []any{now.Add(-24 * time.Hour).UnixNano()}},
 			{&res.Mails, `DELETE FROM logout_notices WHERE (sent_at IS NOT NULL AND sent_at <= ?) OR created_at <= ?`,
 				[]any{now.Add(-sentMailRetention).UnixNano(), now.Add(-3 * sentMailRetention).UnixNano()}},

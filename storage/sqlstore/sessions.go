@@ -9,12 +9,12 @@ import (
 )
 
 const sessionColumns = `id, hash, user_id, auth_time, amr, created_at, last_seen, idle_expires_at,
-	absolute_expires_at, user_agent, ip`
+	absolute_expires_at, user_agent, ip, idp`
 
 func scanSession(row scanner) (storage.Session, error) {
 	var s storage.Session
 	err := row.Scan(&s.ID, &s.Hash, &s.UserID, tsOut(&s.AuthTime), listOut(&s.AMR), tsOut(&s.CreatedAt), tsOut(&s.LastSeen),
-		tsOut(&s.IdleExpiresAt), tsOut(&s.AbsoluteExpiresAt), &s.UserAgent, &s.IP)
+		tsOut(&s.IdleExpiresAt), tsOut(&s.AbsoluteExpiresAt), &s.UserAgent, &s.IP, &s.IDP)
 	return s, err
 }
 
@@ -22,9 +22,9 @@ func (db *DB) CreateSession(ctx context.Context, s storage.Session) error {
 	if s.ID == "" || s.Hash == "" || s.UserID == "" || s.CreatedAt.IsZero() {
 		return fmt.Errorf("%w: session needs an id, a hash and a user", storage.ErrInvalid)
 	}
-	_, err := db.writer().ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.writer().ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.ID, s.Hash, s.UserID, ts(s.AuthTime), list(s.AMR), ts(s.CreatedAt), ts(s.LastSeen), ts(s.IdleExpiresAt),
-		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP)
+		ts(s.AbsoluteExpiresAt), s.UserAgent, s.IP, s.IDP)
 	switch {
 	case db.isUnique(err):
 		return storage.ErrConflict

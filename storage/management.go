@@ -1,0 +1,73 @@
+package storage
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// Management is what the management API needs beyond the other aggregates:
+// organizations page by page, clients changed in place, and the first
+// answer to each Idempotency-Key.
+type Management interface {
+	// ListOrganizationsPage lists organizations oldest first (created_at,
+	// then id) matching q, after q's cursor, at most q.Limit.
+	ListOrganizationsPage(ctx context.Context, q OrgQuery) ([]Organization, error)
+	// UpdateClient reads, changes and writes one client atomically; update
+	// returning an error leaves it untouched. ErrNotFound when there is none.
+	UpdateClient(ctx context.Context, id string, update func(*Client) error) error
+	// BeginIdempotent records r as running, and returns true; when its
+	// client used its key already (and it has not expired at r.CreatedAt),
+	// it records nothing and returns what is stored, and false.
+	BeginIdempotent(ctx context.Context, r IdempotentRequest) (IdempotentRequest, bool, error)
+	// FinishIdempotent stores the first answer of a request begun.
+	FinishIdempotent(ctx context.Context, clientID, key string, status int, body []byte) error
+	// DropIdempotent forgets a key (its request failed on the server's
+	// side: a retry runs it again).
+	DropIdempotent(ctx context.Context, clientID, key string) error
+}
+
+// OrgQuery selects organizations; zero fields select everything.
+type OrgQuery struct {
+	Status string
+	SIRET  string
+	// Q finds the word in the name or legal name, in any case.
+	Q string
+	// After is the cursor: the organizations after this one's
+	// (created_at, id).
+	AfterCreated time.Time
+	AfterID      string
+	Limit        int
+}
+
+// IdempotentRequest is a POST of the management API with its
+// Idempotency-Key: the hash of its method, path and body, and, once it has
+// run, its answer (status and body, sealed by the caller).
+type IdempotentRequest struct {
+	ClientID    string
+	Key         string
+	RequestHash string
+	Status      int // 0 while it runs
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// The grants a client may have.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+)
+
+// GrantTypes are the client's grants: authorization code with refresh
+// tokens when none were registered (every client before grants existed).
+func (c Client) GrantTypes() []string {
+	if len(c.Grants) == 0 {
+		return []string{GrantAuthorizationCode, GrantRefreshToken}
+	}
+	return c.Grants
+}
+
+// HasGrant says whether the client may use grant.
+func (c Client) HasGrant(grant string) bool { return slices.Contains(c.GrantTypes(), grant) }
