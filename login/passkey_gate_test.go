@@ -345,5 +345,14 @@ func TestPasskeyActivatesInvitation(t *testing.T) {
 	nb.PasskeySignIn(k, "").Redirects(PathHome)
 	// Its only passkey stays while it has no password.
 	nb.Post(PathSecurityPasskeys+"/"+hx.passkeys(u)[0].ID+"/remove", nil).Shows(http.StatusConflict, "Errors.Passkey.Only")
+	// A stale sign-in has no current password to give: sign in again.
+	hx.Clock.Add(6 * time.Minute)
+	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).
+		Shows(http.StatusUnauthorized, "Errors.Passkey.Reauth")
+	nb = hx.Browser()
+	nb.PasskeySignIn(k, "").Redirects(PathHome)
 	nb.Post(PathSecurity+"/password", url.Values{"password": {"correct staple battery horse"}, "password_confirm": {"correct staple battery horse"}}).Redirects(PathSecurity)
+	if u, _ = hx.Store.GetUser(context.Background(), u.ID); !hasPassword(u) {
+		t.Fatal("no password set")
+	}
 }

@@ -32,6 +32,10 @@ const noPassword = "!no-password"
 // hasPassword says whether the person has a password of their own.
 func hasPassword(u storage.User) bool { return u.PasswordHash != "" && u.PasswordHash != noPassword }
 
+// HasPassword says whether the person has a password of their own (not
+// invited only, not activated with a passkey alone): the command line's view.
+func HasPassword(u storage.User) bool { return hasPassword(u) }
+
 // PathSetPasswordPasskey is the set-password link's passkey ceremony.
 const PathSetPasswordPasskey = PathSetPassword + "/passkey"
 

@@ -164,6 +164,12 @@ func (h *securityFlow) handleChangePassword(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	if h.now().Sub(v.session.AuthTime) > h.ReauthAfter {
+		if !hasPassword(v.user) {
+			// No current password to ask (an account activated with a
+			// passkey): a fresh sign-in is the proof.
+			h.renderSecurity(w, r, v, errPasskeyReauth, "")
+			return
+		}
 		if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
 			return
 		}

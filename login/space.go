@@ -29,10 +29,8 @@ func everyone(viewer) bool    { return true }
 func orgAdmins(v viewer) bool { return v.hasOrg && isAdmin(v.membership) }
 func operators(v viewer) bool { return v.user.IsOperator }
 
-// Paths of pages the menu names before they exist.
+// Paths the menu names that other flows own.
 const (
-	PathOrgDomains       = "/organization/domains"
-	PathOperatorApps     = "/admin/applications"
 	PathOperatorPeople   = "/admin/people"
 	menuGroupOrg         = "Menu.Organization"
 	menuGroupConsole     = "Menu.Console"
@@ -45,11 +43,11 @@ var menu = []menuEntry{
 	{"", "Menu.Security", PathSecurity, everyone},
 	{menuGroupOrg, "Menu.Members", PathMembers, orgAdmins},
 	{menuGroupOrg, "Menu.Policy", PathPolicy, orgAdmins},
-	{menuGroupOrg, "Menu.Domains", PathOrgDomains, orgAdmins},
-	{menuGroupOrg, "Menu.SSO", PathCompanySSO, orgAdmins},
+	{menuGroupOrg, "Menu.Domains", PathDomains, orgAdmins},
+	{menuGroupOrg, "Menu.CompanySSO", PathCompanySSO, orgAdmins},
 	{menuGroupOrg, "Menu.OrgAudit", PathOrgAudit, orgAdmins},
 	{menuGroupConsole, "Menu.Organizations", PathOperator, operators},
-	{menuGroupConsole, "Menu.Applications", PathOperatorApps, operators},
+	{menuGroupConsole, "Menu.Applications", PathApplications, operators},
 	{menuGroupConsole, "Menu.People", PathOperatorPeople, operators},
 	{menuGroupConsole, "Menu.Audit", PathOperatorAudit, operators},
 }

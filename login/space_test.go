@@ -35,7 +35,7 @@ func sideMenu(t *testing.T, p *page) []string {
 }
 
 // Each role's menu holds its entries only, and only the pages that exist
-// (domains, applications and people are in the table, not yet routed);
+// (people is in the table, not yet routed; domains only with company sign-in);
 // the page is marked current, a page under an entry marks it "true".
 func TestSpaceMenuByRole(t *testing.T) {
 	t.Parallel()
@@ -124,9 +124,9 @@ func TestMenuShowsRoutedPagesOnly(t *testing.T) {
 		return out
 	}
 	all := &shared{routed: func(string) bool { return true }}
-	some := &shared{routed: func(p string) bool { return p != PathOrgDomains && p != PathOperatorApps && p != PathOperatorPeople }}
-	if got := labels(nil, all, admin, PathOrgDomains+"/example.com"); !slices.Equal(got, []string{"[]", "Menu.Home=", "Menu.Security=",
-		"[Menu.Organization]", "Menu.Members=", "Menu.Policy=", "Menu.Domains=true", "Menu.SSO=", "Menu.OrgAudit="}) {
+	some := &shared{routed: func(p string) bool { return p != PathDomains && p != PathCompanySSO && p != PathApplications && p != PathOperatorPeople }}
+	if got := labels(nil, all, admin, PathDomains+"/example.com"); !slices.Equal(got, []string{"[]", "Menu.Home=", "Menu.Security=",
+		"[Menu.Organization]", "Menu.Members=", "Menu.Policy=", "Menu.Domains=true", "Menu.CompanySSO=", "Menu.OrgAudit="}) {
 		t.Errorf("admin, every page routed: %q", got)
 	}
 	if got := labels(nil, some, op, PathHome); !slices.Equal(got, []string{"[]", "Menu.Home=page", "Menu.Security=",

@@ -335,17 +335,17 @@ type AuditFilter struct {
 	OrgID string
 	Since time.Time
 	Limit int
-	// ActorID and Action select one actor's, one action's events; Until
-	// the events before it. BeforeAt and BeforeID are a cursor: the events
-	// after (older than) this one, in the newest-first order.
+	// ActorID and Action select one actor's, one action's events, and
+	// ActionPrefix ("member.") a kind of them; Until the events before it
+	// (exclusive). BeforeAt and BeforeID are a cursor: the events after
+	// (older than) this one, in the newest-first order (the API's pages);
+	// Offset skips that many (the audit screens' pages).
 	ActorID, Action string
+	ActionPrefix    string
 	Until           time.Time
 	BeforeAt        time.Time
 	BeforeID        string
-	// ActionPrefix ("member.") and Offset serve the audit pages' type
-	// filter and pages.
-	ActionPrefix string
-	Offset       int
+	Offset          int
 }
 
 // TOTP is a person's authenticator secret (encrypted by the caller).

@@ -188,7 +188,7 @@ func userList(fs *cliflag.Set) action {
 		out := []userJSON{}
 		var rows [][]string
 		for _, u := range list {
-			j := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Disabled: u.Disabled, Password: u.PasswordHash != "", Created: ts(u.CreatedAt)}
+			j := userJSON{ID: u.ID, Email: u.Email, Name: u.Name, Disabled: u.Disabled, Password: login.HasPassword(u), Created: ts(u.CreatedAt)}
 			if mem, err := m.Store.GetMembership(ctx, u.ID); err == nil {
 				j.OrgID, j.Roles = mem.OrgID, mem.Roles
 			}

@@ -52,9 +52,9 @@ type Config struct {
 	Signup   SignupConfig   `yaml:"signup"`
 	Mail     MailConfig     `yaml:"mail"`
 	Audit    AuditConfig    `yaml:"audit"`
+	Domains  DomainsConfig  `yaml:"domains"`
 	// Branding is how the pages and mails look: name, logo, colour, help.
 	Branding BrandingConfig `yaml:"branding"`
-	Domains  DomainsConfig  `yaml:"domains"`
 
 	// RateLimit holds the per-IP budgets that are not the screens'.
 	RateLimit RateLimitConfig `yaml:"ratelimit"`
@@ -81,15 +81,6 @@ func (w WebAuthnConfig) OriginList() []string {
 	return out
 }
 
-// BrandingConfig is the operator's branding (internal/brand); every key is
-// optional, and without any the pages look as Sesame's own.
-type BrandingConfig struct {
-	Name         string `yaml:"name"`
-	Logo         string `yaml:"logo"` // a file: PNG, SVG, JPEG or WebP
-	PrimaryColor string `yaml:"primary_color"`
-	SupportURL   string `yaml:"support_url"`
-}
-
 // DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
 type DomainsConfig struct {
 	// Resolver is the DNS server asked, host:port; "" is the system's
@@ -99,6 +90,15 @@ type DomainsConfig struct {
 	Recheck time.Duration `yaml:"recheck"`
 	// Timeout bounds one look-up.
 	Timeout time.Duration `yaml:"timeout"`
+}
+
+// BrandingConfig is the operator's branding (internal/brand); every key is
+// optional, and without any the pages look as Sesame's own.
+type BrandingConfig struct {
+	Name         string `yaml:"name"`
+	Logo         string `yaml:"logo"` // a file: PNG, SVG, JPEG or WebP
+	PrimaryColor string `yaml:"primary_color"`
+	SupportURL   string `yaml:"support_url"`
 }
 
 type AuditConfig struct {

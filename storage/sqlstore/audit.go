@@ -40,6 +40,9 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if f.Action != "" {
 		where, args = append(where, "action = ?"), append(args, f.Action)
 	}
+	if f.ActionPrefix != "" { // no LIKE: a prefix's _ and % are letters
+		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.ActionPrefix), f.ActionPrefix)
+	}
 	if !f.Since.IsZero() {
 		where, args = append(where, "at >= ?"), append(args, f.Since.UnixNano())
 	}
@@ -49,9 +52,6 @@ func (db *DB) ListEvents(ctx context.Context, f storage.AuditFilter) ([]storage.
 	if !f.BeforeAt.IsZero() {
 		n := f.BeforeAt.UnixNano()
 		where, args = append(where, "(at < ? OR (at = ? AND id < ?))"), append(args, n, n, f.BeforeID)
-	}
-	if f.ActionPrefix != "" {
-		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, len(f.ActionPrefix), f.ActionPrefix)
 	}
 	return queryAll(ctx, db.reader(), scanEvent, `SELECT id, at, actor_id, action, target_type, target_id, org_id, ip, details
 		FROM audit_events WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, max(f.Offset, 0))...)
