@@ -124,7 +124,9 @@ func TestMenuShowsRoutedPagesOnly(t *testing.T) {
 		return out
 	}
 	all := &shared{routed: func(string) bool { return true }}
-	some := &shared{routed: func(p string) bool { return p != PathDomains && p != PathCompanySSO && p != PathApplications && p != PathOperatorPeople }}
+	some := &shared{routed: func(p string) bool {
+		return p != PathDomains && p != PathCompanySSO && p != PathApplications && p != PathOperatorPeople
+	}}
 	if got := labels(nil, all, admin, PathDomains+"/example.com"); !slices.Equal(got, []string{"[]", "Menu.Home=", "Menu.Security=",
 		"[Menu.Organization]", "Menu.Members=", "Menu.Policy=", "Menu.Domains=true", "Menu.CompanySSO=", "Menu.OrgAudit="}) {
 		t.Errorf("admin, every page routed: %q", got)
