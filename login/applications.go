@@ -75,7 +75,7 @@ func (h *operatorFlow) renderApplications(w http.ResponseWriter, r *http.Request
 		p.Apps = append(p.Apps, row)
 	}
 	p.AllScopes, p.Algs = vocab.APIScopes, IDTokenAlgorithms
-	p.Base = h.base(w, r, "Applications.Title", []string{v.user.Locale})
+	p.Base = h.spaceBase(w, r, v, "Applications.Title")
 	p.Error = errKey
 	// A page with a secret on it is not kept by anyone.
 	w.Header().Set("Cache-Control", "no-store")

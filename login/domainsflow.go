@@ -76,7 +76,7 @@ func (h *companyAdminFlow) renderDomains(w http.ResponseWriter, r *http.Request,
 		}
 		p.Domains = append(p.Domains, row)
 	}
-	p.Base = h.baseFor(w, r, "Domains.Title", v.user)
+	p.Base = h.spaceBase(w, r, v, "Domains.Title")
 	p.Error = errKey
 	h.render(w, status, "domains", p)
 }
@@ -191,7 +191,7 @@ func (h *companyAdminFlow) renderSSO(w http.ResponseWriter, r *http.Request, v v
 		h.fail(w, r, err)
 		return
 	}
-	p.Base = h.baseFor(w, r, "SSO.Title", v.user)
+	p.Base = h.spaceBase(w, r, v, "SSO.Title")
 	p.Error = errKey
 	h.render(w, status, "company_sso", p)
 }

@@ -131,12 +131,12 @@ var spaceRoles = []roleCase{
 		"en": {"Home", "Security", "Sign out"},
 	}},
 	{"admin", func(e *spaceEnv) fixture { return e.admin }, []string{"/", "/organization/members", "/organization/policy", "/organization/audit"}, map[string][]string{
-		"fr": {"Accueil", "Sécurité", "Organisation", "Membres", "Politique de sécurité", "Journal d'audit", "Se déconnecter"},
-		"en": {"Home", "Security", "Organization", "Members", "Security policy", "Audit trail", "Sign out"},
+		"fr": {"Accueil", "Sécurité", "Organisation", "Membres", "Politique de sécurité", "Domaines", "Connexion d'entreprise", "Journal d'audit", "Se déconnecter"},
+		"en": {"Home", "Security", "Organization", "Members", "Security policy", "Domains", "Company sign-in", "Audit trail", "Sign out"},
 	}},
 	{"operator", func(e *spaceEnv) fixture { return e.operator }, []string{"/", "/admin/organizations", "/admin/audit"}, map[string][]string{
-		"fr": {"Accueil", "Sécurité", "Console", "Organisations", "Journal d'audit", "Se déconnecter"},
-		"en": {"Home", "Security", "Console", "Organizations", "Audit trail", "Sign out"},
+		"fr": {"Accueil", "Sécurité", "Console", "Organisations", "Applications", "Journal d'audit", "Se déconnecter"},
+		"en": {"Home", "Security", "Console", "Organizations", "Applications", "Audit trail", "Sign out"},
 	}},
 }
 
