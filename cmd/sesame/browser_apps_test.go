@@ -24,7 +24,7 @@ func TestApplicationsInChromium(t *testing.T) {
 	click(t, ctx, "Se connecter")
 	do(t, ctx, chromedp.Click(`//a[normalize-space()="Console opérateur : organisations à valider"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Console opérateur"]`),
-		chromedp.Click(`//a[normalize-space()="Applications"]`), chromedp.WaitVisible(`//h1[normalize-space()="Applications"]`))
+		chromedp.Click(`//div[@class="side"]//a[normalize-space()="Applications"]`), chromedp.WaitVisible(`//h1[normalize-space()="Applications"]`))
 
 	// A refusal: a redirect URI in http off loopback; the field is named, the form kept.
 	fill(t, ctx, "Identifiant du client (lettres, chiffres, points, tirets, soulignés)", "shop")

@@ -44,7 +44,7 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 	fill(t, ctx, "Mot de passe", "tall pass phrase 2026")
 	click(t, ctx, "Se connecter")
 	do(t, ctx, chromedp.WaitVisible(`//h1[normalize-space()="Votre compte"]`))
-	do(t, ctx, chromedp.Navigate(e.issuer+"/organization/members"), chromedp.Click(`//a[normalize-space()="Domaines"]`),
+	do(t, ctx, chromedp.Navigate(e.issuer+"/organization/members"), chromedp.Click(`//div[@class="side"]//a[normalize-space()="Domaines"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Domaines"]`))
 	fill(t, ctx, "Nom de domaine", "acme.example")
 	click(t, ctx, "Ajouter")
@@ -65,7 +65,7 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 	artifact(t, "domains-fr-verified.png", get(t, ctx, chromedp.FullScreenshot(100)))
 
 	// 2. The connection.
-	do(t, ctx, chromedp.Click(`//a[normalize-space()="Connexion d'entreprise"]`),
+	do(t, ctx, chromedp.Click(`//div[@class="side"]//a[normalize-space()="Connexion d'entreprise"]`),
 		chromedp.WaitVisible(`//h1[normalize-space()="Connexion d'entreprise"]`))
 	fill(t, ctx, "Émetteur (issuer) du fournisseur", up.issuer)
 	fill(t, ctx, "Identifiant client", "sesame")
