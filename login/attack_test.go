@@ -1,0 +1,83 @@
+package login
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sesame-idp/sesame/storage"
+)
+
+// The attacker's review of the merged whole (/work/notes/review.md): each
+// attempt kept as a test.
+
+// passkeyOnly is a person with a confirmed TOTP factor and a passkey but no
+// password (activated with a passkey, then added an authenticator app).
+func (hx *harness) passkeyOnly(email string, org *storage.Organization) (storage.User, string, *softKey) {
+	hx.t.Helper()
+	u := hx.User(email, org, storage.RoleUser)
+	secret, _ := hx.TOTP(u)
+	k := newSoftKey(hx.t)
+	hx.withPasskey(u, k, secret)
+	err := hx.Store.UpdateUser(context.Background(), u.ID, func(x *storage.User) error {
+		x.PasswordHash = noPassword
+		return nil
+	})
+	if err != nil {
+		hx.t.Fatal(err)
+	}
+	u, _ = hx.Store.GetUser(context.Background(), u.ID)
+	return u, secret, k
+}
+
+func (hx *harness) totpOn(u storage.User) bool {
+	t, err := hx.Store.GetTOTP(context.Background(), u.ID)
+	return err == nil && !t.ConfirmedAt.IsZero()
+}
+
+// A person without a password proves turning off (or replacing) the
+// second factor with a fresh sign-in and a current code; a stale sign-in
+// is told to sign in again, and no failure is counted against the account.
+func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	org := hx.Org("Acme", storage.OrgValidated)
+
+	t.Run("fresh sign-in: the code suffices", func(t *testing.T) {
+		u, secret, k := hx.passkeyOnly("fresh@acme.example", &org)
+		b := hx.Browser()
+		b.PasskeySignIn(k, "").Redirects(PathHome)
+		if page := b.Get(PathSecurity); strings.Contains(page.Body, `id="disable_password"`) {
+			t.Fatalf("the form asks a password the person does not have: %s", excerpt(page.Body))
+		}
+		b.Post(PathSecurity+"/totp/disable", url.Values{"code": {"000000"}}).Shows(http.StatusUnauthorized, "Errors.TOTP.DisableRefused")
+		if !hx.totpOn(u) {
+			t.Fatal("turned off with a wrong code")
+		}
+		b.Post(PathSecurity+"/totp/disable", url.Values{"code": {hx.Code(secret)}}).Redirects(PathSecurity)
+		if hx.totpOn(u) {
+			t.Fatal("still on")
+		}
+	})
+	t.Run("stale sign-in: sign in again", func(t *testing.T) {
+		u, secret, k := hx.passkeyOnly("stale@acme.example", &org)
+		b := hx.Browser()
+		b.PasskeySignIn(k, "").Redirects(PathHome)
+		hx.Clock.Add(6 * time.Minute)
+		b.Post(PathSecurity+"/totp/disable", url.Values{"code": {hx.Code(secret)}}).Shows(http.StatusUnauthorized, "Errors.Passkey.Reauth")
+		if !hx.totpOn(u) {
+			t.Fatal("turned off from a stale sign-in")
+		}
+		f, _ := hx.Store.GetLoginFailures(context.Background(), hx.H.build().throttle.throttleKey(&http.Request{}, u.Email))
+		if f.Failures != 0 {
+			t.Fatalf("%d failures counted against the account", f.Failures)
+		}
+		// A fresh sign-in, and it works.
+		b2 := hx.Browser()
+		b2.PasskeySignIn(k, "").Redirects(PathHome)
+		b2.Post(PathSecurity+"/totp/disable", url.Values{"code": {hx.Code(secret)}}).Redirects(PathSecurity)
+	})
+}
