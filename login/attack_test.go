@@ -81,3 +81,35 @@ func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
 		b2.Post(PathSecurity+"/totp/disable", url.Values{"code": {hx.Code(secret)}}).Redirects(PathSecurity)
 	})
 }
+
+// Under --enforce, the password form (method=password) must not confirm a
+// guessed password: a right password of a member, a wrong one, an unknown
+// address of the domain and the break-glass admin's wrong password all get
+// the same answer; only the break-glass admin's right password signs in.
+func TestEnforcedDomainIsNoPasswordOracle(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	sx.User("member@"+acme, &sx.Org, storage.RoleUser)
+	sx.Connect(func(in *ConnectionInput) { in.Enforce, in.BreakGlass = true, sx.Admin.ID })
+	type answer struct {
+		status int
+		body   string
+	}
+	var first *answer
+	for _, c := range []struct{ name, email, password string }{
+		{"member, right password", "member@" + acme, testPassword},
+		{"member, wrong password", "member@" + acme, "wrong password!"},
+		{"unknown address", "nobody@" + acme, "wrong password!"},
+		{"break-glass admin, wrong password", "admin@" + acme, "wrong password!"},
+	} {
+		p := sx.Browser().Post(PathLogin, url.Values{"email": {c.email}, "password": {c.password}, "method": {"password"}})
+		p.Shows(http.StatusForbidden, "Errors.SSO.Enforced")
+		got := &answer{p.Status, strings.ReplaceAll(p.Body, c.email, "EMAIL")}
+		if first == nil {
+			first = got
+		} else if got.status != first.status {
+			t.Fatalf("%s: %d, the first %d", c.name, got.status, first.status)
+		}
+	}
+	sx.Browser().Post(PathLogin, url.Values{"email": {"admin@" + acme}, "password": {testPassword}, "method": {"password"}}).Redirects(PathHome)
+}
