@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,4 +113,91 @@ func TestEnforcedDomainIsNoPasswordOracle(t *testing.T) {
 		}
 	}
 	sx.Browser().Post(PathLogin, url.Values{"email": {"admin@" + acme}, "password": {testPassword}, "method": {"password"}}).Redirects(PathHome)
+}
+
+// An admin of one organization names another organization's people,
+// sessions, passkeys and domains in every screen that takes an id, with a
+// valid CSRF token: refused, nothing changes.
+func TestOtherOrganizationsIDsInEveryScreen(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	ctx := context.Background()
+	// Organization B: an admin with a second factor, a member with a
+	// passkey, a pending invitation, a domain, a session.
+	orgB := sx.harness.Org("Beta", storage.OrgValidated)
+	bAdmin := sx.User("admin@beta.example", &orgB, storage.RoleAdmin, storage.RoleUser)
+	sx.TOTP(bAdmin)
+	bMember := sx.User("member@beta.example", &orgB, storage.RoleUser)
+	k := newSoftKey(t)
+	sx.withPasskey(bMember, k)
+	bBrowser := sx.Browser()
+	bBrowser.PasskeySignIn(k, "").Redirects(PathHome)
+	if _, err := sx.C.AddDomain(ctx, cliActor, orgB.ID, "beta.example"); err != nil {
+		t.Fatal(err)
+	}
+	invited, err := sx.H.Accounts.Invite(ctx, Actor{ID: bAdmin.ID}, orgB.ID, "new@beta.example", "New", "en", []string{storage.RoleUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, _ := sx.Store.ListUserSessions(ctx, bMember.ID, sx.Clock.Now())
+	pks := sx.passkeys(bMember)
+	if len(sessions) == 0 || len(pks) != 1 {
+		t.Fatalf("setup: %d sessions, %d passkeys", len(sessions), len(pks))
+	}
+	before := stateOf(t, sx.harness, bAdmin, bMember, invited)
+
+	a := sx.Browser()
+	a.SignIn(sx.Admin.Email, "") // ACME's admin
+	for _, c := range []struct {
+		path string
+		form url.Values
+	}{
+		{PathMembers + "/" + bMember.ID + "/roles", url.Values{"role_admin": {"1"}, "role_user": {"1"}}},
+		{PathMembers + "/" + bAdmin.ID + "/roles", url.Values{"role_user": {"1"}}},
+		{PathMembers + "/" + bMember.ID + "/remove", nil},
+		{PathMembers + "/" + bAdmin.ID + "/reset-2fa", nil},
+		{PathMembers + "/" + invited.ID + "/resend", nil},
+		{PathMembers + "/" + invited.ID + "/remove", nil},
+		{PathSecurity + "/sessions/" + sessions[0].ID + "/end", nil},
+		{PathSecurityPasskeys + "/" + pks[0].ID + "/rename", url.Values{"name": {"mine"}}},
+		{PathSecurityPasskeys + "/" + pks[0].ID + "/remove", url.Values{"current_password": {testPassword}}},
+		{PathDomains + "/remove", url.Values{"domain": {"beta.example"}}},
+		{PathDomains + "/verify", url.Values{"domain": {"beta.example"}}},
+	} {
+		p := a.Post(c.path, c.form)
+		if p.Status < 400 || p.Status >= 500 {
+			t.Errorf("POST %s: %d, want a refusal", c.path, p.Status)
+		}
+	}
+	if after := stateOf(t, sx.harness, bAdmin, bMember, invited); after != before {
+		t.Fatalf("organization B changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if d, err := sx.Store.GetDomain(ctx, orgB.ID, "beta.example"); err != nil || d.Verified() {
+		t.Fatalf("B's domain: %+v, %v", d, err)
+	}
+}
+
+// stateOf is what an attack on organization B could change, as one line.
+func stateOf(t *testing.T, hx *harness, people ...storage.User) string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, u := range people {
+		p, err := hx.Store.GetPerson(ctx, u.ID)
+		if err != nil {
+			out = append(out, u.Email+" gone")
+			continue
+		}
+		sessions, _ := hx.Store.ListUserSessions(ctx, u.ID, hx.Clock.Now())
+		var roles []string
+		if p.Membership != nil {
+			roles = p.Membership.Roles
+		}
+		out = append(out, fmt.Sprintf("%s roles=%v totp=%v passkeys=%d sessions=%d disabled=%v", u.Email, roles, hx.totpOn(u),
+			len(hx.passkeys(u)), len(sessions), p.User.Disabled))
+		for _, pk := range hx.passkeys(u) {
+			out = append(out, pk.Name)
+		}
+	}
+	return strings.Join(out, "; ")
 }
