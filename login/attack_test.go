@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,4 +202,75 @@ func stateOf(t *testing.T, hx *harness, people ...storage.User) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// Account enumeration, by content and by work: a sign-in for an unknown
+// address, an account without a password (activated with a passkey), a
+// disabled account and a wrong password each cost exactly one argon2id
+// hash (the dummy's parameters are the hasher's, as are the accounts') and
+// get the same answer; a reset request costs none either way and answers
+// the same page.
+func TestNoEnumerationByAnswerOrWork(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	var mu sync.Mutex
+	hashes := 0
+	hx.H.Hasher.Wait = func(time.Duration) { mu.Lock(); hashes++; mu.Unlock() }
+	took := func(do func()) int {
+		mu.Lock()
+		hashes = 0
+		mu.Unlock()
+		do()
+		mu.Lock()
+		defer mu.Unlock()
+		return hashes
+	}
+	org := hx.Org("Acme", storage.OrgValidated)
+	known := hx.User("known@acme.example", &org, storage.RoleUser)
+	nopw, _, _ := hx.passkeyOnly("nopw@acme.example", &org)
+	disabled := hx.User("disabled@acme.example", &org, storage.RoleUser)
+	if err := hx.Store.UpdateUser(context.Background(), disabled.ID, func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	normalize := func(p *page, email string) string {
+		return fmt.Sprint(p.Status, strings.ReplaceAll(p.Body, email, "EMAIL"))
+	}
+	var first string
+	for _, c := range []struct{ name, email, password string }{
+		{"unknown address", "nobody@acme.example", testPassword},
+		{"no password", nopw.Email, testPassword},
+		{"no password, the sentinel as password", nopw.Email, noPassword},
+		{"disabled", disabled.Email, testPassword},
+		{"wrong password", known.Email, "not the password"},
+	} {
+		b := hx.Browser()
+		b.csrf()
+		var p *page
+		if n := took(func() { p = b.Post(PathLogin, url.Values{"email": {c.email}, "password": {c.password}}) }); n != 1 {
+			t.Errorf("%s: %d hashes, want 1", c.name, n)
+		}
+		p.Shows(http.StatusUnauthorized, "Errors.Login.Invalid")
+		got := normalize(p, c.email)
+		got = regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(got, "")
+		if first == "" {
+			first = got
+		} else if got != first {
+			t.Errorf("%s: the answer differs from the first", c.name)
+		}
+	}
+	first = ""
+	for _, email := range []string{"nobody@acme.example", nopw.Email, known.Email, disabled.Email} {
+		b := hx.Browser()
+		b.csrf()
+		var p *page
+		if n := took(func() { p = b.Post(PathForgot, url.Values{"email": {email}}) }); n != 0 {
+			t.Errorf("reset for %s: %d hashes", email, n)
+		}
+		got := regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(normalize(p, email), "")
+		if first == "" {
+			first = got
+		} else if got != first {
+			t.Errorf("reset for %s: the answer differs from the first", email)
+		}
+	}
 }
