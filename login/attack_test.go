@@ -46,10 +46,14 @@ func (hx *harness) totpOn(u storage.User) bool {
 // is told to sign in again, and no failure is counted against the account.
 func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
 	t.Parallel()
-	hx := newHarness(t)
-	org := hx.Org("Acme", storage.OrgValidated)
-
+	// Each case on a harness of its own: a refusal fails its own test.
+	setup := func(t *testing.T) (*harness, storage.Organization) {
+		t.Parallel()
+		hx := newHarness(t)
+		return hx, hx.Org("Acme", storage.OrgValidated)
+	}
 	t.Run("fresh sign-in: the code suffices", func(t *testing.T) {
+		hx, org := setup(t)
 		u, secret, k := hx.passkeyOnly("fresh@acme.example", &org)
 		b := hx.Browser()
 		b.PasskeySignIn(k, "").Redirects(PathHome)
@@ -66,6 +70,7 @@ func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
 		}
 	})
 	t.Run("stale sign-in: sign in again", func(t *testing.T) {
+		hx, org := setup(t)
 		u, secret, k := hx.passkeyOnly("stale@acme.example", &org)
 		b := hx.Browser()
 		b.PasskeySignIn(k, "").Redirects(PathHome)
@@ -82,6 +87,36 @@ func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
 		b2 := hx.Browser()
 		b2.PasskeySignIn(k, "").Redirects(PathHome)
 		b2.Post(PathSecurity+"/totp/disable", url.Values{"code": {hx.Code(secret)}}).Redirects(PathSecurity)
+	})
+	t.Run("replace: fresh with the current code, stale told to sign in again", func(t *testing.T) {
+		hx, org := setup(t)
+		u, secret, k := hx.passkeyOnly("replace@acme.example", &org)
+		b := hx.Browser()
+		b.PasskeySignIn(k, "").Redirects(PathHome)
+		replace := b.Get(PathSecurity + "/totp").Shows(http.StatusOK, "TOTP.ReplaceTitle")
+		if strings.Contains(replace.Body, `name="current_password"`) {
+			t.Fatalf("the replacement asks a password the person does not have")
+		}
+		next := setupSecret(t, replace)
+		form := url.Values{"enrolment": {replace.Field("enrolment")}, "code": {hx.Code(next)}, "current_code": {hx.Code(secret)}}
+		b.Post(PathSecurity+"/totp", form).Shows(http.StatusOK, "Recovery.Enabled")
+		// Stale: a first factor or a replacement asks for a fresh sign-in.
+		hx.Clock.Add(6 * time.Minute)
+		again := b.Get(PathSecurity + "/totp")
+		later := setupSecret(t, again)
+		form = url.Values{"enrolment": {again.Field("enrolment")}, "code": {hx.Code(later)}, "current_code": {hx.Code(next)}}
+		b.Post(PathSecurity+"/totp", form).Shows(http.StatusUnauthorized, "Errors.Passkey.Reauth")
+		if err := hx.Store.DeleteTOTP(context.Background(), u.ID); err != nil {
+			t.Fatal(err)
+		}
+		first := b.Get(PathSecurity + "/totp")
+		s := setupSecret(t, first)
+		b.Post(PathSecurity+"/totp", url.Values{"enrolment": {first.Field("enrolment")}, "code": {hx.Code(s)}}).
+			Shows(http.StatusUnauthorized, "Errors.Passkey.Reauth")
+		f, _ := hx.Store.GetLoginFailures(context.Background(), hx.H.build().throttle.throttleKey(&http.Request{}, u.Email))
+		if f.Failures != 0 {
+			t.Fatalf("%d failures counted against the account", f.Failures)
+		}
 	})
 }
 
