@@ -309,3 +309,38 @@ func TestNoEnumerationByAnswerOrWork(t *testing.T) {
 		}
 	}
 }
+
+// Where passkeys are off (an IP-address issuer), "passkeys only" cannot be
+// met: an admin turning it on would lock every member out, themselves
+// included (the enrolment page does not exist). It is refused, and a
+// relying party asking for loa:3 is answered unmet_authentication_requirements
+// rather than left at a page that does not exist.
+func TestPasskeyPolicyWherePasskeysAreOff(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	hx.H.build().signIn.pk.WA = nil
+	org := hx.Org("Acme", storage.OrgValidated)
+	admin := hx.User("admin@acme.example", &org, storage.RoleAdmin, storage.RoleUser)
+	b := hx.Browser()
+	b.SignIn(admin.Email, "")
+	if page := b.Get(PathPolicy); strings.Contains(page.Body, `name="require" value="1"`) && strings.Contains(page.Body, "require_passkeys") {
+		t.Errorf("the policy page offers passkeys only: %s", excerpt(page.Body))
+	}
+	p := b.Post(PathMembers+"/require-passkeys", url.Values{"require": {"1"}})
+	if p.Status < 400 || p.Status >= 500 {
+		t.Fatalf("turning passkeys only on: %d, want a refusal", p.Status)
+	}
+	if o, _ := hx.Store.GetOrganization(context.Background(), org.ID); o.RequirePasskey {
+		t.Fatal("the policy was saved: nobody of the organization can sign in any more")
+	}
+	// Turning it off stays possible (a policy saved while passkeys were on).
+	b.Post(PathMembers+"/require-passkeys", nil).Redirects(PathPolicy)
+
+	ar := hx.AuthRequest(func(a *storage.AuthRequest) { a.ACRValues = []string{"urn:sesame:loa:3"} })
+	b2 := hx.Browser()
+	b2.Get("/login?authRequestID=" + ar.ID)
+	res := b2.Post(PathLogin, url.Values{"authRequestID": {ar.ID}, "email": {admin.Email}, "password": {testPassword}})
+	if res.Status != http.StatusFound || !strings.Contains(res.Location, "error=unmet_authentication_requirements") {
+		t.Fatalf("loa:3 where passkeys are off: %d %s", res.Status, res.Location)
+	}
+}
