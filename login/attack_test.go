@@ -93,7 +93,7 @@ func TestPasskeyOnlyPersonTurnsOffTOTP(t *testing.T) {
 		u, secret, k := hx.passkeyOnly("replace@acme.example", &org)
 		b := hx.Browser()
 		b.PasskeySignIn(k, "").Redirects(PathHome)
-		replace := b.Get(PathSecurity + "/totp").Shows(http.StatusOK, "TOTP.ReplaceTitle")
+		replace := b.Get(PathSecurity+"/totp").Shows(http.StatusOK, "TOTP.ReplaceTitle")
 		if strings.Contains(replace.Body, `name="current_password"`) {
 			t.Fatalf("the replacement asks a password the person does not have")
 		}

@@ -31,9 +31,9 @@ type policyPage struct {
 	// PasskeysOn: the server offers passkeys; without them the switch is
 	// shown only to turn a saved policy off.
 	PasskeysOn bool
-	Members        int
-	WithMFA        int
-	Notice         string
+	Members    int
+	WithMFA    int
+	Notice     string
 }
 
 func (h *policyFlow) handlePolicy(w http.ResponseWriter, r *http.Request) {
