@@ -335,6 +335,18 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 		if err := tx.LockOrganization(ctx, conn.OrgID); err != nil {
 			return err
 		}
+		// A first sign-in of the same address that ran at the same moment
+		// may have made the member while this one waited for the lock:
+		// both sign in, as that member.
+		if p, err := tx.GetPersonByEmail(ctx, email); err == nil {
+			if p.Membership == nil || p.Membership.OrgID != conn.OrgID {
+				return errSSOOtherOrg
+			}
+			userID = p.User.ID
+			return nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
 		// Invited to this organization and never accepted: the invitation
 		// is accepted by this sign-in.
 		users, err := tx.ListUsers(ctx, conn.OrgID)

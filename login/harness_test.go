@@ -96,11 +96,23 @@ type harness struct {
 // opts change the handler before its routes are built.
 func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
+	return newHarnessOn(t, openSQLite, opts...)
+}
+
+// openSQLite is the harness's database: SQLite in t.TempDir().
+func openSQLite(t *testing.T) storage.Storage {
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/sesame.db")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// newHarnessOn is newHarness on the database open returns.
+func newHarnessOn(t *testing.T, open func(*testing.T) storage.Storage, opts ...func(*harness)) *harness {
+	t.Helper()
+	ctx := context.Background()
+	db := open(t)
 	t.Cleanup(func() { _ = db.Close() })
 	master := make([]byte, secretbox.KeySize)
 	_, _ = rand.Read(master)
