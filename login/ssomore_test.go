@@ -116,3 +116,64 @@ func TestCompanySignInFirstTimeRace(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts the probes of whether any connection exists.
+type countingStore struct {
+	storage.Storage
+	mu     sync.Mutex
+	probes int
+}
+
+func (c *countingStore) AnySSOConnection(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	c.probes++
+	c.mu.Unlock()
+	return c.Storage.AnySSOConnection(ctx)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.probes
+}
+
+// TestCompanyButtonOnlyWithAConnection: the login page offers "Continue
+// with your company's sign-in" only when some organization has a
+// connection; whether one does is read at most once a minute per process
+// (a change made through this process is seen at once).
+func TestCompanyButtonOnlyWithAConnection(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	counted := &countingStore{Storage: sx.C.Store}
+	sx.C.Store = counted
+	b := sx.Browser()
+	offered := func(want bool, probes int) {
+		t.Helper()
+		for range 3 {
+			p := b.Get(PathLogin).Shows(http.StatusOK, "")
+			if got := p.Says("SSO.Continue"); got != want {
+				t.Fatalf("company button shown %v, want %v", got, want)
+			}
+		}
+		if got := counted.count(); got != probes {
+			t.Fatalf("%d probes, want %d", got, probes)
+		}
+	}
+	offered(false, 1) // three page views, one probe
+	sx.Connect(nil)
+	offered(true, 2) // the connection made here is seen at once
+	if err := sx.C.RemoveConnection(context.Background(), cliActor, sx.Org.ID); err != nil {
+		t.Fatal(err)
+	}
+	offered(false, 3)
+	// Another replica connects the organization: seen within offerTTL.
+	if err := sx.Store.PutSSOConnection(context.Background(), storage.SSOConnection{OrgID: sx.Org.ID, Issuer: sx.Up.URL,
+		ClientID: "sesame", SecretEncrypted: []byte{1}, DefaultRoles: []string{storage.RoleUser}, CreatedAt: sx.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	offered(false, 3)
+	sx.Clock.Add(offerTTL)
+	offered(true, 4)
+	// Without a connection for the address the button says so, as before.
+	b.Post(PathLogin, url.Values{"email": {"x@elsewhere.example"}, "method": {"company"}}).Shows(http.StatusBadRequest, "Errors.SSO.NoRoute")
+}

@@ -47,6 +47,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
 		{"RefreshIDP", testRefreshIDP},
+		{"AnySSOConnection", testAnySSOConnection},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

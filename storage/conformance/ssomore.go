@@ -34,3 +34,28 @@ func testRefreshIDP(t *testing.T, s storage.Storage) {
 		t.Fatalf("own sign-in: idp %q, %v", got.IDP, err)
 	}
 }
+
+// testAnySSOConnection: whether any organization has a connection.
+func testAnySSOConnection(t *testing.T, s storage.Storage) {
+	want := func(w bool) {
+		t.Helper()
+		got, err := s.AnySSOConnection(ctx())
+		must(t, err)
+		if got != w {
+			t.Fatalf("AnySSOConnection %v, want %v", got, w)
+		}
+	}
+	want(false)
+	a, b := newOrg(""), newOrg("")
+	must(t, s.CreateOrganization(ctx(), a))
+	must(t, s.CreateOrganization(ctx(), b))
+	for _, o := range []storage.Organization{a, b} {
+		must(t, s.PutSSOConnection(ctx(), storage.SSOConnection{OrgID: o.ID, Issuer: "https://idp.example.fr", ClientID: "sesame",
+			SecretEncrypted: []byte{1}, DefaultRoles: []string{storage.RoleUser}, CreatedAt: base}))
+		want(true)
+	}
+	must(t, s.DeleteSSOConnection(ctx(), a.ID))
+	want(true)
+	must(t, s.DeleteSSOConnection(ctx(), b.ID))
+	want(false)
+}
