@@ -299,7 +299,7 @@ func (h *companyFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 // address becomes a member with the default roles, and an address that
 // belongs to someone outside the organization is refused.
 func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.SSOConnection, id sso.Identity) (storage.Person, error) {
-	email := strings.TrimSpace(id.Email)
+	email := canonicalEmail(id.Email)
 	if email == "" || len(email) > 320 || !OneLine(email) || !plausibleEmail(email) {
 		return storage.Person{}, errSSOEmailOutside
 	}
@@ -393,6 +393,23 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 		return storage.Person{}, err
 	}
 	return h.Store.GetPerson(ctx, userID)
+}
+
+// canonicalEmail is the upstream's address with its domain in normal
+// form (lower case, ASCII, no final dot: "Jeanne@ACME.example." is
+// "Jeanne@acme.example"), so that one address never makes two accounts;
+// "" when the domain has no normal form.
+func canonicalEmail(s string) string {
+	s = strings.TrimSpace(s)
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 {
+		return ""
+	}
+	d := domains.Of(s)
+	if d == "" {
+		return ""
+	}
+	return s[:at+1] + d
 }
 
 // cleanAMR keeps the upstream's amr values that look like RFC 8176's
