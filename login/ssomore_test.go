@@ -3,6 +3,8 @@ package login
 import (
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -176,4 +178,103 @@ func TestCompanyButtonOnlyWithAConnection(t *testing.T) {
 	offered(true, 4)
 	// Without a connection for the address the button says so, as before.
 	b.Post(PathLogin, url.Values{"email": {"x@elsewhere.example"}, "method": {"company"}}).Shows(http.StatusBadRequest, "Errors.SSO.NoRoute")
+}
+
+// TestOperatorConsoleCompanySignIn: the operator's page of an organization
+// shows its domains and its connection (never the secret), in French and
+// English; the operator marks a domain verified by hand (CSRF-checked,
+// audited as forced); refusals: without CSRF, not an operator, unknown
+// domain, another organization's domain, a domain verified elsewhere.
+func TestOperatorConsoleCompanySignIn(t *testing.T) {
+	t.Parallel()
+	sx := newSSOHarness(t)
+	sx.Connect(func(in *ConnectionInput) {
+		in.Enforce, in.BreakGlass, in.Scopes = true, sx.Admin.ID, []string{"profile"}
+	})
+	ctx := context.Background()
+	for _, d := range []string{"pending.example", "taken.example"} {
+		if _, err := sx.C.AddDomain(ctx, cliActor, sx.Org.ID, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := sx.harness.Org("Other", storage.OrgValidated)
+	if _, err := sx.C.AddDomain(ctx, cliActor, other.ID, "taken.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sx.C.VerifyDomain(ctx, cliActor, other.ID, "taken.example", true); err != nil {
+		t.Fatal(err)
+	}
+	op := sx.User("operator@sesame.example", nil)
+	o := sx.Browser()
+	o.SignIn(op.Email, "")
+	page := PathOperator + "/" + sx.Org.ID
+	p := o.Get(page).Shows(http.StatusOK, "SSOConsole.Title")
+	for _, want := range []string{acme, "pending.example", sx.Up.URL, sx.Up.ClientID, "profile", sx.Admin.Email,
+		"refused: only company sign-in is accepted", "not verified", `action="/admin/organizations/` + sx.Org.ID + `/domains/verify"`} {
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("the page does not show %q", want)
+		}
+	}
+	if strings.Contains(p.Body, sx.Up.ClientSecret) {
+		t.Fatal("the page shows the client secret")
+	}
+	// In French.
+	req, _ := http.NewRequest(http.MethodGet, o.abs(page), nil)
+	req.Header.Set("Accept-Language", "fr")
+	res, err := o.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr strings.Builder
+	_, _ = io.Copy(&fr, res.Body)
+	res.Body.Close()
+	for _, want := range []string{"Connexion d'entreprise", "Marquer comme vérifié", "non vérifié", "interdit : seule la connexion"} {
+		if !strings.Contains(html.UnescapeString(fr.String()), want) {
+			t.Errorf("the French page does not say %q", want)
+		}
+	}
+
+	verified := func(org, name string) bool {
+		d, err := sx.Store.GetDomain(ctx, org, name)
+		return err == nil && d.Verified()
+	}
+	verify := page + "/domains/verify"
+	o.PostRaw(verify, url.Values{"domain": {"pending.example"}}).Shows(http.StatusForbidden, "Errors.Request.CSRF")
+	admin := sx.Browser() // an organization's admin, not the operator
+	admin.SignIn(sx.User("admin@other.example", &other, storage.RoleAdmin).Email, "")
+	if p := admin.Post(verify, url.Values{"domain": {"pending.example"}}); p.Status != http.StatusForbidden {
+		t.Fatalf("an organization admin: %d", p.Status)
+	}
+	if verified(sx.Org.ID, "pending.example") {
+		t.Fatal("verified by a refused request")
+	}
+	o.Post(verify, url.Values{"domain": {"unknown.example"}}).Shows(http.StatusNotFound, "Errors.Domains.Unknown")
+	o.Post(verify, url.Values{"domain": {strings.Repeat("a", 5000) + ".example"}}).Shows(http.StatusNotFound, "Errors.Domains.Unknown")
+	o.Post(verify, url.Values{"domain": {""}}).Shows(http.StatusNotFound, "Errors.Domains.Unknown")
+	o.Post(PathOperator+"/"+other.ID+"/domains/verify", url.Values{"domain": {"pending.example"}}).
+		Shows(http.StatusNotFound, "Errors.Domains.Unknown")
+	o.Post(PathOperator+"/org_unknown/domains/verify", url.Values{"domain": {"pending.example"}}).Shows(http.StatusNotFound, "")
+	o.Post(verify, url.Values{"domain": {"taken.example"}}).Shows(http.StatusConflict, "Errors.Domains.Taken")
+	if verified(sx.Org.ID, "taken.example") || verified(sx.Org.ID, "pending.example") {
+		t.Fatal("verified by a refused request")
+	}
+	o.Post(verify, url.Values{"domain": {"Pending.Example."}}).Redirects(page)
+	if !verified(sx.Org.ID, "pending.example") {
+		t.Fatal("not verified")
+	}
+	o.Get(page+"?done=domain-verified").Shows(http.StatusOK, "SSOConsole.Notice.Verified")
+	es, err := sx.Store.ListEvents(ctx, storage.AuditFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range es {
+		if e.Action == "domain.verified" && e.TargetID == "pending.example" {
+			found = e.ActorID == op.ID && strings.Contains(e.Details, "forced by the operator")
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no audit of the operator's verification")
+	}
 }
