@@ -38,6 +38,7 @@ type consoleDomain struct {
 // page; nil when company sign-in is not configured.
 type consoleSSO struct {
 	Domains    []consoleDomain
+	Pending    bool // some domain is not verified
 	Connection *consoleConnection
 }
 
@@ -46,7 +47,7 @@ type consoleSSO struct {
 type consoleConnection struct {
 	Issuer, ClientID string
 	Scopes           string
-	DefaultRoles     string
+	DefaultRoles     []string
 	Enforce          bool
 	BreakGlass       string // the break-glass admin's address, or ""
 	UpdatedAt        time.Time
@@ -74,6 +75,7 @@ func (h *operatorFlow) companySignIn(ctx context.Context, orgID string) (*consol
 	for _, d := range ds {
 		out.Domains = append(out.Domains, consoleDomain{Name: d.Name, Record: domains.Record(d.Name, d.Challenge),
 			Verified: d.Verified(), VerifiedAt: d.VerifiedAt, CheckedAt: d.CheckedAt})
+		out.Pending = out.Pending || !d.Verified()
 	}
 	c, err := h.Store.GetSSOConnection(ctx, orgID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -82,7 +84,7 @@ func (h *operatorFlow) companySignIn(ctx context.Context, orgID string) (*consol
 		return nil, err
 	}
 	out.Connection = &consoleConnection{Issuer: c.Issuer, ClientID: c.ClientID, Scopes: strings.Join(c.Scopes, " "),
-		DefaultRoles: strings.Join(c.DefaultRoles, " "), Enforce: c.Enforce, UpdatedAt: c.UpdatedAt}
+		DefaultRoles: storage.NormalizeRoles(c.DefaultRoles), Enforce: c.Enforce, UpdatedAt: c.UpdatedAt}
 	if c.BreakGlass != "" {
 		if u, err := h.Store.GetUser(ctx, c.BreakGlass); err == nil {
 			out.Connection.BreakGlass = u.Email
