@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/sesame-idp/sesame/storage"
-	"github.com/sesame-idp/sesame/storage/postgres"
-	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
 // onBothBackends runs test on a harness over SQLite, then over PostgreSQL
@@ -23,12 +20,7 @@ func onBothBackends(t *testing.T, test func(t *testing.T, hx *harness)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		db, err := postgres.Open(context.Background(), pgtest.Schema(t, pgtest.BaseDSN(t)), postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		test(t, newHarnessOn(t, db))
+		test(t, newHarnessOn(t, openPostgres(t)))
 	})
 }
 

@@ -150,7 +150,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 // door (web.Status).
 func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
 	status, errKey := web.Status(err)
-	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil,
+	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil && h.company.Companies.Offered(r.Context()),
 		PasswordOnly: r.URL.Query().Get("method") == "password" || r.PostFormValue("method") == "password"}
 	var locales []string
 	if ar != nil {

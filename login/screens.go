@@ -79,6 +79,7 @@ func (h *Handler) build() *screens {
 		if h.Companies != nil {
 			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
 			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
+			h.screens.operator.Companies = h.Companies
 			signIn.company = h.screens.company
 		}
 	})

@@ -47,6 +47,8 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
+		{"RefreshIDP", testRefreshIDP},
+		{"AnySSOConnection", testAnySSOConnection},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
