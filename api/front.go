@@ -65,6 +65,9 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	route, pathParams, err := s.findRoute(r)
 	if err != nil {
+		if errors.Is(err, errMethod) {
+			w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
+		}
 		s.problem(w, r, err)
 		return
 	}
@@ -84,9 +87,15 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.spend(r.Context(), w, grant.ClientID); err != nil {
-		s.problem(w, r, err)
+		s.problem(w, r, err) // not audited: the budget bounds a flood, its refusals must not write
 		return
 	}
+	// From here every call is audited with the client as its actor
+	// (audit.go): a change by the domain layer's own event, anything else
+	// (a read, a refusal, a replay) by one event written here.
+	sw := &statusWriter{ResponseWriter: w}
+	defer s.auditCall(r, grant.ClientID, pathParams, sw)
+	w = sw
 	if scope := requiredScope(route.Operation); scope != "" && !slices.Contains(grant.Scopes, scope) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sesame", error="insufficient_scope", scope="`+scope+`"`)
 		s.problem(w, r, errScope)
@@ -108,6 +117,20 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.inner.ServeHTTP(w, r)
+}
+
+// allowed lists the methods the document has for r's path (the Allow
+// header of a 405, RFC 9110 §15.5.6).
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, _, err := s.findRoute(probe); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // findRoute finds the operation in the document.

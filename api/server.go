@@ -76,8 +76,9 @@ type Options struct {
 	MasterKey []byte
 	// RatePerMinute bounds each client's requests per minute (600 when 0).
 	RatePerMinute int
-	// T translates a message key in English, for problems' details.
-	T      func(key string) string
+	// T translates a message key into a language ("fr", "en"), for the
+	// problems' titles and details (templates.Renderer.T).
+	T      func(lang, key string) string
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -110,7 +111,7 @@ func New(o Options) (*Server, error) {
 		o.Logger = slog.Default()
 	}
 	if o.T == nil {
-		o.T = func(k string) string { return k }
+		o.T = func(_, k string) string { return k }
 	}
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 600
