@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/login/web"
+	"github.com/sesame-idp/sesame/storage"
 )
 
 // Every call is audited with the client as its actor. A change that

@@ -122,11 +122,17 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 // allowed lists the methods the document has for r's path (the Allow
 // header of a 405, RFC 9110 §15.5.6).
 func (s *Server) allowed(r *http.Request) []string {
+	u := *r.URL
+	u.Path = trimAPI(r.URL.Path)
+	u.RawPath = ""
 	var out []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
 		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, _, err := s.findRoute(probe); err == nil {
+		probe.Method, probe.URL = m, &u
+		if _, _, err := s.findIn(probe); err == nil {
 			out = append(out, m)
 		}
 	}
@@ -140,7 +146,7 @@ func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, 
 	u.RawPath = ""
 	req := r.Clone(r.Context())
 	req.URL = &u
-	route, params, err := s.router.FindRoute(req)
+	route, params, err := s.findIn(req)
 	var re *routers.RouteError
 	switch {
 	case err == nil:
@@ -148,7 +154,29 @@ func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, 
 	case errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error():
 		return nil, nil, errMethod
 	}
+	if len(s.allowed(r)) > 0 {
+		// The path is the document's, the method not (the router says
+		// so only of some paths).
+		return nil, nil, errMethod
+	}
 	return nil, nil, errNoRoute
+}
+
+// findIn finds the operation of a request whose path has the API's
+// prefix removed. The router lets a path parameter match nothing
+// (/organizations/X/domains as /organizations/X/domains/{domain}): a
+// route with an empty parameter is no route.
+func (s *Server) findIn(req *http.Request) (*routers.Route, map[string]string, error) {
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range params {
+		if v == "" {
+			return nil, nil, routers.ErrPathNotFound
+		}
+	}
+	return route, params, nil
 }
 
 // requiredScope is the scope the operation's security requirement names.
@@ -215,7 +243,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 }
 
 var (
-	quoted      = regexp.MustCompile(`'([^']+)'`)
+	quoted      = regexp.MustCompile(`additional propert\w* '(.+?)' not allowed`)
 	unsupported = regexp.MustCompile(`property "([^"]+)" is unsupported`)
 )
 

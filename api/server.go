@@ -62,12 +62,17 @@ type Store interface {
 	storage.RateLimits
 	storage.SecondFactors
 	storage.Management
+	storage.Domains
+	storage.SSOConnections
 }
 
 // Options configure New.
 type Options struct {
 	Accounts *login.Accounts
-	Store    Store
+	// Companies is company sign-in's domain layer (domains and upstream
+	// connections); without it those operations answer 503.
+	Companies *login.CompanySignIn
+	Store     Store
 	// Authenticate checks a bearer token (provider.ClientToken); a
 	// refusal is a fail.Unauthorized error, anything else a failure.
 	Authenticate func(ctx context.Context, token string) (Caller, error)

@@ -444,7 +444,7 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	screens.Answer = op.Answer // the last form's response carries the code
-	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
+	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Companies: m.Companies, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
 		RatePerMinute: c.RateLimit.APIPerClient, T: m.Pages.T,
 		Authenticate: func(ctx context.Context, token string) (api.Caller, error) {
 			g, err := op.ClientToken(ctx, token)
