@@ -39,6 +39,8 @@ var (
 	errStale         = fail.E(fail.Stale, "Errors.API.IfMatch")
 	errCursor        = fail.E(fail.Invalid, "Errors.API.Cursor")
 	errTokenRequired = fail.E(fail.Unauthorized, "Errors.API.TokenMissing")
+	errKeys          = fail.E(fail.Invalid, "Errors.Clients.Keys")
+	errOrigin        = fail.E(fail.Invalid, "Errors.Clients.Origin")
 )
 
 type ctxKey int

@@ -516,6 +516,12 @@ func (h *handlers) CreateClient(ctx context.Context, req CreateClientRequestObje
 	if b.IdTokenSignedResponseAlg != nil {
 		c.IDTokenSignedAlg = string(*b.IdTokenSignedResponseAlg)
 	}
+	proto := protocolOfCreate(b)
+	jwks, origins, err := proto.parse()
+	if err != nil {
+		return nil, err
+	}
+	proto.apply(&c.Protocol, jwks, origins)
 	c, secret, err := h.acc().RegisterClient(ctx, actor(ctx), c, "")
 	if err != nil {
 		return nil, err
@@ -543,7 +549,13 @@ func ifMatchClient(ifMatch *string) func(storage.Client) error {
 
 func (h *handlers) UpdateClient(ctx context.Context, req UpdateClientRequestObject) (UpdateClientResponseObject, error) {
 	b := req.Body
+	proto := protocolOfUpdate(b)
+	jwks, origins, err := proto.parse()
+	if err != nil {
+		return nil, err
+	}
 	c, err := h.acc().UpdateClient(ctx, actor(ctx), req.ClientId, ifMatchClient(req.Params.IfMatch), func(c *storage.Client) {
+		proto.apply(&c.Protocol, jwks, origins)
 		if b.Name != nil {
 			c.Name = *b.Name
 		}

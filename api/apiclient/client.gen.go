@@ -17,6 +17,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ClientAccessTokenFormat.
+const (
+	ClientAccessTokenFormatJwt    ClientAccessTokenFormat = "jwt"
+	ClientAccessTokenFormatOpaque ClientAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientAccessTokenFormat enum.
+func (e ClientAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientAccessTokenFormatJwt:
+		return true
+	case ClientAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientIdTokenSignedResponseAlg.
 const (
 	ClientIdTokenSignedResponseAlgES256 ClientIdTokenSignedResponseAlg = "ES256"
@@ -38,6 +56,45 @@ func (e ClientIdTokenSignedResponseAlg) Valid() bool {
 	}
 }
 
+// Defines values for ClientTokenEndpointAuthMethod.
+const (
+	ClientTokenEndpointAuthMethodClientSecretBasic ClientTokenEndpointAuthMethod = "client_secret_basic"
+	ClientTokenEndpointAuthMethodNone              ClientTokenEndpointAuthMethod = "none"
+	ClientTokenEndpointAuthMethodPrivateKeyJwt     ClientTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientTokenEndpointAuthMethod enum.
+func (e ClientTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientTokenEndpointAuthMethodNone:
+		return true
+	case ClientTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateAccessTokenFormat.
+const (
+	ClientCreateAccessTokenFormatJwt    ClientCreateAccessTokenFormat = "jwt"
+	ClientCreateAccessTokenFormatOpaque ClientCreateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateAccessTokenFormat enum.
+func (e ClientCreateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientCreateAccessTokenFormatJwt:
+		return true
+	case ClientCreateAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientCreateIdTokenSignedResponseAlg.
 const (
 	ClientCreateIdTokenSignedResponseAlgES256 ClientCreateIdTokenSignedResponseAlg = "ES256"
@@ -53,6 +110,42 @@ func (e ClientCreateIdTokenSignedResponseAlg) Valid() bool {
 	case ClientCreateIdTokenSignedResponseAlgEdDSA:
 		return true
 	case ClientCreateIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateTokenEndpointAuthMethod.
+const (
+	ClientCreateTokenEndpointAuthMethodClientSecretBasic ClientCreateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientCreateTokenEndpointAuthMethodPrivateKeyJwt     ClientCreateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateTokenEndpointAuthMethod enum.
+func (e ClientCreateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientCreateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientCreateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateAccessTokenFormat.
+const (
+	ClientUpdateAccessTokenFormatJwt    ClientUpdateAccessTokenFormat = "jwt"
+	ClientUpdateAccessTokenFormatOpaque ClientUpdateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateAccessTokenFormat enum.
+func (e ClientUpdateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientUpdateAccessTokenFormatJwt:
+		return true
+	case ClientUpdateAccessTokenFormatOpaque:
 		return true
 	default:
 		return false
@@ -83,6 +176,24 @@ func (e ClientUpdateIdTokenSignedResponseAlg) Valid() bool {
 	}
 }
 
+// Defines values for ClientUpdateTokenEndpointAuthMethod.
+const (
+	ClientUpdateTokenEndpointAuthMethodClientSecretBasic ClientUpdateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt     ClientUpdateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateTokenEndpointAuthMethod enum.
+func (e ClientUpdateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientUpdateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DomainRecordType.
 const (
 	TXT DomainRecordType = "TXT"
@@ -102,6 +213,7 @@ func (e DomainRecordType) Valid() bool {
 const (
 	AuthorizationCode Grant = "authorization_code"
 	ClientCredentials Grant = "client_credentials"
+	DeviceCode        Grant = "device_code"
 	RefreshToken      Grant = "refresh_token"
 )
 
@@ -111,6 +223,8 @@ func (e Grant) Valid() bool {
 	case AuthorizationCode:
 		return true
 	case ClientCredentials:
+		return true
+	case DeviceCode:
 		return true
 	case RefreshToken:
 		return true
@@ -272,36 +386,87 @@ type AuditEventList struct {
 
 // Client defines model for Client.
 type Client struct {
-	BackchannelLogoutUri     *string                         `json:"backchannel_logout_uri,omitempty"`
-	CreatedAt                time.Time                       `json:"created_at"`
+	// AccessTokenFormat jwt: RFC 9068 access tokens.
+	AccessTokenFormat ClientAccessTokenFormat `json:"access_token_format"`
+
+	// AllowedOrigins Browser origins that may call the token, userinfo and revocation endpoints (CORS).
+	AllowedOrigins       []string  `json:"allowed_origins"`
+	BackchannelLogoutUri *string   `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
+
+	// DpopBoundAccessTokens Tokens are issued only bound to a DPoP key (RFC 9449).
+	DpopBoundAccessTokens    bool                            `json:"dpop_bound_access_tokens"`
 	Grants                   []Grant                         `json:"grants"`
 	Id                       string                          `json:"id"`
 	IdTokenSignedResponseAlg *ClientIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     string                          `json:"name"`
-	PostLogoutRedirectUris   []string                        `json:"post_logout_redirect_uris"`
-	Public                   bool                            `json:"public"`
-	RedirectUris             []string                        `json:"redirect_uris"`
-	Scopes                   []Scope                         `json:"scopes"`
+
+	// Jwks The public keys of a private_key_jwt client (a JWK set), when registered by value.
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri Where a private_key_jwt client publishes its public keys.
+	JwksUri                *string  `json:"jwks_uri,omitempty"`
+	Name                   string   `json:"name"`
+	PostLogoutRedirectUris []string `json:"post_logout_redirect_uris"`
+	Public                 bool     `json:"public"`
+	RedirectUris           []string `json:"redirect_uris"`
+
+	// RequirePushedAuthorizationRequests Authorization requests must be pushed first (PAR, RFC 9126).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests"`
+
+	// Resource The audience of its JWT access tokens (default: the client id).
+	Resource *string `json:"resource,omitempty"`
+	Scopes   []Scope `json:"scopes"`
+
+	// ThirdParty A third-party application: people are asked their consent.
+	ThirdParty bool `json:"third_party"`
+
+	// TokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+	TokenEndpointAuthMethod ClientTokenEndpointAuthMethod `json:"token_endpoint_auth_method"`
 }
+
+// ClientAccessTokenFormat jwt: RFC 9068 access tokens.
+type ClientAccessTokenFormat string
 
 // ClientIdTokenSignedResponseAlg defines model for Client.IdTokenSignedResponseAlg.
 type ClientIdTokenSignedResponseAlg string
 
+// ClientTokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+type ClientTokenEndpointAuthMethod string
+
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
+	AccessTokenFormat        *ClientCreateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	Id                       string                                `json:"id"`
 	IdTokenSignedResponseAlg *ClientCreateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	Public                   *bool                                 `json:"public,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks                               *map[string]interface{} `json:"jwks,omitempty"`
+	JwksUri                            *string                 `json:"jwks_uri,omitempty"`
+	Name                               *string                 `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string               `json:"post_logout_redirect_uris,omitempty"`
+	Public                             *bool                   `json:"public,omitempty"`
+	RedirectUris                       *[]string               `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool                   `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string                 `json:"resource,omitempty"`
+	Scopes                             *[]Scope                `json:"scopes,omitempty"`
+	ThirdParty                         *bool                   `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientCreateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientCreateAccessTokenFormat defines model for ClientCreate.AccessTokenFormat.
+type ClientCreateAccessTokenFormat string
 
 // ClientCreateIdTokenSignedResponseAlg defines model for ClientCreate.IdTokenSignedResponseAlg.
 type ClientCreateIdTokenSignedResponseAlg string
+
+// ClientCreateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientCreateTokenEndpointAuthMethod string
 
 // ClientCreated defines model for ClientCreated.
 type ClientCreated struct {
@@ -319,17 +484,38 @@ type ClientList struct {
 
 // ClientUpdate defines model for ClientUpdate.
 type ClientUpdate struct {
+	AccessTokenFormat        *ClientUpdateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	IdTokenSignedResponseAlg *ClientUpdateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri "" removes it.
+	JwksUri                            *string   `json:"jwks_uri,omitempty"`
+	Name                               *string   `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string `json:"post_logout_redirect_uris,omitempty"`
+	RedirectUris                       *[]string `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string   `json:"resource,omitempty"`
+	Scopes                             *[]Scope  `json:"scopes,omitempty"`
+	ThirdParty                         *bool     `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientUpdateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientUpdateAccessTokenFormat defines model for ClientUpdate.AccessTokenFormat.
+type ClientUpdateAccessTokenFormat string
 
 // ClientUpdateIdTokenSignedResponseAlg defines model for ClientUpdate.IdTokenSignedResponseAlg.
 type ClientUpdateIdTokenSignedResponseAlg string
+
+// ClientUpdateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientUpdateTokenEndpointAuthMethod string
 
 // Domain defines model for Domain.
 type Domain struct {

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/login/domains"
@@ -318,5 +324,92 @@ func TestAPICallsAreAudited(t *testing.T) {
 		if got := count(actions, action); got != want {
 			t.Errorf("%s: %d events, want %d (%v)", action, got, want, actions)
 		}
+	}
+}
+
+// TestAPIClientProtocol: a client's protocol options (issue 18) through
+// the API, under the rules the command line applies (login.CheckProtocol):
+// a private_key_jwt client registered with its keys has no secret; PAR,
+// DPoP, JWT access tokens, origins and the device grant round-trip; each
+// refusal names its field.
+func TestAPIClientProtocol(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	token := e.token("backoffice", e.secret)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pub, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Use: "sig", Algorithm: "ES256"}}})
+	priv, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key, KeyID: "k1"}}})
+
+	resp, body := e.call("POST", "/clients", token, `{"id":"keyed","redirect_uris":["https://rp.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks":`+string(pub)+
+		`,"require_pushed_authorization_requests":true,"dpop_bound_access_tokens":true,"access_token_format":"jwt","resource":"https://api.rp.example","allowed_origins":["https://App.rp.example"]}`)
+	var created struct {
+		Client       map[string]any `json:"client"`
+		ClientSecret *string        `json:"client_secret"`
+	}
+	if resp.StatusCode != 201 || json.Unmarshal(body, &created) != nil || created.ClientSecret != nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, body)
+	}
+	c := created.Client
+	if c["token_endpoint_auth_method"] != "private_key_jwt" || c["jwks"] == nil || c["require_pushed_authorization_requests"] != true ||
+		c["dpop_bound_access_tokens"] != true || c["access_token_format"] != "jwt" || c["resource"] != "https://api.rp.example" ||
+		fmt.Sprint(c["allowed_origins"]) != "[https://app.rp.example]" || c["third_party"] != false {
+		t.Fatalf("the options: %v", c)
+	}
+	// The command line reads what the API wrote.
+	if out := e.mustCLI("", "--json", "client", "list"); !strings.Contains(out, `"token_endpoint_auth_method": "private_key_jwt"`) ||
+		!strings.Contains(out, `"require_pushed_authorization_requests": true`) {
+		t.Fatalf("client list: %s", out)
+	}
+	resp, body = e.call("GET", "/clients/keyed", token, "")
+	etag := resp.Header.Get("ETag")
+	resp, body = e.call("PATCH", "/clients/keyed", token, `{"jwks_uri":"https://rp.example/jwks","require_pushed_authorization_requests":false,"third_party":true}`, "If-Match", etag)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"jwks_uri":"https://rp.example/jwks"`) || strings.Contains(string(body), `"jwks":`) ||
+		!strings.Contains(string(body), `"third_party":true`) || !strings.Contains(string(body), `"require_pushed_authorization_requests":false`) {
+		t.Fatalf("update: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := e.call("PATCH", "/clients/keyed", token, `{"third_party":false}`, "If-Match", etag); resp.StatusCode != 412 {
+		t.Fatalf("stale update: %d %s", resp.StatusCode, body)
+	}
+	// The device grant, with refresh tokens, no redirect URI.
+	if resp, body := e.call("POST", "/clients", token, `{"id":"tv","public":true,"grants":["device_code","refresh_token"]}`); resp.StatusCode != 201 ||
+		!strings.Contains(string(body), `"device_code"`) || !strings.Contains(string(body), `"token_endpoint_auth_method":"none"`) {
+		t.Fatalf("device client: %d %s", resp.StatusCode, body)
+	}
+
+	for _, tc := range []struct {
+		name, method, path, body string
+		status                   int
+		field                    string
+	}{
+		{"keys and a key URL", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks":` + string(pub) + `,"jwks_uri":"https://x.example/jwks"}`, 400, "token_endpoint_auth_method"},
+		{"no keys", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, 400, "token_endpoint_auth_method"},
+		{"a private key", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks":` + string(priv) + `}`, 400, "jwks"},
+		{"not a key set", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[]}}`, 400, "jwks"},
+		{"keys without private_key_jwt", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"jwks_uri":"https://x.example/jwks"}`, 400, "jwks_uri"},
+		{"a public keyed client", "POST", "/clients", `{"id":"x","public":true,"redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://x.example/jwks"}`, 400, "token_endpoint_auth_method"},
+		{"an http key URL", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"private_key_jwt","jwks_uri":"http://x.example/jwks"}`, 400, "jwks_uri"},
+		{"an unknown method", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"token_endpoint_auth_method":"magic"}`, 400, "token_endpoint_auth_method"},
+		{"an unknown format", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"access_token_format":"paseto"}`, 400, "access_token_format"},
+		{"a resource of opaque tokens", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"resource":"https://api.example"}`, 400, "resource"},
+		{"an origin with a path", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"allowed_origins":["https://app.example/path"]}`, 400, "allowed_origins"},
+		{"an http origin", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"allowed_origins":["http://app.example"]}`, 400, "allowed_origins"},
+		{"refresh without a grant that gives it", "POST", "/clients", `{"id":"x","grants":["refresh_token"]}`, 400, "grants"},
+		{"an unknown grant", "POST", "/clients", `{"id":"x","grants":["password"]}`, 400, "grants"},
+		{"an unknown option", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"require_mtls":true}`, 400, "require_mtls"},
+		{"an update to a resource of opaque tokens", "PATCH", "/clients/keyed", `{"access_token_format":"opaque"}`, 400, "resource"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := e.call(tc.method, tc.path, token, tc.body)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%d, want %d: %s", resp.StatusCode, tc.status, body)
+			}
+			readProblem(t, resp, body)
+			if !strings.Contains(string(body), `"name":"`+tc.field) && !strings.Contains(string(body), "."+tc.field+`"`) {
+				t.Fatalf("the problem does not name %q: %s", tc.field, body)
+			}
+		})
+	}
+	if resp, body := e.call("GET", "/clients/x", token, ""); resp.StatusCode != 404 {
+		t.Fatalf("a refused client was registered: %d %s", resp.StatusCode, body)
 	}
 }

@@ -36,7 +36,7 @@ func TestAPIClientsAndPeople(t *testing.T) {
 		t.Fatalf("grants %v", g)
 	}
 	got, err := c.GetClientWithResponse(ctx, "shop")
-	if err != nil || got.JSON200 == nil || strings.Contains(string(got.Body), "secret") {
+	if err != nil || got.JSON200 == nil || strings.Contains(string(got.Body), `"client_secret"`) {
 		t.Fatalf("get: %v %s", err, got.Body)
 	}
 	etag := got.HTTPResponse.Header.Get("ETag")
