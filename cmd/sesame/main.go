@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -157,6 +158,15 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
 		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
 		HashClientSecret: func(secret string) (string, error) { return provider.HashClientSecret(key, secret) },
+		ParseClientKeys: func(raw []byte) (string, error) {
+			set, err := provider.ParseClientJWKS(raw)
+			if err != nil {
+				return "", err
+			}
+			compact, err := json.Marshal(set)
+			return string(compact), err
+		},
+		NormalizeOrigin: provider.NormalizeOrigin,
 		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	ssoBox, err := secretbox.New(key, "sso-client-secrets")
 	if err != nil {
