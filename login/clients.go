@@ -48,12 +48,7 @@ const MinClientSecretLength = 32
 var IDTokenAlgorithms = []string{"RS256", "ES256", "EdDSA"}
 
 // ClientGrants are the grants a client may be registered with.
-var ClientGrants = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantClientCredentials, GrantDeviceCode}
-
-// GrantDeviceCode is the device authorization grant (RFC 8628) as a
-// client is registered with it (storage.GrantDeviceCode once the device
-// flow lands).
-const GrantDeviceCode = "device_code"
+var ClientGrants = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantClientCredentials}
 
 // CheckRedirectURI applies the registration policy to one URI of field:
 // absolute, no fragment, https, or http on a loopback host, or a custom
@@ -128,15 +123,15 @@ func CheckClient(c storage.Client, secret string) error {
 	}
 	for _, g := range c.Grants {
 		if !slices.Contains(ClientGrants, g) {
-			return fieldErr("grants", "Errors.Clients.Grant", "%q is not a grant (authorization_code, refresh_token, client_credentials, device_code)", g)
+			return fieldErr("grants", "Errors.Clients.Grant", "%q is not a grant (authorization_code, refresh_token, client_credentials)", g)
 		}
 	}
 	code, cc := slices.Contains(c.Grants, storage.GrantAuthorizationCode), slices.Contains(c.Grants, storage.GrantClientCredentials)
 	switch {
 	case cc && c.Public:
 		return fieldErr("grants", "Errors.Clients.Grant", "client_credentials is only for confidential clients")
-	case !code && !slices.Contains(c.Grants, GrantDeviceCode) && slices.Contains(c.Grants, storage.GrantRefreshToken):
-		return fieldErr("grants", "Errors.Clients.Grant", "refresh_token comes with authorization_code or device_code")
+	case !code && slices.Contains(c.Grants, storage.GrantRefreshToken):
+		return fieldErr("grants", "Errors.Clients.Grant", "refresh_token comes with authorization_code")
 	case code && len(c.RedirectURIs) == 0:
 		return fieldErr("redirect_uris", "Errors.Clients.RedirectURI", "is required")
 	case !code && (len(c.RedirectURIs) > 0 || len(c.PostLogoutRedirectURIs) > 0 || c.BackchannelLogoutURI != ""):

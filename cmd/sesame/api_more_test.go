@@ -17,6 +17,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/sesame-idp/sesame/internal/vocab"
+	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/domains"
 	"github.com/sesame-idp/sesame/login/domains/dnstest"
 )
@@ -370,10 +371,15 @@ func TestAPIClientProtocol(t *testing.T) {
 	if resp, body := e.call("PATCH", "/clients/keyed", token, `{"third_party":false}`, "If-Match", etag); resp.StatusCode != 412 {
 		t.Fatalf("stale update: %d %s", resp.StatusCode, body)
 	}
-	// The device grant, with refresh tokens, no redirect URI.
-	if resp, body := e.call("POST", "/clients", token, `{"id":"tv","public":true,"grants":["device_code","refresh_token"]}`); resp.StatusCode != 201 ||
-		!strings.Contains(string(body), `"device_code"`) || !strings.Contains(string(body), `"token_endpoint_auth_method":"none"`) {
-		t.Fatalf("device client: %d %s", resp.StatusCode, body)
+	// The device grant is in the document's enum; whether a client may
+	// have it is the rules' (login.ClientGrants, the device flow's).
+	resp, body = e.call("POST", "/clients", token, `{"id":"tv","public":true,"grants":["device_code","refresh_token"]}`)
+	if slices.Contains(login.ClientGrants, "device_code") {
+		if resp.StatusCode != 201 || !strings.Contains(string(body), `"device_code"`) || !strings.Contains(string(body), `"token_endpoint_auth_method":"none"`) {
+			t.Fatalf("device client: %d %s", resp.StatusCode, body)
+		}
+	} else if resp.StatusCode != 400 || !strings.Contains(string(body), `"name":"grants"`) {
+		t.Fatalf("device client before the device flow: %d %s", resp.StatusCode, body)
 	}
 
 	for _, tc := range []struct {
@@ -393,7 +399,7 @@ func TestAPIClientProtocol(t *testing.T) {
 		{"a resource of opaque tokens", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"resource":"https://api.example"}`, 400, "resource"},
 		{"an origin with a path", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"allowed_origins":["https://app.example/path"]}`, 400, "allowed_origins"},
 		{"an http origin", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"allowed_origins":["http://app.example"]}`, 400, "allowed_origins"},
-		{"refresh without a grant that gives it", "POST", "/clients", `{"id":"x","grants":["refresh_token"]}`, 400, "grants"},
+		{"refresh without a grant that gives it", "POST", "/clients", `{"id":"x","grants":["refresh_token","client_credentials"],"scopes":["sesame:audit:read"]}`, 400, "grants"},
 		{"an unknown grant", "POST", "/clients", `{"id":"x","grants":["password"]}`, 400, "grants"},
 		{"an unknown option", "POST", "/clients", `{"id":"x","redirect_uris":["https://x.example/cb"],"require_mtls":true}`, 400, "require_mtls"},
 		{"an update to a resource of opaque tokens", "PATCH", "/clients/keyed", `{"access_token_format":"opaque"}`, 400, "resource"},
