@@ -1,8 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -167,7 +167,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 			return string(compact), err
 		},
 		NormalizeOrigin: provider.NormalizeOrigin,
-		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+		PendingMembers:  c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	ssoBox, err := secretbox.New(key, "sso-client-secrets")
 	if err != nil {
 		return err
