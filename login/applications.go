@@ -40,6 +40,7 @@ type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
 	Public, Code, ClientCredentials                             bool
 	Scopes                                                      []string
+	Protocol                                                    protocolForm // clientprotocol_form.go
 }
 
 type applicationsPage struct {
@@ -130,6 +131,11 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	}
 	if len(c.Grants) == 0 {
 		c.Grants = []string{"none"} // refused by the rules, as an empty --grant list is not
+	}
+	p.Form.Protocol = readProtocolForm(r)
+	if err := h.Accounts.applyProtocolForm(p.Form.Protocol, &c.Protocol); err != nil {
+		h.renderApplications(w, r, v, err, p)
+		return
 	}
 	actor := actorOf(v, r)
 	actor.Operator = true

@@ -163,7 +163,7 @@ func CheckClient(c storage.Client, secret string) error {
 			return err
 		}
 	}
-	return nil
+	return CheckProtocol(c, secret) // clientprotocol.go
 }
 
 // ErrClientExists and ErrNoClient are the refusals of a client's id.

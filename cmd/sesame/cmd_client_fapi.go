@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
+	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -79,33 +80,10 @@ func (f *clientProtocolFlags) apply(cl *storage.Client) error {
 	return nil
 }
 
-// checkProtocol refuses option combinations that make no sense.
+// checkProtocol refuses option combinations that make no sense: the
+// rules every door shares (login.CheckProtocol), answered as flags.
 func checkProtocol(cl storage.Client, secret string) error {
-	p := cl.Protocol
-	keyed := p.AuthMethod == provider.AuthPrivateKeyJWT
-	switch {
-	case keyed && cl.Public:
-		return badFlag("auth", "private_key_jwt is for confidential clients, not --public ones")
-	case keyed && secret != "":
-		return badFlag("secret", "a private_key_jwt client has no secret")
-	case keyed && (p.JWKS == "") == (p.JWKSURI == ""):
-		return badFlag("auth", "private_key_jwt needs exactly one of --jwks-file and --jwks-uri")
-	case !keyed && (p.JWKS != "" || p.JWKSURI != ""):
-		return badFlag("jwks-file", "keys are for --auth private_key_jwt clients")
-	case p.Resource != "" && p.AccessTokenFormat != "jwt":
-		return badFlag("resource", "is the audience of JWT access tokens: add --access-token-format jwt")
-	}
-	if p.JWKSURI != "" {
-		if err := checkRedirectURI("jwks-uri", p.JWKSURI, false); err != nil {
-			return err
-		}
-	}
-	if p.Resource != "" {
-		if err := checkRedirectURI("resource", p.Resource, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return flagError(login.CheckProtocol(cl, secret))
 }
 
 // protocolJSON is what `client add/list --json` show of the options, in
