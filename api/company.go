@@ -30,9 +30,7 @@ func (h *handlers) companies(ifMatch *string, check precondition) (*login.Compan
 	if ifMatch == nil || check == nil {
 		return c, nil
 	}
-	cp := *c
-	cp.Store = guardedStorage{Storage: c.Store, check: check}
-	return &cp, nil
+	return c.WithStore(guardedStorage{Storage: c.Store, check: check}), nil
 }
 
 // guardedStorage is guarded for the company sign-in's store.
