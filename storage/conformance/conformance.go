@@ -46,6 +46,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
+		{"Consents", testConsents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
