@@ -147,7 +147,9 @@ func TestConsentAllowRememberAndAskAgain(t *testing.T) {
 	}
 }
 
-func loginURL(ar storage.AuthRequest) string { return PathLogin + "?authRequestID=" + url.QueryEscape(ar.ID) }
+func loginURL(ar storage.AuthRequest) string {
+	return PathLogin + "?authRequestID=" + url.QueryEscape(ar.ID)
+}
 
 func TestConsentDenyAndPromptNone(t *testing.T) {
 	t.Parallel()
@@ -189,7 +191,10 @@ func TestConsentFirstPartyNeverAsked(t *testing.T) {
 	ada := hx.User("ada@acme.example", &org, storage.RoleUser)
 	b := hx.Browser()
 	first := hx.client // registered without --third-party
-	ar := hx.AuthRequest(func(a *storage.AuthRequest) { a.Scopes = []string{"openid", "email", "offline_access"}; a.Prompt = []string{"consent"} })
+	ar := hx.AuthRequest(func(a *storage.AuthRequest) {
+		a.Scopes = []string{"openid", "email", "offline_access"}
+		a.Prompt = []string{"consent"}
+	})
 	p := signInFor(b, ar, ada.Email)
 	if p.Status != http.StatusFound || !strings.HasPrefix(p.Location, first.RedirectURIs[0]+"?") || !strings.Contains(p.Location, "code=") {
 		t.Fatalf("a first-party client was not answered at once: %d %s", p.Status, p.Location)
