@@ -403,3 +403,32 @@ func TestConsentPageLanguages(t *testing.T) {
 		t.Error("the page is not in French")
 	}
 }
+
+// TestConsoleThirdPartyApplication: the console's Applications page
+// registers a third party (and refuses one that no person signs in to).
+func TestConsoleThirdPartyApplication(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	withClientHash(hx)
+	op := hx.User("op@sesame.example", nil)
+	b := hx.Browser()
+	b.SignIn(op.Email, "")
+	if p := b.Get(PathApplications); !p.Says("Applications.ThirdParty") || !strings.Contains(p.Body, `name="third_party"`) {
+		t.Fatalf("the form has no third-party choice: %s", excerpt(p.Body))
+	}
+	b.Post(PathApplications, url.Values{"id": {"m2m"}, "kind": {"confidential"}, "grant_client_credentials": {"1"},
+		"scope": {"sesame:audit:read"}, "third_party": {"1"}}).Shows(http.StatusBadRequest, "Errors.Clients.ThirdParty")
+	b.Post(PathApplications, url.Values{"id": {"partner"}, "name": {"Partner"}, "kind": {"confidential"}, "grant_code": {"1"},
+		"redirect_uris": {"https://partner.example/cb"}, "third_party": {"1"}}).Shows(http.StatusOK, "Applications.Notice.Registered")
+	b.Post(PathApplications, url.Values{"id": {"inhouse"}, "kind": {"confidential"}, "grant_code": {"1"},
+		"redirect_uris": {"https://inhouse.example/cb"}}).Shows(http.StatusOK, "Applications.Notice.Registered")
+	for id, want := range map[string]bool{"partner": true, "inhouse": false} {
+		c, err := hx.Store.GetClient(context.Background(), id)
+		if err != nil || c.Protocol.ThirdParty != want {
+			t.Errorf("%s: third party %v, want %v (%v)", id, c.Protocol.ThirdParty, want, err)
+		}
+	}
+	if p := b.Get(PathApplications); !p.Says("Applications.ThirdPartyChip") {
+		t.Error("the list does not mark the third party")
+	}
+}
