@@ -432,3 +432,80 @@ func TestConsoleThirdPartyApplication(t *testing.T) {
 		t.Error("the list does not mark the third party")
 	}
 }
+
+// TestConsentAfterEnrolment: a sign-in that enrols its second factor
+// (the organization requires one) shows the recovery codes first, whose
+// link leads to the consent step, not to the relying party.
+func TestConsentAfterEnrolment(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	org := hx.Org("Acme", storage.OrgValidated)
+	if err := hx.Store.UpdateOrganization(context.Background(), org.ID, func(o *storage.Organization) error {
+		o.RequireMFA = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ada := hx.User("ada@acme.example", &org, storage.RoleUser)
+	tp := hx.thirdParty("partner", "Partner App")
+	b := hx.Browser()
+	ar := hx.requestOf(tp, []string{"openid"})
+	signInFor(b, ar, ada.Email).Redirects(PathLoginEnrol)
+	setup := b.Get(PathLoginEnrol)
+	p := b.Post(PathLoginEnrol, url.Values{"enrolment": {setup.Field("enrolment")}, "code": {hx.Code(setupSecret(t, setup))}}).
+		Shows(http.StatusOK, "Recovery.Enabled")
+	if !strings.Contains(p.Body, `href="`+PathConsent+`"`) || strings.Contains(p.Body, "/callback?id=") {
+		t.Fatalf("the recovery page does not lead to the consent step: %s", excerpt(p.Body))
+	}
+	if got, _ := hx.Store.GetAuthRequest(context.Background(), ar.ID); got.Done {
+		t.Fatal("the request was answered before consent")
+	}
+	b.Get(PathConsent).Shows(http.StatusOK, "Consent.Title")
+	q := b.Post(PathConsent, url.Values{"decision": {"allow"}}).answer(tp)
+	if q.Get("code") == "" {
+		t.Fatalf("allow after enrolment: %v", q)
+	}
+	if got := hx.Answered(); len(got) != 1 || !slices.Contains(got[0].AMR, "mfa") {
+		t.Fatalf("the answer does not carry the enrolled factor: %+v", got)
+	}
+}
+
+// TestConsentAllowedOnce: concurrent Allow posts of one ticket answer the
+// request once; the others are refused.
+func TestConsentAllowedOnce(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	ada := hx.User("ada@op.example", nil)
+	tp := hx.thirdParty("partner", "Partner App")
+	b := hx.Browser()
+	signInFor(b, hx.requestOf(tp, []string{"openid"}), ada.Email).Redirects(PathConsent)
+	csrf := b.csrf()
+	results := make(chan int, 4)
+	for range 4 {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, hx.URL+PathConsent,
+				strings.NewReader(url.Values{"decision": {"allow"}, "csrf_token": {csrf}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := b.c.Do(req)
+			if err != nil {
+				results <- 0
+				return
+			}
+			res.Body.Close()
+			results <- res.StatusCode
+		}()
+	}
+	answered := 0
+	for range 4 {
+		switch s := <-results; s {
+		case http.StatusFound:
+			answered++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("a concurrent allow: %d", s)
+		}
+	}
+	if answered != 1 || len(hx.Answered()) != 1 {
+		t.Fatalf("answered %d times (provider handed %d)", answered, len(hx.Answered()))
+	}
+}
