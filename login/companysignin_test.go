@@ -358,9 +358,10 @@ func TestCompanySignInEnforce(t *testing.T) {
 	// A right password is refused for the organization's domain…
 	sx.Browser().Post(PathLogin, url.Values{"email": {"member@" + acme}, "password": {testPassword}, "method": {"password"}}).
 		Shows(http.StatusForbidden, "Errors.SSO.Enforced")
-	// …a wrong one tells nothing more than a wrong password…
+	// …and a wrong one gets the same answer (no password oracle:
+	// TestEnforcedDomainIsNoPasswordOracle)…
 	sx.Browser().Post(PathLogin, url.Values{"email": {"member@" + acme}, "password": {"wrong password!"}, "method": {"password"}}).
-		Shows(http.StatusUnauthorized, "Errors.Login.Invalid")
+		Shows(http.StatusForbidden, "Errors.SSO.Enforced")
 	// …and the break-glass admin still signs in with theirs.
 	sx.Browser().Post(PathLogin, url.Values{"email": {"admin@" + acme}, "password": {testPassword}, "method": {"password"}}).Redirects(PathHome)
 	if !slices.Contains(sx.Events(), "signin.succeeded") {

@@ -216,6 +216,17 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 		h.complete(w, r, p, at, record, nil)
 		return
 	}
+	if next == stepPasskeyEnrol && !h.pk.enabled() {
+		// A passkey is required (loa:3, or a policy saved while passkeys
+		// were on) and this server offers none: the requirement cannot be
+		// met, rather than a step that does not exist.
+		if ar != nil {
+			h.failRequest(w, r, *ar, "unmet_authentication_requirements")
+			return
+		}
+		h.renderLogin(w, r, nil, p.User.Email, errPasskeyOff)
+		return
+	}
 	if record != nil {
 		if err := h.Store.Atomic(r.Context(), record); err != nil {
 			h.fail(w, r, err)

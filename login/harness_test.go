@@ -96,12 +96,18 @@ type harness struct {
 // opts change the handler before its routes are built.
 func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/sesame.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return newHarnessOn(t, db, opts...)
+}
+
+// newHarnessOn builds the screens on db (a fresh database of either backend).
+func newHarnessOn(t *testing.T, db storage.Storage, opts ...func(*harness)) *harness {
+	t.Helper()
+	ctx := context.Background()
 	master := make([]byte, secretbox.KeySize)
 	_, _ = rand.Read(master)
 	box := func(purpose string) *secretbox.Box {

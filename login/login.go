@@ -341,6 +341,16 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
 		h.Logger.InfoContext(r.Context(), "sign-in failed", "known", known, "ip", web.ClientIP(r))
+		// At a domain whose organization signs in only through its
+		// provider, a failure answers as a right password does (the gate
+		// refuses all but the break-glass admin): the answer never tells
+		// a guessed password right.
+		if h.company != nil {
+			if conn, err := h.connectionFor(r.Context(), email); err == nil && conn != nil && conn.Enforce {
+				h.renderLogin(w, r, ar, email, errSSOEnforced)
+				return
+			}
+		}
 		h.renderLogin(w, r, ar, email, errLoginInvalid)
 		return
 	}

@@ -229,7 +229,7 @@ func (h *securityFlow) handleTOTPDisable(w http.ResponseWriter, r *http.Request)
 			return
 		}
 	}
-	if err := h.proveFactors(r, v.user, "code", errDisableRefused); err != nil {
+	if err := h.proveFactors(r, v.user, h.staleSignIn(v), "code", errDisableRefused); err != nil {
 		if !h.refused(w, r, err) {
 			return
 		}

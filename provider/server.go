@@ -258,6 +258,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if read && r.URL.Path == PathKeys && s.serveKeys(w, r) {
 				return
 			}
+			// The library answers (another method, or the keys could not
+			// be read): its CORS layer would echo the Origin.
+			w = &corsOnly{ResponseWriter: w, star: true}
 		case PathAuthorize:
 			r = r.WithContext(withMemo(r.Context(), false))
 			if !s.resolvePushed(w, r) {
@@ -266,7 +269,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
-			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
+			w = &issuerStamp{ResponseWriter: &corsOnly{ResponseWriter: w}, s: s, r: r}
+		case PathCallback:
+			w = &corsOnly{ResponseWriter: w}
 		case PathToken, PathIntrospect, PathRevoke, PathPAR:
 			if s.corsPreflight(w, r) {
 				return

@@ -43,6 +43,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LogoutNotices", testLogoutNotices},
 		{"Protocol", testProtocol},
 		{"Passkeys", testPasskeys},
+		{"PasskeyLimitConcurrent", testPasskeyLimitConcurrent},
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
