@@ -39,6 +39,7 @@ type applicationRow struct {
 type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
 	Public, Code, ClientCredentials                             bool
+	ThirdParty                                                  bool // asks people's consent (consent.go)
 	Scopes                                                      []string
 	Protocol                                                    protocolForm // clientprotocol_form.go
 }
@@ -114,7 +115,8 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 		RedirectURIs: r.PostFormValue("redirect_uris"), PostLogoutURIs: r.PostFormValue("post_logout_redirect_uris"),
 		BackchannelURI: strings.TrimSpace(r.PostFormValue("backchannel_logout_uri")), Alg: r.PostFormValue("alg"),
 		Public: r.PostFormValue("kind") == "public", Code: r.PostFormValue("grant_code") != "",
-		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"]}
+		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"],
+		ThirdParty: r.PostFormValue("third_party") != ""}
 	p := &applicationsPage{Form: f}
 	if !h.csrfValid(r) {
 		h.renderApplications(w, r, v, errCSRF, p)
@@ -123,6 +125,7 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	c := storage.Client{ID: f.ID, Name: f.Name, Public: f.Public, RedirectURIs: lines(f.RedirectURIs),
 		PostLogoutRedirectURIs: lines(f.PostLogoutURIs), BackchannelLogoutURI: f.BackchannelURI, IDTokenSignedAlg: f.Alg,
 		Scopes: slices.Clone(f.Scopes)}
+	c.Protocol.ThirdParty = f.ThirdParty
 	if f.Code {
 		c.Grants = append(c.Grants, storage.GrantAuthorizationCode)
 	}

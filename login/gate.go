@@ -264,6 +264,8 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		secret string
 		reply  http.HandlerFunc
 		next   = landing(at)
+		// consent: the request waits for the person's consent (consent.go)
+		consent bool
 	)
 	ctx := r.Context()
 	err := h.Store.Atomic(ctx, func(tx storage.Tx) error {
@@ -296,6 +298,12 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		if at.AuthRequestID == "" {
 			return nil
 		}
+		// A third party is answered only after the person consents
+		// (consent.go): the session exists, the request waits.
+		if consent, err = h.consentFirst(ctx, tx, at.AuthRequestID, u.ID); err != nil || consent {
+			next = PathConsent
+			return err
+		}
 		if recovery != nil {
 			if _, err := h.markAnswered(ctx, tx, at.AuthRequestID, s); err == nil {
 				next = vocab.CallbackURL(at.AuthRequestID)
@@ -315,6 +323,12 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		return
 	}
 	h.setSessionCookies(w, s, secret)
+	if consent {
+		if err := h.setConsentTicket(w, at.AuthRequestID, s.ID); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	h.trustDevice(w, u.Email)
 	h.count("success")
 	h.Logger.InfoContext(r.Context(), "signed in", "user", u.ID, "session", s.ID, "amr", amr)
@@ -323,6 +337,8 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		h.renderRecovery(w, r, u, recovery(), next)
 	case reply != nil:
 		reply(w, r)
+	case consent:
+		http.Redirect(w, r, PathConsent, http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, landing(at), http.StatusSeeOther)
 	}

@@ -47,6 +47,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
 	h.passkeyRoutes(r)
 	r.Post(PathLoginCancel, h.handleLoginCancel)
+	h.consentRoutes(r)
 }
 
 func (h *signInFlow) count(result string) {
@@ -214,6 +215,13 @@ func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthReques
 // finish records who authenticated, in which session, with the code the
 // provider makes for it, and sends the browser on to the relying party.
 func (h *signInFlow) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
+	if ask, err := consentNeeded(r.Context(), h.Store, ar, s.UserID); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if ask {
+		h.askConsent(w, r, ar, s) // a third party not yet allowed (consent.go)
+		return
+	}
 	var reply http.HandlerFunc
 	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
 		reply, err = h.answerIn(r.Context(), tx, ar.ID, s)

@@ -716,6 +716,10 @@ func oauthError(code string) *oidc.Error {
 		// not at the level asked for, and prompt=none forbids reaching it.
 		return &oidc.Error{ErrorType: "unmet_authentication_requirements",
 			Description: "the authentication level asked for needs the second factor"}
+	case "consent_required":
+		// prompt=none, and a third-party client the person has not
+		// allowed (or not for these scopes): OpenID Connect Core 3.1.2.6.
+		return &oidc.Error{ErrorType: "consent_required", Description: "the person has not allowed this application"}
 	default:
 		return oidc.ErrAccessDenied()
 	}

@@ -252,6 +252,7 @@ type Tx interface {
 	Domains
 	SSOConnections
 	Management
+	Consents
 }
 
 // Transactor runs functions in one transaction.

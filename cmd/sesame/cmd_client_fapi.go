@@ -17,6 +17,7 @@ import (
 type clientProtocolFlags struct {
 	auth, jwksFile, jwksURI, tokenFormat, resource *string
 	requirePAR, requireDPoP                        *bool
+	thirdParty                                     *bool
 	origins                                        []string
 }
 
@@ -29,6 +30,7 @@ func protocolFlags(fs *cliflag.Set) *clientProtocolFlags {
 		requireDPoP: fs.Bool("require-dpop", "issue it tokens only bound to a DPoP key (RFC 9449)"),
 		tokenFormat: fs.String("access-token-format", "", "FORMAT", "opaque (default) or jwt (RFC 9068, for APIs that check tokens themselves)"),
 		resource:    fs.String("resource", "", "URI", "the audience of its JWT access tokens (default: the client id)"),
+		thirdParty:  fs.Bool("third-party", "an application of another company: people are asked their consent before it gets anything"),
 	}
 	fs.StringsVar(&f.origins, "allowed-origin", "URL", "a browser origin (https://app.example) that may call the token, userinfo and revocation endpoints (CORS)")
 	return f
@@ -67,6 +69,10 @@ func (f *clientProtocolFlags) apply(cl *storage.Client) error {
 		return badFlag("access-token-format", "must be opaque or jwt")
 	}
 	p.Resource = *f.resource
+	if *f.thirdParty && !cl.HasGrant(storage.GrantAuthorizationCode) {
+		return badFlag("third-party", "consent is asked of people signing in: the client needs the authorization_code grant")
+	}
+	p.ThirdParty = *f.thirdParty
 	for _, raw := range f.origins {
 		origin, ok := provider.NormalizeOrigin(raw)
 		if !ok {
@@ -98,13 +104,14 @@ type protocolJSON struct {
 	AccessTokenFormat string   `json:"access_token_format"`
 	Resource          string   `json:"resource,omitempty"`
 	AllowedOrigins    []string `json:"allowed_origins,omitempty"`
+	ThirdParty        bool     `json:"third_party"`
 }
 
 func toProtocolJSON(cl storage.Client) protocolJSON {
 	p := cl.Protocol
 	out := protocolJSON{AuthMethod: "client_secret_basic", JWKSURI: p.JWKSURI, HasJWKS: p.JWKS != "", RequirePAR: p.RequirePAR,
 		RequireDPoP: p.RequireDPoP, AccessTokenFormat: "opaque", Resource: p.Resource,
-		AllowedOrigins: p.AllowedOrigins}
+		AllowedOrigins: p.AllowedOrigins, ThirdParty: p.ThirdParty}
 	switch {
 	case p.AuthMethod != "":
 		out.AuthMethod = p.AuthMethod

@@ -49,6 +49,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ChosenLang", testChosenLang},
 		{"RefreshIDP", testRefreshIDP},
 		{"AnySSOConnection", testAnySSOConnection},
+		{"Consents", testConsents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
