@@ -87,3 +87,54 @@ func HashUserCode(key []byte, code string) string {
 	m.Write([]byte("device-user-code:" + code))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
+
+// UserCodeAlphabet is the user codes' alphabet: twenty consonants, no
+// vowel (no word spelled by chance), none that reads as a digit or as
+// another letter (no I, O, U, Y). Eight of them hold about 34.6 bits.
+const UserCodeAlphabet = "BCDFGHJKLMNPQRSTVWXZ"
+
+// UserCodeLength is the number of letters of a user code (shown ABCD-EFGH).
+const UserCodeLength = 8
+
+// NormalizeUserCode folds what a person typed to the 8 letters of a user
+// code: case, dashes and spaces do not count. ok is false when what is
+// left is not 8 letters of the alphabet.
+func NormalizeUserCode(typed string) (code string, ok bool) {
+	if len(typed) > 64 {
+		return "", false
+	}
+	b := make([]byte, 0, UserCodeLength)
+	for _, r := range typed {
+		switch {
+		case r == '-' || r == ' ' || r == '\t' || r == '\u00a0' || r == '\u2010' || r == '\u2011' || r == '\u2013':
+			continue
+		case r >= 'a' && r <= 'z':
+			r -= 'a' - 'A'
+		}
+		if r > 0x7f || !containsByte(UserCodeAlphabet, byte(r)) {
+			return "", false
+		}
+		b = append(b, byte(r))
+	}
+	if len(b) != UserCodeLength {
+		return "", false
+	}
+	return string(b), true
+}
+
+// FormatUserCode shows a normalised code as ABCD-EFGH.
+func FormatUserCode(code string) string {
+	if len(code) != UserCodeLength {
+		return code
+	}
+	return code[:4] + "-" + code[4:]
+}
+
+func containsByte(s string, c byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return true
+		}
+	}
+	return false
+}
