@@ -27,6 +27,8 @@ type Store interface {
 	storage.Domains        // company sign-in (companysignin.go)
 	storage.SSOConnections // company sign-in
 
+	storage.DeviceAuthorizations // the device page (device.go)
+
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
 	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page
