@@ -192,7 +192,6 @@ func deviceGrant(g string) oidc.GrantType {
 	return oidc.GrantType(g)
 }
 
-
 // UserCodeKey is the key of the user codes' hashes (storage.HashUserCode),
 // derived from the secret-encryption key: the login screens hash what a
 // person types with it to find the request.
