@@ -49,6 +49,10 @@ const PathDeviceAuthorization = "/oauth/device_authorization"
 const (
 	DeviceCodeLifetime = 10 * time.Minute
 	DevicePollInterval = 5 * time.Second
+	// DevicePollTolerance: a poll that comes at most this much before its
+	// interval is over is not too fast (two polls sent 5 s apart may
+	// arrive 4.8 s apart).
+	DevicePollTolerance = 500 * time.Millisecond
 )
 
 var _ op.DeviceAuthorizationStorage = (*opStorage)(nil)
@@ -119,7 +123,7 @@ func (s *server) DeviceToken(ctx context.Context, r *op.ClientRequest[oidc.Devic
 		return nil, errDeviceUnknown()
 	}
 	now := s.opts.Now()
-	p, err := s.opts.Store.PollDeviceAuthorization(ctx, r.Client.GetID(), storage.HashToken(r.Data.DeviceCode), now)
+	p, err := s.opts.Store.PollDeviceAuthorization(ctx, r.Client.GetID(), storage.HashToken(r.Data.DeviceCode), now, DevicePollTolerance)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, errDeviceUnknown()

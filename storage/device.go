@@ -69,11 +69,12 @@ type DeviceAuthorizations interface {
 	// otherwise.
 	DecideDeviceAuthorization(ctx context.Context, id string, approved bool, d DeviceAuthorization) error
 	// PollDeviceAuthorization records a poll by client at now of the
-	// request whose device code hashes to deviceHash: a poll sooner than
-	// the interval after the previous one raises the interval by 5 s
+	// request whose device code hashes to deviceHash: a poll that comes
+	// sooner than the interval after the previous one, by more than
+	// tolerance (the network's jitter), raises the interval by 5 s
 	// (TooFast). In one statement, so that two polls racing are both seen.
 	// ErrNotFound when unknown or another client's.
-	PollDeviceAuthorization(ctx context.Context, clientID, deviceHash string, now time.Time) (DevicePoll, error)
+	PollDeviceAuthorization(ctx context.Context, clientID, deviceHash string, now time.Time, tolerance time.Duration) (DevicePoll, error)
 	// UseDeviceAuthorization spends an approved request (DeviceUsed), once:
 	// ErrAlreadyUsed when it is not (or no longer) approved.
 	UseDeviceAuthorization(ctx context.Context, id string) error

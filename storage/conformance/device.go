@@ -41,37 +41,42 @@ func testDeviceAuthorizations(t *testing.T, s storage.Storage) {
 
 	// Polls: the first is never too fast; one within the interval raises
 	// it by 5 s; another client's poll finds nothing and changes nothing.
-	p, err := s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(time.Second))
+	p, err := s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(time.Second), 0)
 	must(t, err)
 	if p.TooFast || p.Interval != 5 || p.State != storage.DevicePending || !p.LastPollAt.Equal(base.Add(time.Second)) {
 		t.Fatalf("first poll: %+v", p)
 	}
-	_, err = s.PollDeviceAuthorization(ctx(), "other", "dh1", base.Add(2*time.Second))
+	_, err = s.PollDeviceAuthorization(ctx(), "other", "dh1", base.Add(2*time.Second), 0)
 	wantErr(t, err, storage.ErrNotFound)
-	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(3*time.Second))
+	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(3*time.Second), 0)
 	must(t, err)
 	if !p.TooFast || p.Interval != 10 {
 		t.Fatalf("too fast: %+v", p)
 	}
-	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(13*time.Second)) // 10 s later: in time
+	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(12500*time.Millisecond), time.Second) // 9.5 s later, within the tolerance
+	must(t, err)
+	if p.TooFast || p.Interval != 10 {
+		t.Fatalf("within the tolerance: %+v", p)
+	}
+	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", base.Add(22500*time.Millisecond), 0) // 10 s later: in time
 	must(t, err)
 	if p.TooFast || p.Interval != 10 {
 		t.Fatalf("in time: %+v", p)
 	}
 	// Polls racing: each one after the first is too fast, none is lost.
 	var wg sync.WaitGroup
-	at := base.Add(30 * time.Second)
+	at := base.Add(40 * time.Second)
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.PollDeviceAuthorization(ctx(), c.ID, "dh1", at); err != nil {
+			if _, err := s.PollDeviceAuthorization(ctx(), c.ID, "dh1", at, 0); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", at)
+	p, err = s.PollDeviceAuthorization(ctx(), c.ID, "dh1", at, 0)
 	must(t, err)
 	if p.Interval != 10+4*5 {
 		t.Fatalf("racing polls: interval %d, want 30", p.Interval)

@@ -73,7 +73,7 @@ func (db *DB) DecideDeviceAuthorization(ctx context.Context, id string, approved
 // PollDeviceAuthorization raises the interval and records the poll in one
 // UPDATE: its right-hand sides read the row as it was, so too_fast says
 // whether this poll came before the previous one's interval was over.
-func (db *DB) PollDeviceAuthorization(ctx context.Context, clientID, deviceHash string, now time.Time) (storage.DevicePoll, error) {
+func (db *DB) PollDeviceAuthorization(ctx context.Context, clientID, deviceHash string, now time.Time, tolerance time.Duration) (storage.DevicePoll, error) {
 	var p storage.DevicePoll
 	var tooFast int
 	err := db.writeRow(ctx, func(row *sql.Row) error {
@@ -85,7 +85,7 @@ func (db *DB) PollDeviceAuthorization(ctx context.Context, clientID, deviceHash 
 		poll_interval = CASE WHEN last_poll_at <> 0 AND last_poll_at + poll_interval * 1000000000 > ? THEN poll_interval + 5 ELSE poll_interval END,
 		last_poll_at = ?
 		WHERE device_hash = ? AND client_id = ? RETURNING `+deviceColumns+`, too_fast`,
-		now.UnixNano(), now.UnixNano(), now.UnixNano(), deviceHash, clientID)
+		now.Add(tolerance).UnixNano(), now.Add(tolerance).UnixNano(), now.UnixNano(), deviceHash, clientID)
 	if err != nil {
 		return storage.DevicePoll{}, notFound(err)
 	}
