@@ -39,6 +39,7 @@ type applicationRow struct {
 type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
 	Public, Code, ClientCredentials                             bool
+	Device                                                      bool // the device_code grant (device.go)
 	Scopes                                                      []string
 }
 
@@ -113,7 +114,8 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 		RedirectURIs: r.PostFormValue("redirect_uris"), PostLogoutURIs: r.PostFormValue("post_logout_redirect_uris"),
 		BackchannelURI: strings.TrimSpace(r.PostFormValue("backchannel_logout_uri")), Alg: r.PostFormValue("alg"),
 		Public: r.PostFormValue("kind") == "public", Code: r.PostFormValue("grant_code") != "",
-		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"]}
+		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"],
+		Device: r.PostFormValue("grant_device_code") != ""}
 	p := &applicationsPage{Form: f}
 	if !h.csrfValid(r) {
 		h.renderApplications(w, r, v, errCSRF, p)
@@ -127,6 +129,9 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	}
 	if f.ClientCredentials {
 		c.Grants = append(c.Grants, storage.GrantClientCredentials)
+	}
+	if f.Device {
+		c.Grants = append(c.Grants, storage.GrantDeviceCode)
 	}
 	if len(c.Grants) == 0 {
 		c.Grants = []string{"none"} // refused by the rules, as an empty --grant list is not

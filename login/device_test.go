@@ -247,3 +247,24 @@ func TestDeviceAfterPolicyChange(t *testing.T) {
 	b.Post(PathDevice, url.Values{"user_code": {"BCDFGHJK"}}).Redirects(PathLogin)
 	b.Post(PathLogin, url.Values{"email": {u.Email}, "password": {testPassword}, "next": {login.Field("next")}}).Redirects(PathLoginEnrol)
 }
+
+// TestConsoleRegistersDeviceClient: the operator's console offers the
+// device_code grant; a public device client needs no redirect URI and
+// gets refresh tokens with it; a redirect URI without the code grant is
+// refused as on the CLI.
+func TestConsoleRegistersDeviceClient(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t, withDevice)
+	op := hx.User("operator@sesame.example", nil)
+	b := hx.Browser()
+	b.SignIn(op.Email, "")
+	b.Get(PathApplications).Shows(http.StatusOK, "Applications.GrantDevice")
+	b.Post(PathApplications, url.Values{"id": {"tv"}, "name": {"TV"}, "kind": {"public"}, "grant_device_code": {"1"},
+		"redirect_uris": {"https://tv.example/cb"}}).Shows(http.StatusBadRequest, "Errors.Clients.RedirectURI")
+	b.Post(PathApplications, url.Values{"id": {"tv"}, "name": {"TV"}, "kind": {"public"}, "grant_device_code": {"1"}}).
+		Shows(http.StatusOK, "Applications.Notice.Registered")
+	c, err := hx.Store.GetClient(context.Background(), "tv")
+	if err != nil || !c.Public || !slices.Equal(c.Grants, []string{storage.GrantDeviceCode, storage.GrantRefreshToken}) {
+		t.Fatalf("registered: %+v %v", c, err)
+	}
+}
