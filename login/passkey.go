@@ -126,6 +126,19 @@ type passkeys struct {
 
 func (h *passkeys) enabled() bool { return h != nil && h.WA != nil }
 
+// ready says why a passkey request stops before its ceremony is looked
+// at: passkeys are off, or the form did not come from this site's page.
+// Every passkey handler asks it first, the options and the answers alike.
+func (h *passkeys) ready(r *http.Request) error {
+	switch {
+	case !h.enabled():
+		return errPasskeyOff
+	case !h.csrfValid(r):
+		return errCSRF
+	}
+	return nil
+}
+
 type ceremony struct {
 	Kind    string               `json:"k"`
 	Bind    string               `json:"b"`

@@ -356,3 +356,42 @@ func TestPasskeyActivatesInvitation(t *testing.T) {
 		t.Fatal("no password set")
 	}
 }
+
+// TestInvitationPasskeyHasItsOwnBudget: activating an invitation with a
+// passkey counts against a budget of its own. It counted against the
+// second-factor codes' key (with the reset limit), so wrong codes typed
+// from one address — a shared office NAT — refused a newcomer's
+// activation. (Failed before: 429.)
+func TestInvitationPasskeyHasItsOwnBudget(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	s := hx.H.build()
+	s.passwords.ResetPerHour = 3
+	s.signIn.CodePerHour = 1000
+	org := hx.Org("Acme", storage.OrgValidated)
+	admin := hx.User("admin@acme.example", &org, storage.RoleAdmin, storage.RoleUser)
+	ab := hx.Browser()
+	ab.SignIn(admin.Email, "")
+	ab.Post(PathMembers+"/invite", url.Values{"email": {"new@acme.example"}, "name": {"New"}, "role_user": {"1"}}).Redirects(PathMembers)
+	link := hx.Link("new@acme.example", PathSetPassword)
+	token, _ := url.Parse(link)
+
+	// Someone at the same address mistypes their code five times.
+	u := hx.User("typo@acme.example", &org, storage.RoleUser)
+	hx.TOTP(u)
+	tb := hx.Browser()
+	tb.Post(PathLogin, url.Values{"email": {u.Email}, "password": {testPassword}}).Redirects(PathLoginCode)
+	for range 5 {
+		if p := tb.Post(PathLoginCode, url.Values{"code": {"000000"}}); p.Status < 400 {
+			t.Fatalf("a wrong code: %d", p.Status)
+		}
+	}
+
+	b := hx.Browser()
+	b.Get(link)
+	k := newSoftKey(t)
+	form := url.Values{"token": {token.Query().Get("token")}}
+	_, o := b.PasskeyOptions(PathSetPasswordPasskey, form)
+	form.Set("credential", k.Create(t, o))
+	b.Post(PathSetPasswordPasskey, form).Redirects(PathHome)
+}

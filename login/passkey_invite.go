@@ -48,12 +48,8 @@ func (h *passwordFlow) passkeyRoutes(r chi.Router) {
 func inviteBinding(token string) string { return "link/" + storage.HashToken(token) }
 
 func (h *passwordFlow) handleInvitePasskeyOptions(w http.ResponseWriter, r *http.Request) {
-	if !h.pk.enabled() {
-		h.pk.jsonError(w, r, errPasskeyOff)
-		return
-	}
-	if !h.csrfValid(r) {
-		h.pk.jsonError(w, r, errCSRF)
+	if err := h.pk.ready(r); err != nil {
+		h.pk.jsonError(w, r, err)
 		return
 	}
 	token := r.PostFormValue("token")
@@ -75,15 +71,13 @@ func (h *passwordFlow) handleInvitePasskey(w http.ResponseWriter, r *http.Reques
 		h.renderLink(w, r, err)
 		return
 	}
-	if !h.csrfValid(r) {
-		h.renderSetPassword(w, r, errCSRF, token, u)
+	if err := h.pk.ready(r); err != nil {
+		h.renderSetPassword(w, r, err, token, u)
 		return
 	}
-	if !h.pk.enabled() {
-		h.renderSetPassword(w, r, errPasskeyOff, token, u)
-		return
-	}
-	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.ResetPerHour) {
+	// A budget of its own: the link is unguessable, this bounds the work
+	// of checking ceremonies, and leaves the second-factor budget alone.
+	if !h.limit(w, r, "link:"+web.BudgetKey(r), h.ResetPerHour) {
 		return
 	}
 	pk, err := h.pk.finishRegistration(w, r, u, ceremonyEnrol, inviteBinding(token))

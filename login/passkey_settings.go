@@ -85,12 +85,8 @@ func (h *securityFlow) handlePasskeyAddOptions(w http.ResponseWriter, r *http.Re
 	if !ok {
 		return
 	}
-	if !h.pk.enabled() {
-		h.pk.jsonError(w, r, errPasskeyOff)
-		return
-	}
-	if !h.csrfValid(r) {
-		h.pk.jsonError(w, r, errCSRF)
+	if err := h.pk.ready(r); err != nil {
+		h.pk.jsonError(w, r, err)
 		return
 	}
 	if h.staleSignIn(v) && !hasPassword(v.user) {

@@ -63,12 +63,8 @@ func (h *signInFlow) pendingRequest(r *http.Request) (*storage.AuthRequest, erro
 // verification required. Its ceremony is bound to the authorization
 // request the page signs in for (none: home).
 func (h *signInFlow) handlePasskeySignInOptions(w http.ResponseWriter, r *http.Request) {
-	if !h.pk.enabled() {
-		h.pk.jsonError(w, r, errPasskeyOff)
-		return
-	}
-	if !h.csrfValid(r) {
-		h.pk.jsonError(w, r, errCSRF)
+	if err := h.pk.ready(r); err != nil {
+		h.pk.jsonError(w, r, err)
 		return
 	}
 	ar, err := h.pendingRequest(r)
@@ -97,12 +93,8 @@ func (h *signInFlow) handlePasskeySignIn(w http.ResponseWriter, r *http.Request)
 		h.fail(w, r, err)
 		return
 	}
-	if !h.csrfValid(r) {
-		h.renderLogin(w, r, ar, "", errCSRF)
-		return
-	}
-	if !h.pk.enabled() {
-		h.renderLogin(w, r, ar, "", errPasskeyOff)
+	if err := h.pk.ready(r); err != nil {
+		h.renderLogin(w, r, ar, "", err)
 		return
 	}
 	if !h.limit(w, r, "signin:"+web.BudgetKey(r), h.SignInPerHour) {
@@ -150,12 +142,8 @@ func (h *signInFlow) handlePasskeySecondOptions(w http.ResponseWriter, r *http.R
 		h.pk.jsonError(w, r, errPasskeyExpired)
 		return
 	}
-	if !h.pk.enabled() {
-		h.pk.jsonError(w, r, errPasskeyOff)
-		return
-	}
-	if !h.csrfValid(r) {
-		h.pk.jsonError(w, r, errCSRF)
+	if err := h.pk.ready(r); err != nil {
+		h.pk.jsonError(w, r, err)
 		return
 	}
 	x, list, err := h.pk.userOf(r, person.User)
@@ -181,12 +169,8 @@ func (h *signInFlow) handlePasskeySecond(w http.ResponseWriter, r *http.Request)
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
-	if !h.csrfValid(r) {
-		h.renderCode(w, r, errCSRF, at, person)
-		return
-	}
-	if !h.pk.enabled() {
-		h.renderCodeErr(w, r, at, person, errPasskeyOff)
+	if err := h.pk.ready(r); err != nil {
+		h.renderCodeErr(w, r, at, person, err)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
@@ -287,12 +271,8 @@ func (h *signInFlow) handlePasskeyEnrolOptions(w http.ResponseWriter, r *http.Re
 	if !ok {
 		return
 	}
-	if !h.pk.enabled() {
-		h.pk.jsonError(w, r, errPasskeyOff)
-		return
-	}
-	if !h.csrfValid(r) {
-		h.pk.jsonError(w, r, errCSRF)
+	if err := h.pk.ready(r); err != nil {
+		h.pk.jsonError(w, r, err)
 		return
 	}
 	h.pk.beginRegistration(w, r, p.User, ceremonyEnrol, attemptBinding(at))
@@ -310,12 +290,8 @@ func (h *signInFlow) handlePasskeyEnrolSubmit(w http.ResponseWriter, r *http.Req
 		return
 	}
 	u := p.User
-	if !h.csrfValid(r) {
-		h.renderPasskeyEnrol(w, r, errCSRF, u)
-		return
-	}
-	if !h.pk.enabled() {
-		h.renderPasskeyEnrol(w, r, errPasskeyOff, u)
+	if err := h.pk.ready(r); err != nil {
+		h.renderPasskeyEnrol(w, r, err, u)
 		return
 	}
 	if !h.limit(w, r, "code:"+web.BudgetKey(r), h.CodePerHour) {
