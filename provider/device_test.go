@@ -278,3 +278,23 @@ func decodeJWT(t *testing.T, token string) map[string]any {
 	}
 	return out
 }
+
+// TestDeviceFlowWithDPoP: a device client registered with --require-dpop
+// gets nothing without a proof, and DPoP-bound tokens with one.
+func TestDeviceFlowWithDPoP(t *testing.T) {
+	t.Parallel()
+	e := newDevice(t)
+	if err := e.db.CreateClient(context.Background(), storage.Client{ID: "tvdpop", Public: true, Grants: []string{storage.GrantDeviceCode},
+		Protocol: storage.ClientProtocol{RequireDPoP: true}, CreatedAt: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.startDevice(t, "tvdpop", "openid")
+	e.decide(t, a.str("user_code"), true)
+	form := url.Values{"grant_type": {string(oidc.GrantTypeDeviceCode)}, "device_code": {a.str("device_code")}, "client_id": {"tvdpop"}}
+	wantOAuth(t, e.post(PathToken, form, ""), http.StatusBadRequest, "invalid_dpop_proof")
+	key := fapiKeys().ec
+	tok := e.post(PathToken, form, "", "DPoP: "+e.proof(t, key, http.MethodPost, fapiIssuer+PathToken, "", nil))
+	if tok.status != http.StatusOK || tok.str("token_type") != "DPoP" {
+		t.Fatalf("with a proof: %v", tok)
+	}
+}
