@@ -87,6 +87,7 @@ func (e ClientUpdateIdTokenSignedResponseAlg) Valid() bool {
 const (
 	AuthorizationCode Grant = "authorization_code"
 	ClientCredentials Grant = "client_credentials"
+	DeviceCode        Grant = "device_code"
 	RefreshToken      Grant = "refresh_token"
 )
 
@@ -96,6 +97,8 @@ func (e Grant) Valid() bool {
 	case AuthorizationCode:
 		return true
 	case ClientCredentials:
+		return true
+	case DeviceCode:
 		return true
 	case RefreshToken:
 		return true

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sesame-idp/sesame/api/apiclient"
 )
 
 // deviceStart registers (once) the public device client "tv" with the CLI
@@ -50,5 +54,25 @@ func TestDeviceClientRegistration(t *testing.T) {
 	a := e.deviceStart(t, "openid")
 	if a["verification_uri"] != e.issuer+"/device" {
 		t.Fatalf("verification_uri %v", a["verification_uri"])
+	}
+}
+
+// TestAPIRegistersDeviceClient: the management API's client resource
+// takes the device_code grant under the CLI's rules.
+func TestAPIRegistersDeviceClient(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t)
+	ctx := context.Background()
+	c := e.client(e.token("backoffice", e.secret))
+	created, err := c.CreateClientWithResponse(ctx, nil, apiclient.ClientCreate{Id: "tv", Public: ptr(true),
+		Grants: ptr([]apiclient.Grant{apiclient.DeviceCode})})
+	if err != nil || created.JSON201 == nil || !slices.Contains(created.JSON201.Client.Grants, apiclient.DeviceCode) ||
+		!slices.Contains(created.JSON201.Client.Grants, apiclient.RefreshToken) {
+		t.Fatalf("create: %v %s", err, created.Body)
+	}
+	refused, _ := c.CreateClientWithResponse(ctx, nil, apiclient.ClientCreate{Id: "tv2", Public: ptr(true),
+		Grants: ptr([]apiclient.Grant{apiclient.DeviceCode}), RedirectUris: ptr([]string{"https://tv.example/cb"})})
+	if refused.StatusCode() != http.StatusBadRequest {
+		t.Fatalf("a redirect URI without the code grant: %d %s", refused.StatusCode(), refused.Body)
 	}
 }
