@@ -1,13 +1,17 @@
 package login
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/templates"
 )
@@ -38,37 +42,146 @@ type orgRow struct {
 
 type operatorPage struct {
 	templates.Base
-	Pending []orgRow
-	Others  []orgRow
-	Notice  string
+	Pending     []orgRow
+	MorePending bool // more than a page waits: the oldest are shown
+	Others      []orgRow
+	Q, Status   string   // the list's search and status filter
+	Statuses    []string // the filter's choices
+	Next, First string   // the list's next page and its first ("" when there is none)
+	Notice      string
+}
+
+// consolePageSize bounds every list of the console: with ten thousand
+// organizations the page stays one query per list and a few per row.
+const consolePageSize = 50
+
+// orgListStatuses are the list's filter: every status but pending, whose
+// organizations are the cards above it.
+var orgListStatuses = []string{storage.OrgValidated, storage.OrgRejected, storage.OrgSuspended}
+
+// orgListQuery reads the list's search, filter and cursor from the URL: a
+// 14-digit search is a SIRET, other words look in the names.
+func orgListQuery(u *url.URL) (storage.OrgQuery, string, error) {
+	v := u.Query()
+	q := storage.OrgQuery{Limit: consolePageSize + 1}
+	search := strings.TrimSpace(v.Get("q"))
+	if len(search) > 200 {
+		return q, "", errConsoleSearch
+	}
+	if isSIRET(search) {
+		q.SIRET = search
+	} else {
+		q.Q = search
+	}
+	if st := v.Get("status"); st != "" {
+		if !slices.Contains(orgListStatuses, st) {
+			return q, "", errConsoleSearch
+		}
+		q.Status = st
+	}
+	if after := v.Get("after"); after != "" {
+		at, id, ok := readOrgCursor(after)
+		if !ok {
+			return q, "", errConsoleSearch
+		}
+		q.AfterCreated, q.AfterID = at, id
+	}
+	return q, search, nil
+}
+
+var errConsoleSearch = fail.E(fail.Invalid, "Errors.Console.Search")
+
+func isSIRET(s string) bool {
+	if len(s) != 14 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// The list's cursor: the last organization shown, (created_at, id).
+func orgCursor(o storage.Organization) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(o.CreatedAt.UnixNano(), 10) + "." + o.ID))
+}
+
+func readOrgCursor(c string) (time.Time, string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	at, id, ok := strings.Cut(string(b), ".")
+	n, perr := strconv.ParseInt(at, 10, 64)
+	if err != nil || !ok || perr != nil || id == "" {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, n), id, true
+}
+
+func (h *operatorFlow) orgRow(r *http.Request, o storage.Organization) orgRow {
+	row := orgRow{Organization: o}
+	if members, err := h.Store.ListMemberships(r.Context(), o.ID); err == nil {
+		row.Members = len(members)
+		for _, m := range members {
+			if isAdmin(m) {
+				if u, err := h.Store.GetUser(r.Context(), m.UserID); err == nil {
+					row.Founder = u.Email
+				}
+				break
+			}
+		}
+	}
+	return row
 }
 
 func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
 	status, errKey := h.problemOf(r, problem)
-	all, err := h.Store.ListOrganizations(r.Context(), "")
+	q, search, err := orgListQuery(r.URL)
+	if err != nil {
+		// A hand-made URL: the first page, unfiltered, and why.
+		q, search = storage.OrgQuery{Limit: consolePageSize + 1}, ""
+		status, errKey = h.problemOf(r, err)
+	}
+	pending, err := h.Store.ListOrganizationsPage(r.Context(), storage.OrgQuery{Status: storage.OrgPending, Limit: consolePageSize + 1})
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p := &operatorPage{Notice: notice}
-	for _, o := range all {
-		row := orgRow{Organization: o}
-		if members, err := h.Store.ListMemberships(r.Context(), o.ID); err == nil {
-			row.Members = len(members)
-			for _, m := range members {
-				if isAdmin(m) {
-					if u, err := h.Store.GetUser(r.Context(), m.UserID); err == nil {
-						row.Founder = u.Email
-					}
-					break
-				}
-			}
+	p := &operatorPage{Notice: notice, Q: search, Status: q.Status, Statuses: orgListStatuses}
+	if len(pending) > consolePageSize {
+		pending, p.MorePending = pending[:consolePageSize], true
+	}
+	for _, o := range pending {
+		p.Pending = append(p.Pending, h.orgRow(r, o))
+	}
+	others, err := h.listOthers(r, q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if len(others) > consolePageSize {
+		others = others[:consolePageSize]
+		next := url.Values{"after": {orgCursor(others[len(others)-1])}}
+		if search != "" {
+			next.Set("q", search)
 		}
-		if o.Status == storage.OrgPending {
-			p.Pending = append(p.Pending, row)
-		} else {
-			p.Others = append(p.Others, row)
+		if q.Status != "" {
+			next.Set("status", q.Status)
 		}
+		p.Next = PathOperator + "?" + next.Encode()
+	}
+	if !q.AfterCreated.IsZero() || q.AfterID != "" {
+		first := url.Values{}
+		if search != "" {
+			first.Set("q", search)
+		}
+		if q.Status != "" {
+			first.Set("status", q.Status)
+		}
+		p.First = PathOperator + "?" + first.Encode()
+	}
+	for _, o := range others {
+		p.Others = append(p.Others, h.orgRow(r, o))
 	}
 	p.Base = h.spaceBase(w, r, v, "Operator.Title")
 	for i := range p.Pending {
@@ -76,6 +189,15 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 	}
 	p.Error = errKey
 	h.render(w, status, "operator", p)
+}
+
+// listOthers lists a page of the organizations that are not pending (their
+// cards are above), or of the status filtered on.
+func (h *operatorFlow) listOthers(r *http.Request, q storage.OrgQuery) ([]storage.Organization, error) {
+	if q.Status == "" {
+		q.NotStatus = storage.OrgPending
+	}
+	return h.Store.ListOrganizationsPage(r.Context(), q)
 }
 
 func (h *operatorFlow) handleOperator(w http.ResponseWriter, r *http.Request) {

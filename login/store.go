@@ -32,6 +32,8 @@ type Store interface {
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
 	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page
+	// ListOrganizationsPage pages the console's organizations (operator.go).
+	ListOrganizationsPage(ctx context.Context, q storage.OrgQuery) ([]storage.Organization, error)
 	EnqueueMail(ctx context.Context, m storage.Mail) error
 }
 

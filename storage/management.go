@@ -29,8 +29,9 @@ type Management interface {
 
 // OrgQuery selects organizations; zero fields select everything.
 type OrgQuery struct {
-	Status string
-	SIRET  string
+	Status    string
+	NotStatus string // every status but this one
+	SIRET     string
 	// Q finds the word in the name or legal name, in any case.
 	Q string
 	// After is the cursor: the organizations after this one's

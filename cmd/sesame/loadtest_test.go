@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-idp/sesame/internal/loadgen"
 	"github.com/sesame-idp/sesame/provider"
@@ -13,6 +14,10 @@ import (
 // through storage and runs a short, bounded run of each scenario against the
 // test server without an error.
 func TestLoadGenerator(t *testing.T) {
+	// Each run ends by its count of requests; the duration is a guard
+	// against a hang. (It was 2 s, and on a busy machine the sign-in run
+	// ended by time after 2 of its 4 sign-ins: the test measured speed.)
+	const runGuard = 2 * time.Minute
 	e := newEnv(t)
 	ctx := context.Background()
 	m := e.main
@@ -31,7 +36,7 @@ func TestLoadGenerator(t *testing.T) {
 		if s == "signin" {
 			maxReq = 4
 		}
-		err := loadgen.New([]string{e.issuer}, 3, s, loadgen.OPs["sesame"]).Measure(ctx, &out, 2, 2e9, maxReq, 0)
+		err := loadgen.New([]string{e.issuer}, 3, s, loadgen.OPs["sesame"]).Measure(ctx, &out, 2, runGuard, maxReq, 0)
 		if err != nil || !strings.Contains(out.String(), "errors 0") || !strings.Contains(out.String(), "p99") ||
 			!strings.Contains(out.String(), "load generator: CPU") {
 			t.Fatalf("%s: %v\n%s", s, err, out.String())
@@ -50,7 +55,7 @@ func TestLoadGenerator(t *testing.T) {
 		if err := r.DPoP(); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Measure(ctx, &out, 2, 2e9, 6, 0); err != nil || !strings.Contains(out.String(), "errors 0") || strings.Contains(out.String(), "operations 0,") {
+		if err := r.Measure(ctx, &out, 2, runGuard, 6, 0); err != nil || !strings.Contains(out.String(), "errors 0") || strings.Contains(out.String(), "operations 0,") {
 			t.Fatalf("%s with DPoP: %v\n%s", s, err, out.String())
 		}
 	}

@@ -27,7 +27,9 @@ func buildBinary(t *testing.T) string {
 	binary.once.Do(func() {
 		binary.path = filepath.Join(binary.dir, "sesame")
 		// CGO disabled: the static binary the image and the unit ship
-		// (deploy/), one build for every process test.
+		// (deploy/), one build for every process test. The demo's test
+		// (cmd/sesame-demo-rp) builds it the same way, so that a cold run
+		// compiles the dependencies for it once, not once per flavour.
 		build := exec.Command("go", "build", "-o", binary.path, ".")
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {

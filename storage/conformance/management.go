@@ -59,6 +59,8 @@ func testManagement(t *testing.T, s storage.Storage) {
 		}{
 			{storage.OrgQuery{Status: storage.OrgValidated}, 3},
 			{storage.OrgQuery{Status: storage.OrgPending}, 4},
+			{storage.OrgQuery{NotStatus: storage.OrgPending}, 3},
+			{storage.OrgQuery{NotStatus: storage.OrgPending, Q: "org 1"}, 1},
 			{storage.OrgQuery{SIRET: "73282932000074"}, 1},
 			{storage.OrgQuery{Q: "org"}, 6},
 			{storage.OrgQuery{Q: "50%_disc"}, 1}, // % and _ are literal

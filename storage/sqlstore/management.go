@@ -22,6 +22,9 @@ func (db *DB) ListOrganizationsPage(ctx context.Context, q storage.OrgQuery) ([]
 	if q.Status != "" {
 		where, args = append(where, "status = ?"), append(args, q.Status)
 	}
+	if q.NotStatus != "" {
+		where, args = append(where, "status <> ?"), append(args, q.NotStatus)
+	}
 	if q.SIRET != "" {
 		where, args = append(where, "siret = ?"), append(args, q.SIRET)
 	}
