@@ -40,6 +40,7 @@ type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
 	Public, Code, ClientCredentials                             bool
 	ThirdParty                                                  bool // asks people's consent (consent.go)
+	Device                                                      bool // the device_code grant (device.go)
 	Scopes                                                      []string
 	Protocol                                                    protocolForm // clientprotocol_form.go
 }
@@ -116,7 +117,7 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 		BackchannelURI: strings.TrimSpace(r.PostFormValue("backchannel_logout_uri")), Alg: r.PostFormValue("alg"),
 		Public: r.PostFormValue("kind") == "public", Code: r.PostFormValue("grant_code") != "",
 		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"],
-		ThirdParty: r.PostFormValue("third_party") != ""}
+		ThirdParty: r.PostFormValue("third_party") != "", Device: r.PostFormValue("grant_device_code") != ""}
 	p := &applicationsPage{Form: f}
 	if !h.csrfValid(r) {
 		h.renderApplications(w, r, v, errCSRF, p)
@@ -131,6 +132,9 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	}
 	if f.ClientCredentials {
 		c.Grants = append(c.Grants, storage.GrantClientCredentials)
+	}
+	if f.Device {
+		c.Grants = append(c.Grants, storage.GrantDeviceCode)
 	}
 	if len(c.Grants) == 0 {
 		c.Grants = []string{"none"} // refused by the rules, as an empty --grant list is not

@@ -48,7 +48,8 @@ const MinClientSecretLength = 32
 var IDTokenAlgorithms = []string{"RS256", "ES256", "EdDSA"}
 
 // ClientGrants are the grants a client may be registered with.
-var ClientGrants = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantClientCredentials}
+var ClientGrants = []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantClientCredentials,
+	storage.GrantDeviceCode}
 
 // CheckRedirectURI applies the registration policy to one URI of field:
 // absolute, no fragment, https, or http on a loopback host, or a custom
@@ -89,7 +90,8 @@ func NormalizeClient(c *storage.Client) {
 	if len(c.Grants) == 0 {
 		c.Grants = []string{storage.GrantAuthorizationCode}
 	}
-	if slices.Contains(c.Grants, storage.GrantAuthorizationCode) && !slices.Contains(c.Grants, storage.GrantRefreshToken) {
+	if (slices.Contains(c.Grants, storage.GrantAuthorizationCode) || slices.Contains(c.Grants, storage.GrantDeviceCode)) &&
+		!slices.Contains(c.Grants, storage.GrantRefreshToken) {
 		c.Grants = append(c.Grants, storage.GrantRefreshToken)
 	}
 	slices.Sort(c.Grants)
@@ -123,15 +125,15 @@ func CheckClient(c storage.Client, secret string) error {
 	}
 	for _, g := range c.Grants {
 		if !slices.Contains(ClientGrants, g) {
-			return fieldErr("grants", "Errors.Clients.Grant", "%q is not a grant (authorization_code, refresh_token, client_credentials)", g)
+			return fieldErr("grants", "Errors.Clients.Grant", "%q is not a grant (authorization_code, refresh_token, client_credentials, device_code)", g)
 		}
 	}
 	code, cc := slices.Contains(c.Grants, storage.GrantAuthorizationCode), slices.Contains(c.Grants, storage.GrantClientCredentials)
 	switch {
 	case cc && c.Public:
 		return fieldErr("grants", "Errors.Clients.Grant", "client_credentials is only for confidential clients")
-	case !code && slices.Contains(c.Grants, storage.GrantRefreshToken):
-		return fieldErr("grants", "Errors.Clients.Grant", "refresh_token comes with authorization_code")
+	case !code && !slices.Contains(c.Grants, storage.GrantDeviceCode) && slices.Contains(c.Grants, storage.GrantRefreshToken):
+		return fieldErr("grants", "Errors.Clients.Grant", "refresh_token comes with authorization_code or device_code")
 	case code && len(c.RedirectURIs) == 0:
 		return fieldErr("redirect_uris", "Errors.Clients.RedirectURI", "is required")
 	case !code && (len(c.RedirectURIs) > 0 || len(c.PostLogoutRedirectURIs) > 0 || c.BackchannelLogoutURI != ""):

@@ -87,6 +87,10 @@ type Handler struct {
 	// is Accounts.Issuer's).
 	Companies *CompanySignIn
 
+	// DeviceCodeKey, when set, serves the device page (device.go): the
+	// key the provider hashes user codes with (provider.UserCodeKey).
+	DeviceCodeKey []byte
+
 	once    sync.Once
 	screens *screens
 }

@@ -115,7 +115,9 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, signedIn := h.currentSession(r)
 	if ar == nil {
-		if signedIn {
+		// A session below its organization's rule (turned on since) goes
+		// through the gate again for the page that sent it here (device.go).
+		if signedIn && !h.belowPolicy(r.Context(), sess) {
 			http.Redirect(w, r, landing(attempt{Return: requestedReturn(r)}), http.StatusSeeOther)
 			return
 		}

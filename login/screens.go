@@ -36,6 +36,7 @@ type screens struct {
 	// for admins (domainsflow.go)
 	company      *companyFlow
 	companyAdmin *companyAdminFlow
+	device       *deviceFlow // the device page, when the provider offers the flow (device.go)
 }
 
 type flow interface{ routes(chi.Router) }
@@ -44,6 +45,9 @@ func (s *screens) flows() []flow {
 	out := []flow{s.account, s.signIn, s.passwords, s.security, s.members, s.signup, s.operator, s.audits, s.static, s.policy, s.codesFile}
 	if s.company != nil {
 		out = append(out, s.company, s.companyAdmin)
+	}
+	if s.device != nil {
+		out = append(out, s.device)
 	}
 	return out
 }
@@ -81,6 +85,9 @@ func (h *Handler) build() *screens {
 			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
 			h.screens.operator.Companies = h.Companies
 			signIn.company = h.screens.company
+		}
+		if h.DeviceCodeKey != nil {
+			h.screens.device = &deviceFlow{shared: sh, Key: h.DeviceCodeKey}
 		}
 	})
 	return h.screens

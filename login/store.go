@@ -28,6 +28,8 @@ type Store interface {
 	storage.SSOConnections // company sign-in
 	storage.Consents       // third-party applications (consent.go)
 
+	storage.DeviceAuthorizations // the device page (device.go)
+
 	storage.AuthRequests
 	GetClient(ctx context.Context, id string) (storage.Client, error)
 	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page

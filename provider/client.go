@@ -60,9 +60,9 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType {
 	var out []oidc.GrantType
 	for _, g := range c.c.GrantTypes() {
-		out = append(out, oidc.GrantType(g))
+		out = append(out, deviceGrant(g))
 	}
-	if c.c.HasGrant(storage.GrantAuthorizationCode) && !c.c.HasGrant(storage.GrantRefreshToken) {
+	if (c.c.HasGrant(storage.GrantAuthorizationCode) || c.c.HasGrant(storage.GrantDeviceCode)) && !c.c.HasGrant(storage.GrantRefreshToken) {
 		out = append(out, oidc.GrantTypeRefreshToken)
 	}
 	return out

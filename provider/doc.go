@@ -94,6 +94,14 @@
 //   - Refusals with an RFC's own error value (invalid_request_uri,
 //     invalid_dpop_proof) are fail codes whose message key selects that
 //     value in the OAuth door (fail.go, oauthOfKey).
+//   - Device authorization (device.go, RFC 8628): the library's endpoint,
+//     codes and token response; Sesame checks the grant and the scopes,
+//     stores only hashes of both codes (the user code's keyed: it is
+//     short), and answers polls itself (server.DeviceToken): slow_down with
+//     the interval raised in the same statement that records the poll,
+//     expiry on the injected clock, the device code spent in the
+//     transaction that stores its tokens. The person's page is the login
+//     screens' /device, behind the gate.
 //
 // The login screens are another package: they finish an authorization
 // request through storage and hand it to Provider.Answer (which stores the

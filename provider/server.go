@@ -41,7 +41,7 @@ const (
 
 // Paths lists every path the provider's handler answers.
 var Paths = []string{PathDiscovery, PathAuthorize, PathCallback, PathToken, PathIntrospect, PathUserinfo, PathRevoke, PathEndSession, PathKeys,
-	PathPAR}
+	PathPAR, PathDeviceAuthorization}
 
 // The refusals a person reads on the error page (Screens.Fail): the
 // relying party's request cannot be answered, so nothing goes back to it.
@@ -91,6 +91,7 @@ type Store interface {
 	storage.Tokens
 	storage.RateLimits
 	storage.Protocol
+	storage.DeviceAuthorizations
 	persons
 	sessions
 	storage.Transactor
@@ -178,6 +179,7 @@ func New(o Options) (*Provider, error) {
 		GrantTypeRefreshToken:             true,
 		SupportedUILocales:                []language.Tag{language.French, language.English},
 		SupportedScopes:                   SupportedScopes,
+		DeviceAuthorization:               deviceConfig(),
 		SupportedClaims: []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid", "idp",
 			"email", "email_verified", "name", "locale", "updated_at", "org_id", "org_name", "org_roles", "org_status", "org_siret"},
 	}
@@ -186,6 +188,9 @@ func New(o Options) (*Provider, error) {
 		return nil, err
 	}
 	st.sealer = sealer
+	if st.userCodeKey, err = UserCodeKey(o.MasterKey); err != nil {
+		return nil, err
+	}
 	// An id_token_hint is one of our own ID tokens: every algorithm Sesame
 	// signs with must verify (the library accepts RS256, ES256 and PS256
 	// unless told, so an EdDSA client's logout failed).
@@ -206,9 +211,12 @@ func New(o Options) (*Provider, error) {
 		Revocation:    op.NewEndpoint(PathRevoke),
 		EndSession:    op.NewEndpoint(PathEndSession),
 		JwksURI:       op.NewEndpoint(PathKeys),
+		// device.go
+		DeviceAuthorization: op.NewEndpoint(PathDeviceAuthorization),
 	}
 	opts = append(opts, op.WithCustomEndpoints(endpoints.Authorization, endpoints.Token, endpoints.Userinfo, endpoints.Revocation,
-		endpoints.EndSession, endpoints.JwksURI), op.WithCustomIntrospectionEndpoint(endpoints.Introspection))
+		endpoints.EndSession, endpoints.JwksURI), op.WithCustomIntrospectionEndpoint(endpoints.Introspection),
+		op.WithCustomDeviceAuthorizationEndpoint(endpoints.DeviceAuthorization))
 	p, err := op.NewProvider(config, st, op.StaticIssuer(o.Issuer), opts...)
 	if err != nil {
 		return nil, err
@@ -272,7 +280,7 @@ func (s *server) guard(next http.Handler) http.Handler {
 			w = &issuerStamp{ResponseWriter: &corsOnly{ResponseWriter: w}, s: s, r: r}
 		case PathCallback:
 			w = &corsOnly{ResponseWriter: w}
-		case PathToken, PathIntrospect, PathRevoke, PathPAR:
+		case PathToken, PathIntrospect, PathRevoke, PathPAR, PathDeviceAuthorization:
 			if s.corsPreflight(w, r) {
 				return
 			}
@@ -966,7 +974,9 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 	if d, ok := resp.Data.(*oidc.DiscoveryConfiguration); ok {
 		d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
 		d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
-		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials,
+			oidc.GrantTypeDeviceCode}
+		d.DeviceAuthorizationEndpoint = s.opts.Issuer + PathDeviceAuthorization
 		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
 		algs := make([]string, len(AssertionAlgorithms))
 		for i, a := range AssertionAlgorithms {

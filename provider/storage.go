@@ -44,6 +44,7 @@ type opStorage struct {
 
 	clientSecrets clientSecrets
 	budget        *clientBudget
+	userCodeKey   []byte // device.go
 }
 
 var _ op.Storage = (*opStorage)(nil)
@@ -239,6 +240,9 @@ var (
 // consumed in the same transaction, so that it yields tokens once, and
 // stays unused if they could not be stored.
 func (s *opStorage) storeTokens(ctx context.Context, req op.TokenRequest, a storage.AccessToken, r *storage.RefreshToken) error {
+	if d, ok := req.(*deviceRequest); ok {
+		return s.storeDeviceTokens(ctx, d, a, r)
+	}
 	ar, ok := req.(*authRequest)
 	if !ok {
 		return s.store.CreateTokens(ctx, a, r)

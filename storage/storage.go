@@ -248,6 +248,7 @@ type Tx interface {
 	LoginThrottle
 	LogoutNotices
 	Protocol
+	DeviceAuthorizations // device.go
 	Passkeys
 	Domains
 	SSOConnections

@@ -82,7 +82,7 @@ func clientAdd(fs *cliflag.Set) action {
 	var redirects, postLogout, grants, scopes []string
 	fs.StringsVar(&redirects, "redirect-uri", "URI", "an allowed redirect URI (https, http on loopback, a custom scheme for public clients)")
 	fs.StringsVar(&postLogout, "post-logout-redirect-uri", "URI", "an allowed post-logout redirect URI")
-	fs.StringsVar(&grants, "grant", "GRANT", "a grant: authorization_code (the default, with refresh_token) or client_credentials (the management API: no redirect URI)")
+	fs.StringsVar(&grants, "grant", "GRANT", "a grant: authorization_code (the default, with refresh_token), client_credentials (the management API: no redirect URI) or device_code (RFC 8628, for command-line tools and TVs: no redirect URI; typically with --public)")
 	fs.StringsVar(&scopes, "scope", "SCOPE", "a management API scope for client_credentials: "+strings.Join(vocab.APIScopes, ", "))
 	return func(ctx context.Context, c *cli, args []string) error {
 		cl := storage.Client{ID: *id, Name: *name, Public: *public, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,

@@ -62,13 +62,16 @@ func TestNoStateChangeOnGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(paths)
-	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession, "/login/passkey/enrol", "/static/passkey.js", "/sso/callback", "/organization/domains", "/organization/sso"} {
+	for _, must := range []string{"/account/security/totp", "/login/enrol", "/login/code", provider.PathEndSession, "/login/passkey/enrol", "/static/passkey.js", "/sso/callback", "/organization/domains", "/organization/sso", "/device"} {
 		if !slices.Contains(paths, must) {
 			t.Fatalf("the walk misses %s: %v", must, paths)
 		}
 	}
-	// Each path also with the query strings its links carry.
-	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace"}
+	// Each path also with the query strings its links carry (the device
+	// page's: a live user code, which a GET must not answer).
+	device := e.deviceStart(t, "openid")
+	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace",
+		"?user_code=" + device["user_code"].(string), "?user_code=BBBB-BBBB"}
 	before := snapshot(t, e)
 	for _, who := range []string{"nobody", "midway", "member", "admin", "operator", "consenting"} {
 		for _, p := range paths {
@@ -93,7 +96,7 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	}
 	// The endpoints that authenticate clients take POST only: a GET is
 	// refused before it counts against a budget.
-	for _, p := range []string{provider.PathToken, provider.PathIntrospect, provider.PathRevoke, provider.PathPAR} {
+	for _, p := range []string{provider.PathToken, provider.PathIntrospect, provider.PathRevoke, provider.PathPAR, provider.PathDeviceAuthorization} {
 		if resp, _ := people["nobody"].get(e.issuer + p); resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
 			t.Errorf("GET %s: %d, Allow %q; want 405 and POST", p, resp.StatusCode, resp.Header.Get("Allow"))
 		}

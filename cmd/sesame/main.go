@@ -442,6 +442,10 @@ func (m *Main) handler() (http.Handler, error) {
 		SignIns:       func(result string) { m.metrics.signIns.WithLabelValues(result).Inc() },
 		Companies:     m.Companies,
 	}
+	// The device page finds requests by the provider's hash of their user code.
+	if screens.DeviceCodeKey, err = provider.UserCodeKey(m.MasterKey); err != nil {
+		return nil, err
+	}
 	op, err := provider.New(provider.Options{
 		Issuer: c.Issuer, Store: m.Store, Keys: m.Keys, Secrets: m.Hasher, MasterKey: m.MasterKey, Now: m.Now,
 		Lifetimes: provider.Lifetimes{AuthRequest: c.Tokens.AuthRequestLifetime, Code: c.Tokens.AuthCodeLifetime,

@@ -18,6 +18,10 @@ const (
 	// PathLoggedOut is where a logout lands without a registered
 	// post_logout_redirect_uri.
 	PathLoggedOut = "/logged-out"
+	// PathDevice is the page where a person types the user code of a
+	// device authorization (RFC 8628 verification_uri): the screens serve
+	// it, the provider names it.
+	PathDevice = "/device"
 )
 
 // LoginURL is the screens' page for the authorization request id.

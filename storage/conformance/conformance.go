@@ -42,6 +42,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"LoginThrottle", testLoginThrottle},
 		{"LogoutNotices", testLogoutNotices},
 		{"Protocol", testProtocol},
+		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Passkeys", testPasskeys},
 		{"PasskeyLimitConcurrent", testPasskeyLimitConcurrent},
 		{"CompanySSO", testCompanySSO},

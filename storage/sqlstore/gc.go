@@ -39,6 +39,9 @@ func (db *DB) GarbageCollect(ctx context.Context, now time.Time) (storage.GCResu
 				[]any{now.Add(-sentMailRetention).UnixNano(), now.Add(-3 * sentMailRetention).UnixNano()}},
 			{&res.Protocol, `DELETE FROM pushed_requests WHERE expires_at <= ?`, []any{n}},
 			{&res.Protocol, `DELETE FROM used_ids WHERE expires_at <= ?`, []any{n}},
+			// An expired device authorization answers expired_token for an
+			// hour more, then a late poll's device code is unknown.
+			{&res.Protocol, `DELETE FROM device_authorizations WHERE expires_at <= ?`, []any{now.Add(-time.Hour).UnixNano()}},
 		}
 		for _, s := range steps {
 			r, err := tx.ExecContext(ctx, s.query, s.args...)
