@@ -110,6 +110,7 @@ func toClient(c storage.Client) Client {
 		alg := ClientIdTokenSignedResponseAlg(c.IDTokenSignedAlg)
 		out.IdTokenSignedResponseAlg = &alg
 	}
+	toProtocol(&out, c) // clientprotocol.go
 	return out
 }
 

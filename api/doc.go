@@ -23,26 +23,29 @@
 // (64 KiB, 413), well-formed and valid; a POST's Idempotency-Key is
 // recorded with a hash of the request, and a retry gets the first answer
 // (a key used for another request is 422, one still running 409). Every
-// change is made by login.Accounts with the actor "client:ID", so the
-// audit trail names the client; mails go through the outbox as from the
-// screens.
+// change is made by login.Accounts (login.CompanySignIn for domains and
+// company sign-in) with the actor "client:ID", so the audit trail names
+// the client; mails go through the outbox as from the screens. Every
+// other call of an authenticated client — a read, a refusal, a replay —
+// is audited too, by one event (audit.go).
 //
 // Errors are RFC 9457 problem documents: problem.go is this door's one
 // mapping of internal/fail codes (a stable type URI per code, a status, a
-// title; the detail is the English sentence of the error's message key,
-// and a refused field is named in invalid_params).
+// title; the detail is the sentence of the error's message key, and a
+// refused field is named in invalid_params). Title and detail are French
+// or English by Accept-Language (templates/locales/{fr,en}/api.json;
+// English when the header names neither: a program asks nothing).
 //
 // ETag is a hash of a resource's representation; If-Match on an update or
-// a delete is compared with the current one (412 when stale). For
-// clients the comparison happens inside the transaction that changes the
-// client; for organizations, members and people it is made just before
-// the change, which their own rules (a status that must still be
-// pending, the last admin) keep safe.
+// a delete is compared with the current one (412 when stale), inside the
+// transaction that makes the change, with the row held (precondition.go):
+// of two requests with one ETag, one wins and the other is 412.
 //
 // Lists are ordered by a stable key and paged with an opaque cursor (the
-// key of the last item, with the list it belongs to): organizations by
-// creation then id, in SQL; members (few per organization) and clients in
-// memory; audit events newest first, in SQL.
+// key of the last item, with the list it belongs to), by one helper
+// (page.go): organizations by creation then id, in SQL; members (few per
+// organization), clients and domains in memory; audit events newest
+// first, in SQL.
 //
 // Regenerate after changing openapi.yaml: go generate ./api/...
 package api

@@ -39,6 +39,8 @@ var (
 	errStale         = fail.E(fail.Stale, "Errors.API.IfMatch")
 	errCursor        = fail.E(fail.Invalid, "Errors.API.Cursor")
 	errTokenRequired = fail.E(fail.Unauthorized, "Errors.API.TokenMissing")
+	errKeys          = fail.E(fail.Invalid, "Errors.Clients.Keys")
+	errOrigin        = fail.E(fail.Invalid, "Errors.Clients.Origin")
 )
 
 type ctxKey int
@@ -65,6 +67,9 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	route, pathParams, err := s.findRoute(r)
 	if err != nil {
+		if errors.Is(err, errMethod) {
+			w.Header().Set("Allow", strings.Join(s.allowed(r), ", "))
+		}
 		s.problem(w, r, err)
 		return
 	}
@@ -84,9 +89,15 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.spend(r.Context(), w, grant.ClientID); err != nil {
-		s.problem(w, r, err)
+		s.problem(w, r, err) // not audited: the budget bounds a flood, its refusals must not write
 		return
 	}
+	// From here every call is audited with the client as its actor
+	// (audit.go): a change by the domain layer's own event, anything else
+	// (a read, a refusal, a replay) by one event written here.
+	sw := &statusWriter{ResponseWriter: w}
+	defer s.auditCall(r, grant.ClientID, pathParams, sw)
+	w = sw
 	if scope := requiredScope(route.Operation); scope != "" && !slices.Contains(grant.Scopes, scope) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="sesame", error="insufficient_scope", scope="`+scope+`"`)
 		s.problem(w, r, errScope)
@@ -110,6 +121,26 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 	s.inner.ServeHTTP(w, r)
 }
 
+// allowed lists the methods the document has for r's path (the Allow
+// header of a 405, RFC 9110 §15.5.6).
+func (s *Server) allowed(r *http.Request) []string {
+	u := *r.URL
+	u.Path = trimAPI(r.URL.Path)
+	u.RawPath = ""
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method, probe.URL = m, &u
+		if _, _, err := s.findIn(probe); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // findRoute finds the operation in the document.
 func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, error) {
 	u := *r.URL
@@ -117,7 +148,7 @@ func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, 
 	u.RawPath = ""
 	req := r.Clone(r.Context())
 	req.URL = &u
-	route, params, err := s.router.FindRoute(req)
+	route, params, err := s.findIn(req)
 	var re *routers.RouteError
 	switch {
 	case err == nil:
@@ -125,7 +156,29 @@ func (s *Server) findRoute(r *http.Request) (*routers.Route, map[string]string, 
 	case errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error():
 		return nil, nil, errMethod
 	}
+	if len(s.allowed(r)) > 0 {
+		// The path is the document's, the method not (the router says
+		// so only of some paths).
+		return nil, nil, errMethod
+	}
 	return nil, nil, errNoRoute
+}
+
+// findIn finds the operation of a request whose path has the API's
+// prefix removed. The router lets a path parameter match nothing
+// (/organizations/X/domains as /organizations/X/domains/{domain}): a
+// route with an empty parameter is no route.
+func (s *Server) findIn(req *http.Request) (*routers.Route, map[string]string, error) {
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, v := range params {
+		if v == "" {
+			return nil, nil, routers.ErrPathNotFound
+		}
+	}
+	return route, params, nil
 }
 
 // requiredScope is the scope the operation's security requirement names.
@@ -192,7 +245,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 }
 
 var (
-	quoted      = regexp.MustCompile(`'([^']+)'`)
+	quoted      = regexp.MustCompile(`additional propert\w* '(.+?)' not allowed`)
 	unsupported = regexp.MustCompile(`property "([^"]+)" is unsupported`)
 )
 

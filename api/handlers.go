@@ -61,16 +61,8 @@ func (h *handlers) ListOrganizations(ctx context.Context, req ListOrganizationsR
 	if err != nil {
 		return nil, err
 	}
-	out := ListOrganizations200JSONResponse{Items: []Organization{}}
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[len(list)-1]
-		out.NextCursor = makeCursor("organizations", last.CreatedAt, last.ID)
-	}
-	for _, o := range list {
-		out.Items = append(out.Items, toOrganization(o))
-	}
-	return out, nil
+	items, next := page(list, limit, "organizations", func(o storage.Organization) (time.Time, string) { return o.CreatedAt, o.ID })
+	return ListOrganizations200JSONResponse{Items: each(items, toOrganization), NextCursor: next}, nil
 }
 
 func (h *handlers) CreateOrganization(ctx context.Context, req CreateOrganizationRequestObject) (CreateOrganizationResponseObject, error) {
@@ -123,6 +115,21 @@ func (h *handlers) organization(ctx context.Context, id string) (Organization, e
 	return toOrganization(o), nil
 }
 
+// orgUnchanged is If-Match on an organization, checked inside the
+// change's transaction with the organization's row held.
+func orgUnchanged(id string, ifMatch *string) precondition {
+	return func(ctx context.Context, tx storage.Tx) error {
+		if err := tx.LockOrganization(ctx, id); err != nil {
+			return notFoundOrg(err)
+		}
+		o, err := tx.GetOrganization(ctx, id)
+		if err != nil {
+			return notFoundOrg(err)
+		}
+		return matches(ifMatch, etag(toOrganization(o)))
+	}
+}
+
 func (h *handlers) GetOrganization(ctx context.Context, req GetOrganizationRequestObject) (GetOrganizationResponseObject, error) {
 	o, err := h.organization(ctx, req.OrgId)
 	if err != nil {
@@ -131,28 +138,25 @@ func (h *handlers) GetOrganization(ctx context.Context, req GetOrganizationReque
 	return GetOrganization200JSONResponse{OrganizationJSONResponse{Body: o, Headers: OrganizationResponseHeaders{ETag: etag(o)}}}, nil
 }
 
-// decide checks If-Match against the organization, runs act, and answers
-// the organization as it is then.
-func (h *handlers) decide(ctx context.Context, id string, ifMatch *string, act func() error) (OrganizationJSONResponse, error) {
+// decide runs act with the domain layer guarded by If-Match (checked
+// inside act's transaction), and answers the organization as it is then.
+func (h *handlers) decide(ctx context.Context, id string, ifMatch *string, act func(*login.Accounts) error) (OrganizationJSONResponse, error) {
+	if _, err := h.organization(ctx, id); err != nil {
+		return OrganizationJSONResponse{}, err
+	}
+	if err := act(h.accIf(ifMatch, orgUnchanged(id, ifMatch))); err != nil {
+		return OrganizationJSONResponse{}, err
+	}
 	o, err := h.organization(ctx, id)
 	if err != nil {
-		return OrganizationJSONResponse{}, err
-	}
-	if err := matches(ifMatch, etag(o)); err != nil {
-		return OrganizationJSONResponse{}, err
-	}
-	if err := act(); err != nil {
-		return OrganizationJSONResponse{}, err
-	}
-	if o, err = h.organization(ctx, id); err != nil {
 		return OrganizationJSONResponse{}, err
 	}
 	return OrganizationJSONResponse{Body: o, Headers: OrganizationResponseHeaders{ETag: etag(o)}}, nil
 }
 
 func (h *handlers) ValidateOrganization(ctx context.Context, req ValidateOrganizationRequestObject) (ValidateOrganizationResponseObject, error) {
-	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func() error {
-		return h.acc().ValidateOrganization(ctx, actor(ctx), req.OrgId)
+	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.ValidateOrganization(ctx, actor(ctx), req.OrgId)
 	})
 	if err != nil {
 		return nil, err
@@ -161,8 +165,8 @@ func (h *handlers) ValidateOrganization(ctx context.Context, req ValidateOrganiz
 }
 
 func (h *handlers) RejectOrganization(ctx context.Context, req RejectOrganizationRequestObject) (RejectOrganizationResponseObject, error) {
-	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func() error {
-		return h.acc().RejectOrganization(ctx, actor(ctx), req.OrgId, req.Body.Reason)
+	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.RejectOrganization(ctx, actor(ctx), req.OrgId, req.Body.Reason)
 	})
 	if err != nil {
 		return nil, err
@@ -175,8 +179,8 @@ func (h *handlers) SuspendOrganization(ctx context.Context, req SuspendOrganizat
 	if req.Body != nil {
 		reason = strings.TrimSpace(deref(req.Body.Reason))
 	}
-	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func() error {
-		return h.acc().SuspendOrganization(ctx, actor(ctx), req.OrgId, reason)
+	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.SuspendOrganization(ctx, actor(ctx), req.OrgId, reason)
 	})
 	if err != nil {
 		return nil, err
@@ -185,8 +189,8 @@ func (h *handlers) SuspendOrganization(ctx context.Context, req SuspendOrganizat
 }
 
 func (h *handlers) ReactivateOrganization(ctx context.Context, req ReactivateOrganizationRequestObject) (ReactivateOrganizationResponseObject, error) {
-	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func() error {
-		return h.acc().ReactivateOrganization(ctx, actor(ctx), req.OrgId)
+	resp, err := h.decide(ctx, req.OrgId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.ReactivateOrganization(ctx, actor(ctx), req.OrgId)
 	})
 	if err != nil {
 		return nil, err
@@ -196,8 +200,15 @@ func (h *handlers) ReactivateOrganization(ctx context.Context, req ReactivateOrg
 
 // --- members ---
 
-func (h *handlers) hasMFA(ctx context.Context, userID string) bool {
-	t, err := h.st().GetTOTP(ctx, userID)
+// reader is what a representation reads: the store, or a transaction.
+type reader interface {
+	storage.Organizations
+	storage.Users
+	storage.SecondFactors
+}
+
+func hasMFA(ctx context.Context, st reader, userID string) bool {
+	t, err := st.GetTOTP(ctx, userID)
 	return err == nil && !t.ConfirmedAt.IsZero()
 }
 
@@ -224,7 +235,7 @@ func (h *handlers) members(ctx context.Context, orgID string) ([]Member, error) 
 		if !ok {
 			continue
 		}
-		out = append(out, toMember(u, m, h.hasMFA(ctx, u.ID)))
+		out = append(out, toMember(u, m, hasMFA(ctx, h.st(), u.ID)))
 	}
 	slices.SortFunc(out, func(a, b Member) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
@@ -236,22 +247,42 @@ func (h *handlers) members(ctx context.Context, orgID string) ([]Member, error) 
 }
 
 func (h *handlers) member(ctx context.Context, orgID, userID string) (Member, error) {
-	if _, err := h.st().GetOrganization(ctx, orgID); err != nil {
+	return member(ctx, h.st(), orgID, userID)
+}
+
+func member(ctx context.Context, st reader, orgID, userID string) (Member, error) {
+	if _, err := st.GetOrganization(ctx, orgID); err != nil {
 		return Member{}, notFoundOrg(err)
 	}
-	m, err := h.st().GetMembership(ctx, userID)
+	m, err := st.GetMembership(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && m.OrgID != orgID) {
 		return Member{}, login.ErrNotMember
 	} else if err != nil {
 		return Member{}, err
 	}
-	u, err := h.st().GetUser(ctx, userID)
+	u, err := st.GetUser(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Member{}, login.ErrNotMember
 	} else if err != nil {
 		return Member{}, err
 	}
-	return toMember(u, m, h.hasMFA(ctx, u.ID)), nil
+	return toMember(u, m, hasMFA(ctx, st, u.ID)), nil
+}
+
+// memberUnchanged is If-Match on a member, checked inside the change's
+// transaction with their organization's row held (as the member rules
+// hold it).
+func memberUnchanged(orgID, userID string, ifMatch *string) precondition {
+	return func(ctx context.Context, tx storage.Tx) error {
+		if err := tx.LockOrganization(ctx, orgID); err != nil {
+			return notFoundOrg(err)
+		}
+		m, err := member(ctx, tx, orgID, userID)
+		if err != nil {
+			return err
+		}
+		return matches(ifMatch, etag(m))
+	}
 }
 
 func (h *handlers) ListMembers(ctx context.Context, req ListMembersRequestObject) (ListMembersResponseObject, error) {
@@ -263,26 +294,9 @@ func (h *handlers) ListMembers(ctx context.Context, req ListMembersRequestObject
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	if c.ID != "" {
-		at := c.at()
-		start = len(all)
-		for i, m := range all {
-			if m.CreatedAt.After(at) || (m.CreatedAt.Equal(at) && m.Id > c.ID) {
-				start = i
-				break
-			}
-		}
-	}
-	page := all[start:]
-	out := ListMembers200JSONResponse{Items: []Member{}}
-	if limit := limitOf(req.Params.Limit); len(page) > limit {
-		page = page[:limit]
-		last := page[len(page)-1]
-		out.NextCursor = makeCursor("members:"+req.OrgId, last.CreatedAt, last.Id)
-	}
-	out.Items = append(out.Items, page...)
-	return out, nil
+	key := func(m Member) (time.Time, string) { return m.CreatedAt, m.Id }
+	items, next := page(after(all, c, key), limitOf(req.Params.Limit), "members:"+req.OrgId, key)
+	return ListMembers200JSONResponse{Items: each(items, same[Member]), NextCursor: next}, nil
 }
 
 func (h *handlers) InviteMember(ctx context.Context, req InviteMemberRequestObject) (InviteMemberResponseObject, error) {
@@ -313,28 +327,26 @@ func (h *handlers) GetMember(ctx context.Context, req GetMemberRequestObject) (G
 	return GetMember200JSONResponse{MemberJSONResponse{Body: m, Headers: MemberResponseHeaders{ETag: etag(m)}}}, nil
 }
 
-// changeMember checks If-Match against the member, runs act, and answers
-// the member as they are then.
-func (h *handlers) changeMember(ctx context.Context, orgID, userID string, ifMatch *string, act func() error) (MemberJSONResponse, error) {
+// changeMember runs act with the domain layer guarded by If-Match
+// (checked inside act's transaction), and answers the member as they are
+// then.
+func (h *handlers) changeMember(ctx context.Context, orgID, userID string, ifMatch *string, act func(*login.Accounts) error) (MemberJSONResponse, error) {
+	if _, err := h.member(ctx, orgID, userID); err != nil {
+		return MemberJSONResponse{}, err
+	}
+	if err := act(h.accIf(ifMatch, memberUnchanged(orgID, userID, ifMatch))); err != nil {
+		return MemberJSONResponse{}, err
+	}
 	m, err := h.member(ctx, orgID, userID)
 	if err != nil {
-		return MemberJSONResponse{}, err
-	}
-	if err := matches(ifMatch, etag(m)); err != nil {
-		return MemberJSONResponse{}, err
-	}
-	if err := act(); err != nil {
-		return MemberJSONResponse{}, err
-	}
-	if m, err = h.member(ctx, orgID, userID); err != nil {
 		return MemberJSONResponse{}, err
 	}
 	return MemberJSONResponse{Body: m, Headers: MemberResponseHeaders{ETag: etag(m)}}, nil
 }
 
 func (h *handlers) ChangeMemberRoles(ctx context.Context, req ChangeMemberRolesRequestObject) (ChangeMemberRolesResponseObject, error) {
-	resp, err := h.changeMember(ctx, req.OrgId, req.UserId, req.Params.IfMatch, func() error {
-		return h.acc().SetRoles(ctx, actor(ctx), req.OrgId, req.UserId, fromRoles(req.Body.Roles))
+	resp, err := h.changeMember(ctx, req.OrgId, req.UserId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.SetRoles(ctx, actor(ctx), req.OrgId, req.UserId, fromRoles(req.Body.Roles))
 	})
 	if err != nil {
 		return nil, err
@@ -343,8 +355,8 @@ func (h *handlers) ChangeMemberRoles(ctx context.Context, req ChangeMemberRolesR
 }
 
 func (h *handlers) ResendInvitation(ctx context.Context, req ResendInvitationRequestObject) (ResendInvitationResponseObject, error) {
-	resp, err := h.changeMember(ctx, req.OrgId, req.UserId, nil, func() error {
-		return h.acc().ResendInvitation(ctx, actor(ctx), req.OrgId, req.UserId)
+	resp, err := h.changeMember(ctx, req.OrgId, req.UserId, nil, func(acc *login.Accounts) error {
+		return acc.ResendInvitation(ctx, actor(ctx), req.OrgId, req.UserId)
 	})
 	if err != nil {
 		return nil, err
@@ -353,14 +365,11 @@ func (h *handlers) ResendInvitation(ctx context.Context, req ResendInvitationReq
 }
 
 func (h *handlers) RemoveMember(ctx context.Context, req RemoveMemberRequestObject) (RemoveMemberResponseObject, error) {
-	m, err := h.member(ctx, req.OrgId, req.UserId)
-	if err != nil {
+	if _, err := h.member(ctx, req.OrgId, req.UserId); err != nil {
 		return nil, err
 	}
-	if err := matches(req.Params.IfMatch, etag(m)); err != nil {
-		return nil, err
-	}
-	if err := h.acc().RemoveMember(ctx, actor(ctx), req.OrgId, req.UserId); err != nil {
+	acc := h.accIf(req.Params.IfMatch, memberUnchanged(req.OrgId, req.UserId, req.Params.IfMatch))
+	if err := acc.RemoveMember(ctx, actor(ctx), req.OrgId, req.UserId); err != nil {
 		return nil, err
 	}
 	return RemoveMember204Response{}, nil
@@ -369,13 +378,35 @@ func (h *handlers) RemoveMember(ctx context.Context, req RemoveMemberRequestObje
 // --- people ---
 
 func (h *handlers) user(ctx context.Context, id string) (User, error) {
-	p, err := h.st().GetPerson(ctx, id)
+	return user(ctx, h.st(), id)
+}
+
+func user(ctx context.Context, st reader, id string) (User, error) {
+	p, err := st.GetPerson(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return User{}, login.ErrNoUser
 	} else if err != nil {
 		return User{}, err
 	}
-	return toUser(p, h.hasMFA(ctx, id)), nil
+	return toUser(p, hasMFA(ctx, st, id)), nil
+}
+
+// userUnchanged is If-Match on a person, checked inside the change's
+// transaction with the person's row held (an update that changes
+// nothing takes its lock).
+func userUnchanged(id string, ifMatch *string) precondition {
+	return func(ctx context.Context, tx storage.Tx) error {
+		if err := tx.UpdateUser(ctx, id, func(*storage.User) error { return nil }); errors.Is(err, storage.ErrNotFound) {
+			return login.ErrNoUser
+		} else if err != nil {
+			return err
+		}
+		u, err := user(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return matches(ifMatch, etag(u))
+	}
 }
 
 func (h *handlers) GetUser(ctx context.Context, req GetUserRequestObject) (GetUserResponseObject, error) {
@@ -386,28 +417,25 @@ func (h *handlers) GetUser(ctx context.Context, req GetUserRequestObject) (GetUs
 	return GetUser200JSONResponse{UserJSONResponse{Body: u, Headers: UserResponseHeaders{ETag: etag(u)}}}, nil
 }
 
-func (h *handlers) changeUser(ctx context.Context, id string, ifMatch *string, act func() error) (UserJSONResponse, error) {
-	u, err := h.user(ctx, id)
-	if err != nil {
+func (h *handlers) changeUser(ctx context.Context, id string, ifMatch *string, act func(*login.Accounts) error) (UserJSONResponse, error) {
+	if _, err := h.user(ctx, id); err != nil {
 		return UserJSONResponse{}, err
 	}
-	if err := matches(ifMatch, etag(u)); err != nil {
-		return UserJSONResponse{}, err
-	}
-	if err := act(); errors.Is(err, storage.ErrNotFound) {
+	if err := act(h.accIf(ifMatch, userUnchanged(id, ifMatch))); errors.Is(err, storage.ErrNotFound) {
 		return UserJSONResponse{}, login.ErrNoUser
 	} else if err != nil {
 		return UserJSONResponse{}, err
 	}
-	if u, err = h.user(ctx, id); err != nil {
+	u, err := h.user(ctx, id)
+	if err != nil {
 		return UserJSONResponse{}, err
 	}
 	return UserJSONResponse{Body: u, Headers: UserResponseHeaders{ETag: etag(u)}}, nil
 }
 
 func (h *handlers) DisableUser(ctx context.Context, req DisableUserRequestObject) (DisableUserResponseObject, error) {
-	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func() error {
-		return h.acc().DisableUser(ctx, actor(ctx), req.UserId)
+	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.DisableUser(ctx, actor(ctx), req.UserId)
 	})
 	if err != nil {
 		return nil, err
@@ -416,8 +444,8 @@ func (h *handlers) DisableUser(ctx context.Context, req DisableUserRequestObject
 }
 
 func (h *handlers) EnableUser(ctx context.Context, req EnableUserRequestObject) (EnableUserResponseObject, error) {
-	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func() error {
-		return h.acc().EnableUser(ctx, actor(ctx), req.UserId)
+	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.EnableUser(ctx, actor(ctx), req.UserId)
 	})
 	if err != nil {
 		return nil, err
@@ -426,8 +454,8 @@ func (h *handlers) EnableUser(ctx context.Context, req EnableUserRequestObject) 
 }
 
 func (h *handlers) ResetSecondFactor(ctx context.Context, req ResetSecondFactorRequestObject) (ResetSecondFactorResponseObject, error) {
-	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func() error {
-		return h.acc().ResetSecondFactor(ctx, actor(ctx), "", req.UserId)
+	resp, err := h.changeUser(ctx, req.UserId, req.Params.IfMatch, func(acc *login.Accounts) error {
+		return acc.ResetSecondFactor(ctx, actor(ctx), "", req.UserId)
 	})
 	if err != nil {
 		return nil, err
@@ -454,22 +482,9 @@ func (h *handlers) ListClients(ctx context.Context, req ListClientsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	if c.ID != "" {
-		i, _ := slices.BinarySearchFunc(all, c.ID, func(x storage.Client, id string) int { return strings.Compare(x.ID, id) })
-		if i < len(all) && all[i].ID == c.ID {
-			i++
-		}
-		all = all[i:]
-	}
-	out := ListClients200JSONResponse{Items: []Client{}}
-	if limit := limitOf(req.Params.Limit); len(all) > limit {
-		all = all[:limit]
-		out.NextCursor = makeCursor("clients", time.Time{}, all[len(all)-1].ID)
-	}
-	for _, cl := range all {
-		out.Items = append(out.Items, toClient(cl))
-	}
-	return out, nil
+	key := func(c storage.Client) (time.Time, string) { return time.Time{}, c.ID }
+	items, next := page(after(all, c, key), limitOf(req.Params.Limit), "clients", key)
+	return ListClients200JSONResponse{Items: each(items, toClient), NextCursor: next}, nil
 }
 
 func strs[T ~string](in []T) []string {
@@ -501,6 +516,12 @@ func (h *handlers) CreateClient(ctx context.Context, req CreateClientRequestObje
 	if b.IdTokenSignedResponseAlg != nil {
 		c.IDTokenSignedAlg = string(*b.IdTokenSignedResponseAlg)
 	}
+	proto := protocolOfCreate(b)
+	jwks, origins, err := proto.parse()
+	if err != nil {
+		return nil, err
+	}
+	proto.apply(&c.Protocol, jwks, origins)
 	c, secret, err := h.acc().RegisterClient(ctx, actor(ctx), c, "")
 	if err != nil {
 		return nil, err
@@ -528,7 +549,13 @@ func ifMatchClient(ifMatch *string) func(storage.Client) error {
 
 func (h *handlers) UpdateClient(ctx context.Context, req UpdateClientRequestObject) (UpdateClientResponseObject, error) {
 	b := req.Body
+	proto := protocolOfUpdate(b)
+	jwks, origins, err := proto.parse()
+	if err != nil {
+		return nil, err
+	}
 	c, err := h.acc().UpdateClient(ctx, actor(ctx), req.ClientId, ifMatchClient(req.Params.IfMatch), func(c *storage.Client) {
+		proto.apply(&c.Protocol, jwks, origins)
 		if b.Name != nil {
 			c.Name = *b.Name
 		}
@@ -595,14 +622,6 @@ func (h *handlers) ListAuditEvents(ctx context.Context, req ListAuditEventsReque
 	if err != nil {
 		return nil, err
 	}
-	out := ListAuditEvents200JSONResponse{Items: []AuditEvent{}}
-	if len(list) > limit {
-		list = list[:limit]
-		last := list[len(list)-1]
-		out.NextCursor = makeCursor("audit", last.At, last.ID)
-	}
-	for _, e := range list {
-		out.Items = append(out.Items, toEvent(e))
-	}
-	return out, nil
+	items, next := page(list, limit, "audit", func(e storage.AuditEvent) (time.Time, string) { return e.At, e.ID })
+	return ListAuditEvents200JSONResponse{Items: each(items, toEvent), NextCursor: next}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"golang.org/x/text/language"
+
 	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/web"
@@ -78,13 +80,42 @@ type problemDoc struct {
 	InvalidParams []param `json:"invalid_params,omitempty"`
 }
 
-// writeProblem answers err as a problem document; t translates its
-// message key into the detail (English).
-func writeProblem(w http.ResponseWriter, r *http.Request, err error, t func(string) string) {
+// ProblemTitleKey is the message key of a code's title in the catalogs
+// (templates/locales/{fr,en}/api.json).
+func ProblemTitleKey(c fail.Code) string { return "API.Problem." + string(c) }
+
+// ProblemLang is the language of a request's problem documents: French
+// or English by Accept-Language; English when the header names neither
+// (a program that asks nothing reads the API's own language).
+func ProblemLang(r *http.Request) string {
+	if r == nil {
+		return "en"
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil {
+		return "en"
+	}
+	for _, tag := range tags { // in the client's order of preference
+		if b, _ := tag.Base(); b.String() == "fr" || b.String() == "en" {
+			return b.String()
+		}
+	}
+	return "en"
+}
+
+// writeProblem answers err as a problem document in the request's
+// language: t translates the title's and the error's message keys (the
+// type URI and code do not change with the language).
+func writeProblem(w http.ResponseWriter, r *http.Request, err error, t func(lang, key string) string) {
 	code, a := ProblemOf(err)
-	doc := problemDoc{Type: ProblemType(code), Title: a.Title, Status: a.Status, Code: string(code), Detail: a.Title}
+	lang := ProblemLang(r)
+	title := a.Title
+	if s := t(lang, ProblemTitleKey(code)); s != ProblemTitleKey(code) {
+		title = s
+	}
+	doc := problemDoc{Type: ProblemType(code), Title: title, Status: a.Status, Code: string(code), Detail: title}
 	if e, ok := fail.As(err); ok && e.Key != "" && fail.Refusal(err) {
-		if s := t(e.Key); s != e.Key {
+		if s := t(lang, e.Key); s != e.Key {
 			doc.Detail = s
 		}
 	}
@@ -106,6 +137,8 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error, t func(stri
 	if a.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		h.Set("WWW-Authenticate", `Bearer realm="sesame"`)
 	}
+	h.Set("Content-Language", lang)
+	h.Add("Vary", "Accept-Language")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(a.Status)

@@ -17,6 +17,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ClientAccessTokenFormat.
+const (
+	ClientAccessTokenFormatJwt    ClientAccessTokenFormat = "jwt"
+	ClientAccessTokenFormatOpaque ClientAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientAccessTokenFormat enum.
+func (e ClientAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientAccessTokenFormatJwt:
+		return true
+	case ClientAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientIdTokenSignedResponseAlg.
 const (
 	ClientIdTokenSignedResponseAlgES256 ClientIdTokenSignedResponseAlg = "ES256"
@@ -32,6 +50,45 @@ func (e ClientIdTokenSignedResponseAlg) Valid() bool {
 	case ClientIdTokenSignedResponseAlgEdDSA:
 		return true
 	case ClientIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientTokenEndpointAuthMethod.
+const (
+	ClientTokenEndpointAuthMethodClientSecretBasic ClientTokenEndpointAuthMethod = "client_secret_basic"
+	ClientTokenEndpointAuthMethodNone              ClientTokenEndpointAuthMethod = "none"
+	ClientTokenEndpointAuthMethodPrivateKeyJwt     ClientTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientTokenEndpointAuthMethod enum.
+func (e ClientTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientTokenEndpointAuthMethodNone:
+		return true
+	case ClientTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateAccessTokenFormat.
+const (
+	ClientCreateAccessTokenFormatJwt    ClientCreateAccessTokenFormat = "jwt"
+	ClientCreateAccessTokenFormatOpaque ClientCreateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateAccessTokenFormat enum.
+func (e ClientCreateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientCreateAccessTokenFormatJwt:
+		return true
+	case ClientCreateAccessTokenFormatOpaque:
 		return true
 	default:
 		return false
@@ -59,6 +116,42 @@ func (e ClientCreateIdTokenSignedResponseAlg) Valid() bool {
 	}
 }
 
+// Defines values for ClientCreateTokenEndpointAuthMethod.
+const (
+	ClientCreateTokenEndpointAuthMethodClientSecretBasic ClientCreateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientCreateTokenEndpointAuthMethodPrivateKeyJwt     ClientCreateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateTokenEndpointAuthMethod enum.
+func (e ClientCreateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientCreateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientCreateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateAccessTokenFormat.
+const (
+	ClientUpdateAccessTokenFormatJwt    ClientUpdateAccessTokenFormat = "jwt"
+	ClientUpdateAccessTokenFormatOpaque ClientUpdateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateAccessTokenFormat enum.
+func (e ClientUpdateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientUpdateAccessTokenFormatJwt:
+		return true
+	case ClientUpdateAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientUpdateIdTokenSignedResponseAlg.
 const (
 	ClientUpdateIdTokenSignedResponseAlgES256 ClientUpdateIdTokenSignedResponseAlg = "ES256"
@@ -77,6 +170,39 @@ func (e ClientUpdateIdTokenSignedResponseAlg) Valid() bool {
 	case ClientUpdateIdTokenSignedResponseAlgEmpty:
 		return true
 	case ClientUpdateIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateTokenEndpointAuthMethod.
+const (
+	ClientUpdateTokenEndpointAuthMethodClientSecretBasic ClientUpdateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt     ClientUpdateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateTokenEndpointAuthMethod enum.
+func (e ClientUpdateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientUpdateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DomainRecordType.
+const (
+	TXT DomainRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DomainRecordType enum.
+func (e DomainRecordType) Valid() bool {
+	switch e {
+	case TXT:
 		return true
 	default:
 		return false
@@ -260,36 +386,87 @@ type AuditEventList struct {
 
 // Client defines model for Client.
 type Client struct {
-	BackchannelLogoutUri     *string                         `json:"backchannel_logout_uri,omitempty"`
-	CreatedAt                time.Time                       `json:"created_at"`
+	// AccessTokenFormat jwt: RFC 9068 access tokens.
+	AccessTokenFormat ClientAccessTokenFormat `json:"access_token_format"`
+
+	// AllowedOrigins Browser origins that may call the token, userinfo and revocation endpoints (CORS).
+	AllowedOrigins       []string  `json:"allowed_origins"`
+	BackchannelLogoutUri *string   `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
+
+	// DpopBoundAccessTokens Tokens are issued only bound to a DPoP key (RFC 9449).
+	DpopBoundAccessTokens    bool                            `json:"dpop_bound_access_tokens"`
 	Grants                   []Grant                         `json:"grants"`
 	Id                       string                          `json:"id"`
 	IdTokenSignedResponseAlg *ClientIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     string                          `json:"name"`
-	PostLogoutRedirectUris   []string                        `json:"post_logout_redirect_uris"`
-	Public                   bool                            `json:"public"`
-	RedirectUris             []string                        `json:"redirect_uris"`
-	Scopes                   []Scope                         `json:"scopes"`
+
+	// Jwks The public keys of a private_key_jwt client (a JWK set), when registered by value.
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri Where a private_key_jwt client publishes its public keys.
+	JwksUri                *string  `json:"jwks_uri,omitempty"`
+	Name                   string   `json:"name"`
+	PostLogoutRedirectUris []string `json:"post_logout_redirect_uris"`
+	Public                 bool     `json:"public"`
+	RedirectUris           []string `json:"redirect_uris"`
+
+	// RequirePushedAuthorizationRequests Authorization requests must be pushed first (PAR, RFC 9126).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests"`
+
+	// Resource The audience of its JWT access tokens (default: the client id).
+	Resource *string `json:"resource,omitempty"`
+	Scopes   []Scope `json:"scopes"`
+
+	// ThirdParty A third-party application: people are asked their consent.
+	ThirdParty bool `json:"third_party"`
+
+	// TokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+	TokenEndpointAuthMethod ClientTokenEndpointAuthMethod `json:"token_endpoint_auth_method"`
 }
+
+// ClientAccessTokenFormat jwt: RFC 9068 access tokens.
+type ClientAccessTokenFormat string
 
 // ClientIdTokenSignedResponseAlg defines model for Client.IdTokenSignedResponseAlg.
 type ClientIdTokenSignedResponseAlg string
 
+// ClientTokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+type ClientTokenEndpointAuthMethod string
+
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
+	AccessTokenFormat        *ClientCreateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	Id                       string                                `json:"id"`
 	IdTokenSignedResponseAlg *ClientCreateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	Public                   *bool                                 `json:"public,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks                               *map[string]interface{} `json:"jwks,omitempty"`
+	JwksUri                            *string                 `json:"jwks_uri,omitempty"`
+	Name                               *string                 `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string               `json:"post_logout_redirect_uris,omitempty"`
+	Public                             *bool                   `json:"public,omitempty"`
+	RedirectUris                       *[]string               `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool                   `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string                 `json:"resource,omitempty"`
+	Scopes                             *[]Scope                `json:"scopes,omitempty"`
+	ThirdParty                         *bool                   `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientCreateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientCreateAccessTokenFormat defines model for ClientCreate.AccessTokenFormat.
+type ClientCreateAccessTokenFormat string
 
 // ClientCreateIdTokenSignedResponseAlg defines model for ClientCreate.IdTokenSignedResponseAlg.
 type ClientCreateIdTokenSignedResponseAlg string
+
+// ClientCreateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientCreateTokenEndpointAuthMethod string
 
 // ClientCreated defines model for ClientCreated.
 type ClientCreated struct {
@@ -307,17 +484,79 @@ type ClientList struct {
 
 // ClientUpdate defines model for ClientUpdate.
 type ClientUpdate struct {
+	AccessTokenFormat        *ClientUpdateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	IdTokenSignedResponseAlg *ClientUpdateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri "" removes it.
+	JwksUri                            *string   `json:"jwks_uri,omitempty"`
+	Name                               *string   `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string `json:"post_logout_redirect_uris,omitempty"`
+	RedirectUris                       *[]string `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string   `json:"resource,omitempty"`
+	Scopes                             *[]Scope  `json:"scopes,omitempty"`
+	ThirdParty                         *bool     `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientUpdateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientUpdateAccessTokenFormat defines model for ClientUpdate.AccessTokenFormat.
+type ClientUpdateAccessTokenFormat string
 
 // ClientUpdateIdTokenSignedResponseAlg defines model for ClientUpdate.IdTokenSignedResponseAlg.
 type ClientUpdateIdTokenSignedResponseAlg string
+
+// ClientUpdateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientUpdateTokenEndpointAuthMethod string
+
+// Domain defines model for Domain.
+type Domain struct {
+	// CheckedAt When the record was last looked up (verified domains are looked up again every day).
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	Name      string     `json:"name"`
+
+	// Record The TXT record to publish for the domain to be verified.
+	Record     DomainRecord `json:"record"`
+	Verified   bool         `json:"verified"`
+	VerifiedAt *time.Time   `json:"verified_at,omitempty"`
+}
+
+// DomainAdd defines model for DomainAdd.
+type DomainAdd struct {
+	Name string `json:"name"`
+}
+
+// DomainList defines model for DomainList.
+type DomainList struct {
+	Items      []Domain `json:"items"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// DomainRecord The TXT record to publish for the domain to be verified.
+type DomainRecord struct {
+	Name     string           `json:"name"`
+	Type     DomainRecordType `json:"type"`
+	Value    string           `json:"value"`
+	ZoneLine string           `json:"zone_line"`
+}
+
+// DomainRecordType defines model for DomainRecord.Type.
+type DomainRecordType string
+
+// DomainVerify defines model for DomainVerify.
+type DomainVerify struct {
+	// Force Mark the domain verified without looking its record up (the operator's decision, audited as such).
+	Force *bool `json:"force,omitempty"`
+}
 
 // Grant defines model for Grant.
 type Grant string
@@ -427,6 +666,41 @@ type Roles struct {
 	Roles []Role `json:"roles"`
 }
 
+// SSOConnection defines model for SSOConnection.
+type SSOConnection struct {
+	// BreakGlass The member who may still sign in with a password under enforce.
+	BreakGlass *string `json:"break_glass,omitempty"`
+
+	// CallbackUrl Sesame's redirect URI to register at the upstream provider.
+	CallbackUrl  string    `json:"callback_url"`
+	ClientId     string    `json:"client_id"`
+	CreatedAt    time.Time `json:"created_at"`
+	DefaultRoles []Role    `json:"default_roles"`
+	Enforce      bool      `json:"enforce"`
+
+	// HasClientSecret A client secret is stored (encrypted); it is never returned.
+	HasClientSecret bool      `json:"has_client_secret"`
+	Issuer          string    `json:"issuer"`
+	Scopes          []string  `json:"scopes"`
+	SufficientAcr   []string  `json:"sufficient_acr"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// SSOConnectionPut defines model for SSOConnectionPut.
+type SSOConnectionPut struct {
+	// BreakGlass A member of the organization who may still sign in with a password under enforce; left out, the stored one is kept; "" removes it.
+	BreakGlass *string `json:"break_glass,omitempty"`
+	ClientId   string  `json:"client_id"`
+
+	// ClientSecret Write only. Left out, the stored secret is kept (same issuer and client id).
+	ClientSecret  *string   `json:"client_secret,omitempty"`
+	DefaultRoles  *[]Role   `json:"default_roles,omitempty"`
+	Enforce       *bool     `json:"enforce,omitempty"`
+	Issuer        string    `json:"issuer"`
+	Scopes        *[]string `json:"scopes,omitempty"`
+	SufficientAcr *[]string `json:"sufficient_acr,omitempty"`
+}
+
 // Scope defines model for Scope.
 type Scope string
 
@@ -463,6 +737,9 @@ type ClientID = string
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DomainName defines model for DomainName.
+type DomainName = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -548,6 +825,32 @@ type CreateOrganizationParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListDomainsParams defines parameters for ListDomains.
+type ListDomainsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page, as it was given.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AddDomainParams defines parameters for AddDomain.
+type AddDomainParams struct {
+	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RemoveDomainParams defines parameters for RemoveDomain.
+type RemoveDomainParams struct {
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VerifyDomainParams defines parameters for VerifyDomain.
+type VerifyDomainParams struct {
+	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -594,6 +897,18 @@ type RejectOrganizationParams struct {
 	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteSSOParams defines parameters for DeleteSSO.
+type DeleteSSOParams struct {
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutSSOParams defines parameters for PutSSO.
+type PutSSOParams struct {
 	// IfMatch The ETag the resource was read with; another is 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -658,6 +973,12 @@ type UpdateClientJSONRequestBody = ClientUpdate
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationCreate
 
+// AddDomainJSONRequestBody defines body for AddDomain for application/json ContentType.
+type AddDomainJSONRequestBody = DomainAdd
+
+// VerifyDomainJSONRequestBody defines body for VerifyDomain for application/json ContentType.
+type VerifyDomainJSONRequestBody = DomainVerify
+
 // InviteMemberJSONRequestBody defines body for InviteMember for application/json ContentType.
 type InviteMemberJSONRequestBody = Invite
 
@@ -666,6 +987,9 @@ type ChangeMemberRolesJSONRequestBody = Roles
 
 // RejectOrganizationJSONRequestBody defines body for RejectOrganization for application/json ContentType.
 type RejectOrganizationJSONRequestBody = Reject
+
+// PutSSOJSONRequestBody defines body for PutSSO for application/json ContentType.
+type PutSSOJSONRequestBody = SSOConnectionPut
 
 // SuspendOrganizationJSONRequestBody defines body for SuspendOrganization for application/json ContentType.
 type SuspendOrganizationJSONRequestBody = Suspend
@@ -705,6 +1029,21 @@ type ServerInterface interface {
 
 	// (GET /organizations/{org_id})
 	GetOrganization(w http.ResponseWriter, r *http.Request, orgId OrgID)
+	// ListDomains List the organization's email domains (company sign-in), by name.
+	// (GET /organizations/{org_id}/domains)
+	ListDomains(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListDomainsParams)
+	// AddDomain Claim a domain, unverified; the answer holds the TXT record to publish.
+	// (POST /organizations/{org_id}/domains)
+	AddDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, params AddDomainParams)
+	// RemoveDomain Remove the organization's claim on the domain.
+	// (DELETE /organizations/{org_id}/domains/{domain})
+	RemoveDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params RemoveDomainParams)
+
+	// (GET /organizations/{org_id}/domains/{domain})
+	GetDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName)
+	// VerifyDomain Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	// (POST /organizations/{org_id}/domains/{domain}/verify)
+	VerifyDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params VerifyDomainParams)
 	// ListMembers List the organization's members, oldest first.
 	// (GET /organizations/{org_id}/members)
 	ListMembers(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListMembersParams)
@@ -729,6 +1068,15 @@ type ServerInterface interface {
 	// RejectOrganization Reject a pending organization; its admins are mailed the reason.
 	// (POST /organizations/{org_id}/reject)
 	RejectOrganization(w http.ResponseWriter, r *http.Request, orgId OrgID, params RejectOrganizationParams)
+	// DeleteSSO Remove the organization's company sign-in.
+	// (DELETE /organizations/{org_id}/sso)
+	DeleteSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params DeleteSSOParams)
+	// GetSSO The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+	// (GET /organizations/{org_id}/sso)
+	GetSSO(w http.ResponseWriter, r *http.Request, orgId OrgID)
+	// PutSSO Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	// (PUT /organizations/{org_id}/sso)
+	PutSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params PutSSOParams)
 	// SuspendOrganization Suspend a validated organization; its admins can only read.
 	// (POST /organizations/{org_id}/suspend)
 	SuspendOrganization(w http.ResponseWriter, r *http.Request, orgId OrgID, params SuspendOrganizationParams)
@@ -820,6 +1168,35 @@ func (_ Unimplemented) GetOrganization(w http.ResponseWriter, r *http.Request, o
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// ListDomains List the organization's email domains (company sign-in), by name.
+// (GET /organizations/{org_id}/domains)
+func (_ Unimplemented) ListDomains(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListDomainsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// AddDomain Claim a domain, unverified; the answer holds the TXT record to publish.
+// (POST /organizations/{org_id}/domains)
+func (_ Unimplemented) AddDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, params AddDomainParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RemoveDomain Remove the organization's claim on the domain.
+// (DELETE /organizations/{org_id}/domains/{domain})
+func (_ Unimplemented) RemoveDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params RemoveDomainParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// (GET /organizations/{org_id}/domains/{domain})
+func (_ Unimplemented) GetDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// VerifyDomain Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+// (POST /organizations/{org_id}/domains/{domain}/verify)
+func (_ Unimplemented) VerifyDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params VerifyDomainParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // ListMembers List the organization's members, oldest first.
 // (GET /organizations/{org_id}/members)
 func (_ Unimplemented) ListMembers(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListMembersParams) {
@@ -864,6 +1241,24 @@ func (_ Unimplemented) ReactivateOrganization(w http.ResponseWriter, r *http.Req
 // RejectOrganization Reject a pending organization; its admins are mailed the reason.
 // (POST /organizations/{org_id}/reject)
 func (_ Unimplemented) RejectOrganization(w http.ResponseWriter, r *http.Request, orgId OrgID, params RejectOrganizationParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteSSO Remove the organization's company sign-in.
+// (DELETE /organizations/{org_id}/sso)
+func (_ Unimplemented) DeleteSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params DeleteSSOParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSSO The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+// (GET /organizations/{org_id}/sso)
+func (_ Unimplemented) GetSSO(w http.ResponseWriter, r *http.Request, orgId OrgID) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// PutSSO Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+// (PUT /organizations/{org_id}/sso)
+func (_ Unimplemented) PutSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params PutSSOParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1475,6 +1870,264 @@ func (siw *ServerInterfaceWrapper) GetOrganization(w http.ResponseWriter, r *htt
 	handler.ServeHTTP(w, r)
 }
 
+// ListDomains operation middleware
+func (siw *ServerInterfaceWrapper) ListDomains(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDomainsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", r.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "cursor"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "cursor", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListDomains(w, r, orgId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// AddDomain operation middleware
+func (siw *ServerInterfaceWrapper) AddDomain(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AddDomainParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.AddDomain(w, r, orgId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RemoveDomain operation middleware
+func (siw *ServerInterfaceWrapper) RemoveDomain(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "domain" -------------
+	var domain DomainName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "domain", chi.URLParam(r, "domain"), &domain, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "domain", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RemoveDomainParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RemoveDomain(w, r, orgId, domain, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDomain operation middleware
+func (siw *ServerInterfaceWrapper) GetDomain(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "domain" -------------
+	var domain DomainName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "domain", chi.URLParam(r, "domain"), &domain, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "domain", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDomain(w, r, orgId, domain)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// VerifyDomain operation middleware
+func (siw *ServerInterfaceWrapper) VerifyDomain(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// ------------- Path parameter "domain" -------------
+	var domain DomainName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "domain", chi.URLParam(r, "domain"), &domain, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "domain", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params VerifyDomainParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "Idempotency-Key", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "Idempotency-Key", Err: err})
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.VerifyDomain(w, r, orgId, domain, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ListMembers operation middleware
 func (siw *ServerInterfaceWrapper) ListMembers(w http.ResponseWriter, r *http.Request) {
 
@@ -1921,6 +2574,132 @@ func (siw *ServerInterfaceWrapper) RejectOrganization(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.RejectOrganization(w, r, orgId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteSSO operation middleware
+func (siw *ServerInterfaceWrapper) DeleteSSO(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteSSOParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteSSO(w, r, orgId, params)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSSO operation middleware
+func (siw *ServerInterfaceWrapper) GetSSO(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSSO(w, r, orgId)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// PutSSO operation middleware
+func (siw *ServerInterfaceWrapper) PutSSO(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "org_id" -------------
+	var orgId OrgID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "org_id", chi.URLParam(r, "org_id"), &orgId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "org_id", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutSSOParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "If-Match", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "If-Match", Err: err})
+			return
+		}
+
+		params.IfMatch = &IfMatch
+
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.PutSSO(w, r, orgId, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -2507,6 +3286,30 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/organizations/{org_id}/members/{user_id}/resend-invitation", wrapper.ResendInvitation)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/organizations/{org_id}/domains", wrapper.ListDomains)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/organizations/{org_id}/domains", wrapper.AddDomain)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/organizations/{org_id}/domains/{domain}", wrapper.RemoveDomain)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/organizations/{org_id}/domains/{domain}", wrapper.GetDomain)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/organizations/{org_id}/domains/{domain}/verify", wrapper.VerifyDomain)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/organizations/{org_id}/sso", wrapper.DeleteSSO)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/organizations/{org_id}/sso", wrapper.GetSSO)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/organizations/{org_id}/sso", wrapper.PutSSO)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/users/{user_id}", wrapper.GetUser)
 	})
 	r.Group(func(r chi.Router) {
@@ -2555,6 +3358,15 @@ type ClientJSONResponse struct {
 	Headers ClientResponseHeaders
 }
 
+type DomainResponseHeaders struct {
+	ETag string
+}
+type DomainJSONResponse struct {
+	Body Domain
+
+	Headers DomainResponseHeaders
+}
+
 type MemberResponseHeaders struct {
 	ETag string
 }
@@ -2574,6 +3386,15 @@ type OrganizationJSONResponse struct {
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type SSOConnectionResponseHeaders struct {
+	ETag string
+}
+type SSOConnectionJSONResponse struct {
+	Body SSOConnection
+
+	Headers SSOConnectionResponseHeaders
+}
 
 type UserResponseHeaders struct {
 	ETag string
@@ -3043,6 +3864,216 @@ func (response GetOrganizationdefaultApplicationProblemPlusJSONResponse) VisitGe
 	return err
 }
 
+type ListDomainsRequestObject struct {
+	OrgId  OrgID `json:"org_id"`
+	Params ListDomainsParams
+}
+
+type ListDomainsResponseObject interface {
+	VisitListDomainsResponse(w http.ResponseWriter) error
+}
+
+type ListDomains200JSONResponse DomainList
+
+func (response ListDomains200JSONResponse) VisitListDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDomainsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListDomainsdefaultApplicationProblemPlusJSONResponse) VisitListDomainsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDomainRequestObject struct {
+	OrgId  OrgID `json:"org_id"`
+	Params AddDomainParams
+	Body   *AddDomainJSONRequestBody
+}
+
+type AddDomainResponseObject interface {
+	VisitAddDomainResponse(w http.ResponseWriter) error
+}
+
+type AddDomain201ResponseHeaders struct {
+	ETag     string
+	Location string
+}
+
+type AddDomain201JSONResponse struct {
+	Body    Domain
+	Headers AddDomain201ResponseHeaders
+}
+
+func (response AddDomain201JSONResponse) VisitAddDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddDomaindefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AddDomaindefaultApplicationProblemPlusJSONResponse) VisitAddDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RemoveDomainRequestObject struct {
+	OrgId  OrgID      `json:"org_id"`
+	Domain DomainName `json:"domain"`
+	Params RemoveDomainParams
+}
+
+type RemoveDomainResponseObject interface {
+	VisitRemoveDomainResponse(w http.ResponseWriter) error
+}
+
+type RemoveDomain204Response struct {
+}
+
+func (response RemoveDomain204Response) VisitRemoveDomainResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RemoveDomaindefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RemoveDomaindefaultApplicationProblemPlusJSONResponse) VisitRemoveDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDomainRequestObject struct {
+	OrgId  OrgID      `json:"org_id"`
+	Domain DomainName `json:"domain"`
+}
+
+type GetDomainResponseObject interface {
+	VisitGetDomainResponse(w http.ResponseWriter) error
+}
+
+type GetDomain200JSONResponse struct{ DomainJSONResponse }
+
+func (response GetDomain200JSONResponse) VisitGetDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDomaindefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetDomaindefaultApplicationProblemPlusJSONResponse) VisitGetDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyDomainRequestObject struct {
+	OrgId  OrgID      `json:"org_id"`
+	Domain DomainName `json:"domain"`
+	Params VerifyDomainParams
+	Body   *VerifyDomainJSONRequestBody
+}
+
+type VerifyDomainResponseObject interface {
+	VisitVerifyDomainResponse(w http.ResponseWriter) error
+}
+
+type VerifyDomain200JSONResponse struct{ DomainJSONResponse }
+
+func (response VerifyDomain200JSONResponse) VisitVerifyDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyDomaindefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VerifyDomaindefaultApplicationProblemPlusJSONResponse) VisitVerifyDomainResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMembersRequestObject struct {
 	OrgId  OrgID `json:"org_id"`
 	Params ListMembersParams
@@ -3378,6 +4409,122 @@ func (response RejectOrganizationdefaultApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DeleteSSORequestObject struct {
+	OrgId  OrgID `json:"org_id"`
+	Params DeleteSSOParams
+}
+
+type DeleteSSOResponseObject interface {
+	VisitDeleteSSOResponse(w http.ResponseWriter) error
+}
+
+type DeleteSSO204Response struct {
+}
+
+func (response DeleteSSO204Response) VisitDeleteSSOResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteSSOdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DeleteSSOdefaultApplicationProblemPlusJSONResponse) VisitDeleteSSOResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSSORequestObject struct {
+	OrgId OrgID `json:"org_id"`
+}
+
+type GetSSOResponseObject interface {
+	VisitGetSSOResponse(w http.ResponseWriter) error
+}
+
+type GetSSO200JSONResponse struct{ SSOConnectionJSONResponse }
+
+func (response GetSSO200JSONResponse) VisitGetSSOResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSSOdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSSOdefaultApplicationProblemPlusJSONResponse) VisitGetSSOResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutSSORequestObject struct {
+	OrgId  OrgID `json:"org_id"`
+	Params PutSSOParams
+	Body   *PutSSOJSONRequestBody
+}
+
+type PutSSOResponseObject interface {
+	VisitPutSSOResponse(w http.ResponseWriter) error
+}
+
+type PutSSO200JSONResponse struct{ SSOConnectionJSONResponse }
+
+func (response PutSSO200JSONResponse) VisitPutSSOResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutSSOdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PutSSOdefaultApplicationProblemPlusJSONResponse) VisitPutSSOResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type SuspendOrganizationRequestObject struct {
 	OrgId  OrgID `json:"org_id"`
 	Params SuspendOrganizationParams
@@ -3699,6 +4846,21 @@ type StrictServerInterface interface {
 
 	// (GET /organizations/{org_id})
 	GetOrganization(ctx context.Context, request GetOrganizationRequestObject) (GetOrganizationResponseObject, error)
+	// ListDomains List the organization's email domains (company sign-in), by name.
+	// (GET /organizations/{org_id}/domains)
+	ListDomains(ctx context.Context, request ListDomainsRequestObject) (ListDomainsResponseObject, error)
+	// AddDomain Claim a domain, unverified; the answer holds the TXT record to publish.
+	// (POST /organizations/{org_id}/domains)
+	AddDomain(ctx context.Context, request AddDomainRequestObject) (AddDomainResponseObject, error)
+	// RemoveDomain Remove the organization's claim on the domain.
+	// (DELETE /organizations/{org_id}/domains/{domain})
+	RemoveDomain(ctx context.Context, request RemoveDomainRequestObject) (RemoveDomainResponseObject, error)
+
+	// (GET /organizations/{org_id}/domains/{domain})
+	GetDomain(ctx context.Context, request GetDomainRequestObject) (GetDomainResponseObject, error)
+	// VerifyDomain Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	// (POST /organizations/{org_id}/domains/{domain}/verify)
+	VerifyDomain(ctx context.Context, request VerifyDomainRequestObject) (VerifyDomainResponseObject, error)
 	// ListMembers List the organization's members, oldest first.
 	// (GET /organizations/{org_id}/members)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
@@ -3723,6 +4885,15 @@ type StrictServerInterface interface {
 	// RejectOrganization Reject a pending organization; its admins are mailed the reason.
 	// (POST /organizations/{org_id}/reject)
 	RejectOrganization(ctx context.Context, request RejectOrganizationRequestObject) (RejectOrganizationResponseObject, error)
+	// DeleteSSO Remove the organization's company sign-in.
+	// (DELETE /organizations/{org_id}/sso)
+	DeleteSSO(ctx context.Context, request DeleteSSORequestObject) (DeleteSSOResponseObject, error)
+	// GetSSO The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+	// (GET /organizations/{org_id}/sso)
+	GetSSO(ctx context.Context, request GetSSORequestObject) (GetSSOResponseObject, error)
+	// PutSSO Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	// (PUT /organizations/{org_id}/sso)
+	PutSSO(ctx context.Context, request PutSSORequestObject) (PutSSOResponseObject, error)
 	// SuspendOrganization Suspend a validated organization; its admins can only read.
 	// (POST /organizations/{org_id}/suspend)
 	SuspendOrganization(ctx context.Context, request SuspendOrganizationRequestObject) (SuspendOrganizationResponseObject, error)
@@ -4093,6 +5264,160 @@ func (sh *strictHandler) GetOrganization(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// ListDomains operation middleware
+func (sh *strictHandler) ListDomains(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListDomainsParams) {
+	var request ListDomainsRequestObject
+
+	request.OrgId = orgId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDomains(ctx, request.(ListDomainsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDomains")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListDomainsResponseObject); ok {
+		if err := validResponse.VisitListDomainsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AddDomain operation middleware
+func (sh *strictHandler) AddDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, params AddDomainParams) {
+	var request AddDomainRequestObject
+
+	request.OrgId = orgId
+	request.Params = params
+
+	var body AddDomainJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.AddDomain(ctx, request.(AddDomainRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddDomain")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(AddDomainResponseObject); ok {
+		if err := validResponse.VisitAddDomainResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RemoveDomain operation middleware
+func (sh *strictHandler) RemoveDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params RemoveDomainParams) {
+	var request RemoveDomainRequestObject
+
+	request.OrgId = orgId
+	request.Domain = domain
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RemoveDomain(ctx, request.(RemoveDomainRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RemoveDomain")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RemoveDomainResponseObject); ok {
+		if err := validResponse.VisitRemoveDomainResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDomain operation middleware
+func (sh *strictHandler) GetDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName) {
+	var request GetDomainRequestObject
+
+	request.OrgId = orgId
+	request.Domain = domain
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDomain(ctx, request.(GetDomainRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDomain")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDomainResponseObject); ok {
+		if err := validResponse.VisitGetDomainResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// VerifyDomain operation middleware
+func (sh *strictHandler) VerifyDomain(w http.ResponseWriter, r *http.Request, orgId OrgID, domain DomainName, params VerifyDomainParams) {
+	var request VerifyDomainRequestObject
+
+	request.OrgId = orgId
+	request.Domain = domain
+	request.Params = params
+
+	var body VerifyDomainJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyDomain(ctx, request.(VerifyDomainRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyDomain")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(VerifyDomainResponseObject); ok {
+		if err := validResponse.VisitVerifyDomainResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListMembers operation middleware
 func (sh *strictHandler) ListMembers(w http.ResponseWriter, r *http.Request, orgId OrgID, params ListMembersParams) {
 	var request ListMembersRequestObject
@@ -4326,6 +5651,93 @@ func (sh *strictHandler) RejectOrganization(w http.ResponseWriter, r *http.Reque
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(RejectOrganizationResponseObject); ok {
 		if err := validResponse.VisitRejectOrganizationResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteSSO operation middleware
+func (sh *strictHandler) DeleteSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params DeleteSSOParams) {
+	var request DeleteSSORequestObject
+
+	request.OrgId = orgId
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteSSO(ctx, request.(DeleteSSORequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteSSO")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteSSOResponseObject); ok {
+		if err := validResponse.VisitDeleteSSOResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetSSO operation middleware
+func (sh *strictHandler) GetSSO(w http.ResponseWriter, r *http.Request, orgId OrgID) {
+	var request GetSSORequestObject
+
+	request.OrgId = orgId
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSSO(ctx, request.(GetSSORequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSSO")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSSOResponseObject); ok {
+		if err := validResponse.VisitGetSSOResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// PutSSO operation middleware
+func (sh *strictHandler) PutSSO(w http.ResponseWriter, r *http.Request, orgId OrgID, params PutSSOParams) {
+	var request PutSSORequestObject
+
+	request.OrgId = orgId
+	request.Params = params
+
+	var body PutSSOJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.PutSSO(ctx, request.(PutSSORequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutSSO")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(PutSSOResponseObject); ok {
+		if err := validResponse.VisitPutSSOResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

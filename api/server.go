@@ -62,12 +62,17 @@ type Store interface {
 	storage.RateLimits
 	storage.SecondFactors
 	storage.Management
+	storage.Domains
+	storage.SSOConnections
 }
 
 // Options configure New.
 type Options struct {
 	Accounts *login.Accounts
-	Store    Store
+	// Companies is company sign-in's domain layer (domains and upstream
+	// connections); without it those operations answer 503.
+	Companies *login.CompanySignIn
+	Store     Store
 	// Authenticate checks a bearer token (provider.ClientToken); a
 	// refusal is a fail.Unauthorized error, anything else a failure.
 	Authenticate func(ctx context.Context, token string) (Caller, error)
@@ -76,8 +81,9 @@ type Options struct {
 	MasterKey []byte
 	// RatePerMinute bounds each client's requests per minute (600 when 0).
 	RatePerMinute int
-	// T translates a message key in English, for problems' details.
-	T      func(key string) string
+	// T translates a message key into a language ("fr", "en"), for the
+	// problems' titles and details (templates.Renderer.T).
+	T      func(lang, key string) string
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -110,7 +116,7 @@ func New(o Options) (*Server, error) {
 		o.Logger = slog.Default()
 	}
 	if o.T == nil {
-		o.T = func(k string) string { return k }
+		o.T = func(_, k string) string { return k }
 	}
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 600

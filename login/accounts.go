@@ -43,6 +43,13 @@ type Accounts struct {
 	// (provider.HashClientSecret under the master key): for the client
 	// rules (clients.go).
 	HashClientSecret func(secret string) (string, error)
+	// ParseClientKeys reads a client's public keys (a JWK set in JSON)
+	// into their stored form, NormalizeOrigin a browser origin
+	// (provider.ParseClientJWKS, provider.NormalizeOrigin): for the
+	// console's Applications form (clientprotocol_form.go). Without them
+	// the form refuses keys and origins.
+	ParseClientKeys func(raw []byte) (string, error)
+	NormalizeOrigin func(raw string) (string, bool)
 }
 
 // Actor is who does something, for the audit trail.

@@ -39,8 +39,10 @@ type applicationRow struct {
 type applicationForm struct {
 	ID, Name, RedirectURIs, PostLogoutURIs, BackchannelURI, Alg string
 	Public, Code, ClientCredentials                             bool
+	ThirdParty                                                  bool // asks people's consent (consent.go)
 	Device                                                      bool // the device_code grant (device.go)
 	Scopes                                                      []string
+	Protocol                                                    protocolForm // clientprotocol_form.go
 }
 
 type applicationsPage struct {
@@ -115,7 +117,8 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 		BackchannelURI: strings.TrimSpace(r.PostFormValue("backchannel_logout_uri")), Alg: r.PostFormValue("alg"),
 		Public: r.PostFormValue("kind") == "public", Code: r.PostFormValue("grant_code") != "",
 		ClientCredentials: r.PostFormValue("grant_client_credentials") != "", Scopes: r.PostForm["scope"],
-		Device: r.PostFormValue("grant_device_code") != ""}
+		ThirdParty: r.PostFormValue("third_party") != "",
+		Device:     r.PostFormValue("grant_device_code") != ""}
 	p := &applicationsPage{Form: f}
 	if !h.csrfValid(r) {
 		h.renderApplications(w, r, v, errCSRF, p)
@@ -124,6 +127,7 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	c := storage.Client{ID: f.ID, Name: f.Name, Public: f.Public, RedirectURIs: lines(f.RedirectURIs),
 		PostLogoutRedirectURIs: lines(f.PostLogoutURIs), BackchannelLogoutURI: f.BackchannelURI, IDTokenSignedAlg: f.Alg,
 		Scopes: slices.Clone(f.Scopes)}
+	c.Protocol.ThirdParty = f.ThirdParty
 	if f.Code {
 		c.Grants = append(c.Grants, storage.GrantAuthorizationCode)
 	}
@@ -135,6 +139,11 @@ func (h *operatorFlow) handleRegisterApplication(w http.ResponseWriter, r *http.
 	}
 	if len(c.Grants) == 0 {
 		c.Grants = []string{"none"} // refused by the rules, as an empty --grant list is not
+	}
+	p.Form.Protocol = readProtocolForm(r)
+	if err := h.Accounts.applyProtocolForm(p.Form.Protocol, &c.Protocol); err != nil {
+		h.renderApplications(w, r, v, err, p)
+		return
 	}
 	actor := actorOf(v, r)
 	actor.Operator = true

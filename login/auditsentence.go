@@ -117,6 +117,8 @@ func (a *auditWords) sentence(e storage.AuditEvent) string {
 		detail = strings.Join(names, ", ")
 	case "org.rejected":
 		detail = d["reason"]
+	case "consent.granted", "consent.denied", "consent.revoked":
+		detail = d["client"]
 	case "org.require_mfa":
 		key += map[bool]string{true: ".on", false: ".off"}[d["require"] == "true"]
 	case "session.revoked":

@@ -138,6 +138,8 @@ func CheckClient(c storage.Client, secret string) error {
 		return fieldErr("redirect_uris", "Errors.Clients.RedirectURI", "is required")
 	case !code && (len(c.RedirectURIs) > 0 || len(c.PostLogoutRedirectURIs) > 0 || c.BackchannelLogoutURI != ""):
 		return fieldErr("redirect_uris", "Errors.Clients.RedirectURI", "are only for the authorization_code grant")
+	case c.Protocol.ThirdParty && !code:
+		return fieldErr("third_party", "Errors.Clients.ThirdParty", "consent is asked of people signing in: a third-party client needs the authorization_code grant")
 	case len(c.Scopes) > 0 && !cc:
 		return fieldErr("scopes", "Errors.Clients.Scope", "are only for the client_credentials grant")
 	case cc && len(c.Scopes) == 0:
@@ -165,7 +167,7 @@ func CheckClient(c storage.Client, secret string) error {
 			return err
 		}
 	}
-	return nil
+	return CheckProtocol(c, secret) // clientprotocol.go
 }
 
 // ErrClientExists and ErrNoClient are the refusals of a client's id.

@@ -299,7 +299,7 @@ func (h *companyFlow) handleCallback(w http.ResponseWriter, r *http.Request) {
 // address becomes a member with the default roles, and an address that
 // belongs to someone outside the organization is refused.
 func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.SSOConnection, id sso.Identity) (storage.Person, error) {
-	email := strings.TrimSpace(id.Email)
+	email := canonicalEmail(id.Email)
 	if email == "" || len(email) > 320 || !OneLine(email) || !plausibleEmail(email) {
 		return storage.Person{}, errSSOEmailOutside
 	}
@@ -333,6 +333,18 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 	var userID string
 	err = h.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if err := tx.LockOrganization(ctx, conn.OrgID); err != nil {
+			return err
+		}
+		// A first sign-in of the same address that ran at the same moment
+		// may have made the member while this one waited for the lock:
+		// both sign in, as that member.
+		if p, err := tx.GetPersonByEmail(ctx, email); err == nil {
+			if p.Membership == nil || p.Membership.OrgID != conn.OrgID {
+				return errSSOOtherOrg
+			}
+			userID = p.User.ID
+			return nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
 		// Invited to this organization and never accepted: the invitation
@@ -381,6 +393,23 @@ func (h *companyFlow) member(ctx context.Context, r *http.Request, conn storage.
 		return storage.Person{}, err
 	}
 	return h.Store.GetPerson(ctx, userID)
+}
+
+// canonicalEmail is the upstream's address with its domain in normal
+// form (lower case, ASCII, no final dot: "Jeanne@ACME.example." is
+// "Jeanne@acme.example"), so that one address never makes two accounts;
+// "" when the domain has no normal form.
+func canonicalEmail(s string) string {
+	s = strings.TrimSpace(s)
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 {
+		return ""
+	}
+	d := domains.Of(s)
+	if d == "" {
+		return ""
+	}
+	return s[:at+1] + d
 }
 
 // cleanAMR keeps the upstream's amr values that look like RFC 8176's

@@ -34,6 +34,12 @@ const acme = "acme.example"
 
 func newSSOHarness(t *testing.T) *ssoHarness {
 	t.Helper()
+	return newSSOHarnessOn(t, openSQLite)
+}
+
+// newSSOHarnessOn is newSSOHarness on the database open returns.
+func newSSOHarnessOn(t *testing.T, open func(*testing.T) storage.Storage) *ssoHarness {
+	t.Helper()
 	sx := &ssoHarness{DNS: dnstest.Start(t), Up: ssotest.Start(t)}
 	master := make([]byte, secretbox.KeySize)
 	_, _ = rand.Read(master)
@@ -41,7 +47,7 @@ func newSSOHarness(t *testing.T) *ssoHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sx.harness = newHarness(t, func(hx *harness) {
+	sx.harness = newHarnessOn(t, open(t), func(hx *harness) {
 		sx.C = &CompanySignIn{Store: hx.Store, Accounts: hx.H.Accounts, Box: box, Now: hx.Clock.Now,
 			Resolver: &domains.Resolver{Addr: sx.DNS.Addr, Timeout: 300 * time.Millisecond},
 			Upstream: &sso.Client{Now: hx.Clock.Now}, Loopback: func(h string) bool { return h == "127.0.0.1" }}
@@ -358,9 +364,10 @@ func TestCompanySignInEnforce(t *testing.T) {
 	// A right password is refused for the organization's domain…
 	sx.Browser().Post(PathLogin, url.Values{"email": {"member@" + acme}, "password": {testPassword}, "method": {"password"}}).
 		Shows(http.StatusForbidden, "Errors.SSO.Enforced")
-	// …a wrong one tells nothing more than a wrong password…
+	// …and a wrong one gets the same answer (no password oracle:
+	// TestEnforcedDomainIsNoPasswordOracle)…
 	sx.Browser().Post(PathLogin, url.Values{"email": {"member@" + acme}, "password": {"wrong password!"}, "method": {"password"}}).
-		Shows(http.StatusUnauthorized, "Errors.Login.Invalid")
+		Shows(http.StatusForbidden, "Errors.SSO.Enforced")
 	// …and the break-glass admin still signs in with theirs.
 	sx.Browser().Post(PathLogin, url.Values{"email": {"admin@" + acme}, "password": {testPassword}, "method": {"password"}}).Redirects(PathHome)
 	if !slices.Contains(sx.Events(), "signin.succeeded") {

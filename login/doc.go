@@ -121,4 +121,12 @@
 // A sign-in sent from a protected page returns to it (returnpath.go: a
 // checked local path only); "Cancel" on the code step answers a waiting
 // relying party access_denied (cancel.go).
+// A third-party client (consent.go) is answered only after the person's
+// consent, a step after the gate: complete and single sign-on hand the
+// browser a sealed ticket binding the request to the session they just
+// admitted, and the consent page and its Allow/Deny need that ticket,
+// that live session and the request unanswered. Consents are remembered
+// per person and client with their scopes, listed and revoked in the
+// security settings (consent_settings.go), where revoking ends the
+// client's tokens for the person in the same transaction.
 package login

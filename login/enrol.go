@@ -111,7 +111,7 @@ func (h *factors) renderTOTPSetup(w http.ResponseWriter, r *http.Request, proble
 		return
 	}
 	p := &totpSetupPage{Action: action, QR: template.URL(qr), Key: groupKey(k.Secret),
-		Enrolment: sealed, Replace: replace, NeedsPassword: replace || needsPassword}
+		Enrolment: sealed, Replace: replace, NeedsPassword: (replace || needsPassword) && hasPassword(u)}
 	title := "TOTP.Title"
 	if replace {
 		title = "TOTP.ReplaceTitle"
@@ -310,7 +310,7 @@ func (h *securityFlow) handleTOTPConfirm(w http.ResponseWriter, r *http.Request)
 	var proof error
 	switch {
 	case replace:
-		proof = h.proveFactors(r, u, "current_code", errReplaceRefused)
+		proof = h.proveFactors(r, u, stale, "current_code", errReplaceRefused)
 	case stale:
 		proof = h.provePassword(r, u)
 	}
@@ -339,6 +339,11 @@ var errCurrentPassword = fail.E(fail.Unauthorized, "Errors.Security.Current")
 // provePassword checks the current password of a stale sign-in, with the
 // sign-in's lock and failure counting.
 func (h *factors) provePassword(r *http.Request, u storage.User) error {
+	if !hasPassword(u) {
+		// No password to ask (an account activated with a passkey or by
+		// company sign-in): a fresh sign-in is the proof.
+		return errPasskeyReauth
+	}
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err
@@ -355,15 +360,22 @@ func (h *factors) provePassword(r *http.Request, u storage.User) error {
 // proveFactors checks the proof that turning off or replacing the second
 // factor needs — the password and a current code or recovery code (in the
 // form's codeField) — with the sign-in's lock and failure counting, and
-// returns refused when either is wrong.
-func (h *factors) proveFactors(r *http.Request, u storage.User, codeField string, refused error) error {
+// returns refused when either is wrong. A person without a password proves
+// a fresh sign-in instead (stale: errPasskeyReauth, nothing counted).
+func (h *factors) proveFactors(r *http.Request, u storage.User, stale bool, codeField string, refused error) error {
+	if !hasPassword(u) && stale {
+		return errPasskeyReauth
+	}
 	key := h.throttleKey(r, u.Email)
 	if locked, err := h.locked(r.Context(), key); err != nil {
 		return err
 	} else if locked {
 		return errLocked
 	}
-	perr := h.Hasher.Verify(r.Context(), u.PasswordHash, r.PostFormValue("current_password"))
+	var perr error
+	if hasPassword(u) {
+		perr = h.Hasher.Verify(r.Context(), u.PasswordHash, r.PostFormValue("current_password"))
+	}
 	cerr := h.checkSecondFactor(r.Context(), u, r.PostFormValue(codeField))
 	if cerr != nil && !errors.Is(cerr, errCodeInvalid) {
 		return cerr

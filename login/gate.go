@@ -216,6 +216,17 @@ func (h *signInFlow) proceed(w http.ResponseWriter, r *http.Request, at attempt,
 		h.complete(w, r, p, at, record, nil)
 		return
 	}
+	if next == stepPasskeyEnrol && !h.pk.enabled() {
+		// A passkey is required (loa:3, or a policy saved while passkeys
+		// were on) and this server offers none: the requirement cannot be
+		// met, rather than a step that does not exist.
+		if ar != nil {
+			h.failRequest(w, r, *ar, "unmet_authentication_requirements")
+			return
+		}
+		h.renderLogin(w, r, nil, p.User.Email, errPasskeyOff)
+		return
+	}
 	if record != nil {
 		if err := h.Store.Atomic(r.Context(), record); err != nil {
 			h.fail(w, r, err)
@@ -253,6 +264,8 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		secret string
 		reply  http.HandlerFunc
 		next   = landing(at)
+		// consent: the request waits for the person's consent (consent.go)
+		consent bool
 	)
 	ctx := r.Context()
 	err := h.Store.Atomic(ctx, func(tx storage.Tx) error {
@@ -285,6 +298,12 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		if at.AuthRequestID == "" {
 			return nil
 		}
+		// A third party is answered only after the person consents
+		// (consent.go): the session exists, the request waits.
+		if consent, err = h.consentFirst(ctx, tx, at.AuthRequestID, u.ID); err != nil || consent {
+			next = PathConsent
+			return err
+		}
 		if recovery != nil {
 			if _, err := h.markAnswered(ctx, tx, at.AuthRequestID, s); err == nil {
 				next = vocab.CallbackURL(at.AuthRequestID)
@@ -304,6 +323,12 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		return
 	}
 	h.setSessionCookies(w, s, secret)
+	if consent {
+		if err := h.setConsentTicket(w, at.AuthRequestID, s.ID); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	h.trustDevice(w, u.Email)
 	h.count("success")
 	h.Logger.InfoContext(r.Context(), "signed in", "user", u.ID, "session", s.ID, "amr", amr)
@@ -312,6 +337,8 @@ func (h *signInFlow) complete(w http.ResponseWriter, r *http.Request, p storage.
 		h.renderRecovery(w, r, u, recovery(), next)
 	case reply != nil:
 		reply(w, r)
+	case consent:
+		http.Redirect(w, r, PathConsent, http.StatusSeeOther)
 	default:
 		http.Redirect(w, r, landing(at), http.StatusSeeOther)
 	}

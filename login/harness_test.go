@@ -96,12 +96,25 @@ type harness struct {
 // opts change the handler before its routes are built.
 func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir()+"/sesame.db")
+	return newHarnessOn(t, openSQLite(t), opts...)
+}
+
+// openSQLite is the harness's database: SQLite in t.TempDir(), closed
+// with the test.
+func openSQLite(t *testing.T) storage.Storage {
+	db, err := sqlite.Open(context.Background(), t.TempDir()+"/sesame.db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// newHarnessOn builds the screens on db (a fresh database of either
+// backend: openSQLite, openPostgres).
+func newHarnessOn(t *testing.T, db storage.Storage, opts ...func(*harness)) *harness {
+	t.Helper()
+	ctx := context.Background()
 	master := make([]byte, secretbox.KeySize)
 	_, _ = rand.Read(master)
 	box := func(purpose string) *secretbox.Box {

@@ -47,6 +47,7 @@ func (h *signInFlow) routes(r chi.Router) {
 	r.Post(PathLoginEnrol, h.handleLoginEnrolSubmit)
 	h.passkeyRoutes(r)
 	r.Post(PathLoginCancel, h.handleLoginCancel)
+	h.consentRoutes(r)
 }
 
 func (h *signInFlow) count(result string) {
@@ -152,7 +153,7 @@ func (h *signInFlow) handleLogin(w http.ResponseWriter, r *http.Request) {
 // door (web.Status).
 func (h *signInFlow) renderLogin(w http.ResponseWriter, r *http.Request, ar *storage.AuthRequest, email string, err error) {
 	status, errKey := web.Status(err)
-	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil,
+	p := &loginPage{Action: PathLogin, Email: email, Passkeys: h.pk.enabled(), Company: h.company != nil && h.company.Companies.Offered(r.Context()),
 		PasswordOnly: r.URL.Query().Get("method") == "password" || r.PostFormValue("method") == "password"}
 	var locales []string
 	if ar != nil {
@@ -216,6 +217,13 @@ func (h *signInFlow) sessionSatisfies(ctx context.Context, ar storage.AuthReques
 // finish records who authenticated, in which session, with the code the
 // provider makes for it, and sends the browser on to the relying party.
 func (h *signInFlow) finish(w http.ResponseWriter, r *http.Request, ar storage.AuthRequest, s storage.Session) {
+	if ask, err := consentNeeded(r.Context(), h.Store, ar, s.UserID); err != nil {
+		h.fail(w, r, err)
+		return
+	} else if ask {
+		h.askConsent(w, r, ar, s) // a third party not yet allowed (consent.go)
+		return
+	}
 	var reply http.HandlerFunc
 	err := h.Store.Atomic(r.Context(), func(tx storage.Tx) (err error) {
 		reply, err = h.answerIn(r.Context(), tx, ar.ID, s)
@@ -335,6 +343,16 @@ func (h *signInFlow) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 			h.auditOrg(r.Context(), h.Store, "", "signin.failed", u.ID, orgIDOf(person), "password")
 		}
 		h.Logger.InfoContext(r.Context(), "sign-in failed", "known", known, "ip", web.ClientIP(r))
+		// At a domain whose organization signs in only through its
+		// provider, a failure answers as a right password does (the gate
+		// refuses all but the break-glass admin): the answer never tells
+		// a guessed password right.
+		if h.company != nil {
+			if conn, err := h.connectionFor(r.Context(), email); err == nil && conn != nil && conn.Enforce {
+				h.renderLogin(w, r, ar, email, errSSOEnforced)
+				return
+			}
+		}
 		h.renderLogin(w, r, ar, email, errLoginInvalid)
 		return
 	}

@@ -14,7 +14,10 @@ import (
 
 // membersFlow serves an organization's admins: members, roles,
 // invitations, the second-factor policy.
-type membersFlow struct{ *shared }
+type membersFlow struct {
+	*shared
+	pk *passkeys // whether "passkeys only" can be met (passkey_accounts.go)
+}
 
 func (h *membersFlow) routes(r chi.Router) {
 	r.Get(PathMembers, h.handleMembers)

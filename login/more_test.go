@@ -52,6 +52,8 @@ func TestRoutes(t *testing.T) {
 		"POST /admin/organizations/{id}/members/{user}/reset-2fa", "POST /admin/organizations/{id}/reactivate",
 		"POST /admin/organizations/{id}/suspend",
 		"POST /account/language", "POST /login/cancel", // issue 19
+		// consent for third-party applications (consent.go, consent_settings.go)
+		"GET /login/consent", "POST /login/consent", "POST /account/security/applications/{client}/revoke",
 	}
 	slices.Sort(got)
 	slices.Sort(want)

@@ -18,7 +18,10 @@ import (
 
 // operatorFlow serves the operator's console: organizations to decide on,
 // and one organization's members to repair.
-type operatorFlow struct{ *shared }
+type operatorFlow struct {
+	*shared
+	Companies *CompanySignIn // company sign-in, when configured (operator_sso.go)
+}
 
 func (h *operatorFlow) routes(r chi.Router) {
 	r.Get(PathOperator, h.handleOperator)
@@ -28,6 +31,7 @@ func (h *operatorFlow) routes(r chi.Router) {
 	r.Post(PathOperator+"/{id}/members/{user}/roles", h.handleOperatorMemberRoles)
 	h.peopleRoutes(r)      // operator_people.go
 	h.applicationRoutes(r) // applications.go
+	h.ssoRoutes(r)         // operator_sso.go
 }
 
 // PathOperator is the operator console.
@@ -262,6 +266,7 @@ type operatorOrgPage struct {
 	Org     storage.Organization
 	Members []operatorMember
 	Notice  string
+	SSO     *consoleSSO // domains and company sign-in (operator_sso.go)
 }
 
 func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
@@ -292,6 +297,10 @@ func (h *operatorFlow) renderOperatorOrg(w http.ResponseWriter, r *http.Request,
 		p.Members = append(p.Members, operatorMember{ID: u.ID, Email: u.Email, Name: u.Name, Admin: isAdmin(m),
 			User: slices.Contains(m.Roles, storage.RoleUser), Invited: u.PasswordHash == "", Disabled: u.Disabled,
 			MFA: h.hasConfirmedTOTP(r, u.ID)})
+	}
+	if p.SSO, err = h.companySignIn(r.Context(), orgID); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	p.Base = h.spaceBase(w, r, v, "Operator.OrgTitle")
 	p.Error = errKey

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sesame-idp/sesame/internal/fail"
 	"github.com/sesame-idp/sesame/storage"
 )
 
@@ -46,8 +47,15 @@ func (a *Accounts) SetRequirePasskey(ctx context.Context, actor Actor, orgID str
 	})
 }
 
+// errPasskeyPolicyOff: "passkeys only" where passkeys are off would lock
+// every member out, the admin included.
+var errPasskeyPolicyOff = fail.E(fail.Conflict, "Errors.Passkey.Unavailable")
+
 func (h *membersFlow) handleRequirePasskeys(w http.ResponseWriter, r *http.Request) {
 	h.memberAction(w, r, "require-2fa", func(v viewer) error {
+		if r.PostFormValue("require") != "" && !h.pk.enabled() {
+			return errPasskeyPolicyOff
+		}
 		return h.Accounts.SetRequirePasskey(r.Context(), actorOf(v, r), v.membership.OrgID, r.PostFormValue("require") != "")
 	}, nil)
 }

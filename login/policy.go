@@ -11,7 +11,10 @@ import (
 // policyFlow shows an organization's security policy to its admins. The
 // form posts to the members flow's require-2fa action, which comes back
 // here.
-type policyFlow struct{ *shared }
+type policyFlow struct {
+	*shared
+	pk *passkeys
+}
 
 // PathPolicy is the organization's security policy.
 const PathPolicy = "/organization/policy"
@@ -25,9 +28,12 @@ type policyPage struct {
 	RequireMFA bool
 	// RequirePasskey: every member signs in with a passkey (passkey_policy.go).
 	RequirePasskey bool
-	Members        int
-	WithMFA        int
-	Notice         string
+	// PasskeysOn: the server offers passkeys; without them the switch is
+	// shown only to turn a saved policy off.
+	PasskeysOn bool
+	Members    int
+	WithMFA    int
+	Notice     string
 }
 
 func (h *policyFlow) handlePolicy(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +51,7 @@ func (h *policyFlow) handlePolicy(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	p := &policyPage{RequireMFA: org.RequireMFA, RequirePasskey: org.RequirePasskey, Members: len(list), Notice: noticeKeys[r.URL.Query().Get("done")]}
+	p := &policyPage{RequireMFA: org.RequireMFA, RequirePasskey: org.RequirePasskey, PasskeysOn: h.pk.enabled(), Members: len(list), Notice: noticeKeys[r.URL.Query().Get("done")]}
 	for _, m := range list {
 		if t, err := h.Store.GetTOTP(r.Context(), m.UserID); err == nil && !t.ConfirmedAt.IsZero() {
 			p.WithMFA++

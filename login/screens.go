@@ -71,18 +71,19 @@ func (h *Handler) build() *screens {
 				ResetPerHour: h.ResetPerHour, ResetPerEmail: h.ResetPerEmail},
 			security: &securityFlow{shared: sh, throttle: th, factors: fa, Hasher: h.Hasher, Policy: h.Policy,
 				ReauthAfter: h.ReauthAfter, SignInPerHour: h.SignInPerHour, CodePerHour: h.CodePerHour, pk: pk},
-			members:   &membersFlow{shared: sh},
+			members:   &membersFlow{shared: sh, pk: pk},
 			signup:    &signupFlow{shared: sh, Cloud: h.Cloud, Directory: h.Directory, Drafts: h.Drafts, SignupPerHour: h.SignupPerHour},
 			operator:  &operatorFlow{shared: sh},
 			audits:    &auditFlow{shared: sh},
 			account:   &accountFlow{shared: sh},
 			static:    &staticFlow{shared: sh},
-			policy:    &policyFlow{shared: sh},
+			policy:    &policyFlow{shared: sh, pk: pk},
 			codesFile: &recoveryFileFlow{shared: sh, Box: h.TOTPBox},
 		}
 		if h.Companies != nil {
 			h.screens.company = &companyFlow{signInFlow: signIn, Companies: h.Companies}
 			h.screens.companyAdmin = &companyAdminFlow{shared: sh, Companies: h.Companies}
+			h.screens.operator.Companies = h.Companies
 			signIn.company = h.screens.company
 		}
 		if h.DeviceCodeKey != nil {

@@ -38,6 +38,7 @@ func (h *securityFlow) routes(r chi.Router) {
 	r.Post(PathSecurity+"/sessions/{id}/end", h.handleEndSession)
 	r.Post(PathSecurity+"/sessions/end-others", h.handleEndOtherSessions)
 	h.passkeyRoutes(r)
+	h.consentSettingsRoutes(r)
 	r.Post(PathLanguage, h.handleLanguage)
 }
 
@@ -64,6 +65,7 @@ type securityPage struct {
 	Passkeys     passkeySection
 	ChosenLang   string // the person's language choice, "" for none
 	LangChoices  []langChoice
+	Consents     []consentRow // authorized applications (consent_settings.go)
 }
 
 var securityNotices = map[string]string{
@@ -95,6 +97,7 @@ func (h *securityFlow) renderSecurity(w http.ResponseWriter, r *http.Request, v 
 			LastSeen: s.LastSeen, Current: s.ID == v.session.ID})
 	}
 	p.Passkeys = h.passkeySection(r, v)
+	p.Consents = h.consentRows(r, v)
 	p.Base = h.spaceBase(w, r, v, "Security.Title")
 	p.Error = errKey
 	h.render(w, status, "security", p)
@@ -226,7 +229,7 @@ func (h *securityFlow) handleTOTPDisable(w http.ResponseWriter, r *http.Request)
 			return
 		}
 	}
-	if err := h.proveFactors(r, v.user, "code", errDisableRefused); err != nil {
+	if err := h.proveFactors(r, v.user, h.staleSignIn(v), "code", errDisableRefused); err != nil {
 		if !h.refused(w, r, err) {
 			return
 		}

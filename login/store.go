@@ -26,6 +26,7 @@ type Store interface {
 	storage.Passkeys       // passkey*.go
 	storage.Domains        // company sign-in (companysignin.go)
 	storage.SSOConnections // company sign-in
+	storage.Consents       // third-party applications (consent.go)
 
 	storage.DeviceAuthorizations // the device page (device.go)
 

@@ -160,3 +160,39 @@ func (s *server) gateOrigin(w http.ResponseWriter, r *http.Request) http.Respons
 		return err == nil && slices.Contains(c.Protocol.AllowedOrigins, origin)
 	}}
 }
+
+// corsOnly drops the CORS headers the library's layer adds (it echoes any
+// Origin) from an answer no page of another origin should read (the
+// authorization endpoint and its callback: navigations, not API calls),
+// or, with star, answers "*" (discovery and the keys, public, when the
+// library serves them).
+type corsOnly struct {
+	http.ResponseWriter
+	star    bool
+	written bool
+}
+
+func (c *corsOnly) WriteHeader(status int) {
+	if !c.written {
+		c.written = true
+		h := c.Header()
+		for _, name := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Expose-Headers",
+			"Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"} {
+			h.Del(name)
+		}
+		if c.star {
+			h.Set("Access-Control-Allow-Origin", "*")
+		}
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *corsOnly) Write(b []byte) (int, error) {
+	if !c.written {
+		c.WriteHeader(http.StatusOK)
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (c *corsOnly) Unwrap() http.ResponseWriter { return c.ResponseWriter }

@@ -71,6 +71,9 @@ func (r *refreshRequest) SetCurrentScopes(scopes []string) { r.scopes = scopes }
 func (r *refreshRequest) sessionID() string                { return r.t.SessionID }
 func (r *refreshRequest) grantID() string                  { return r.t.GrantID }
 
+// idp is the company provider that authenticated the grant's session, if any.
+func (r *refreshRequest) idp() string { return r.t.IDP }
+
 // grantRequest is what both adapters share for token bookkeeping.
 type grantRequest interface {
 	op.TokenRequest

@@ -266,6 +266,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if read && r.URL.Path == PathKeys && s.serveKeys(w, r) {
 				return
 			}
+			// The library answers (another method, or the keys could not
+			// be read): its CORS layer would echo the Origin.
+			w = &corsOnly{ResponseWriter: w, star: true}
 		case PathAuthorize:
 			r = r.WithContext(withMemo(r.Context(), false))
 			if !s.resolvePushed(w, r) {
@@ -274,7 +277,9 @@ func (s *server) guard(next http.Handler) http.Handler {
 			if !s.checkAuthorizeTarget(w, r) {
 				return
 			}
-			w = &issuerStamp{ResponseWriter: w, s: s, r: r}
+			w = &issuerStamp{ResponseWriter: &corsOnly{ResponseWriter: w}, s: s, r: r}
+		case PathCallback:
+			w = &corsOnly{ResponseWriter: w}
 		case PathToken, PathIntrospect, PathRevoke, PathPAR, PathDeviceAuthorization:
 			if s.corsPreflight(w, r) {
 				return
@@ -719,6 +724,10 @@ func oauthError(code string) *oidc.Error {
 		// not at the level asked for, and prompt=none forbids reaching it.
 		return &oidc.Error{ErrorType: "unmet_authentication_requirements",
 			Description: "the authentication level asked for needs the second factor"}
+	case "consent_required":
+		// prompt=none, and a third-party client the person has not
+		// allowed (or not for these scopes): OpenID Connect Core 3.1.2.6.
+		return &oidc.Error{ErrorType: "consent_required", Description: "the person has not allowed this application"}
 	default:
 		return oidc.ErrAccessDenied()
 	}

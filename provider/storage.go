@@ -202,6 +202,11 @@ func (s *opStorage) newTokens(ctx context.Context, req op.TokenRequest, withRefr
 		r.Scopes = rr.t.Scopes
 		r.JKT = rr.t.JKT
 	}
+	// The company provider that authenticated the session stays with the
+	// family, so that every refreshed ID token says so (claim idp).
+	if p, ok := req.(interface{ idp() string }); ok {
+		r.IDP = p.idp()
+	}
 	// A public client's refresh token is bound to its DPoP key (RFC 9449
 	// §5): it has no other proof of being the client.
 	if c, err := getClient(ctx, s.store, a.ClientID); err == nil && c.Public && a.JKT != "" {

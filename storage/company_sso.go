@@ -71,4 +71,7 @@ type SSOConnections interface {
 	GetSSOConnection(ctx context.Context, orgID string) (SSOConnection, error)
 	// DeleteSSOConnection removes it; ErrNotFound when there is none.
 	DeleteSSOConnection(ctx context.Context, orgID string) error
+	// AnySSOConnection reports whether any organization has a connection
+	// (one indexed probe: the login page asks it, through a cache).
+	AnySSOConnection(ctx context.Context) (bool, error)
 }

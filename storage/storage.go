@@ -253,6 +253,7 @@ type Tx interface {
 	Domains
 	SSOConnections
 	Management
+	Consents
 }
 
 // Transactor runs functions in one transaction.

@@ -228,6 +228,7 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero until rotated
 	JKT       string    // the DPoP key it is bound to (public clients), or ""
+	IDP       string    // the company provider that authenticated the session, or ""
 }
 
 // Session is a browser session, found by the hash of its cookie value. ID is

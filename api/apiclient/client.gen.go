@@ -17,6 +17,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ClientAccessTokenFormat.
+const (
+	ClientAccessTokenFormatJwt    ClientAccessTokenFormat = "jwt"
+	ClientAccessTokenFormatOpaque ClientAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientAccessTokenFormat enum.
+func (e ClientAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientAccessTokenFormatJwt:
+		return true
+	case ClientAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientIdTokenSignedResponseAlg.
 const (
 	ClientIdTokenSignedResponseAlgES256 ClientIdTokenSignedResponseAlg = "ES256"
@@ -32,6 +50,45 @@ func (e ClientIdTokenSignedResponseAlg) Valid() bool {
 	case ClientIdTokenSignedResponseAlgEdDSA:
 		return true
 	case ClientIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientTokenEndpointAuthMethod.
+const (
+	ClientTokenEndpointAuthMethodClientSecretBasic ClientTokenEndpointAuthMethod = "client_secret_basic"
+	ClientTokenEndpointAuthMethodNone              ClientTokenEndpointAuthMethod = "none"
+	ClientTokenEndpointAuthMethodPrivateKeyJwt     ClientTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientTokenEndpointAuthMethod enum.
+func (e ClientTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientTokenEndpointAuthMethodNone:
+		return true
+	case ClientTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientCreateAccessTokenFormat.
+const (
+	ClientCreateAccessTokenFormatJwt    ClientCreateAccessTokenFormat = "jwt"
+	ClientCreateAccessTokenFormatOpaque ClientCreateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateAccessTokenFormat enum.
+func (e ClientCreateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientCreateAccessTokenFormatJwt:
+		return true
+	case ClientCreateAccessTokenFormatOpaque:
 		return true
 	default:
 		return false
@@ -59,6 +116,42 @@ func (e ClientCreateIdTokenSignedResponseAlg) Valid() bool {
 	}
 }
 
+// Defines values for ClientCreateTokenEndpointAuthMethod.
+const (
+	ClientCreateTokenEndpointAuthMethodClientSecretBasic ClientCreateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientCreateTokenEndpointAuthMethodPrivateKeyJwt     ClientCreateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientCreateTokenEndpointAuthMethod enum.
+func (e ClientCreateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientCreateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientCreateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateAccessTokenFormat.
+const (
+	ClientUpdateAccessTokenFormatJwt    ClientUpdateAccessTokenFormat = "jwt"
+	ClientUpdateAccessTokenFormatOpaque ClientUpdateAccessTokenFormat = "opaque"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateAccessTokenFormat enum.
+func (e ClientUpdateAccessTokenFormat) Valid() bool {
+	switch e {
+	case ClientUpdateAccessTokenFormatJwt:
+		return true
+	case ClientUpdateAccessTokenFormatOpaque:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ClientUpdateIdTokenSignedResponseAlg.
 const (
 	ClientUpdateIdTokenSignedResponseAlgES256 ClientUpdateIdTokenSignedResponseAlg = "ES256"
@@ -77,6 +170,39 @@ func (e ClientUpdateIdTokenSignedResponseAlg) Valid() bool {
 	case ClientUpdateIdTokenSignedResponseAlgEmpty:
 		return true
 	case ClientUpdateIdTokenSignedResponseAlgRS256:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ClientUpdateTokenEndpointAuthMethod.
+const (
+	ClientUpdateTokenEndpointAuthMethodClientSecretBasic ClientUpdateTokenEndpointAuthMethod = "client_secret_basic"
+	ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt     ClientUpdateTokenEndpointAuthMethod = "private_key_jwt"
+)
+
+// Valid indicates whether the value is a known member of the ClientUpdateTokenEndpointAuthMethod enum.
+func (e ClientUpdateTokenEndpointAuthMethod) Valid() bool {
+	switch e {
+	case ClientUpdateTokenEndpointAuthMethodClientSecretBasic:
+		return true
+	case ClientUpdateTokenEndpointAuthMethodPrivateKeyJwt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DomainRecordType.
+const (
+	TXT DomainRecordType = "TXT"
+)
+
+// Valid indicates whether the value is a known member of the DomainRecordType enum.
+func (e DomainRecordType) Valid() bool {
+	switch e {
+	case TXT:
 		return true
 	default:
 		return false
@@ -260,36 +386,87 @@ type AuditEventList struct {
 
 // Client defines model for Client.
 type Client struct {
-	BackchannelLogoutUri     *string                         `json:"backchannel_logout_uri,omitempty"`
-	CreatedAt                time.Time                       `json:"created_at"`
+	// AccessTokenFormat jwt: RFC 9068 access tokens.
+	AccessTokenFormat ClientAccessTokenFormat `json:"access_token_format"`
+
+	// AllowedOrigins Browser origins that may call the token, userinfo and revocation endpoints (CORS).
+	AllowedOrigins       []string  `json:"allowed_origins"`
+	BackchannelLogoutUri *string   `json:"backchannel_logout_uri,omitempty"`
+	CreatedAt            time.Time `json:"created_at"`
+
+	// DpopBoundAccessTokens Tokens are issued only bound to a DPoP key (RFC 9449).
+	DpopBoundAccessTokens    bool                            `json:"dpop_bound_access_tokens"`
 	Grants                   []Grant                         `json:"grants"`
 	Id                       string                          `json:"id"`
 	IdTokenSignedResponseAlg *ClientIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     string                          `json:"name"`
-	PostLogoutRedirectUris   []string                        `json:"post_logout_redirect_uris"`
-	Public                   bool                            `json:"public"`
-	RedirectUris             []string                        `json:"redirect_uris"`
-	Scopes                   []Scope                         `json:"scopes"`
+
+	// Jwks The public keys of a private_key_jwt client (a JWK set), when registered by value.
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri Where a private_key_jwt client publishes its public keys.
+	JwksUri                *string  `json:"jwks_uri,omitempty"`
+	Name                   string   `json:"name"`
+	PostLogoutRedirectUris []string `json:"post_logout_redirect_uris"`
+	Public                 bool     `json:"public"`
+	RedirectUris           []string `json:"redirect_uris"`
+
+	// RequirePushedAuthorizationRequests Authorization requests must be pushed first (PAR, RFC 9126).
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests"`
+
+	// Resource The audience of its JWT access tokens (default: the client id).
+	Resource *string `json:"resource,omitempty"`
+	Scopes   []Scope `json:"scopes"`
+
+	// ThirdParty A third-party application: people are asked their consent.
+	ThirdParty bool `json:"third_party"`
+
+	// TokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+	TokenEndpointAuthMethod ClientTokenEndpointAuthMethod `json:"token_endpoint_auth_method"`
 }
+
+// ClientAccessTokenFormat jwt: RFC 9068 access tokens.
+type ClientAccessTokenFormat string
 
 // ClientIdTokenSignedResponseAlg defines model for Client.IdTokenSignedResponseAlg.
 type ClientIdTokenSignedResponseAlg string
 
+// ClientTokenEndpointAuthMethod How the client authenticates at the token endpoint (none for a public client).
+type ClientTokenEndpointAuthMethod string
+
 // ClientCreate defines model for ClientCreate.
 type ClientCreate struct {
+	AccessTokenFormat        *ClientCreateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	Id                       string                                `json:"id"`
 	IdTokenSignedResponseAlg *ClientCreateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	Public                   *bool                                 `json:"public,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks                               *map[string]interface{} `json:"jwks,omitempty"`
+	JwksUri                            *string                 `json:"jwks_uri,omitempty"`
+	Name                               *string                 `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string               `json:"post_logout_redirect_uris,omitempty"`
+	Public                             *bool                   `json:"public,omitempty"`
+	RedirectUris                       *[]string               `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool                   `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string                 `json:"resource,omitempty"`
+	Scopes                             *[]Scope                `json:"scopes,omitempty"`
+	ThirdParty                         *bool                   `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientCreateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientCreateAccessTokenFormat defines model for ClientCreate.AccessTokenFormat.
+type ClientCreateAccessTokenFormat string
 
 // ClientCreateIdTokenSignedResponseAlg defines model for ClientCreate.IdTokenSignedResponseAlg.
 type ClientCreateIdTokenSignedResponseAlg string
+
+// ClientCreateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientCreateTokenEndpointAuthMethod string
 
 // ClientCreated defines model for ClientCreated.
 type ClientCreated struct {
@@ -307,17 +484,79 @@ type ClientList struct {
 
 // ClientUpdate defines model for ClientUpdate.
 type ClientUpdate struct {
+	AccessTokenFormat        *ClientUpdateAccessTokenFormat        `json:"access_token_format,omitempty"`
+	AllowedOrigins           *[]string                             `json:"allowed_origins,omitempty"`
 	BackchannelLogoutUri     *string                               `json:"backchannel_logout_uri,omitempty"`
+	DpopBoundAccessTokens    *bool                                 `json:"dpop_bound_access_tokens,omitempty"`
 	Grants                   *[]Grant                              `json:"grants,omitempty"`
 	IdTokenSignedResponseAlg *ClientUpdateIdTokenSignedResponseAlg `json:"id_token_signed_response_alg,omitempty"`
-	Name                     *string                               `json:"name,omitempty"`
-	PostLogoutRedirectUris   *[]string                             `json:"post_logout_redirect_uris,omitempty"`
-	RedirectUris             *[]string                             `json:"redirect_uris,omitempty"`
-	Scopes                   *[]Scope                              `json:"scopes,omitempty"`
+
+	// Jwks The client's public signing keys, a JWK set (private_key_jwt).
+	Jwks *map[string]interface{} `json:"jwks,omitempty"`
+
+	// JwksUri "" removes it.
+	JwksUri                            *string   `json:"jwks_uri,omitempty"`
+	Name                               *string   `json:"name,omitempty"`
+	PostLogoutRedirectUris             *[]string `json:"post_logout_redirect_uris,omitempty"`
+	RedirectUris                       *[]string `json:"redirect_uris,omitempty"`
+	RequirePushedAuthorizationRequests *bool     `json:"require_pushed_authorization_requests,omitempty"`
+	Resource                           *string   `json:"resource,omitempty"`
+	Scopes                             *[]Scope  `json:"scopes,omitempty"`
+	ThirdParty                         *bool     `json:"third_party,omitempty"`
+
+	// TokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+	TokenEndpointAuthMethod *ClientUpdateTokenEndpointAuthMethod `json:"token_endpoint_auth_method,omitempty"`
 }
+
+// ClientUpdateAccessTokenFormat defines model for ClientUpdate.AccessTokenFormat.
+type ClientUpdateAccessTokenFormat string
 
 // ClientUpdateIdTokenSignedResponseAlg defines model for ClientUpdate.IdTokenSignedResponseAlg.
 type ClientUpdateIdTokenSignedResponseAlg string
+
+// ClientUpdateTokenEndpointAuthMethod private_key_jwt (RFC 7523) needs exactly one of jwks and jwks_uri, and has no secret.
+type ClientUpdateTokenEndpointAuthMethod string
+
+// Domain defines model for Domain.
+type Domain struct {
+	// CheckedAt When the record was last looked up (verified domains are looked up again every day).
+	CheckedAt *time.Time `json:"checked_at,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	Name      string     `json:"name"`
+
+	// Record The TXT record to publish for the domain to be verified.
+	Record     DomainRecord `json:"record"`
+	Verified   bool         `json:"verified"`
+	VerifiedAt *time.Time   `json:"verified_at,omitempty"`
+}
+
+// DomainAdd defines model for DomainAdd.
+type DomainAdd struct {
+	Name string `json:"name"`
+}
+
+// DomainList defines model for DomainList.
+type DomainList struct {
+	Items      []Domain `json:"items"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+// DomainRecord The TXT record to publish for the domain to be verified.
+type DomainRecord struct {
+	Name     string           `json:"name"`
+	Type     DomainRecordType `json:"type"`
+	Value    string           `json:"value"`
+	ZoneLine string           `json:"zone_line"`
+}
+
+// DomainRecordType defines model for DomainRecord.Type.
+type DomainRecordType string
+
+// DomainVerify defines model for DomainVerify.
+type DomainVerify struct {
+	// Force Mark the domain verified without looking its record up (the operator's decision, audited as such).
+	Force *bool `json:"force,omitempty"`
+}
 
 // Grant defines model for Grant.
 type Grant string
@@ -427,6 +666,41 @@ type Roles struct {
 	Roles []Role `json:"roles"`
 }
 
+// SSOConnection defines model for SSOConnection.
+type SSOConnection struct {
+	// BreakGlass The member who may still sign in with a password under enforce.
+	BreakGlass *string `json:"break_glass,omitempty"`
+
+	// CallbackUrl Sesame's redirect URI to register at the upstream provider.
+	CallbackUrl  string    `json:"callback_url"`
+	ClientId     string    `json:"client_id"`
+	CreatedAt    time.Time `json:"created_at"`
+	DefaultRoles []Role    `json:"default_roles"`
+	Enforce      bool      `json:"enforce"`
+
+	// HasClientSecret A client secret is stored (encrypted); it is never returned.
+	HasClientSecret bool      `json:"has_client_secret"`
+	Issuer          string    `json:"issuer"`
+	Scopes          []string  `json:"scopes"`
+	SufficientAcr   []string  `json:"sufficient_acr"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// SSOConnectionPut defines model for SSOConnectionPut.
+type SSOConnectionPut struct {
+	// BreakGlass A member of the organization who may still sign in with a password under enforce; left out, the stored one is kept; "" removes it.
+	BreakGlass *string `json:"break_glass,omitempty"`
+	ClientId   string  `json:"client_id"`
+
+	// ClientSecret Write only. Left out, the stored secret is kept (same issuer and client id).
+	ClientSecret  *string   `json:"client_secret,omitempty"`
+	DefaultRoles  *[]Role   `json:"default_roles,omitempty"`
+	Enforce       *bool     `json:"enforce,omitempty"`
+	Issuer        string    `json:"issuer"`
+	Scopes        *[]string `json:"scopes,omitempty"`
+	SufficientAcr *[]string `json:"sufficient_acr,omitempty"`
+}
+
 // Scope defines model for Scope.
 type Scope string
 
@@ -463,6 +737,9 @@ type ClientID = string
 
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DomainName defines model for DomainName.
+type DomainName = string
 
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
@@ -548,6 +825,32 @@ type CreateOrganizationParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListDomainsParams defines parameters for ListDomains.
+type ListDomainsParams struct {
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page, as it was given.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// AddDomainParams defines parameters for AddDomain.
+type AddDomainParams struct {
+	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RemoveDomainParams defines parameters for RemoveDomain.
+type RemoveDomainParams struct {
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// VerifyDomainParams defines parameters for VerifyDomain.
+type VerifyDomainParams struct {
+	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
@@ -594,6 +897,18 @@ type RejectOrganizationParams struct {
 	// IdempotencyKey A retry with the same key and body answers the first result and makes nothing twice; the same key with another body is 422. Kept 24 hours.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DeleteSSOParams defines parameters for DeleteSSO.
+type DeleteSSOParams struct {
+	// IfMatch The ETag the resource was read with; another is 412.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// PutSSOParams defines parameters for PutSSO.
+type PutSSOParams struct {
 	// IfMatch The ETag the resource was read with; another is 412.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
@@ -658,6 +973,12 @@ type UpdateClientJSONRequestBody = ClientUpdate
 // CreateOrganizationJSONRequestBody defines body for CreateOrganization for application/json ContentType.
 type CreateOrganizationJSONRequestBody = OrganizationCreate
 
+// AddDomainJSONRequestBody defines body for AddDomain for application/json ContentType.
+type AddDomainJSONRequestBody = DomainAdd
+
+// VerifyDomainJSONRequestBody defines body for VerifyDomain for application/json ContentType.
+type VerifyDomainJSONRequestBody = DomainVerify
+
 // InviteMemberJSONRequestBody defines body for InviteMember for application/json ContentType.
 type InviteMemberJSONRequestBody = Invite
 
@@ -666,6 +987,9 @@ type ChangeMemberRolesJSONRequestBody = Roles
 
 // RejectOrganizationJSONRequestBody defines body for RejectOrganization for application/json ContentType.
 type RejectOrganizationJSONRequestBody = Reject
+
+// PutSSOJSONRequestBody defines body for PutSSO for application/json ContentType.
+type PutSSOJSONRequestBody = SSOConnectionPut
 
 // SuspendOrganizationJSONRequestBody defines body for SuspendOrganization for application/json ContentType.
 type SuspendOrganizationJSONRequestBody = Suspend
@@ -822,6 +1146,47 @@ type ClientInterface interface {
 	// GetOrganization performs a GET /organizations/{org_id} (the `GetOrganization` operationId) request.
 	GetOrganization(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListDomains List the organization's email domains (company sign-in), by name.
+	//
+	// Corresponds with GET /organizations/{org_id}/domains (the `ListDomains` operationId).
+	ListDomains(ctx context.Context, orgId OrgID, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDomainWithBody Claim a domain, unverified; the answer holds the TXT record to publish.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+	AddDomainWithBody(ctx context.Context, orgId OrgID, params *AddDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddDomain Claim a domain, unverified; the answer holds the TXT record to publish.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+	AddDomain(ctx context.Context, orgId OrgID, params *AddDomainParams, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RemoveDomain Remove the organization's claim on the domain.
+	//
+	// Corresponds with DELETE /organizations/{org_id}/domains/{domain} (the `RemoveDomain` operationId).
+	RemoveDomain(ctx context.Context, orgId OrgID, domain DomainName, params *RemoveDomainParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDomain performs a GET /organizations/{org_id}/domains/{domain} (the `GetDomain` operationId) request.
+	GetDomain(ctx context.Context, orgId OrgID, domain DomainName, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyDomainWithBody Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithBody(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VerifyDomain Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomain(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMembers List the organization's members, oldest first.
 	//
 	// Corresponds with GET /organizations/{org_id}/members (the `ListMembers` operationId).
@@ -886,6 +1251,30 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /organizations/{org_id}/reject (the `RejectOrganization` operationId).
 	RejectOrganization(ctx context.Context, orgId OrgID, params *RejectOrganizationParams, body RejectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSSO Remove the organization's company sign-in.
+	//
+	// Corresponds with DELETE /organizations/{org_id}/sso (the `DeleteSSO` operationId).
+	DeleteSSO(ctx context.Context, orgId OrgID, params *DeleteSSOParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSSO The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+	//
+	// Corresponds with GET /organizations/{org_id}/sso (the `GetSSO` operationId).
+	GetSSO(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutSSOWithBody Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+	PutSSOWithBody(ctx context.Context, orgId OrgID, params *PutSSOParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutSSO Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+	PutSSO(ctx context.Context, orgId OrgID, params *PutSSOParams, body PutSSOJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// SuspendOrganizationWithBody Suspend a validated organization; its admins can only read.
 	//
@@ -1146,6 +1535,117 @@ func (c *APIClient) GetOrganization(ctx context.Context, orgId OrgID, reqEditors
 	return c.Client.Do(req)
 }
 
+// ListDomains List the organization's email domains (company sign-in), by name.
+//
+// Corresponds with GET /organizations/{org_id}/domains (the `ListDomains` operationId).
+func (c *APIClient) ListDomains(ctx context.Context, orgId OrgID, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListDomainsRequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDomainWithBody Claim a domain, unverified; the answer holds the TXT record to publish.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+func (c *APIClient) AddDomainWithBody(ctx context.Context, orgId OrgID, params *AddDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDomainRequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddDomain Claim a domain, unverified; the answer holds the TXT record to publish.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+func (c *APIClient) AddDomain(ctx context.Context, orgId OrgID, params *AddDomainParams, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddDomainRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RemoveDomain Remove the organization's claim on the domain.
+//
+// Corresponds with DELETE /organizations/{org_id}/domains/{domain} (the `RemoveDomain` operationId).
+func (c *APIClient) RemoveDomain(ctx context.Context, orgId OrgID, domain DomainName, params *RemoveDomainParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRemoveDomainRequest(c.Server, orgId, domain, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDomain performs a GET /organizations/{org_id}/domains/{domain} (the `GetDomain` operationId) request.
+func (c *APIClient) GetDomain(ctx context.Context, orgId OrgID, domain DomainName, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDomainRequest(c.Server, orgId, domain)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyDomainWithBody Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *APIClient) VerifyDomainWithBody(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyDomainRequestWithBody(c.Server, orgId, domain, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VerifyDomain Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *APIClient) VerifyDomain(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVerifyDomainRequest(c.Server, orgId, domain, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMembers List the organization's members, oldest first.
 //
 // Corresponds with GET /organizations/{org_id}/members (the `ListMembers` operationId).
@@ -1311,6 +1811,70 @@ func (c *APIClient) RejectOrganizationWithBody(ctx context.Context, orgId OrgID,
 // Corresponds with POST /organizations/{org_id}/reject (the `RejectOrganization` operationId).
 func (c *APIClient) RejectOrganization(ctx context.Context, orgId OrgID, params *RejectOrganizationParams, body RejectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRejectOrganizationRequest(c.Server, orgId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSSO Remove the organization's company sign-in.
+//
+// Corresponds with DELETE /organizations/{org_id}/sso (the `DeleteSSO` operationId).
+func (c *APIClient) DeleteSSO(ctx context.Context, orgId OrgID, params *DeleteSSOParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSSORequest(c.Server, orgId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSSO The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+//
+// Corresponds with GET /organizations/{org_id}/sso (the `GetSSO` operationId).
+func (c *APIClient) GetSSO(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSSORequest(c.Server, orgId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutSSOWithBody Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+func (c *APIClient) PutSSOWithBody(ctx context.Context, orgId OrgID, params *PutSSOParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutSSORequestWithBody(c.Server, orgId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutSSO Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+func (c *APIClient) PutSSO(ctx context.Context, orgId OrgID, params *PutSSOParams, body PutSSOJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutSSORequest(c.Server, orgId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2111,6 +2675,307 @@ func NewGetOrganizationRequest(server string, orgId OrgID) (*http.Request, error
 	return req, nil
 }
 
+// NewListDomainsRequest constructs an http.Request for the ListDomains method
+func NewListDomainsRequest(server string, orgId OrgID, params *ListDomainsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/domains", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddDomainRequest calls the generic AddDomain builder with application/json body
+func NewAddDomainRequest(server string, orgId OrgID, params *AddDomainParams, body AddDomainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddDomainRequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewAddDomainRequestWithBody constructs an http.Request for the AddDomain method, with any body, and a specified content type
+func NewAddDomainRequestWithBody(server string, orgId OrgID, params *AddDomainParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/domains", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRemoveDomainRequest constructs an http.Request for the RemoveDomain method
+func NewRemoveDomainRequest(server string, orgId OrgID, domain DomainName, params *RemoveDomainParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/domains/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDomainRequest constructs an http.Request for the GetDomain method
+func NewGetDomainRequest(server string, orgId OrgID, domain DomainName) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/domains/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVerifyDomainRequest calls the generic VerifyDomain builder with application/json body
+func NewVerifyDomainRequest(server string, orgId OrgID, domain DomainName, params *VerifyDomainParams, body VerifyDomainJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVerifyDomainRequestWithBody(server, orgId, domain, params, "application/json", bodyReader)
+}
+
+// NewVerifyDomainRequestWithBody constructs an http.Request for the VerifyDomain method, with any body, and a specified content type
+func NewVerifyDomainRequestWithBody(server string, orgId OrgID, domain DomainName, params *VerifyDomainParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "domain", domain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/domains/%s/verify", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListMembersRequest constructs an http.Request for the ListMembers method
 func NewListMembersRequest(server string, orgId OrgID, params *ListMembersParams) (*http.Request, error) {
 	var err error
@@ -2594,6 +3459,151 @@ func NewRejectOrganizationRequestWithBody(server string, orgId OrgID, params *Re
 			}
 
 			req.Header.Set("If-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteSSORequest constructs an http.Request for the DeleteSSO method
+func NewDeleteSSORequest(server string, orgId OrgID, params *DeleteSSOParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/sso", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSSORequest constructs an http.Request for the GetSSO method
+func NewGetSSORequest(server string, orgId OrgID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/sso", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutSSORequest calls the generic PutSSO builder with application/json body
+func NewPutSSORequest(server string, orgId OrgID, params *PutSSOParams, body PutSSOJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutSSORequestWithBody(server, orgId, params, "application/json", bodyReader)
+}
+
+// NewPutSSORequestWithBody constructs an http.Request for the PutSSO method, with any body, and a specified content type
+func NewPutSSORequestWithBody(server string, orgId OrgID, params *PutSSOParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "org_id", orgId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/organizations/%s/sso", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
 		}
 
 	}
@@ -3135,6 +4145,53 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	GetOrganizationWithResponse(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*GetOrganizationResponse, error)
 
+	// ListDomainsWithResponse List the organization's email domains (company sign-in), by name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /organizations/{org_id}/domains (the `ListDomains` operationId).
+	ListDomainsWithResponse(ctx context.Context, orgId OrgID, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error)
+
+	// AddDomainWithBodyWithResponse Claim a domain, unverified; the answer holds the TXT record to publish.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+	AddDomainWithBodyWithResponse(ctx context.Context, orgId OrgID, params *AddDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDomainResponse, error)
+
+	// AddDomainWithResponse Claim a domain, unverified; the answer holds the TXT record to publish.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+	AddDomainWithResponse(ctx context.Context, orgId OrgID, params *AddDomainParams, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDomainResponse, error)
+
+	// RemoveDomainWithResponse Remove the organization's claim on the domain.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /organizations/{org_id}/domains/{domain} (the `RemoveDomain` operationId).
+	RemoveDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *RemoveDomainParams, reqEditors ...RequestEditorFn) (*RemoveDomainResponse, error)
+
+	// GetDomainWithResponse performs a GET /organizations/{org_id}/domains/{domain} (the `GetDomain` operationId) request.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	GetDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, reqEditors ...RequestEditorFn) (*GetDomainResponse, error)
+
+	// VerifyDomainWithBodyWithResponse Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithBodyWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error)
+
+	// VerifyDomainWithResponse Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+	VerifyDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error)
+
 	// ListMembersWithResponse List the organization's members, oldest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -3209,6 +4266,34 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /organizations/{org_id}/reject (the `RejectOrganization` operationId).
 	RejectOrganizationWithResponse(ctx context.Context, orgId OrgID, params *RejectOrganizationParams, body RejectOrganizationJSONRequestBody, reqEditors ...RequestEditorFn) (*RejectOrganizationResponse, error)
+
+	// DeleteSSOWithResponse Remove the organization's company sign-in.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /organizations/{org_id}/sso (the `DeleteSSO` operationId).
+	DeleteSSOWithResponse(ctx context.Context, orgId OrgID, params *DeleteSSOParams, reqEditors ...RequestEditorFn) (*DeleteSSOResponse, error)
+
+	// GetSSOWithResponse The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /organizations/{org_id}/sso (the `GetSSO` operationId).
+	GetSSOWithResponse(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*GetSSOResponse, error)
+
+	// PutSSOWithBodyWithResponse Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+	PutSSOWithBodyWithResponse(ctx context.Context, orgId OrgID, params *PutSSOParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutSSOResponse, error)
+
+	// PutSSOWithResponse Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+	PutSSOWithResponse(ctx context.Context, orgId OrgID, params *PutSSOParams, body PutSSOJSONRequestBody, reqEditors ...RequestEditorFn) (*PutSSOResponse, error)
 
 	// SuspendOrganizationWithBodyWithResponse Suspend a validated organization; its admins can only read.
 	//
@@ -3828,6 +4913,261 @@ func (r GetOrganizationResponse) ContentType() string {
 	return ""
 }
 
+type ListDomainsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DomainList
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListDomainsResponse) GetJSON200() *DomainList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r ListDomainsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListDomainsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListDomainsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListDomainsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListDomainsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddDomainResponse201Headers the declared response headers of an HTTP 201 response for AddDomain
+type AddDomainResponse201Headers struct {
+	ETag     string
+	Location string
+}
+
+type AddDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Domain
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddDomainResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddDomainResponse) GetJSON201() *Domain {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r AddDomainResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AddDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RemoveDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r RemoveDomainResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r RemoveDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RemoveDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RemoveDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RemoveDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDomainResponse200Headers the declared response headers of an HTTP 200 response for GetDomain
+type GetDomainResponse200Headers struct {
+	ETag string
+}
+
+type GetDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Domain
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDomainResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDomainResponse) GetJSON200() *Domain {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetDomainResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// VerifyDomainResponse200Headers the declared response headers of an HTTP 200 response for VerifyDomain
+type VerifyDomainResponse200Headers struct {
+	ETag string
+}
+
+type VerifyDomainResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Domain
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *VerifyDomainResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VerifyDomainResponse) GetJSON200() *Domain {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r VerifyDomainResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VerifyDomainResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VerifyDomainResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VerifyDomainResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VerifyDomainResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4242,6 +5582,157 @@ func (r RejectOrganizationResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r RejectOrganizationResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteSSOResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r DeleteSSOResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSSOResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSSOResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSSOResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSSOResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSSOResponse200Headers the declared response headers of an HTTP 200 response for GetSSO
+type GetSSOResponse200Headers struct {
+	ETag string
+}
+
+type GetSSOResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SSOConnection
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetSSOResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSSOResponse) GetJSON200() *SSOConnection {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetSSOResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSSOResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSSOResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSSOResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSSOResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutSSOResponse200Headers the declared response headers of an HTTP 200 response for PutSSO
+type PutSSOResponse200Headers struct {
+	ETag string
+}
+
+type PutSSOResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SSOConnection
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutSSOResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutSSOResponse) GetJSON200() *SSOConnection {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PutSSOResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutSSOResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutSSOResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutSSOResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutSSOResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4804,6 +6295,95 @@ func (c *ClientWithResponses) GetOrganizationWithResponse(ctx context.Context, o
 	return ParseGetOrganizationResponse(rsp)
 }
 
+// ListDomainsWithResponse List the organization's email domains (company sign-in), by name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /organizations/{org_id}/domains (the `ListDomains` operationId).
+func (c *ClientWithResponses) ListDomainsWithResponse(ctx context.Context, orgId OrgID, params *ListDomainsParams, reqEditors ...RequestEditorFn) (*ListDomainsResponse, error) {
+	rsp, err := c.ListDomains(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListDomainsResponse(rsp)
+}
+
+// AddDomainWithBodyWithResponse Claim a domain, unverified; the answer holds the TXT record to publish.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+func (c *ClientWithResponses) AddDomainWithBodyWithResponse(ctx context.Context, orgId OrgID, params *AddDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddDomainResponse, error) {
+	rsp, err := c.AddDomainWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDomainResponse(rsp)
+}
+
+// AddDomainWithResponse Claim a domain, unverified; the answer holds the TXT record to publish.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /organizations/{org_id}/domains (the `AddDomain` operationId).
+func (c *ClientWithResponses) AddDomainWithResponse(ctx context.Context, orgId OrgID, params *AddDomainParams, body AddDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*AddDomainResponse, error) {
+	rsp, err := c.AddDomain(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddDomainResponse(rsp)
+}
+
+// RemoveDomainWithResponse Remove the organization's claim on the domain.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /organizations/{org_id}/domains/{domain} (the `RemoveDomain` operationId).
+func (c *ClientWithResponses) RemoveDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *RemoveDomainParams, reqEditors ...RequestEditorFn) (*RemoveDomainResponse, error) {
+	rsp, err := c.RemoveDomain(ctx, orgId, domain, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRemoveDomainResponse(rsp)
+}
+
+// GetDomainWithResponse performs a GET /organizations/{org_id}/domains/{domain} (the `GetDomain` operationId) request.
+//
+// Returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) GetDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, reqEditors ...RequestEditorFn) (*GetDomainResponse, error) {
+	rsp, err := c.GetDomain(ctx, orgId, domain, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDomainResponse(rsp)
+}
+
+// VerifyDomainWithBodyWithResponse Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *ClientWithResponses) VerifyDomainWithBodyWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error) {
+	rsp, err := c.VerifyDomainWithBody(ctx, orgId, domain, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyDomainResponse(rsp)
+}
+
+// VerifyDomainWithResponse Look the domain's TXT record up and mark it verified (force, the operator's, marks it without looking).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /organizations/{org_id}/domains/{domain}/verify (the `VerifyDomain` operationId).
+func (c *ClientWithResponses) VerifyDomainWithResponse(ctx context.Context, orgId OrgID, domain DomainName, params *VerifyDomainParams, body VerifyDomainJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyDomainResponse, error) {
+	rsp, err := c.VerifyDomain(ctx, orgId, domain, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVerifyDomainResponse(rsp)
+}
+
 // ListMembersWithResponse List the organization's members, oldest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4943,6 +6523,58 @@ func (c *ClientWithResponses) RejectOrganizationWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseRejectOrganizationResponse(rsp)
+}
+
+// DeleteSSOWithResponse Remove the organization's company sign-in.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /organizations/{org_id}/sso (the `DeleteSSO` operationId).
+func (c *ClientWithResponses) DeleteSSOWithResponse(ctx context.Context, orgId OrgID, params *DeleteSSOParams, reqEditors ...RequestEditorFn) (*DeleteSSOResponse, error) {
+	rsp, err := c.DeleteSSO(ctx, orgId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSSOResponse(rsp)
+}
+
+// GetSSOWithResponse The organization's company sign-in (its upstream OpenID provider); the client secret is never shown.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /organizations/{org_id}/sso (the `GetSSO` operationId).
+func (c *ClientWithResponses) GetSSOWithResponse(ctx context.Context, orgId OrgID, reqEditors ...RequestEditorFn) (*GetSSOResponse, error) {
+	rsp, err := c.GetSSO(ctx, orgId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSSOResponse(rsp)
+}
+
+// PutSSOWithBodyWithResponse Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+func (c *ClientWithResponses) PutSSOWithBodyWithResponse(ctx context.Context, orgId OrgID, params *PutSSOParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutSSOResponse, error) {
+	rsp, err := c.PutSSOWithBody(ctx, orgId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutSSOResponse(rsp)
+}
+
+// PutSSOWithResponse Set the organization's company sign-in (a validated organization with a verified domain; the issuer must answer its discovery).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /organizations/{org_id}/sso (the `PutSSO` operationId).
+func (c *ClientWithResponses) PutSSOWithResponse(ctx context.Context, orgId OrgID, params *PutSSOParams, body PutSSOJSONRequestBody, reqEditors ...RequestEditorFn) (*PutSSOResponse, error) {
+	rsp, err := c.PutSSO(ctx, orgId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutSSOResponse(rsp)
 }
 
 // SuspendOrganizationWithBodyWithResponse Suspend a validated organization; its admins can only read.
@@ -5496,6 +7128,213 @@ func ParseGetOrganizationResponse(rsp *http.Response) (*GetOrganizationResponse,
 	return response, nil
 }
 
+// ParseListDomainsResponse parses an HTTP response from a ListDomainsWithResponse call
+func ParseListDomainsResponse(rsp *http.Response) (*ListDomainsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListDomainsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DomainList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddDomainResponse parses an HTTP response from a AddDomainWithResponse call
+func ParseAddDomainResponse(rsp *http.Response) (*AddDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddDomainResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRemoveDomainResponse parses an HTTP response from a RemoveDomainWithResponse call
+func ParseRemoveDomainResponse(rsp *http.Response) (*RemoveDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RemoveDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetDomainResponse parses an HTTP response from a GetDomainWithResponse call
+func ParseGetDomainResponse(rsp *http.Response) (*GetDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDomainResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseVerifyDomainResponse parses an HTTP response from a VerifyDomainWithResponse call
+func ParseVerifyDomainResponse(rsp *http.Response) (*VerifyDomainResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VerifyDomainResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Domain
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers VerifyDomainResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListMembersResponse parses an HTTP response from a ListMembersWithResponse call
 func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5828,6 +7667,127 @@ func ParseRejectOrganizationResponse(rsp *http.Response) (*RejectOrganizationRes
 	switch {
 	case rsp.StatusCode == 200:
 		var headers RejectOrganizationResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSSOResponse parses an HTTP response from a DeleteSSOWithResponse call
+func ParseDeleteSSOResponse(rsp *http.Response) (*DeleteSSOResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSSOResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSSOResponse parses an HTTP response from a GetSSOWithResponse call
+func ParseGetSSOResponse(rsp *http.Response) (*GetSSOResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSSOResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SSOConnection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetSSOResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutSSOResponse parses an HTTP response from a PutSSOWithResponse call
+func ParsePutSSOResponse(rsp *http.Response) (*PutSSOResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutSSOResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SSOConnection
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutSSOResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {

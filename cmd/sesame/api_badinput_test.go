@@ -98,6 +98,10 @@ func TestAPIBadInput(t *testing.T) {
 		t.Fatalf("get: %d %s", resp.StatusCode, body)
 	}
 	big := `{"name":"` + strings.Repeat("x", 70<<10) + `","founder_email":"a@b.example"}`
+	// Another organization, with a domain: its id under this one is not found.
+	otherOrg := e.mustCLI("", "org", "create", "--name", "Other", "--country", "DE", "--validated")
+	e.mustCLI("", "org", "domain", "add", otherOrg, "other.example")
+	ssoBody := `{"issuer":"` + e.issuer + `","client_id":"sesame","client_secret":"s3cret"}`
 
 	for _, tc := range []struct {
 		name, method, path, token, body string
@@ -138,6 +142,30 @@ func TestAPIBadInput(t *testing.T) {
 		{"stale If-Match", "POST", "/organizations/" + orgID + "/validate", token, "", []string{"If-Match", `"stale"`}, 412, "stale", ""},
 		{"wrong content type", "POST", "/organizations/" + orgID + "/reject", token, "", []string{"Content-Type", "text/plain"}, 400, "invalid", ""},
 		{"reject a validated organization later: not pending", "POST", "/organizations/" + orgID + "/reactivate", token, "", nil, 409, "conflict", ""},
+		// Domains and company sign-in (issue 17's features).
+		{"wrong scope to add a domain", "POST", "/organizations/" + orgID + "/domains", readOnly, `{"name":"target.example"}`, nil, 403, "forbidden", ""},
+		{"wrong scope to set company sign-in", "PUT", "/organizations/" + orgID + "/sso", readOnly, ssoBody, nil, 403, "forbidden", ""},
+		{"wrong scope to remove company sign-in", "DELETE", "/organizations/" + otherOrg + "/sso", readOnly, "", nil, 403, "forbidden", ""},
+		{"another organization's domain", "GET", "/organizations/" + orgID + "/domains/other.example", token, "", nil, 404, "not_found", ""},
+		{"another organization's domain verified", "POST", "/organizations/" + orgID + "/domains/other.example/verify", token, `{"force":true}`, nil, 404, "not_found", ""},
+		{"another organization's domain removed", "DELETE", "/organizations/" + orgID + "/domains/other.example", token, "", nil, 404, "not_found", ""},
+		{"domains of an unknown organization", "GET", "/organizations/org_nothere/domains", token, "", nil, 404, "not_found", ""},
+		{"unknown field in a domain", "POST", "/organizations/" + orgID + "/domains", token, `{"name":"target.example","verified":true}`, nil, 400, "invalid", "verified"},
+		{"not a domain", "POST", "/organizations/" + orgID + "/domains", token, `{"name":"not a domain"}`, nil, 400, "invalid", ""},
+		{"a public mail domain", "POST", "/organizations/" + orgID + "/domains", token, `{"name":"gmail.com"}`, nil, 400, "invalid", ""},
+		{"a domain another organization claimed twice", "POST", "/organizations/" + otherOrg + "/domains", token, `{"name":"other.example"}`, nil, 409, "conflict", ""},
+		{"unknown field in company sign-in", "PUT", "/organizations/" + orgID + "/sso", token, `{"issuer":"https://idp.example","client_id":"x","secret":"s"}`, nil, 400, "invalid", "secret"},
+		{"company sign-in of a pending organization", "PUT", "/organizations/" + orgID + "/sso", token, ssoBody, nil, 409, "conflict", ""},
+		{"company sign-in without a verified domain", "PUT", "/organizations/" + otherOrg + "/sso", token, ssoBody, nil, 409, "conflict", ""},
+		{"company sign-in with an http issuer", "PUT", "/organizations/" + otherOrg + "/sso", token, `{"issuer":"http://idp.example","client_id":"x"}`, nil, 400, "invalid", ""},
+		{"no company sign-in", "GET", "/organizations/" + orgID + "/sso", token, "", nil, 404, "not_found", ""},
+		{"stale If-Match on a domain", "DELETE", "/organizations/" + otherOrg + "/domains/other.example", token, "", []string{"If-Match", `"stale"`}, 412, "stale", ""},
+		{"If-Match on no company sign-in", "DELETE", "/organizations/" + otherOrg + "/sso", token, "", []string{"If-Match", `"stale"`}, 412, "stale", ""},
+		{"stale If-Match on a member", "PATCH", "/organizations/" + orgID + "/members/usr_nothere", token, `{"roles":["user"]}`, []string{"If-Match", `"stale"`}, 404, "not_found", ""},
+		{"wrong method on domains", "PUT", "/organizations/" + orgID + "/domains", token, "", nil, 405, "method", ""},
+		{"wrong method on a user", "DELETE", "/users/usr_nothere", token, "", nil, 405, "method", ""},
+		{"in French", "GET", "/organizations/org_nothere", token, "", []string{"Accept-Language", "fr-FR,fr;q=0.9,en;q=0.5"}, 404, "not_found", ""},
+		{"in English when asked first", "GET", "/organizations/org_nothere", token, "", []string{"Accept-Language", "de, en;q=0.8, fr;q=0.5"}, 404, "not_found", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := e.call(tc.method, tc.path, tc.token, tc.body, tc.header...)
@@ -150,6 +178,13 @@ func TestAPIBadInput(t *testing.T) {
 			}
 			if tc.param != "" && !strings.Contains(string(body), `"name":"`+tc.param) && !strings.Contains(string(body), "."+tc.param+`"`) {
 				t.Fatalf("the problem does not name %q: %s", tc.param, body)
+			}
+			if want := allowOf[tc.name]; tc.status == 405 && resp.Header.Get("Allow") != want {
+				t.Fatalf("405 with Allow %q, want %q", resp.Header.Get("Allow"), want)
+			}
+			if want, ok := titleOf[tc.name]; ok && (p.Title != want[0] || !strings.HasPrefix(p.Detail, want[1]) ||
+				resp.Header.Get("Content-Language") != want[2] || p.Type != "urn:sesame:problem:not_found") {
+				t.Fatalf("title %q, detail %q, Content-Language %q; want %q: %s", p.Title, p.Detail, resp.Header.Get("Content-Language"), want, body)
 			}
 			switch tc.status {
 			case 401:
@@ -167,6 +202,21 @@ func TestAPIBadInput(t *testing.T) {
 	if resp, body := e.call("GET", "/organizations/"+orgID, token, ""); resp.Header.Get("ETag") != etag || !strings.Contains(string(body), `"pending"`) {
 		t.Fatalf("after the refusals: %s", body)
 	}
+}
+
+// allowOf is the Allow header a 405 of the table must carry (RFC 9110).
+var allowOf = map[string]string{
+	"wrong method":            "GET, POST",
+	"wrong method on domains": "GET, POST",
+	"wrong method on a user":  "GET",
+}
+
+// titleOf is the language of a problem by Accept-Language: title, the
+// start of the detail, Content-Language (the type URI does not change).
+var titleOf = map[string][3]string{
+	"in French":                   {"Introuvable", "Cette page", "fr"},
+	"in English when asked first": {"Not found", "", "en"},
+	"unknown organization":        {"Not found", "", "en"},
 }
 
 // rotate gives a client a new secret through the API, as the back office

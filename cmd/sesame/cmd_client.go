@@ -32,7 +32,10 @@ var clientFlags = map[string]string{"id": "id", "name": "name", "public": "publi
 	"allow_no_pkce": "allow-no-pkce", "id_token_signed_response_alg": "id-token-signed-response-alg",
 	"grants": "grant", "scopes": "scope", "redirect_uris": "redirect-uri",
 	"post_logout_redirect_uris": "post-logout-redirect-uri", "backchannel_logout_uri": "backchannel-logout-uri",
-	"siret": "siret", "country": "country"} // and org create's
+	"siret": "siret", "country": "country", // and org create's
+	// the protocol options (login.CheckProtocol)
+	"token_endpoint_auth_method": "auth", "jwks": "jwks-file", "jwks_uri": "jwks-uri", "access_token_format": "access-token-format",
+	"resource": "resource", "allowed_origins": "allowed-origin"}
 
 // flagError answers a refusal of the shared rules (login.FieldError) as
 // its flag's error.

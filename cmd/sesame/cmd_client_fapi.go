@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/sesame-idp/sesame/internal/cliflag"
+	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/provider"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -16,6 +17,7 @@ import (
 type clientProtocolFlags struct {
 	auth, jwksFile, jwksURI, tokenFormat, resource *string
 	requirePAR, requireDPoP                        *bool
+	thirdParty                                     *bool
 	origins                                        []string
 }
 
@@ -28,6 +30,7 @@ func protocolFlags(fs *cliflag.Set) *clientProtocolFlags {
 		requireDPoP: fs.Bool("require-dpop", "issue it tokens only bound to a DPoP key (RFC 9449)"),
 		tokenFormat: fs.String("access-token-format", "", "FORMAT", "opaque (default) or jwt (RFC 9068, for APIs that check tokens themselves)"),
 		resource:    fs.String("resource", "", "URI", "the audience of its JWT access tokens (default: the client id)"),
+		thirdParty:  fs.Bool("third-party", "an application of another company: people are asked their consent before it gets anything"),
 	}
 	fs.StringsVar(&f.origins, "allowed-origin", "URL", "a browser origin (https://app.example) that may call the token, userinfo and revocation endpoints (CORS)")
 	return f
@@ -66,6 +69,10 @@ func (f *clientProtocolFlags) apply(cl *storage.Client) error {
 		return badFlag("access-token-format", "must be opaque or jwt")
 	}
 	p.Resource = *f.resource
+	if *f.thirdParty && !cl.HasGrant(storage.GrantAuthorizationCode) {
+		return badFlag("third-party", "consent is asked of people signing in: the client needs the authorization_code grant")
+	}
+	p.ThirdParty = *f.thirdParty
 	for _, raw := range f.origins {
 		origin, ok := provider.NormalizeOrigin(raw)
 		if !ok {
@@ -79,33 +86,10 @@ func (f *clientProtocolFlags) apply(cl *storage.Client) error {
 	return nil
 }
 
-// checkProtocol refuses option combinations that make no sense.
+// checkProtocol refuses option combinations that make no sense: the
+// rules every door shares (login.CheckProtocol), answered as flags.
 func checkProtocol(cl storage.Client, secret string) error {
-	p := cl.Protocol
-	keyed := p.AuthMethod == provider.AuthPrivateKeyJWT
-	switch {
-	case keyed && cl.Public:
-		return badFlag("auth", "private_key_jwt is for confidential clients, not --public ones")
-	case keyed && secret != "":
-		return badFlag("secret", "a private_key_jwt client has no secret")
-	case keyed && (p.JWKS == "") == (p.JWKSURI == ""):
-		return badFlag("auth", "private_key_jwt needs exactly one of --jwks-file and --jwks-uri")
-	case !keyed && (p.JWKS != "" || p.JWKSURI != ""):
-		return badFlag("jwks-file", "keys are for --auth private_key_jwt clients")
-	case p.Resource != "" && p.AccessTokenFormat != "jwt":
-		return badFlag("resource", "is the audience of JWT access tokens: add --access-token-format jwt")
-	}
-	if p.JWKSURI != "" {
-		if err := checkRedirectURI("jwks-uri", p.JWKSURI, false); err != nil {
-			return err
-		}
-	}
-	if p.Resource != "" {
-		if err := checkRedirectURI("resource", p.Resource, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return flagError(login.CheckProtocol(cl, secret))
 }
 
 // protocolJSON is what `client add/list --json` show of the options, in
@@ -120,13 +104,14 @@ type protocolJSON struct {
 	AccessTokenFormat string   `json:"access_token_format"`
 	Resource          string   `json:"resource,omitempty"`
 	AllowedOrigins    []string `json:"allowed_origins,omitempty"`
+	ThirdParty        bool     `json:"third_party"`
 }
 
 func toProtocolJSON(cl storage.Client) protocolJSON {
 	p := cl.Protocol
 	out := protocolJSON{AuthMethod: "client_secret_basic", JWKSURI: p.JWKSURI, HasJWKS: p.JWKS != "", RequirePAR: p.RequirePAR,
 		RequireDPoP: p.RequireDPoP, AccessTokenFormat: "opaque", Resource: p.Resource,
-		AllowedOrigins: p.AllowedOrigins}
+		AllowedOrigins: p.AllowedOrigins, ThirdParty: p.ThirdParty}
 	switch {
 	case p.AuthMethod != "":
 		out.AuthMethod = p.AuthMethod

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/zitadel/oidc/v3/pkg/client/rp"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/sesame-idp/sesame/login/domains"
 	"github.com/sesame-idp/sesame/login/domains/dnstest"
@@ -124,7 +127,7 @@ func TestCompanySignInThroughAnotherSesame(t *testing.T) {
 	}
 
 	// Jeanne, new to Sesame, signs in at the relying party by her email.
-	signIn := func() (map[string]any, string) {
+	signIn := func() (map[string]any, string, string) {
 		t.Helper()
 		b := e.browser()
 		b.hosts[strings.TrimPrefix(up.issuer, "http://")] = true
@@ -157,14 +160,33 @@ func TestCompanySignInThroughAnotherSesame(t *testing.T) {
 		}
 		var claims map[string]any
 		_ = idt.Claims(&claims)
-		return claims, idt.Subject
+		return claims, idt.Subject, tokens.RefreshToken
 	}
-	claims, sub := signIn()
+	claims, sub, refresh := signIn()
 	if claims["org_id"] != org || claims["idp"] != up.issuer || claims["email"] != "jeanne@acme.example" ||
 		!slices.Contains(toStrings(claims["org_roles"]), "user") || !slices.Contains(toStrings(claims["amr"]), "pwd") {
 		t.Fatalf("ID token: %v", claims)
 	}
-	claims2, sub2 := signIn()
+	// A refresh (through the relying-party library, which verifies the new
+	// ID token) says the same: the same idp and the upstream's amr.
+	if refresh == "" {
+		t.Fatal("no refresh token")
+	}
+	for i := range 2 {
+		rt, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), e.relyingParty(f, ""), refresh, "", "")
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		var again map[string]any
+		if err := json.Unmarshal(idTokenPayload(t, rt.IDToken), &again); err != nil {
+			t.Fatal(err)
+		}
+		if again["idp"] != claims["idp"] || !slices.Equal(toStrings(again["amr"]), toStrings(claims["amr"])) || again["sub"] != sub {
+			t.Fatalf("refresh %d: ID token %v, first %v", i, again, claims)
+		}
+		refresh = rt.RefreshToken // rotated
+	}
+	claims2, sub2, _ := signIn()
 	if sub2 != sub || claims2["idp"] != up.issuer {
 		t.Fatalf("second sign-in: %s vs %s, %v", sub2, sub, claims2)
 	}
@@ -183,6 +205,21 @@ func TestCompanySignInThroughAnotherSesame(t *testing.T) {
 	e.refused("", "org", "sso", "show", org)
 	e.mustCLI("", "org", "domain", "remove", org, "acme.example")
 	e.refused("", "org", "domain", "remove", org, "acme.example")
+}
+
+// idTokenPayload is the claims part of a compact JWT (already verified by
+// the relying-party library).
+func idTokenPayload(t *testing.T, raw string) []byte {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %.40q", raw)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func toStrings(v any) []string {

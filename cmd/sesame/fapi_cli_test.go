@@ -39,8 +39,8 @@ func TestClientProtocolOptions(t *testing.T) {
 		want string
 	}{
 		{[]string{"--auth", "magic"}, "--auth: must be client_secret_basic or private_key_jwt"},
-		{[]string{"--auth", "private_key_jwt"}, "--auth: private_key_jwt needs exactly one of --jwks-file and --jwks-uri"},
-		{[]string{"--auth", "private_key_jwt", "--jwks-file", public, "--jwks-uri", "https://x.example/jwks"}, "exactly one of"},
+		{[]string{"--auth", "private_key_jwt"}, "--auth: private_key_jwt needs exactly one key set: jwks (--jwks-file) or jwks_uri (--jwks-uri)"},
+		{[]string{"--auth", "private_key_jwt", "--jwks-file", public, "--jwks-uri", "https://x.example/jwks"}, "exactly one key set"},
 		{[]string{"--auth", "private_key_jwt", "--jwks-file", public, "--public"}, "--auth: private_key_jwt is for confidential clients"},
 		{[]string{"--auth", "private_key_jwt", "--jwks-file", public, "--secret", strings.Repeat("s", 40)}, "--secret: a private_key_jwt client has no secret"},
 		{[]string{"--auth", "private_key_jwt", "--jwks-file", private}, "--jwks-file: key 0 is a private key"},
@@ -49,7 +49,7 @@ func TestClientProtocolOptions(t *testing.T) {
 		{[]string{"--auth", "private_key_jwt", "--jwks-file", garbage}, "--jwks-file: not a JWK set"},
 		{[]string{"--auth", "private_key_jwt", "--jwks-file", filepath.Join(dir, "missing.json")}, "--jwks-file: cannot read"},
 		{[]string{"--auth", "private_key_jwt", "--jwks-uri", "http://x.example/jwks"}, "--jwks-uri:"},
-		{[]string{"--jwks-file", public}, "--jwks-file: keys are for --auth private_key_jwt clients"},
+		{[]string{"--jwks-file", public}, "--jwks-file: keys are for private_key_jwt clients"},
 		{[]string{"--access-token-format", "paseto"}, "--access-token-format: must be opaque or jwt"},
 		{[]string{"--resource", "https://api.example"}, "--resource: is the audience of JWT access tokens"},
 		{[]string{"--allowed-origin", "https://app.example/path"}, `--allowed-origin: "https://app.example/path" is not an origin`},

@@ -46,6 +46,10 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	_, body := midway.get(e.issuer + "/login")
 	midway.post(e.issuer+"/login", url.Values{"csrf_token": {field(csrfRe, body)}, "email": {f.email}, "password": {f.pw}})
 	people := map[string]*browser{"nobody": e.browser(), "midway": midway, "member": bob, "admin": admin, "operator": operator}
+	// consenting: an authorized application listed in the settings, and
+	// the consent page of another one open (consent.go).
+	consenting, consentCSRF := walkConsenting(t, e.testEnv, member)
+	people["consenting"] = consenting
 
 	var paths []string
 	err := chi.Walk(e.main.Handler.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
@@ -68,7 +72,7 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	device := e.deviceStart(t, "openid")
 	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace"}
 	before := snapshot(t, e)
-	for _, who := range []string{"nobody", "midway", "member", "admin", "operator"} {
+	for _, who := range []string{"nobody", "midway", "member", "admin", "operator", "consenting"} {
 		for _, p := range paths {
 			for _, q := range queries {
 				resp, _ := people[who].get(e.issuer + p + q)
@@ -109,6 +113,11 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	_, body = midway.get(e.issuer + "/login/code")
 	if resp, _ := midway.post(e.issuer+"/login/code", url.Values{"csrf_token": {field(csrfRe, body)}, "code": {code}}); resp.Request.URL.Path != "/" || !midway.signedIn() {
 		t.Errorf("after the walk, the code step: %d %s", resp.StatusCode, resp.Request.URL.Path)
+	}
+	// The consent step survived it too.
+	resp, _ := consenting.post(e.issuer+"/login/consent", url.Values{"csrf_token": {consentCSRF}, "decision": {"allow"}})
+	if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusFound || !strings.Contains(loc, "code=") {
+		t.Errorf("after the walk, the consent step: %d %s", resp.StatusCode, loc)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -157,7 +158,16 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 		LinkLifetime: c.Accounts.SetPasswordLinkLifetime, ResetLifetime: c.Accounts.ResetLinkLifetime, Wake: m.Mail.Wake,
 		SessionEnded: m.Backchannel.SessionEnded, Sealer: sealer,
 		HashClientSecret: func(secret string) (string, error) { return provider.HashClientSecret(key, secret) },
-		PendingMembers:   c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
+		ParseClientKeys: func(raw []byte) (string, error) {
+			set, err := provider.ParseClientJWKS(raw)
+			if err != nil {
+				return "", err
+			}
+			compact, err := json.Marshal(set)
+			return string(compact), err
+		},
+		NormalizeOrigin: provider.NormalizeOrigin,
+		PendingMembers:  c.Accounts.PendingMembers, PendingInvitesPerHour: c.Accounts.PendingInvitesPerHour}
 	ssoBox, err := secretbox.New(key, "sso-client-secrets")
 	if err != nil {
 		return err
@@ -448,8 +458,8 @@ func (m *Main) handler() (http.Handler, error) {
 		return nil, err
 	}
 	screens.Answer = op.Answer // the last form's response carries the code
-	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
-		RatePerMinute: c.RateLimit.APIPerClient, T: func(key string) string { return m.Pages.T("en", key) },
+	mgmt, err := api.New(api.Options{Accounts: m.Accounts, Companies: m.Companies, Store: m.Store, MasterKey: m.MasterKey, Now: m.Now, Logger: m.Logger,
+		RatePerMinute: c.RateLimit.APIPerClient, T: m.Pages.T,
 		Authenticate: func(ctx context.Context, token string) (api.Caller, error) {
 			g, err := op.ClientToken(ctx, token)
 			return api.Caller{ClientID: g.ClientID, Scopes: g.Scopes}, err

@@ -46,6 +46,7 @@ func TestOnPostgres(t *testing.T) {
 		{"RemovedMember", TestRemovedMemberIsLoggedOutEverywhere},
 		{"ClientSecrets", TestClientSecretsUseAKeyedHash},
 		{"ClientAuthBudget", TestClientAuthFailuresHaveAPerIPBudget},
+		{"APIIfMatchRace", TestAPIIfMatchRace},
 	}
 	usePostgres(t, base) // for the subtests too, parallel ones included
 	for _, tc := range tests {

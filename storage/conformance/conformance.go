@@ -44,9 +44,13 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"Protocol", testProtocol},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Passkeys", testPasskeys},
+		{"PasskeyLimitConcurrent", testPasskeyLimitConcurrent},
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
+		{"RefreshIDP", testRefreshIDP},
+		{"AnySSOConnection", testAnySSOConnection},
+		{"Consents", testConsents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

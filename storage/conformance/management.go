@@ -14,6 +14,7 @@ import (
 // by page with filters, clients with grants and scopes changed in place,
 // audit events filtered and paged, and idempotency keys.
 func testManagement(t *testing.T, s storage.Storage) {
+	t.Run("UpdateClientProtocol", func(t *testing.T) { testUpdateClientProtocol(t, s) }) // apimore.go
 	t.Run("OrganizationsPage", func(t *testing.T) {
 		var ids []string
 		for i := range 7 {

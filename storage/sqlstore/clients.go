@@ -102,9 +102,9 @@ func (db *DB) UpdateClient(ctx context.Context, id string, update func(*storage.
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE clients SET name = ?, secret_hash = ?, public = ?, redirect_uris = ?,
 			post_logout_redirect_uris = ?, allow_no_pkce = ?, id_token_signed_alg = ?, backchannel_logout_uri = ?,
-			grants = ?, scopes = ? WHERE id = ?`,
+			grants = ?, scopes = ?, protocol = ? WHERE id = ?`,
 			c.Name, c.SecretHash, boolInt(c.Public), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs),
-			boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes), id)
+			boolInt(c.AllowNoPKCE), c.IDTokenSignedAlg, c.BackchannelLogoutURI, list(c.Grants), list(c.Scopes), protocolIn(c.Protocol), id)
 		return err
 	})
 }

@@ -201,3 +201,9 @@ func (db *DB) DeleteSSOConnection(ctx context.Context, orgID string) error {
 	}
 	return nil
 }
+
+func (db *DB) AnySSOConnection(ctx context.Context) (bool, error) {
+	var n int
+	err := db.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sso_connections LIMIT 1) x`).Scan(&n)
+	return n > 0, err
+}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,24 +29,35 @@ func (db *DB) CreatePasskey(ctx context.Context, p storage.Passkey, max int) err
 	if len(p.AAGUID) > 0 {
 		aaguid = p.AAGUID
 	}
-	// The count and the insert are one statement: the limit holds without
-	// a read the caller could race.
-	res, err := db.writer().ExecContext(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
+	// The person's row is locked first, then counted and inserted in one
+	// statement: on PostgreSQL (read committed) two adds that only counted
+	// would both see room; locked, the second counts after the first commits.
+	return db.tx(ctx, func(tx conn) error {
+		var got string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM users WHERE id = ?`+db.d.ForUpdate, p.UserID).Scan(&got)
+		if err != nil {
+			if errors.Is(notFound(err), storage.ErrNotFound) {
+				return fmt.Errorf("%w: user %q", storage.ErrNotFound, p.UserID)
+			}
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO passkeys (`+passkeyColumns+`)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM passkeys WHERE user_id = ?) < ?`,
-		p.ID, p.UserID, p.Name, p.PublicKey, int64(p.SignCount), list(p.Transports), boolInt(p.BackupEligible),
-		boolInt(p.BackedUp), aaguid, p.AttestationType, ts(p.CreatedAt), ts(p.LastUsedAt), p.UserID, max)
-	switch {
-	case db.isUnique(err):
-		return fmt.Errorf("%w: passkey %q", storage.ErrConflict, p.ID)
-	case db.isForeignKey(err):
-		return fmt.Errorf("%w: user %q", storage.ErrNotFound, p.UserID)
-	case err != nil:
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return storage.ErrTooManyPasskeys
-	}
-	return nil
+			p.ID, p.UserID, p.Name, p.PublicKey, int64(p.SignCount), list(p.Transports), boolInt(p.BackupEligible),
+			boolInt(p.BackedUp), aaguid, p.AttestationType, ts(p.CreatedAt), ts(p.LastUsedAt), p.UserID, max)
+		switch {
+		case db.isUnique(err):
+			return fmt.Errorf("%w: passkey %q", storage.ErrConflict, p.ID)
+		case db.isForeignKey(err):
+			return fmt.Errorf("%w: user %q", storage.ErrNotFound, p.UserID)
+		case err != nil:
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return storage.ErrTooManyPasskeys
+		}
+		return nil
+	})
 }
 
 func (db *DB) GetPasskey(ctx context.Context, id string) (storage.Passkey, error) {

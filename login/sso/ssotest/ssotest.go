@@ -42,6 +42,9 @@ type Server struct {
 	down      bool
 	authError string
 	nonce     string // when set, signed instead of the request's
+	discIss   string // when set, the issuer the discovery document names
+	tokenIss  string // when set, the iss of the ID tokens
+	audience  string // when set, the aud of the ID tokens
 	codes     map[string]*grant
 	last      url.Values // the last authorization request
 	key       *rsa.PrivateKey
@@ -81,6 +84,16 @@ func (s *Server) SetAuthError(e string) { s.mu.Lock(); s.authError = e; s.mu.Unl
 // SetNonce makes the ID tokens carry this nonce instead of the request's.
 func (s *Server) SetNonce(n string) { s.mu.Lock(); s.nonce = n; s.mu.Unlock() }
 
+// SetDiscoveredIssuer makes the discovery document name this issuer
+// instead of its own URL ("" for its own).
+func (s *Server) SetDiscoveredIssuer(iss string) { s.mu.Lock(); s.discIss = iss; s.mu.Unlock() }
+
+// SetTokenIssuer makes the ID tokens carry this iss ("" for its own URL).
+func (s *Server) SetTokenIssuer(iss string) { s.mu.Lock(); s.tokenIss = iss; s.mu.Unlock() }
+
+// SetAudience makes the ID tokens carry this aud ("" for the client's id).
+func (s *Server) SetAudience(aud string) { s.mu.Lock(); s.audience = aud; s.mu.Unlock() }
+
 // LastAuthorization is the query of the last authorization request.
 func (s *Server) LastAuthorization() url.Values {
 	s.mu.Lock()
@@ -90,15 +103,18 @@ func (s *Server) LastAuthorization() url.Values {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	down := s.down
+	down, discIss := s.down, s.discIss
 	s.mu.Unlock()
+	if discIss == "" {
+		discIss = s.URL
+	}
 	if down {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 		return
 	}
 	switch r.URL.Path {
 	case "/.well-known/openid-configuration":
-		writeJSON(w, http.StatusOK, map[string]any{"issuer": s.URL, "authorization_endpoint": s.URL + "/authorize",
+		writeJSON(w, http.StatusOK, map[string]any{"issuer": discIss, "authorization_endpoint": s.URL + "/authorize",
 			"token_endpoint": s.URL + "/token", "jwks_uri": s.URL + "/keys", "response_types_supported": []string{"code"},
 			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
 			"code_challenge_methods_supported": []string{"S256"}})
@@ -157,8 +173,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		valid = base64.RawURLEncoding.EncodeToString(sum[:]) == g.challenge
 		g.used = true
 	}
-	nonce := s.nonce
+	nonce, iss, aud := s.nonce, s.tokenIss, s.audience
 	s.mu.Unlock()
+	if iss == "" {
+		iss = s.URL
+	}
+	if aud == "" {
+		aud = s.ClientID
+	}
 	if !valid {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 		return
@@ -167,7 +189,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		nonce = g.nonce
 	}
 	now := s.Now()
-	claims := map[string]any{"iss": s.URL, "sub": g.identity.Subject, "aud": s.ClientID, "iat": now.Unix(),
+	claims := map[string]any{"iss": iss, "sub": g.identity.Subject, "aud": aud, "iat": now.Unix(),
 		"exp": now.Add(5 * time.Minute).Unix(), "nonce": nonce, "email": g.identity.Email}
 	if g.identity.EmailVerified != nil {
 		claims["email_verified"] = g.identity.EmailVerified
