@@ -20,35 +20,27 @@ import (
 
 var errNoCompanies = fail.E(fail.Unavailable, "Errors.API.NotFound")
 
-// companies is the domain layer of company sign-in (one instance, shared
-// with the screens: its cache of whether any connection exists must see
-// the API's changes), and the context to call it with: one that carries
-// check, run inside each change's transaction, when the request has an
-// If-Match.
-func (h *handlers) companies(ctx context.Context, ifMatch *string, check precondition) (*login.CompanySignIn, context.Context, error) {
+// companies is the domain layer of company sign-in, guarded by check
+// inside each change's transaction when the request has an If-Match.
+func (h *handlers) companies(ifMatch *string, check precondition) (*login.CompanySignIn, error) {
 	c := h.s.opts.Companies
 	if c == nil {
-		return nil, ctx, errNoCompanies
+		return nil, errNoCompanies
 	}
 	if ifMatch == nil || check == nil {
-		return c, ctx, nil
+		return c, nil
 	}
-	return c, context.WithValue(ctx, preconditionKey{}, check), nil
+	return c.WithStore(guardedStorage{Storage: c.Store, check: check}), nil
 }
 
-type preconditionKey struct{}
+// guardedStorage is guarded for the company sign-in's store.
+type guardedStorage struct {
+	storage.Storage
+	check precondition
+}
 
-// ctxGuarded is company sign-in's store as the API leaves it (New): each
-// transaction runs first the precondition its context carries, if any (an
-// API request's If-Match); other callers' contexts carry none.
-type ctxGuarded struct{ storage.Storage }
-
-func (g ctxGuarded) Atomic(ctx context.Context, fn func(tx storage.Tx) error) error {
-	check, _ := ctx.Value(preconditionKey{}).(precondition)
-	if check == nil {
-		return g.Storage.Atomic(ctx, fn)
-	}
-	return guarded{Store: g.Storage, check: check}.Atomic(ctx, fn)
+func (g guardedStorage) Atomic(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return guarded{Store: g.Storage, check: g.check}.Atomic(ctx, fn)
 }
 
 func toDomain(d storage.Domain) Domain {
@@ -85,7 +77,7 @@ func (h *handlers) ListDomains(ctx context.Context, req ListDomainsRequestObject
 	if err != nil {
 		return nil, err
 	}
-	cs, _, err := h.companies(ctx, nil, nil)
+	cs, err := h.companies(nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +92,7 @@ func (h *handlers) ListDomains(ctx context.Context, req ListDomainsRequestObject
 }
 
 func (h *handlers) AddDomain(ctx context.Context, req AddDomainRequestObject) (AddDomainResponseObject, error) {
-	cs, _, err := h.companies(ctx, nil, nil)
+	cs, err := h.companies(nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +118,7 @@ func (h *handlers) GetDomain(ctx context.Context, req GetDomainRequestObject) (G
 }
 
 func (h *handlers) VerifyDomain(ctx context.Context, req VerifyDomainRequestObject) (VerifyDomainResponseObject, error) {
-	cs, _, err := h.companies(ctx, nil, nil)
+	cs, err := h.companies(nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +141,7 @@ func (h *handlers) RemoveDomain(ctx context.Context, req RemoveDomainRequestObje
 	if _, err := domainOf(ctx, h.s.opts.Store, req.OrgId, req.Domain); err != nil {
 		return nil, err
 	}
-	cs, gctx, err := h.companies(ctx, req.Params.IfMatch, func(ctx context.Context, tx storage.Tx) error {
+	cs, err := h.companies(req.Params.IfMatch, func(ctx context.Context, tx storage.Tx) error {
 		if err := tx.LockOrganization(ctx, req.OrgId); err != nil {
 			return notFoundOrg(err)
 		}
@@ -162,7 +154,7 @@ func (h *handlers) RemoveDomain(ctx context.Context, req RemoveDomainRequestObje
 	if err != nil {
 		return nil, err
 	}
-	if err := cs.RemoveDomain(gctx, actor(ctx), req.OrgId, req.Domain); err != nil {
+	if err := cs.RemoveDomain(ctx, actor(ctx), req.OrgId, req.Domain); err != nil {
 		return nil, err
 	}
 	return RemoveDomain204Response{}, nil
@@ -193,7 +185,7 @@ func (h *handlers) connection(ctx context.Context, st interface {
 }
 
 func (h *handlers) GetSSO(ctx context.Context, req GetSSORequestObject) (GetSSOResponseObject, error) {
-	if _, _, err := h.companies(ctx, nil, nil); err != nil {
+	if _, err := h.companies(nil, nil); err != nil {
 		return nil, err
 	}
 	c, err := h.connection(ctx, h.s.opts.Store, req.OrgId)
@@ -226,7 +218,7 @@ func (h *handlers) PutSSO(ctx context.Context, req PutSSORequestObject) (PutSSOR
 	if _, err := h.organization(ctx, req.OrgId); err != nil {
 		return nil, err
 	}
-	cs, gctx, err := h.companies(ctx, req.Params.IfMatch, h.ssoUnchanged(req.OrgId, req.Params.IfMatch))
+	cs, err := h.companies(req.Params.IfMatch, h.ssoUnchanged(req.OrgId, req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +234,7 @@ func (h *handlers) PutSSO(ctx context.Context, req PutSSORequestObject) (PutSSOR
 	if b.DefaultRoles != nil {
 		in.DefaultRoles = fromRoles(*b.DefaultRoles)
 	}
-	saved, err := cs.SetConnection(gctx, actor(ctx), req.OrgId, in)
+	saved, err := cs.SetConnection(ctx, actor(ctx), req.OrgId, in)
 	if err != nil {
 		return nil, err
 	}
@@ -254,11 +246,11 @@ func (h *handlers) DeleteSSO(ctx context.Context, req DeleteSSORequestObject) (D
 	if _, err := h.organization(ctx, req.OrgId); err != nil {
 		return nil, err
 	}
-	cs, gctx, err := h.companies(ctx, req.Params.IfMatch, h.ssoUnchanged(req.OrgId, req.Params.IfMatch))
+	cs, err := h.companies(req.Params.IfMatch, h.ssoUnchanged(req.OrgId, req.Params.IfMatch))
 	if err != nil {
 		return nil, err
 	}
-	if err := cs.RemoveConnection(gctx, actor(ctx), req.OrgId); err != nil {
+	if err := cs.RemoveConnection(ctx, actor(ctx), req.OrgId); err != nil {
 		return nil, err
 	}
 	return DeleteSSO204Response{}, nil

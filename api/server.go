@@ -70,9 +70,7 @@ type Store interface {
 type Options struct {
 	Accounts *login.Accounts
 	// Companies is company sign-in's domain layer (domains and upstream
-	// connections); without it those operations answer 503. New wraps its
-	// Store so that an API request's If-Match runs inside the change's
-	// transaction (company.go: transparent to every other caller).
+	// connections); without it those operations answer 503.
 	Companies *login.CompanySignIn
 	Store     Store
 	// Authenticate checks a bearer token (provider.ClientToken); a
@@ -119,11 +117,6 @@ func New(o Options) (*Server, error) {
 	}
 	if o.T == nil {
 		o.T = func(_, k string) string { return k }
-	}
-	if c := o.Companies; c != nil {
-		if _, ok := c.Store.(ctxGuarded); !ok {
-			c.Store = ctxGuarded{Storage: c.Store}
-		}
 	}
 	if o.RatePerMinute <= 0 {
 		o.RatePerMinute = 600

@@ -36,7 +36,7 @@ type CompanySignIn struct {
 	// (24 h when zero).
 	Recheck time.Duration
 	// offer remembers whether any connection exists (ssooffer.go).
-	offer offerCache
+	offer *offerCache // offers()
 }
 
 // Refusals of company sign-in.
@@ -252,7 +252,7 @@ type ConnectionInput struct {
 // validated organization with a verified domain, and only an issuer that
 // answers its discovery.
 func (c *CompanySignIn) SetConnection(ctx context.Context, actor Actor, orgID string, in ConnectionInput) (storage.SSOConnection, error) {
-	defer c.offer.forget()
+	defer c.offers().forget()
 	in.Issuer = strings.TrimSuffix(strings.TrimSpace(in.Issuer), "/")
 	in.ClientID = strings.TrimSpace(in.ClientID)
 	if err := sso.CheckIssuer(in.Issuer, c.Loopback); err != nil {
@@ -361,7 +361,7 @@ func (c *CompanySignIn) Connection(ctx context.Context, orgID string) (storage.S
 
 // RemoveConnection removes the organization's connection.
 func (c *CompanySignIn) RemoveConnection(ctx context.Context, actor Actor, orgID string) error {
-	defer c.offer.forget()
+	defer c.offers().forget()
 	return c.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if _, err := c.writable(ctx, tx, actor, orgID); err != nil {
 			return err

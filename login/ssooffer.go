@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/sesame-idp/sesame/storage"
 )
 
 // offerTTL is how long the login page trusts what it last read about
@@ -22,6 +24,31 @@ type offerCache struct {
 	at    time.Time
 }
 
+// offerInit guards the lazy making of a CompanySignIn's offerCache.
+var offerInit sync.Mutex
+
+// offers is c's offerCache, made at first use. It is a pointer so that a
+// copy of c (WithStore) shares it.
+func (c *CompanySignIn) offers() *offerCache {
+	offerInit.Lock()
+	defer offerInit.Unlock()
+	if c.offer == nil {
+		c.offer = &offerCache{}
+	}
+	return c.offer
+}
+
+// WithStore is c with its reads and writes going through store (the API
+// guards a change's transaction with its If-Match). It shares c's memory
+// of the login page's offer, so a connection set through it is offered at
+// once.
+func (c *CompanySignIn) WithStore(store storage.Storage) *CompanySignIn {
+	c.offers()
+	cp := *c
+	cp.Store = store
+	return &cp
+}
+
 func (o *offerCache) forget() {
 	o.mu.Lock()
 	o.known = false
@@ -33,7 +60,7 @@ func (o *offerCache) forget() {
 // (none before the first), and is retried at the next page view.
 func (c *CompanySignIn) Offered(ctx context.Context) bool {
 	now := c.Now()
-	o := &c.offer
+	o := c.offers()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.known && now.Sub(o.at) < offerTTL && !now.Before(o.at) {
