@@ -35,8 +35,6 @@ type CompanySignIn struct {
 	// Recheck is how often a verified domain's record is looked up again
 	// (24 h when zero).
 	Recheck time.Duration
-	// offer remembers whether any connection exists (ssooffer.go).
-	offer offerCache
 }
 
 // Refusals of company sign-in.
@@ -252,7 +250,7 @@ type ConnectionInput struct {
 // validated organization with a verified domain, and only an issuer that
 // answers its discovery.
 func (c *CompanySignIn) SetConnection(ctx context.Context, actor Actor, orgID string, in ConnectionInput) (storage.SSOConnection, error) {
-	defer c.offer.forget()
+	defer c.offerCache().forget()
 	in.Issuer = strings.TrimSuffix(strings.TrimSpace(in.Issuer), "/")
 	in.ClientID = strings.TrimSpace(in.ClientID)
 	if err := sso.CheckIssuer(in.Issuer, c.Loopback); err != nil {
@@ -361,7 +359,7 @@ func (c *CompanySignIn) Connection(ctx context.Context, orgID string) (storage.S
 
 // RemoveConnection removes the organization's connection.
 func (c *CompanySignIn) RemoveConnection(ctx context.Context, actor Actor, orgID string) error {
-	defer c.offer.forget()
+	defer c.offerCache().forget()
 	return c.Store.Atomic(ctx, func(tx storage.Tx) error {
 		if _, err := c.writable(ctx, tx, actor, orgID); err != nil {
 			return err

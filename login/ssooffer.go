@@ -22,6 +22,17 @@ type offerCache struct {
 	at    time.Time
 }
 
+// offers holds each CompanySignIn's offerCache, keyed by its Accounts: a
+// copy of a CompanySignIn (api/ makes one per request, to guard its store)
+// shares its original's cache, so that a change made through the copy is
+// seen at once too.
+var offers sync.Map // *Accounts → *offerCache
+
+func (c *CompanySignIn) offerCache() *offerCache {
+	o, _ := offers.LoadOrStore(c.Accounts, &offerCache{})
+	return o.(*offerCache)
+}
+
 func (o *offerCache) forget() {
 	o.mu.Lock()
 	o.known = false
@@ -33,7 +44,7 @@ func (o *offerCache) forget() {
 // (none before the first), and is retried at the next page view.
 func (c *CompanySignIn) Offered(ctx context.Context) bool {
 	now := c.Now()
-	o := &c.offer
+	o := c.offerCache()
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.known && now.Sub(o.at) < offerTTL && !now.Before(o.at) {
