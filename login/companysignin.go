@@ -279,7 +279,9 @@ func (c *CompanySignIn) SetConnection(ctx context.Context, actor Actor, orgID st
 		return storage.SSOConnection{}, err
 	}
 	// The issuer must answer before anything is saved (outside the transaction).
-	if _, err := c.Upstream.Discover(ctx, in.Issuer); err != nil {
+	if _, err := c.Upstream.Discover(ctx, in.Issuer); errors.Is(err, sso.ErrPrivateIssuer) {
+		return storage.SSOConnection{}, err // says why, and what the operator may allow
+	} else if err != nil {
 		return storage.SSOConnection{}, fail.Wrap(ErrSSODiscovery.Code, ErrSSODiscovery.Key, err)
 	}
 	now := c.Now()

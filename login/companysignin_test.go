@@ -50,7 +50,7 @@ func newSSOHarnessOn(t *testing.T, open func(*testing.T) storage.Storage) *ssoHa
 	sx.harness = newHarnessOn(t, open(t), func(hx *harness) {
 		sx.C = &CompanySignIn{Store: hx.Store, Accounts: hx.H.Accounts, Box: box, Now: hx.Clock.Now,
 			Resolver: &domains.Resolver{Addr: sx.DNS.Addr, Timeout: 300 * time.Millisecond},
-			Upstream: &sso.Client{Now: hx.Clock.Now}, Loopback: func(h string) bool { return h == "127.0.0.1" }}
+			Upstream: &sso.Client{Now: hx.Clock.Now, AllowPrivate: true}, Loopback: func(h string) bool { return h == "127.0.0.1" }}
 		hx.H.Companies = sx.C
 	})
 	sx.Org = sx.harness.Org("ACME", storage.OrgValidated)

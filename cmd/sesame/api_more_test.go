@@ -35,7 +35,7 @@ import (
 func TestAPIDomainsAndSSO(t *testing.T) {
 	t.Parallel()
 	dns := dnstest.Start(t)
-	e := newAPIEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms")
+	e := newAPIEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms", "SESAME_DOMAINS_PRIVATE_ISSUERS=true")
 	token := e.token("backoffice", e.secret)
 	org := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "DE", "--validated")
 	base := "/organizations/" + org

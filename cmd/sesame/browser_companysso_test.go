@@ -26,7 +26,7 @@ func TestCompanySignInJourneyInChromium(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	up := startUpstream(t)
 	dns := dnstest.Start(t)
-	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr)
+	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_PRIVATE_ISSUERS=true")
 	app := newClaimsRP(t, e)
 	org := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "DE", "--validated")
 	e.mustCLI("tall pass phrase 2026\n", "user", "add", "--email", "admin@acme.example", "--org", org, "--role", "admin",

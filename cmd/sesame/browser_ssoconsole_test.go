@@ -18,7 +18,7 @@ func TestOperatorConsoleCompanySignInInChromium(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	up := ssotest.Start(t)
 	dns := dnstest.Start(t)
-	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms")
+	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms", "SESAME_DOMAINS_PRIVATE_ISSUERS=true")
 	const opEmail, opPass = "operator@sesame.example", "console-passphrase-2026"
 	e.mustCLI(opPass+"\n", "user", "add", "--operator", "--email", opEmail, "--password-stdin")
 	org := e.mustCLI("", "org", "create", "--name", "ACME", "--country", "DE", "--validated")

@@ -74,7 +74,7 @@ var recordRe = regexp.MustCompile(`^_sesame-challenge\.(\S+) TXT "([^"]+)"$`)
 func TestCompanySignInThroughAnotherSesame(t *testing.T) {
 	up := startUpstream(t)
 	dns := dnstest.Start(t)
-	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms")
+	e := newEnv(t, "SESAME_DOMAINS_RESOLVER="+dns.Addr, "SESAME_DOMAINS_TIMEOUT=300ms", "SESAME_DOMAINS_PRIVATE_ISSUERS=true")
 	f := e.fixture("marketplace")
 
 	// The company's own provider knows Jeanne, and Sesame as a client.

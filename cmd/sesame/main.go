@@ -174,7 +174,7 @@ func (m *Main) Open(ctx context.Context, ensureKeys bool) error {
 	}
 	m.Companies = &login.CompanySignIn{Store: db, Accounts: m.Accounts, Box: ssoBox, Now: m.Now, Recheck: c.Domains.Recheck,
 		Resolver: &domains.Resolver{Addr: c.Domains.Resolver, Timeout: c.Domains.Timeout},
-		Upstream: &sso.Client{HTTP: &http.Client{Timeout: 10 * time.Second}, Now: m.Now}, Loopback: config.IsLoopbackHost}
+		Upstream: &sso.Client{Now: m.Now, AllowPrivate: c.Domains.PrivateIssuers}, Loopback: config.IsLoopbackHost}
 	return nil
 }
 

@@ -81,7 +81,8 @@ func (w WebAuthnConfig) OriginList() []string {
 	return out
 }
 
-// DomainsConfig is company sign-in's proof of domains (DNS TXT look-ups).
+// DomainsConfig is company sign-in's: the proof of domains (DNS TXT
+// look-ups) and the upstream providers Sesame may reach.
 type DomainsConfig struct {
 	// Resolver is the DNS server asked, host:port; "" is the system's
 	// (the first nameserver of /etc/resolv.conf).
@@ -90,6 +91,10 @@ type DomainsConfig struct {
 	Recheck time.Duration `yaml:"recheck"`
 	// Timeout bounds one look-up.
 	Timeout time.Duration `yaml:"timeout"`
+	// PrivateIssuers lets organizations' upstream providers be on loopback
+	// or private addresses (tests, closed networks); off, Sesame refuses
+	// to reach them. Link-local addresses are refused always.
+	PrivateIssuers bool `yaml:"private_issuers"`
 }
 
 // BrandingConfig is the operator's branding (internal/brand); every key is

@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -28,6 +31,9 @@ var (
 	ErrToken = fail.E(fail.Unauthorized, "Errors.SSO.Token")
 	// ErrIssuer: the issuer is not a URL Sesame accepts.
 	ErrIssuer = fail.E(fail.Invalid, "Errors.SSO.Issuer")
+	// ErrPrivateIssuer: the issuer, or an endpoint it names, is on an
+	// address an upstream may not have (see Client.AllowPrivate).
+	ErrPrivateIssuer = fail.E(fail.Invalid, "Errors.SSO.PrivateIssuer")
 )
 
 // Connection is what the flow needs of an organization's connection.
@@ -49,13 +55,18 @@ type Identity struct {
 
 // Client talks to upstream providers.
 type Client struct {
-	HTTP *http.Client // its Timeout bounds each call (10 s when nil)
-	Now  func() time.Time
+	Now func() time.Time
 	// DiscoveryTTL is how long a discovery document is kept (5 min when zero).
 	DiscoveryTTL time.Duration
+	// AllowPrivate lets an upstream be on a loopback or private address
+	// (domains.private_issuers: tests and closed networks). Without it such
+	// addresses are refused when dialled: an organization admin chooses the
+	// issuer, and must not make Sesame fetch the operator's own network.
+	AllowPrivate bool
 
-	mu    sync.Mutex
-	cache map[string]cached
+	mu     sync.Mutex
+	cache  map[string]cached
+	client *http.Client
 }
 
 type cached struct {
@@ -70,11 +81,59 @@ func (c *Client) now() time.Time {
 	return time.Now()
 }
 
+// upstreamTimeout bounds each call to an upstream.
+const upstreamTimeout = 10 * time.Second
+
+// http is the client every upstream call goes through: its dialer checks
+// the address each connection is made to, after resolution (a name that
+// resolves to a refused address, even on a second look-up, is refused),
+// and it uses no proxy, which would dial past the check.
 func (c *Client) http() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client == nil {
+		d := &net.Dialer{Timeout: upstreamTimeout, Control: func(_, address string, _ syscall.RawConn) error {
+			return checkDialled(address, c.AllowPrivate)
+		}}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy, tr.DialContext = nil, d.DialContext
+		c.client = &http.Client{Timeout: upstreamTimeout, Transport: tr}
 	}
-	return &http.Client{Timeout: 10 * time.Second}
+	return c.client
+}
+
+// errRefusedAddress is a dial the guard refused.
+var errRefusedAddress = errors.New("the upstream's address is not a public one")
+
+// checkDialled refuses the addresses an upstream may not have: link-local
+// ones (a cloud's metadata service at 169.254.169.254), unspecified and
+// multicast ones always; loopback, private (RFC 1918, fc00::/7) and shared
+// (100.64.0.0/10) ones unless allowPrivate.
+func checkDialled(address string, allowPrivate bool) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%w: %s", errRefusedAddress, host)
+	}
+	if refusedAddress(ip.Unmap(), allowPrivate) {
+		return fmt.Errorf("%w: %s", errRefusedAddress, ip)
+	}
+	return nil
+}
+
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+func refusedAddress(ip netip.Addr, allowPrivate bool) bool {
+	switch {
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast(), ip.IsMulticast(), ip.IsUnspecified():
+		return true
+	case ip.IsLoopback(), ip.IsPrivate(), sharedAddressSpace.Contains(ip):
+		return !allowPrivate
+	}
+	return false
 }
 
 func (c *Client) ctx(ctx context.Context) context.Context { return oidc.ClientContext(ctx, c.http()) }
@@ -104,6 +163,9 @@ func (c *Client) Discover(ctx context.Context, issuer string) (*oidc.Provider, e
 	}
 	c.mu.Unlock()
 	p, err := oidc.NewProvider(c.ctx(ctx), issuer)
+	if errors.Is(err, errRefusedAddress) {
+		return nil, fail.Wrap(ErrPrivateIssuer.Code, ErrPrivateIssuer.Key, fmt.Errorf("discovery of %s: %w", issuer, err))
+	}
 	if err != nil {
 		return nil, fail.Wrap(ErrUpstream.Code, ErrUpstream.Key, fmt.Errorf("discovery of %s: %w", issuer, err))
 	}
