@@ -15,4 +15,12 @@
 // error is ErrUpstream (the screens show a page that offers to retry, never
 // a 5xx); an ID token that does not verify, or whose nonce differs, is
 // ErrToken.
+//
+// An organization's admin chooses the issuer, so every address the client
+// dials for it (the issuer, and the endpoints its discovery names) is
+// checked after resolution, with no proxy in between: link-local,
+// unspecified and multicast addresses never; loopback, private and shared
+// ones only with Client.AllowPrivate (domains.private_issuers, for tests and
+// closed networks). Sesame must not be made to fetch the operator's own
+// network or a cloud's metadata service (ErrPrivateIssuer says so).
 package sso
