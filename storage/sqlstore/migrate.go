@@ -20,62 +20,87 @@ type Migrator interface {
 }
 
 // ApplyMigrations applies, in name order, the *.sql files of dir in files that
-// schema_migrations does not record yet, each in one transaction with its
-// record, so that a failed migration leaves neither half a schema nor a
-// record of it. The SQL itself stays native to each backend.
+// schema_migrations does not record yet, all in one transaction with their
+// records, so that a failed migration leaves neither half a schema nor a
+// record of it (nor the migrations of the same upgrade before it: an
+// upgrade is whole or not at all). The SQL itself stays native to each
+// backend.
 //
 // What is applied is read first, without taking the write lock: every
 // command opens the database, and on SQLite a command that asked for the
 // one write lock merely to learn that nothing was pending failed with
 // SQLITE_BUSY behind a server that writes all the time. Only a pending
-// migration takes the lock; it is checked again under it, so that of
-// several processes starting at once one applies it and the others skip it.
-// The transaction must take the write lock when it begins (SQLite: BEGIN
-// IMMEDIATE, the writer pool's _txlock) so that the check and the apply
-// see the same database.
+// migration takes the lock, once for all of them; what is pending is read
+// again under it, so that of several processes starting at once one
+// applies the migrations and the others find them done. (Each migration
+// once took the lock on its own: six commands started at once on a fresh
+// data directory then queued ninety write transactions, and on a loaded
+// machine one waited past SQLite's busy timeout.) The transaction must take
+// the write lock when it begins (SQLite: BEGIN IMMEDIATE, the writer pool's
+// _txlock) so that the check and the apply see the same database.
 func ApplyMigrations(ctx context.Context, db Migrator, d Dialect, files fs.FS, dir string) error {
 	names, err := fs.Glob(files, dir+"/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	applied := appliedVersions(ctx, db)
-	var pending []string
-	for _, name := range names {
-		if !applied[version(name)] {
-			pending = append(pending, name)
-		}
-	}
-	if len(pending) == 0 {
+	if len(pending(names, appliedVersions(ctx, db))) == 0 {
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: migrations: %w", d.Name, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("%s: migrations table: %w", d.Name, err)
 	}
-	query, record := "SELECT count(*) FROM schema_migrations WHERE version = ?",
-		"INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
+	record := "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)"
 	if d.Numbered {
-		query, record = strings.Replace(query, "?", "$1", 1), "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
+		record = "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"
 	}
-	for _, name := range pending {
+	for _, name := range pending(names, appliedVersions(ctx, tx)) {
 		body, err := fs.ReadFile(files, name)
 		if err != nil {
 			return err
 		}
-		if err := applyOne(ctx, db, query, record, version(name), string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			return fmt.Errorf("%s: apply %s: %w", d.Name, version(name), err)
 		}
+		if _, err := tx.ExecContext(ctx, record, version(name), time.Now().UnixNano()); err != nil {
+			return fmt.Errorf("%s: record %s: %w", d.Name, version(name), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: migrations: %w", d.Name, err)
 	}
 	return nil
 }
 
 func version(name string) string { return strings.TrimSuffix(path.Base(name), ".sql") }
 
-// appliedVersions reads what schema_migrations records, outside any
-// transaction. It returns none when it cannot tell (a new database has no
-// such table): the locked path then decides.
-func appliedVersions(ctx context.Context, db Migrator) map[string]bool {
+// pending is the names that applied does not record, in order.
+func pending(names []string, applied map[string]bool) []string {
+	var out []string
+	for _, name := range names {
+		if !applied[version(name)] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// versionReader is a pool, a pinned connection or a transaction.
+type versionReader interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// appliedVersions reads what schema_migrations records. It returns none
+// when it cannot tell (a new database has no such table): outside the
+// transaction, the locked path then decides; inside, every migration is
+// pending and the table is new.
+func appliedVersions(ctx context.Context, db versionReader) map[string]bool {
 	applied := map[string]bool{}
 	rows, err := db.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
@@ -93,23 +118,4 @@ func appliedVersions(ctx context.Context, db Migrator) map[string]bool {
 		return map[string]bool{}
 	}
 	return applied
-}
-
-func applyOne(ctx context.Context, db Migrator, query, record, version, body string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() // a no-op after Commit
-	var applied int
-	if err := tx.QueryRowContext(ctx, query, version).Scan(&applied); err != nil || applied > 0 {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, body); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, record, version, time.Now().UnixNano()); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
