@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sesame-idp/sesame/internal/reqlog"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -27,26 +28,6 @@ const (
 	ActionReplay  = "api.replayed"
 )
 
-// statusWriter notes the status of the answer.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // auditAction is the action of a call's event, or "" when the domain
 // layer audited it (a change that succeeded).
 func auditAction(method string, status int, replayed bool) string {
@@ -62,8 +43,8 @@ func auditAction(method string, status int, replayed bool) string {
 }
 
 // auditCall writes the call's event when the domain layer did not.
-func (s *Server) auditCall(r *http.Request, clientID string, pathParams map[string]string, w *statusWriter) {
-	status := w.status
+func (s *Server) auditCall(r *http.Request, clientID string, pathParams map[string]string, w *reqlog.StatusWriter) {
+	status := w.Status
 	if status == 0 {
 		status = http.StatusOK
 	}

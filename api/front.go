@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/sesame-idp/sesame/internal/fail"
+	"github.com/sesame-idp/sesame/internal/reqlog"
 	"github.com/sesame-idp/sesame/login"
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
@@ -95,7 +96,7 @@ func (s *Server) front(w http.ResponseWriter, r *http.Request) {
 	// From here every call is audited with the client as its actor
 	// (audit.go): a change by the domain layer's own event, anything else
 	// (a read, a refusal, a replay) by one event written here.
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &reqlog.StatusWriter{ResponseWriter: w}
 	defer s.auditCall(r, grant.ClientID, pathParams, sw)
 	w = sw
 	if scope := requiredScope(route.Operation); scope != "" && !slices.Contains(grant.Scopes, scope) {
@@ -360,24 +361,13 @@ type kept struct {
 
 // recorder keeps what the operation answers, and writes it too.
 type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (rw *recorder) WriteHeader(code int) {
-	if rw.status == 0 {
-		rw.status = code
-	}
-	rw.ResponseWriter.WriteHeader(code)
+	reqlog.StatusWriter
+	body bytes.Buffer
 }
 
 func (rw *recorder) Write(b []byte) (int, error) {
-	if rw.status == 0 {
-		rw.status = http.StatusOK
-	}
 	rw.body.Write(b)
-	return rw.ResponseWriter.Write(b)
+	return rw.StatusWriter.Write(b)
 }
 
 // idempotent runs a POST with an Idempotency-Key once: the first request
@@ -410,21 +400,21 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, clientID, ke
 		s.replay(w, r, prev)
 		return
 	}
-	rec := &recorder{ResponseWriter: w}
+	rec := &recorder{StatusWriter: reqlog.StatusWriter{ResponseWriter: w}}
 	s.inner.ServeHTTP(rec, r)
-	if rec.status == 0 {
-		rec.status = http.StatusOK
+	if rec.Status == 0 {
+		rec.Status = http.StatusOK
 	}
 	// The request's context may have ended with it: keeping the answer
 	// must not depend on the client still waiting.
 	ctx = context.WithoutCancel(ctx)
-	if rec.status >= 500 {
+	if rec.Status >= 500 {
 		if err := s.opts.Store.DropIdempotent(ctx, clientID, key); err != nil {
 			s.opts.Logger.Error("api: forget an idempotency key", "err", err)
 		}
 		return
 	}
-	k := kept{Status: rec.status, Header: map[string]string{}, Body: rec.body.Bytes()}
+	k := kept{Status: rec.Status, Header: map[string]string{}, Body: rec.body.Bytes()}
 	for _, h := range []string{"Content-Type", "ETag", "Location", "Retry-After", "WWW-Authenticate"} {
 		if v := w.Header().Get(h); v != "" {
 			k.Header[h] = v
@@ -433,7 +423,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, clientID, ke
 	plain, _ := json.Marshal(k)
 	sealed, err := s.box.Seal(plain)
 	if err == nil {
-		err = s.opts.Store.FinishIdempotent(ctx, clientID, key, rec.status, sealed)
+		err = s.opts.Store.FinishIdempotent(ctx, clientID, key, rec.Status, sealed)
 	}
 	if err != nil {
 		s.opts.Logger.Error("api: keep an idempotent answer", "err", err)

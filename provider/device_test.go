@@ -155,6 +155,9 @@ func TestDeviceFlow(t *testing.T) {
 	if r.status != http.StatusOK || r.str("access_token") == "" {
 		t.Fatalf("refresh: %v", r)
 	}
+	if acr := decodeJWT(t, r.str("id_token"))["acr"]; acr != "urn:sesame:loa:2" {
+		t.Fatalf("refreshed ID token acr %v, want the device grant's loa:2", acr)
+	}
 }
 
 // TestDevicePollingRefusals: denied, expired, another client's device

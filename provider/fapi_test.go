@@ -27,6 +27,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"github.com/sesame-idp/sesame/internal/testclock"
+	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/storage/sqlite"
@@ -67,7 +68,7 @@ type fapiEnv struct {
 	jwks   *httptest.Server
 }
 
-func newFAPI(t testing.TB) *fapiEnv {
+func newFAPI(t testing.TB, adjust ...func(*Options)) *fapiEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fapi.db"))
@@ -114,9 +115,13 @@ func newFAPI(t testing.TB) *fapiEnv {
 		t.Fatal(err)
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	p, err := New(Options{Issuer: fapiIssuer, Store: db, Keys: keys, Secrets: nil, MasterKey: master, Now: clock.Now,
+	o := Options{Issuer: fapiIssuer, Store: db, Keys: keys, Secrets: nil, MasterKey: master, Now: clock.Now,
 		Lifetimes: Lifetimes{AuthRequest: time.Hour, Code: time.Minute, AccessToken: time.Hour, IDToken: time.Hour, RefreshToken: 24 * time.Hour},
-		Screens:   noScreens{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HTTPClient: jwks.Client()})
+		Screens:   noScreens{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HTTPClient: jwks.Client()}
+	for _, f := range adjust {
+		f(&o)
+	}
+	p, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -726,6 +731,21 @@ func TestDiscoveryAdvertisesTheExtensions(t *testing.T) {
 		t.Errorf("DPoP algorithms: %v", a.body["dpop_signing_alg_values_supported"])
 	case a.body["request_uri_parameter_supported"] != true:
 		t.Errorf("request_uri: %v", a.body["request_uri_parameter_supported"])
+	case !has("acr_values_supported", vocab.ACRMFA), !has("acr_values_supported", vocab.ACRPasskey):
+		t.Errorf("acr values: %v", a.body["acr_values_supported"])
+	}
+}
+
+// TestDiscoveryWithoutPasskeys: where passkeys are off (an issuer WebAuthn
+// cannot serve), discovery does not offer the passkey level a relying party
+// could never get.
+func TestDiscoveryWithoutPasskeys(t *testing.T) {
+	t.Parallel()
+	e := newFAPI(t, func(o *Options) { o.PasskeysOff = true })
+	a := e.send(httptest.NewRequest(http.MethodGet, fapiIssuer+PathDiscovery, nil))
+	list, _ := a.body["acr_values_supported"].([]any)
+	if len(list) != 2 || list[0] != vocab.ACRPassword || list[1] != vocab.ACRMFA {
+		t.Fatalf("acr_values_supported = %v, want password and MFA only", list)
 	}
 }
 

@@ -132,6 +132,9 @@ type Options struct {
 	// request counts for (by default its peer address).
 	ClientAuthPerHour int
 	BudgetKey         func(*http.Request) string
+	// PasskeysOff says the screens cannot ask for a passkey (an issuer
+	// WebAuthn cannot serve): discovery then does not offer loa:3.
+	PasskeysOff bool
 }
 
 // Provider is the HTTP face of the OpenID Provider.
@@ -977,7 +980,10 @@ func (s *server) Discovery(ctx context.Context, r *op.Request[struct{}]) (*op.Re
 		d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials,
 			oidc.GrantTypeDeviceCode}
 		d.DeviceAuthorizationEndpoint = s.opts.Issuer + PathDeviceAuthorization
-		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA, vocab.ACRPasskey}
+		d.ACRValuesSupported = []string{vocab.ACRPassword, vocab.ACRMFA}
+		if !s.opts.PasskeysOff {
+			d.ACRValuesSupported = append(d.ACRValuesSupported, vocab.ACRPasskey)
+		}
 		algs := make([]string, len(AssertionAlgorithms))
 		for i, a := range AssertionAlgorithms {
 			algs[i] = string(a)

@@ -207,6 +207,13 @@ func (s *opStorage) newTokens(ctx context.Context, req op.TokenRequest, withRefr
 	if p, ok := req.(interface{ idp() string }); ok {
 		r.IDP = p.idp()
 	}
+	// So does the level its first ID token stated, for the refreshed ones.
+	switch g := req.(type) {
+	case *refreshRequest:
+		r.ACR = g.t.ACR
+	case interface{ GetACR() string }: // a code exchange, a device grant
+		r.ACR = g.GetACR()
+	}
 	// A public client's refresh token is bound to its DPoP key (RFC 9449
 	// §5): it has no other proof of being the client.
 	if c, err := getClient(ctx, s.store, a.ClientID); err == nil && c.Public && a.JKT != "" {
@@ -407,6 +414,11 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	}
 	if a, ok := req.(interface{ idp() string }); ok && a.idp() != "" {
 		info.AppendClaims("idp", a.idp()) // a company's provider authenticated the session
+	}
+	// The library reads an acr only from an authorization request: a
+	// refreshed ID token states the one its grant's first stated.
+	if r, ok := req.(*refreshRequest); ok && r.t.ACR != "" {
+		info.AppendClaims("acr", r.t.ACR)
 	}
 	return nil
 }

@@ -229,6 +229,7 @@ type RefreshToken struct {
 	UsedAt    time.Time // zero until rotated
 	JKT       string    // the DPoP key it is bound to (public clients), or ""
 	IDP       string    // the company provider that authenticated the session, or ""
+	ACR       string    // the acr its grant's first ID token stated, or "" (issued before version 16)
 }
 
 // Session is a browser session, found by the hash of its cookie value. ID is

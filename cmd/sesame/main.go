@@ -452,7 +452,7 @@ func (m *Main) handler() (http.Handler, error) {
 			AccessToken: c.Tokens.AccessTokenLifetime, IDToken: c.Tokens.IDTokenLifetime, RefreshToken: c.Tokens.RefreshTokenLifetime},
 		Screens: screens, Logger: m.Logger, // the screens' pages and browser session (provider.Screens)
 		TokensIssued:      func(grant string) { m.metrics.tokens.WithLabelValues(grant).Inc() },
-		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP, BudgetKey: web.BudgetKey,
+		ClientAuthPerHour: c.RateLimit.ClientAuthPerIP, BudgetKey: web.BudgetKey, PasskeysOff: passkeysOff != "",
 	})
 	if err != nil {
 		return nil, err

@@ -89,9 +89,9 @@ func Middleware(o Options) func(http.Handler) http.Handler {
 				return
 			}
 			start := now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &StatusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r)
-			status := sw.status
+			status := sw.Status
 			if status == 0 {
 				status = http.StatusOK
 			}
@@ -136,28 +136,31 @@ func SafePath(u *url.URL) string {
 	return p + "?" + q.Encode()
 }
 
-type statusWriter struct {
+// StatusWriter passes an answer on and notes its status: 0 until the
+// handler writes a header or a body. The request log, the management API's
+// audit and its idempotency recorder read it.
+type StatusWriter struct {
 	http.ResponseWriter
-	status int
+	Status int
 }
 
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
+func (s *StatusWriter) WriteHeader(code int) {
+	if s.Status == 0 {
+		s.Status = code
 	}
 	s.ResponseWriter.WriteHeader(code)
 }
 
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+func (s *StatusWriter) Write(b []byte) (int, error) {
+	if s.Status == 0 {
+		s.Status = http.StatusOK
 	}
 	return s.ResponseWriter.Write(b)
 }
 
 // Unwrap lets http.ResponseController reach the connection (flush,
 // deadlines).
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+func (s *StatusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // Handler adds the request id of a record's context to the record.
 type Handler struct{ slog.Handler }

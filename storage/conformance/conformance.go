@@ -48,7 +48,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
 		{"ChosenLang", testChosenLang},
-		{"RefreshIDP", testRefreshIDP},
+		{"RefreshProvenance", testRefreshProvenance},
 		{"AnySSOConnection", testAnySSOConnection},
 		{"Consents", testConsents},
 	}

@@ -7,31 +7,32 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 )
 
-// testRefreshIDP: a refresh token keeps the company provider that
-// authenticated its session, through the one read of a refresh and a
-// rotation; a token of Sesame's own sign-in has none.
-func testRefreshIDP(t *testing.T, s storage.Storage) {
-	const up = "https://login.acme.example"
+// testRefreshProvenance: a refresh token keeps the company provider that
+// authenticated its session and the acr its grant was issued with, through
+// the one read of a refresh and a rotation; a token of Sesame's own sign-in
+// has no provider.
+func testRefreshProvenance(t *testing.T, s storage.Storage) {
+	const up, acr = "https://login.acme.example", "urn:sesame:loa:2"
 	a, r := tokens("g-idp", "", 0)
-	r.IDP = up
+	r.IDP, r.ACR = up, acr
 	must(t, s.CreateTokens(ctx(), a, &r))
 	got, err := s.GetRefreshToken(ctx(), r.Hash)
 	must(t, err)
-	if got.IDP != up {
-		t.Fatalf("idp %q, want %q", got.IDP, up)
+	if got.IDP != up || got.ACR != acr {
+		t.Fatalf("idp %q acr %q, want %q %q", got.IDP, got.ACR, up, acr)
 	}
 	a2, r2 := tokens("g-idp", "", 1)
-	r2.IDP = got.IDP
+	r2.IDP, r2.ACR = got.IDP, got.ACR
 	must(t, s.RotateRefreshToken(ctx(), r.Hash, base.Add(time.Minute), a2, r2))
 	got, err = s.GetRefreshToken(ctx(), r2.Hash)
 	must(t, err)
-	if got.IDP != up {
-		t.Fatalf("rotated idp %q, want %q", got.IDP, up)
+	if got.IDP != up || got.ACR != acr {
+		t.Fatalf("rotated: idp %q acr %q, want %q %q", got.IDP, got.ACR, up, acr)
 	}
 	a3, r3 := tokens("g-own", "", 0)
 	must(t, s.CreateTokens(ctx(), a3, &r3))
-	if got, err := s.GetRefreshToken(ctx(), r3.Hash); err != nil || got.IDP != "" {
-		t.Fatalf("own sign-in: idp %q, %v", got.IDP, err)
+	if got, err := s.GetRefreshToken(ctx(), r3.Hash); err != nil || got.IDP != "" || got.ACR != "" {
+		t.Fatalf("own sign-in: idp %q acr %q, %v", got.IDP, got.ACR, err)
 	}
 }
 

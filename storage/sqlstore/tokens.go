@@ -10,7 +10,7 @@ import (
 )
 
 const accessColumns = `id, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, jkt`
-const refreshColumns = `id, hash, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, used_at, jkt, idp`
+const refreshColumns = `id, hash, grant_id, client_id, user_id, session_id, scopes, audience, auth_time, amr, created_at, expires_at, used_at, jkt, idp, acr`
 
 func scanAccess(row scanner) (storage.AccessToken, error) {
 	var a storage.AccessToken
@@ -28,7 +28,7 @@ func scanRefresh(row scanner) (storage.RefreshToken, error) {
 // refreshDests are the scan destinations of refreshColumns.
 func refreshDests(r *storage.RefreshToken) []any {
 	return []any{&r.ID, &r.Hash, &r.GrantID, &r.ClientID, &r.UserID, &r.SessionID, listOut(&r.Scopes), listOut(&r.Audience),
-		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt), &r.JKT, &r.IDP}
+		tsOut(&r.AuthTime), listOut(&r.AMR), tsOut(&r.CreatedAt), tsOut(&r.ExpiresAt), tsOut(&r.UsedAt), &r.JKT, &r.IDP, &r.ACR}
 }
 
 type execer interface { // a pool or a transaction
@@ -46,9 +46,9 @@ func (db *DB) insertAccess(ctx context.Context, tx execer, a storage.AccessToken
 }
 
 func (db *DB) insertRefresh(ctx context.Context, tx execer, r storage.RefreshToken) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (`+refreshColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Hash, r.GrantID, r.ClientID, r.UserID, r.SessionID, list(r.Scopes), list(r.Audience), ts(r.AuthTime),
-		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt), r.JKT, r.IDP)
+		list(r.AMR), ts(r.CreatedAt), ts(r.ExpiresAt), ts(r.UsedAt), r.JKT, r.IDP, r.ACR)
 	if db.isUnique(err) {
 		return storage.ErrConflict
 	}
