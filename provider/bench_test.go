@@ -72,19 +72,28 @@ const benchSecret = "bench-client-secret-0123456789"
 
 // newBenchProvider builds it; wrap, if given, stands between the provider
 // and the database (to count reads).
-func newBenchProvider(b testing.TB, wrap ...func(storage.Storage) storage.Storage) *benchProvider {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+// newTestStore is a SQLite file in a temporary directory with a signing
+// key, and the master key (zeros) the key is sealed with: what every
+// provider test and benchmark starts from.
+func newTestStore(tb testing.TB) (*sqlite.DB, []byte, *KeyManager) {
+	tb.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "provider.db"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { db.Close() })
+	tb.Cleanup(func() { db.Close() })
 	master := make([]byte, 32)
 	box, _ := secretbox.New(master, "signing-keys")
 	keys := &KeyManager{Store: db, Box: box, PublishFor: time.Hour}
-	if _, err := keys.EnsureKeys(ctx); err != nil {
-		b.Fatal(err)
+	if _, err := keys.EnsureKeys(context.Background()); err != nil {
+		tb.Fatal(err)
 	}
+	return db, master, keys
+}
+
+func newBenchProvider(b testing.TB, wrap ...func(storage.Storage) storage.Storage) *benchProvider {
+	ctx := context.Background()
+	db, master, keys := newTestStore(b)
 	hasher := password.NewHasher(password.Params{MemoryKiB: 8192, Iterations: 1, Parallelism: 1}, 0)
 	hash, _ := hasher.Hash(ctx, benchSecret)
 	now := time.Now()

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +28,6 @@ import (
 	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/internal/vocab"
 	"github.com/sesame-idp/sesame/storage"
-	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/storage/sqlite"
 )
 
@@ -71,17 +69,7 @@ type fapiEnv struct {
 func newFAPI(t testing.TB, adjust ...func(*Options)) *fapiEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fapi.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	master := make([]byte, 32)
-	box, _ := secretbox.New(master, "signing-keys")
-	keys := &KeyManager{Store: db, Box: box, PublishFor: time.Hour}
-	if _, err := keys.EnsureKeys(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, master, keys := newTestStore(t)
 	clock := testclock.New(time.Now().Truncate(time.Second))
 	now := clock.Now()
 	k := fapiKeys()

@@ -9,12 +9,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestApplicationsInChromium: the operator registers a back-office
+// journeyApplications: the operator registers a back-office
 // application in the console, copies the secret shown once, which then
 // gets a token by client credentials; a refusal shows its field; the
 // secret is rotated, the application removed; an organization suspended.
-func TestApplicationsInChromium(t *testing.T) {
-	t.Parallel()
+func journeyApplications(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newOrgEnv(t)
 	orgID := e.mustCLI("", "org", "create", "--name", "Wolke GmbH", "--country", "DE", "--validated")

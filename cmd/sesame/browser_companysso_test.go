@@ -16,13 +16,13 @@ import (
 	"github.com/sesame-idp/sesame/login/domains/dnstest"
 )
 
-// TestCompanySignInJourneyInChromium: an admin adds and verifies a domain
+// journeyCompanySignIn: an admin adds and verifies a domain
 // and connects the organization to its provider on the screens; a new
 // person of that domain signs in at a relying party by typing their email,
 // authenticates at the provider (a second Sesame on 127.0.0.2), and comes
 // back: the relying party sees the organization's claims and idp; a second
 // sign-in, in another browser, reuses the membership.
-func TestCompanySignInJourneyInChromium(t *testing.T) {
+func journeyCompanySignIn(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	up := startUpstream(t)
 	dns := dnstest.Start(t)

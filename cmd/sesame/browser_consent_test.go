@@ -14,14 +14,13 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 )
 
-// TestConsentJourneyInChromium: a third-party application (registered with
+// journeyConsent: a third-party application (registered with
 // --third-party) driven by zitadel/oidc's relying party: after the
 // sign-in, the consent page names it and what it will receive (French, on
 // a phone, axe-clean); Deny answers access_denied, Allow the tokens; the
 // consent is remembered, listed in the security settings, revoked there,
 // and asked again after.
-func TestConsentJourneyInChromium(t *testing.T) {
-	t.Parallel()
+func journeyConsent(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newEnv(t)
 

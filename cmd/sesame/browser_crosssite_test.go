@@ -18,8 +18,7 @@ import (
 // Its links are followed with the Lax session cookie, its image is loaded,
 // its form is posted; none of it turns the second factor off or ends the
 // session.
-func TestCrossSiteRequestsChangeNothingInChromium(t *testing.T) {
-	t.Parallel()
+func journeyCrossSiteRequestsChangeNothing(t *testing.T) {
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	ctx := chromium(t, "fr-FR")

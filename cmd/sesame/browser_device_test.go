@@ -12,15 +12,14 @@ import (
 	"github.com/sesame-idp/sesame/provider"
 )
 
-// TestDevicePageInChromium: a command-line tool starts a device
+// journeyDevicePage: a command-line tool starts a device
 // authorization; the person opens verification_uri_complete on a phone,
 // is sent through the sign-in and back to the device page with the code
 // filled, reads which application asks and for what, and approves; the
 // tool's next poll gets the tokens. A wrong code shows its error on the
 // field. Each screen is checked with axe-core (French on a phone, English
 // on a desktop) and photographed.
-func TestDevicePageInChromium(t *testing.T) {
-	t.Parallel()
+func journeyDevicePage(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newEnv(t)
 	f := fixture{email: "alice@acme.example", pw: testPassword, issuer: e.issuer}

@@ -73,8 +73,7 @@ func waitText(t *testing.T, ctx context.Context, text string) {
 	do(t, ctx, chromedp.WaitVisible(fmt.Sprintf(`//*[contains(normalize-space(), %q)]`, text)))
 }
 
-func TestOrganizationJourneyInChromium(t *testing.T) {
-	t.Parallel()
+func journeyOrganization(t *testing.T) {
 	e := newOrgEnv(t)
 	app := newClaimsRP(t, e.testEnv)
 	ctx := chromium(t, "fr-FR")
@@ -159,8 +158,7 @@ func TestOrganizationJourneyInChromium(t *testing.T) {
 	}
 }
 
-func TestAbroadSignupInChromium(t *testing.T) {
-	t.Parallel()
+func journeyAbroadSignup(t *testing.T) {
 	e := newOrgEnv(t)
 	ctx := chromium(t, "en-GB")
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(e.issuer+"/signup"),

@@ -133,8 +133,7 @@ func rpCode(t *testing.T, ctx context.Context) string {
 	return strings.TrimSpace(get(t, ctx, chromedp.Text(chromedp.CSS(`#code`))))
 }
 
-func TestPasskeyJourneysInChromium(t *testing.T) {
-	t.Parallel()
+func journeyPasskeyJourneys(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newLocalhostEnv(t)
 	rpSrv := passkeyRP(t)
@@ -228,8 +227,7 @@ func TestPasskeyJourneysInChromium(t *testing.T) {
 
 // The organization's "passkeys only" policy: a member without a passkey
 // creates one at their next sign-in, on a phone.
-func TestPasskeyPolicyEnrolmentInChromium(t *testing.T) {
-	t.Parallel()
+func journeyPasskeyPolicyEnrolment(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newLocalhostEnv(t)
 	rpSrv := passkeyRP(t)
@@ -268,8 +266,7 @@ func TestPasskeyPolicyEnrolmentInChromium(t *testing.T) {
 }
 
 // An invitation activated with a passkey instead of a password.
-func TestPasskeyInvitationInChromium(t *testing.T) {
-	t.Parallel()
+func journeyPasskeyInvitation(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	smtp := mailtest.Start(t)
 	e := &orgEnv{testEnv: newLocalhostEnv(t, "SESAME_MAIL_SMTP_HOST="+smtp.Host, "SESAME_MAIL_SMTP_PORT="+strconv.Itoa(smtp.Port),

@@ -11,8 +11,7 @@ import (
 	"github.com/sesame-idp/sesame/login/totp"
 )
 
-func TestAccountSecurityInChromium(t *testing.T) {
-	t.Parallel()
+func journeyAccountSecurity(t *testing.T) {
 	e := newOrgEnv(t)
 	f := e.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	ctx := chromium(t, "fr-FR")

@@ -145,8 +145,7 @@ var spaceRoles = []roleCase{
 // the menu holds the role's entries with this page marked, the phone's
 // menu folds (no script), nothing scrolls sideways, and axe-core finds
 // nothing on any page.
-func TestSignedInSpaceInChromium(t *testing.T) {
-	t.Parallel()
+func journeySignedInSpace(t *testing.T) {
 	e := newSpaceEnv(t)
 	for _, rc := range spaceRoles {
 		t.Run(rc.name, func(t *testing.T) {
@@ -257,8 +256,7 @@ func checkSpace(t *testing.T, ctx context.Context, rc roleCase, lang string, f f
 // Keyboard only: the sign-in form is filled and sent with the keyboard,
 // each focused control shows a ring of at least 3:1 against the page, and
 // the skip link leads to the content.
-func TestKeyboardSignInInChromium(t *testing.T) {
-	t.Parallel()
+func journeyKeyboardSignIn(t *testing.T) {
 	e := &spaceEnv{orgEnv: newOrgEnv(t)}
 	e.admin = e.orgEnv.member("alice@acme.example", "correct-horse-battery", "admin", "user")
 	ctx := chromium(t, "fr-FR")
@@ -324,8 +322,7 @@ func contrastOnWhite(r, g, b float64) float64 {
 // The pages outside the space and the second factor's pages, in both
 // languages and on a phone: axe-core finds nothing; the recovery codes
 // offer Copy (the script) and Download (a form), and the file holds them.
-func TestPlainPagesInChromium(t *testing.T) {
-	t.Parallel()
+func journeyPlainPages(t *testing.T) {
 	e := newSpaceEnv(t)
 	// axe-core runs and sees: a page made to fail does.
 	sanity := chromium(t, "fr-FR")
@@ -427,8 +424,7 @@ func TestPlainPagesInChromium(t *testing.T) {
 
 // Branding: the name, the colour (its own stylesheet), the logo and the
 // help link, on the plain pages and in the space.
-func TestBrandingInChromium(t *testing.T) {
-	t.Parallel()
+func journeyBranding(t *testing.T) {
 	logo := filepath.Join(t.TempDir(), "logo.svg")
 	if err := os.WriteFile(logo, []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="140" height="32" viewBox="0 0 140 32">`+
 		`<rect width="32" height="32" rx="8" fill="#7a1fa2"/><text x="40" y="23" font-family="sans-serif" font-size="20" font-weight="700" fill="#1b1f24">Acme ID</text></svg>`), 0o644); err != nil {

@@ -10,11 +10,11 @@ import (
 	"github.com/sesame-idp/sesame/login/sso/ssotest"
 )
 
-// TestOperatorConsoleCompanySignInInChromium: the operator's page of an
+// journeyOperatorConsoleCompanySignIn: the operator's page of an
 // organization shows its domains and its company sign-in connection, and
 // the operator marks a pending domain verified by hand; in French, then
 // in English on a phone.
-func TestOperatorConsoleCompanySignInInChromium(t *testing.T) {
+func journeyOperatorConsoleCompanySignIn(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	up := ssotest.Start(t)
 	dns := dnstest.Start(t)

@@ -20,13 +20,70 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// journeys are the tests that need a browser, longest first (so that the
+// two lanes end together): each opens its Chromium with chromium().
+var journeys = []struct {
+	name string
+	run  func(*testing.T)
+}{
+	{"SignedInSpace", journeySignedInSpace},
+	{"PlainPages", journeyPlainPages},
+	{"AccountSecurity", journeyAccountSecurity},
+	{"CompanySignIn", journeyCompanySignIn},
+	{"PasskeyPolicyEnrolment", journeyPasskeyPolicyEnrolment},
+	{"Applications", journeyApplications},
+	{"DevicePage", journeyDevicePage},
+	{"Organization", journeyOrganization},
+	{"CrossSiteRequestsChangeNothing", journeyCrossSiteRequestsChangeNothing},
+	{"PasskeyJourneys", journeyPasskeyJourneys},
+	{"Consent", journeyConsent},
+	{"Branding", journeyBranding},
+	{"AbroadSignup", journeyAbroadSignup},
+	{"LoginPage", journeyLoginPage},
+	{"FormPost", journeyFormPost},
+	{"KeyboardSignIn", journeyKeyboardSignIn},
+	{"PasskeyInvitation", journeyPasskeyInvitation},
+	{"OperatorConsoleCompanySignIn", journeyOperatorConsoleCompanySignIn},
+	{"PushedRequestErrorPage", journeyPushedRequestErrorPage},
+}
+
+// browserLanes is how many journeys run at once: two overlap one's waits
+// with the other's work without starving the servers they drive on a
+// 2-core machine.
+const browserLanes = 2
+
+// TestChromiumJourneys runs the journeys, browserLanes at a time, as
+// subtests of one parallel test (go test -run 'TestChromiumJourneys/Consent'
+// runs one). Journeys were parallel tests of their own that waited for a
+// browser: the waiting ones held go test's -parallel slots, so while they
+// ran the package's other tests could not, and the package took the sum of
+// the two phases. Subtests that do not call t.Parallel hold no slot of
+// their own; this test holds one, and the other tests run beside it.
+func TestChromiumJourneys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the Chromium journeys: -short leaves them out")
+	}
+	t.Parallel()
+	queue := make(chan int)
+	var lanes sync.WaitGroup
+	for range browserLanes {
+		lanes.Go(func() {
+			for i := range queue {
+				t.Run(journeys[i].name, journeys[i].run)
+			}
+		})
+	}
+	for i := range journeys {
+		queue <- i
+	}
+	close(queue)
+	lanes.Wait()
+}
+
 // chromium starts a headless Debian Chromium, or skips the test when none is
 // installed outside CI (in CI, .ci/run installs it and a missing browser fails).
 func chromium(t *testing.T, lang string) context.Context {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("a Chromium journey: -short leaves it out")
-	}
 	var path string
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -40,7 +97,6 @@ func chromium(t *testing.T, lang string) context.Context {
 		}
 		t.Skip("chromium is not installed; apt-get install chromium")
 	}
-	holdBrowserSlot(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -64,25 +120,6 @@ func chromium(t *testing.T, lang string) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
-}
-
-// browserSlots bounds the Chromium journeys running at once: they call
-// t.Parallel, and two at a time overlap their waits without starving the
-// servers they drive on a 2-core machine.
-var browserSlots = make(chan struct{}, 2)
-
-// slotHolders are the top-level tests holding a slot: a journey that opens
-// several browsers, or opens them in subtests, holds one slot, so that two
-// journeys can never each wait for the other's.
-var slotHolders sync.Map
-
-func holdBrowserSlot(t *testing.T) {
-	top, _, _ := strings.Cut(t.Name(), "/")
-	if _, held := slotHolders.LoadOrStore(top, true); held {
-		return
-	}
-	browserSlots <- struct{}{}
-	t.Cleanup(func() { slotHolders.Delete(top); <-browserSlots })
 }
 
 // inputFor finds an input through its label, as a person (or a screen
@@ -123,8 +160,7 @@ func artifact(t *testing.T, name string, png []byte) {
 	}
 }
 
-func TestLoginPageInChromium(t *testing.T) {
-	t.Parallel()
+func journeyLoginPage(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newEnv(t)
 	// A relying party that shows what it received.
@@ -176,12 +212,11 @@ func TestLoginPageInChromium(t *testing.T) {
 	artifact(t, "login-en-phone.png", get(t, ctx2, chromedp.CaptureScreenshot()))
 }
 
-// TestFormPostInChromium: a relying party that asks for
+// journeyFormPost: a relying party that asks for
 // response_mode=form_post receives the code by POST: the page sends itself
 // at once (its one script allowed by nonce), and without JavaScript the
 // person presses its button.
-func TestFormPostInChromium(t *testing.T) {
-	t.Parallel()
+func journeyFormPost(t *testing.T) {
 	e := newEnv(t)
 	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()

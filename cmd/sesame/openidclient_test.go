@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -65,8 +66,23 @@ func TestOpenIDClient(t *testing.T) {
 	}))
 	defer browser.Close()
 
+	rawPrivate, _ := json.Marshal(private)
+	// The script's proofs and assertions carry the real time.
+	e.runOpenIDClient(node, npm, "fapi.test.mjs", 4, "SESAME_CLIENT_ID="+f.clientID, "SESAME_REDIRECT_URI="+f.redirect,
+		"SESAME_CLIENT_JWK="+string(rawPrivate), "SESAME_BROWSER="+browser.URL, "SESAME_EMAIL="+f.email)
+}
+
+// runOpenIDClient installs openid-client from testdata/openid-client's
+// lock file (npm ci) in a fresh directory and runs one of its scripts with
+// node --test against e, with env beside SESAME_ISSUER. It fails the test
+// unless the script's tests all pass and there are want of them. The
+// server's clock follows the real one meanwhile: the library waits and
+// stamps with it.
+func (e *testEnv) runOpenIDClient(node, npm, script string, want int, env ...string) {
+	t := e.t
+	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"package.json", "package-lock.json", "fapi.test.mjs"} {
+	for _, name := range []string{"package.json", "package-lock.json", script} {
 		b, err := os.ReadFile(filepath.Join("testdata", "openid-client", name))
 		if err != nil {
 			t.Fatal(err)
@@ -86,24 +102,20 @@ func TestOpenIDClient(t *testing.T) {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("npm ci: %v\n%s", err, out)
 	}
-	rawPrivate, _ := json.Marshal(private)
-	run := exec.Command(node, "--test", "--test-reporter=tap", "fapi.test.mjs")
+	run := exec.Command(node, "--test", "--test-reporter=tap", script)
 	run.Dir = dir
-	run.Env = append(base, "SESAME_ISSUER="+e.issuer, "SESAME_CLIENT_ID="+f.clientID, "SESAME_REDIRECT_URI="+f.redirect,
-		"SESAME_CLIENT_JWK="+string(rawPrivate), "SESAME_BROWSER="+browser.URL, "SESAME_EMAIL="+f.email)
+	run.Env = append(append(base, "SESAME_ISSUER="+e.issuer), env...)
 	var out bytes.Buffer
 	run.Stdout, run.Stderr = &out, &out
-	// The script's proofs and assertions carry the real time: the server's
-	// clock follows it while the script runs.
 	stop := e.followRealTime()
 	err := run.Run()
 	stop()
-	t.Logf("node --test:\n%s", out.String())
+	t.Logf("node --test %s:\n%s", script, out.String())
 	if err != nil {
-		t.Fatalf("openid-client's tests failed: %v", err)
+		t.Fatalf("openid-client's %s failed: %v", script, err)
 	}
-	if !strings.Contains(out.String(), "# pass 4") || !strings.Contains(out.String(), "# fail 0") {
-		t.Fatalf("want 4 passing tests and none failing")
+	if !strings.Contains(out.String(), fmt.Sprintf("# pass %d\n", want)) || !strings.Contains(out.String(), "# fail 0") {
+		t.Fatalf("want %d passing tests and none failing", want)
 	}
 }
 

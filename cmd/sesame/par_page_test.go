@@ -47,9 +47,8 @@ func TestPushedRequestErrorPage(t *testing.T) {
 	}
 }
 
-// TestPushedRequestErrorPageInChromium: the same page on a phone.
-func TestPushedRequestErrorPageInChromium(t *testing.T) {
-	t.Parallel()
+// journeyPushedRequestErrorPage: the same page on a phone.
+func journeyPushedRequestErrorPage(t *testing.T) {
 	ctx := chromium(t, "fr-FR")
 	e := newEnv(t)
 	authorize := e.issuer + "/authorize?" + url.Values{"client_id": {"marketplace"}, "request_uri": {"urn:ietf:params:oauth:request_uri:used"}}.Encode()
