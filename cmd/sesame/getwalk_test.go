@@ -70,7 +70,10 @@ func TestNoStateChangeOnGet(t *testing.T) {
 	// Each path also with the query strings its links carry (the device
 	// page's: a live user code, which a GET must not answer).
 	device := e.deviceStart(t, "openid")
-	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace"}
+	// The console's lists: a search, a status, a cursor (forged, and
+	// oversized), as their links and forms carry them.
+	queries := []string{"", "?token=not-a-token", "?authRequestID=ar_unknown", "?lang=en", "?state=forged&code=forged", "?post_logout_redirect_uri=http://127.0.0.1:1/marketplace/bye&client_id=marketplace",
+		"?q=acme&status=validated", "?q=73282932000074", "?status=nonsense", "?after=bm90LWEtY3Vyc29y", "?q=" + strings.Repeat("x", 4000)}
 	before := snapshot(t, e)
 	for _, who := range []string{"nobody", "midway", "member", "admin", "operator", "consenting"} {
 		for _, p := range paths {
