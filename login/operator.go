@@ -122,20 +122,22 @@ func readOrgCursor(c string) (time.Time, string, bool) {
 	return time.Unix(0, n), id, true
 }
 
-func (h *operatorFlow) orgRow(r *http.Request, o storage.Organization) orgRow {
-	row := orgRow{Organization: o}
-	if members, err := h.Store.ListMemberships(r.Context(), o.ID); err == nil {
-		row.Members = len(members)
-		for _, m := range members {
-			if isAdmin(m) {
-				if u, err := h.Store.GetUser(r.Context(), m.UserID); err == nil {
-					row.Founder = u.Email
-				}
-				break
-			}
-		}
+// orgRows are the list's rows of orgs, with their members counted and
+// their first admin named in one read for the whole page.
+func (h *operatorFlow) orgRows(r *http.Request, orgs []storage.Organization) ([]orgRow, error) {
+	ids := make([]string, len(orgs))
+	for i, o := range orgs {
+		ids[i] = o.ID
 	}
-	return row
+	sums, err := h.Store.OrganizationSummaries(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]orgRow, len(orgs))
+	for i, o := range orgs {
+		rows[i] = orgRow{Organization: o, Members: sums[o.ID].Members, Founder: sums[o.ID].Founder}
+	}
+	return rows, nil
 }
 
 func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v viewer, problem error, notice string) {
@@ -154,9 +156,6 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 	p := &operatorPage{Notice: notice, Q: search, Status: q.Status, Statuses: orgListStatuses}
 	if len(pending) > consolePageSize {
 		pending, p.MorePending = pending[:consolePageSize], true
-	}
-	for _, o := range pending {
-		p.Pending = append(p.Pending, h.orgRow(r, o))
 	}
 	others, err := h.listOthers(r, q)
 	if err != nil {
@@ -184,9 +183,12 @@ func (h *operatorFlow) renderOperator(w http.ResponseWriter, r *http.Request, v 
 		}
 		p.First = PathOperator + "?" + first.Encode()
 	}
-	for _, o := range others {
-		p.Others = append(p.Others, h.orgRow(r, o))
+	rows, err := h.orgRows(r, append(pending[:len(pending):len(pending)], others...))
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
+	p.Pending, p.Others = rows[:len(pending)], rows[len(pending):]
 	p.Base = h.spaceBase(w, r, v, "Operator.Title")
 	for i := range p.Pending {
 		p.Pending[i].CountryName = countryName(p.Lang, p.Pending[i].Country)

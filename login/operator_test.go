@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-idp/sesame/storage"
 )
@@ -101,5 +102,41 @@ func TestOperatorListPagesAndSearch(t *testing.T) {
 		if n := len(orgLinkRe.FindAllString(p.Body, -1)); n != consolePageSize {
 			t.Errorf("%s: %d organizations, want the first page", bad, n)
 		}
+	}
+}
+
+// TestOperatorListCountsMembersAndNamesTheFounder: a pending card names
+// its first admin (the oldest account among the admins) and counts every
+// member; a validated row counts them too; an organization without members
+// shows none and no founder.
+func TestOperatorListCountsMembersAndNamesTheFounder(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t)
+	pending := hx.Org("Pending Co", storage.OrgPending)
+	hx.User("first-member@pending.example", &pending, storage.RoleUser)
+	hx.Clock.Add(time.Second)
+	hx.User("founder@pending.example", &pending, storage.RoleAdmin, storage.RoleUser)
+	hx.Clock.Add(time.Second)
+	hx.User("second-admin@pending.example", &pending, storage.RoleAdmin)
+	validated := hx.Org("Validated Co", storage.OrgValidated)
+	hx.User("one@validated.example", &validated, storage.RoleAdmin)
+	hx.User("two@validated.example", &validated, storage.RoleUser)
+	hx.Org("Empty Co", storage.OrgPending)
+	op := hx.User("operator@sesame.example", nil)
+	o := hx.Browser()
+	o.SignIn(op.Email, "")
+
+	page := o.Get(PathOperator).Shows(http.StatusOK, "")
+	card := regexp.MustCompile(`(?s)Pending Co.*?org-card-actions`).FindString(page.Body)
+	if !strings.Contains(card, "<dd>founder@pending.example</dd>") || !strings.Contains(card, "(3)") {
+		t.Errorf("the pending card does not name its first admin and count three members:\n%s", card)
+	}
+	empty := regexp.MustCompile(`(?s)Empty Co.*?org-card-actions`).FindString(page.Body)
+	if !strings.Contains(empty, "<dd></dd>") || !strings.Contains(empty, "(0)") {
+		t.Errorf("the empty organization's card:\n%s", empty)
+	}
+	row := regexp.MustCompile(`(?s)Validated Co.*?</tr>`).FindString(page.Body)
+	if !regexp.MustCompile(`>2</td>`).MatchString(row) {
+		t.Errorf("the validated row does not count two members:\n%s", row)
 	}
 }

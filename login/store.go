@@ -35,6 +35,7 @@ type Store interface {
 	ListClients(ctx context.Context) ([]storage.Client, error) // the console's Applications page
 	// ListOrganizationsPage pages the console's organizations (operator.go).
 	ListOrganizationsPage(ctx context.Context, q storage.OrgQuery) ([]storage.Organization, error)
+	OrganizationSummaries(ctx context.Context, ids []string) (map[string]storage.OrgSummary, error)
 	EnqueueMail(ctx context.Context, m storage.Mail) error
 }
 

@@ -13,6 +13,11 @@ type Management interface {
 	// ListOrganizationsPage lists organizations oldest first (created_at,
 	// then id) matching q, after q's cursor, at most q.Limit.
 	ListOrganizationsPage(ctx context.Context, q OrgQuery) ([]Organization, error)
+	// OrganizationSummaries says, for each of ids that has members, how
+	// many it has and the address of its first admin (the oldest account):
+	// a page of the console's list in two queries, not two per row. An id
+	// with no members, or none known, is absent.
+	OrganizationSummaries(ctx context.Context, ids []string) (map[string]OrgSummary, error)
 	// UpdateClient reads, changes and writes one client atomically; update
 	// returning an error leaves it untouched. ErrNotFound when there is none.
 	UpdateClient(ctx context.Context, id string, update func(*Client) error) error
@@ -39,6 +44,12 @@ type OrgQuery struct {
 	AfterCreated time.Time
 	AfterID      string
 	Limit        int
+}
+
+// OrgSummary is what the console's list shows of an organization's members.
+type OrgSummary struct {
+	Members int
+	Founder string // the first admin's address, or "" when it has none
 }
 
 // IdempotentRequest is a POST of the management API with its

@@ -47,6 +47,7 @@ func RunTests(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"PasskeyLimitConcurrent", testPasskeyLimitConcurrent},
 		{"CompanySSO", testCompanySSO},
 		{"Management", testManagement},
+		{"OrganizationSummaries", testOrganizationSummaries}, // after Management, which counts every organization
 		{"ChosenLang", testChosenLang},
 		{"RefreshProvenance", testRefreshProvenance},
 		{"AnySSOConnection", testAnySSOConnection},

@@ -185,3 +185,34 @@ func testManagement(t *testing.T, s storage.Storage) {
 		}
 	})
 }
+
+// testOrganizationSummaries: members counted per organization, the first
+// admin (oldest account, then id) named, an organization without an admin
+// or without members told apart, unknown ids ignored.
+func testOrganizationSummaries(t *testing.T, s storage.Storage) {
+	withAdmins, noAdmin, empty := newOrg(""), newOrg(""), newOrg("")
+	for _, o := range []storage.Organization{withAdmins, noAdmin, empty} {
+		must(t, s.CreateOrganization(ctx(), o))
+	}
+	add := func(org, email string, at time.Duration, roles ...string) {
+		u := storage.User{ID: storage.NewID("usr"), Email: email, CreatedAt: base.Add(at)}
+		must(t, s.CreateUser(ctx(), u, &storage.Membership{OrgID: org, Roles: roles}))
+	}
+	add(withAdmins.ID, "member-first@summary.example", 0, storage.RoleUser)
+	add(withAdmins.ID, "later-admin@summary.example", 2*time.Second, storage.RoleAdmin)
+	add(withAdmins.ID, "first-admin@summary.example", time.Second, storage.RoleUser, storage.RoleAdmin)
+	add(noAdmin.ID, "only-member@summary.example", 0, storage.RoleUser)
+
+	got, err := s.OrganizationSummaries(ctx(), []string{withAdmins.ID, noAdmin.ID, empty.ID, "org_unknown"})
+	must(t, err)
+	want := map[string]storage.OrgSummary{
+		withAdmins.ID: {Members: 3, Founder: "first-admin@summary.example"},
+		noAdmin.ID:    {Members: 1},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("summaries %v, want %v", got, want)
+	}
+	if got, err := s.OrganizationSummaries(ctx(), nil); err != nil || len(got) != 0 {
+		t.Fatalf("no ids: %v %v", got, err)
+	}
+}

@@ -50,6 +50,54 @@ func (db *DB) ListOrganizationsPage(ctx context.Context, q storage.OrgQuery) ([]
 	return queryAll(ctx, db.reader(), scanOrg, query, args...)
 }
 
+func (db *DB) OrganizationSummaries(ctx context.Context, ids []string) (map[string]storage.OrgSummary, error) {
+	out := map[string]storage.OrgSummary{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	r := db.reader()
+	rows, err := r.QueryContext(ctx, `SELECT org_id, count(*) FROM memberships WHERE org_id IN (`+in+`) GROUP BY org_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = storage.OrgSummary{Members: n}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Roles are a JSON list of known names (SetRoles refuses others), so
+	// the quoted name matches exactly.
+	admins, err := r.QueryContext(ctx, `SELECT m.org_id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.org_id IN (`+in+`) AND m.roles LIKE '%"`+storage.RoleAdmin+`"%' ORDER BY m.org_id, u.created_at, u.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer admins.Close()
+	for admins.Next() {
+		var id, email string
+		if err := admins.Scan(&id, &email); err != nil {
+			return nil, err
+		}
+		if s := out[id]; s.Founder == "" {
+			s.Founder = email
+			out[id] = s
+		}
+	}
+	return out, admins.Err()
+}
+
 func (db *DB) BeginIdempotent(ctx context.Context, r storage.IdempotentRequest) (storage.IdempotentRequest, bool, error) {
 	if r.ClientID == "" || r.Key == "" || r.CreatedAt.IsZero() {
 		return r, false, errors.Join(storage.ErrInvalid, errors.New("idempotent request needs a client, a key and a time"))
