@@ -234,15 +234,26 @@ func scopeKeys(scopes []string) []string {
 	return out
 }
 
-func (h *deviceFlow) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
+// posted begins both posts of the page: the person, signed in at their
+// organization's policy, the code they typed, and the page to answer with;
+// false when it has answered already (no session yet, or a forged form).
+func (h *deviceFlow) posted(w http.ResponseWriter, r *http.Request) (viewer, string, *devicePage, bool) {
 	v, ok := h.viewerAtPolicy(w, r)
 	if !ok {
-		return
+		return v, "", nil, false
 	}
 	typed := r.PostFormValue("user_code")
 	p := &devicePage{Code: showCode(typed)}
 	if !h.csrfValid(r) {
 		h.render(w, r, v, errCSRF, p)
+		return v, "", nil, false
+	}
+	return v, typed, p, true
+}
+
+func (h *deviceFlow) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
+	v, typed, p, ok := h.posted(w, r)
+	if !ok {
 		return
 	}
 	d, c, err := h.find(r, v, typed)
@@ -257,14 +268,8 @@ func (h *deviceFlow) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *deviceFlow) handleDeviceDecide(w http.ResponseWriter, r *http.Request) {
-	v, ok := h.viewerAtPolicy(w, r)
+	v, typed, p, ok := h.posted(w, r)
 	if !ok {
-		return
-	}
-	typed := r.PostFormValue("user_code")
-	p := &devicePage{Code: showCode(typed)}
-	if !h.csrfValid(r) {
-		h.render(w, r, v, errCSRF, p)
 		return
 	}
 	decision := r.PostFormValue("decision")
