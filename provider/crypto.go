@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -27,8 +28,32 @@ type tokenCrypto struct {
 	legacy []op.Decrypter
 	// jwts holds, by "tokenID:subject", the RFC 9068 JWT a client of the
 	// jwt format gets instead of a sealed token (jwtat.go): the library
-	// asks Encrypt for the token right after storing it.
+	// asks Encrypt for the token right after storing it. A handOff the
+	// library never asked for (a failure between the two) is dropped by
+	// the next one after a minute.
 	jwts sync.Map
+}
+
+// handOff is a JWT waiting for Encrypt, and when it was left there.
+type handOff struct {
+	jwt string
+	at  time.Time
+}
+
+// handOffLife is how long an unclaimed JWT stays: the library claims it
+// within the same request.
+const handOffLife = time.Minute
+
+// leave puts jwt where Encrypt(key) takes it, and drops what was left more
+// than handOffLife before now (there is normally nothing to drop).
+func (c *tokenCrypto) leave(key, jwt string, now time.Time) {
+	c.jwts.Range(func(k, v any) bool {
+		if now.Sub(v.(handOff).at) > handOffLife {
+			c.jwts.Delete(k)
+		}
+		return true
+	})
+	c.jwts.Store(key, handOff{jwt: jwt, at: now})
 }
 
 func newTokenCrypto(key [32]byte, legacyKeyID string) (*tokenCrypto, error) {
@@ -42,8 +67,8 @@ func newTokenCrypto(key [32]byte, legacyKeyID string) (*tokenCrypto, error) {
 var errUnsealed = errors.New("provider: token does not open")
 
 func (c *tokenCrypto) Encrypt(s string) (string, error) {
-	if jwt, ok := c.jwts.LoadAndDelete(s); ok {
-		return jwt.(string), nil
+	if h, ok := c.jwts.LoadAndDelete(s); ok {
+		return h.(handOff).jwt, nil
 	}
 	n := c.aead.NonceSize()
 	nonce := make([]byte, n, n+len(s)+c.aead.Overhead())

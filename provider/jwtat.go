@@ -40,7 +40,7 @@ func (s *opStorage) jwtAccessToken(ctx context.Context, a storage.AccessToken) e
 	if err != nil {
 		return err
 	}
-	s.sealer.jwts.Store(a.ID+":"+a.UserID, token)
+	s.sealer.leave(a.ID+":"+a.UserID, token, s.now())
 	return nil
 }
 
