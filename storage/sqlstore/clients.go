@@ -66,12 +66,7 @@ func (db *DB) DeleteClient(ctx context.Context, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return storage.ErrNotFound
 		}
-		for _, q := range []string{`DELETE FROM access_tokens WHERE client_id = ?`, `DELETE FROM refresh_tokens WHERE client_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
-		}
-		return nil
+		return deleteTokens(ctx, tx, "client_id = ?", id)
 	})
 }
 

@@ -55,16 +55,12 @@ func (db *DB) RevokeConsent(ctx context.Context, userID, clientID string) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return storage.ErrNotFound
 		}
-		for _, q := range []string{
-			`DELETE FROM access_tokens WHERE user_id = ? AND client_id = ?`,
-			`DELETE FROM refresh_tokens WHERE user_id = ? AND client_id = ?`,
-			// A code issued but not exchanged yet would bring tokens back.
-			`DELETE FROM auth_requests WHERE user_id = ? AND client_id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, userID, clientID); err != nil {
-				return err
-			}
+		if err := deleteTokens(ctx, tx, "user_id = ? AND client_id = ?", userID, clientID); err != nil {
+			return err
 		}
-		return nil
+		// A code issued but not exchanged yet would bring tokens back.
+		_, err = tx.ExecContext(ctx, `DELETE FROM auth_requests WHERE user_id = ? AND client_id = ? AND code_hash IS NOT NULL AND consumed_at IS NULL`,
+			userID, clientID)
+		return err
 	})
 }

@@ -130,13 +130,25 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, now time.T
 }
 
 func (db *DB) RevokeGrant(ctx context.Context, grantID string) error {
-	return db.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE grant_id = ?`, grantID); err != nil {
+	return db.tx(ctx, func(tx conn) error { return deleteTokens(ctx, tx, "grant_id = ?", grantID) })
+}
+
+// deleteTokens deletes, inside tx, the access and refresh tokens where
+// selects (a condition on columns both tables have). The refresh tokens go
+// first and again last. On PostgreSQL (READ COMMITTED) a refresh that has
+// marked a matched token used holds its row until it commits; the first
+// delete waits for it, but the next tokens that refresh inserted are
+// visible only to the statements after that delete, so the access delete
+// and the second refresh delete take them. A refresh that comes later
+// waits for this transaction and finds its token gone. With SQLite's one
+// writer the second delete finds nothing.
+func deleteTokens(ctx context.Context, tx conn, where string, args ...any) error {
+	for _, table := range []string{"refresh_tokens", "access_tokens", "refresh_tokens"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+where, args...); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, grantID)
-		return err
-	})
+	}
+	return nil
 }
 
 func (db *DB) RevokeAccessToken(ctx context.Context, id string) error {
@@ -150,11 +162,7 @@ func (db *DB) RevokeRefreshToken(ctx context.Context, hash string) error {
 		if err := tx.QueryRowContext(ctx, `SELECT grant_id FROM refresh_tokens WHERE hash = ?`, hash).Scan(&grant); err != nil {
 			return notFound(err)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE grant_id = ?`, grant); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE grant_id = ?`, grant)
-		return err
+		return deleteTokens(ctx, tx, "grant_id = ?", grant)
 	})
 }
 
@@ -162,11 +170,5 @@ func (db *DB) RevokeSessionTokens(ctx context.Context, sessionID string) error {
 	if sessionID == "" {
 		return nil
 	}
-	return db.tx(ctx, func(tx conn) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE session_id = ?`, sessionID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE session_id = ?`, sessionID)
-		return err
-	})
+	return db.tx(ctx, func(tx conn) error { return deleteTokens(ctx, tx, "session_id = ?", sessionID) })
 }

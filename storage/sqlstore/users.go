@@ -274,10 +274,8 @@ func (db *DB) SetRoles(ctx context.Context, userID string, roles []string) error
 
 func (db *DB) DeleteUser(ctx context.Context, id string) error {
 	return db.tx(ctx, func(tx conn) error {
-		for _, q := range []string{`DELETE FROM access_tokens WHERE user_id = ?`, `DELETE FROM refresh_tokens WHERE user_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, id); err != nil {
-				return err
-			}
+		if err := deleteTokens(ctx, tx, "user_id = ?", id); err != nil {
+			return err
 		}
 		// Sessions, membership and links go by cascade.
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
