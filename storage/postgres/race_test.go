@@ -25,10 +25,16 @@ func TestRevocationsOutliveAConcurrentRotation(t *testing.T) {
 		name   string
 		revoke func(ctx context.Context, db *postgres.DB, userID, oldHash string) error
 	}{
-		{"consent", func(ctx context.Context, db *postgres.DB, userID, _ string) error { return db.RevokeConsent(ctx, userID, "app") }},
-		{"session", func(ctx context.Context, db *postgres.DB, _, _ string) error { return db.RevokeSessionTokens(ctx, "ses_1") }},
+		{"consent", func(ctx context.Context, db *postgres.DB, userID, _ string) error {
+			return db.RevokeConsent(ctx, userID, "app")
+		}},
+		{"session", func(ctx context.Context, db *postgres.DB, _, _ string) error {
+			return db.RevokeSessionTokens(ctx, "ses_1")
+		}},
 		{"grant", func(ctx context.Context, db *postgres.DB, _, _ string) error { return db.RevokeGrant(ctx, "g1") }},
-		{"refresh token", func(ctx context.Context, db *postgres.DB, _, old string) error { return db.RevokeRefreshToken(ctx, old) }},
+		{"refresh token", func(ctx context.Context, db *postgres.DB, _, old string) error {
+			return db.RevokeRefreshToken(ctx, old)
+		}},
 		{"client", func(ctx context.Context, db *postgres.DB, _, _ string) error { return db.DeleteClient(ctx, "app") }},
 	} {
 		t.Run(c.name, func(t *testing.T) { revokeDuringRotation(t, c.revoke) })
