@@ -244,21 +244,10 @@ func (h *signInFlow) handleConsentSubmit(w http.ResponseWriter, r *http.Request)
 	case "allow":
 		var reply http.HandlerFunc
 		err := h.Store.Atomic(ctx, func(tx storage.Tx) error {
-			prev, err := tx.GetConsent(ctx, u.ID, cl.ID)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			err := h.recordConsent(ctx, tx, u.ID, cl.ID, st.ar.Scopes)
+			if err != nil {
 				return err
 			}
-			scopes := slices.Clone(prev.Scopes)
-			for _, s := range st.ar.Scopes {
-				if !slices.Contains(scopes, s) {
-					scopes = append(scopes, s)
-				}
-			}
-			now := h.now()
-			if err := tx.SaveConsent(ctx, storage.Consent{UserID: u.ID, ClientID: cl.ID, Scopes: scopes, GrantedAt: now, UpdatedAt: now}); err != nil {
-				return err
-			}
-			h.audit(ctx, tx, u.ID, "consent.granted", u.ID, "client="+cl.ID+" scopes="+strings.Join(st.ar.Scopes, ","))
 			reply, err = h.answerIn(ctx, tx, st.ar.ID, st.session)
 			return err
 		})
@@ -277,4 +266,26 @@ func (h *signInFlow) handleConsentSubmit(w http.ResponseWriter, r *http.Request)
 	default:
 		h.fail(w, r, fail.E(fail.Invalid, "Errors.Request.Invalid"))
 	}
+}
+
+// recordConsent remembers, in tx, that userID allowed clientID scopes
+// (added to what they allowed it before), and audits it: the consent page's
+// Allow, and the device page's approval of a third-party application.
+func (h *shared) recordConsent(ctx context.Context, tx storage.Tx, userID, clientID string, scopes []string) error {
+	prev, err := tx.GetConsent(ctx, userID, clientID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	all := slices.Clone(prev.Scopes)
+	for _, s := range scopes {
+		if !slices.Contains(all, s) {
+			all = append(all, s)
+		}
+	}
+	now := h.now()
+	if err := tx.SaveConsent(ctx, storage.Consent{UserID: userID, ClientID: clientID, Scopes: all, GrantedAt: now, UpdatedAt: now}); err != nil {
+		return err
+	}
+	h.audit(ctx, tx, userID, "consent.granted", userID, "client="+clientID+" scopes="+strings.Join(scopes, ","))
+	return nil
 }

@@ -294,6 +294,13 @@ func (h *deviceFlow) handleDeviceDecide(w http.ResponseWriter, r *http.Request) 
 		if err := tx.DecideDeviceAuthorization(ctx, d.ID, approve, answer); err != nil {
 			return err
 		}
+		// The approval of a third-party application is its consent: it is
+		// listed, and withdrawn, with the others in the security settings.
+		if approve && c.Protocol.ThirdParty {
+			if err := h.recordConsent(ctx, tx, v.user.ID, c.ID, d.Scopes); err != nil {
+				return err
+			}
+		}
 		action := map[bool]string{true: "device.approved", false: "device.denied"}[approve]
 		h.audit(ctx, tx, v.user.ID, action, v.user.ID, "client="+c.ID)
 		return nil

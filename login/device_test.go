@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -266,5 +267,56 @@ func TestConsoleRegistersDeviceClient(t *testing.T) {
 	c, err := hx.Store.GetClient(context.Background(), "tv")
 	if err != nil || !c.Public || !slices.Equal(c.Grants, []string{storage.GrantDeviceCode, storage.GrantRefreshToken}) {
 		t.Fatalf("registered: %+v %v", c, err)
+	}
+}
+
+// TestDeviceApprovalOfAThirdPartyIsItsConsent: approving a third-party
+// application on the device page records the person's consent with the
+// scopes it asked (listed in the security settings, where it can be
+// withdrawn); a denial records none, nor does approving a first-party
+// application.
+func TestDeviceApprovalOfAThirdPartyIsItsConsent(t *testing.T) {
+	t.Parallel()
+	hx := newHarness(t, withDevice)
+	ctx := context.Background()
+	org := hx.Org("ACME", storage.OrgValidated)
+	u := hx.User("ada@acme.example", &org, "user")
+	if err := hx.Store.CreateClient(ctx, storage.Client{ID: "tv", Name: "Télé du salon", Public: true, Grants: []string{storage.GrantDeviceCode},
+		Protocol: storage.ClientProtocol{ThirdParty: true}, CreatedAt: hx.Clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	pending := func(code, client string, scopes ...string) {
+		now := hx.Clock.Now()
+		if err := hx.Store.CreateDeviceAuthorization(ctx, storage.DeviceAuthorization{ID: storage.NewID("dv"), DeviceHash: storage.HashToken("device-" + code),
+			UserHash: storage.HashUserCode(deviceKey, code), ClientID: client, Scopes: scopes, Interval: 5, CreatedAt: now,
+			ExpiresAt: now.Add(10 * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := hx.Browser()
+	b.SignIn(u.Email, "")
+	decide := func(code, decision string) {
+		b.Post(PathDevice, url.Values{"user_code": {code}}).Shows(http.StatusOK, "Device.Warning")
+		b.Post(PathDeviceDecide, url.Values{"user_code": {code}, "decision": {decision}}).Shows(http.StatusOK, "")
+	}
+
+	pending("BCDFGHJK", "tv", "openid", "profile")
+	decide("BCDFGHJK", "deny")
+	if _, err := hx.Store.GetConsent(ctx, u.ID, "tv"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a denial recorded a consent: %v", err)
+	}
+	pending("CDFGHJKL", "tv", "openid", "profile")
+	decide("CDFGHJKL", "approve")
+	c, err := hx.Store.GetConsent(ctx, u.ID, "tv")
+	if err != nil || !slices.Equal(c.Scopes, []string{"openid", "profile"}) {
+		t.Fatalf("the approval's consent: %+v %v", c, err)
+	}
+	if p := b.Get(PathSecurity).Shows(http.StatusOK, "Consent.Section"); !strings.Contains(p.Body, "Télé du salon") {
+		t.Fatalf("the security settings do not list the application: %s", excerpt(p.Body))
+	}
+	hx.deviceRequest("DFGHJKLM", "openid")
+	decide("DFGHJKLM", "approve")
+	if _, err := hx.Store.GetConsent(ctx, u.ID, "cli"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("a first-party application's approval recorded a consent: %v", err)
 	}
 }
