@@ -24,6 +24,9 @@ type pgServer struct {
 
 func startPGServer(t *testing.T) *pgServer {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("a multi-process test (its own PostgreSQL server): -short leaves it out")
+	}
 	pgtest.BaseDSN(t) // the same conditions as the other PostgreSQL tests
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
