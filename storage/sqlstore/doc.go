@@ -19,4 +19,13 @@
 //
 // Times are Unix nanoseconds (BIGINT) and lists JSON arrays in both
 // databases, so that a copy from one to the other is exact.
+//
+// Two rules beyond DESIGN.md's, each learnt from a race:
+//   - An upgrade's pending migrations are applied in one transaction that
+//     takes the write lock first (migrate.go): six processes opening a new
+//     database at once queue six write transactions, not one per migration.
+//   - Every revocation deletes tokens through deleteTokens (tokens.go):
+//     refresh tokens, access tokens, refresh tokens again, so that on
+//     PostgreSQL's READ COMMITTED a refresh committing while the revocation
+//     waits for its row leaves nothing behind.
 package sqlstore
