@@ -9,6 +9,10 @@ import (
 // TestOnPostgres runs the end-to-end tests that touch every kind of record
 // again, with the PostgreSQL backend (SESAME_TEST_POSTGRES_DSN).
 func TestOnPostgres(t *testing.T) {
+	if testing.Short() {
+		// The storage conformance suite still runs on both backends.
+		t.Skip("the end-to-end tests' second run, on PostgreSQL: -short runs them on SQLite only")
+	}
 	base := pgtest.BaseDSN(t)
 	tests := []struct {
 		name string
