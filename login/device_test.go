@@ -30,10 +30,17 @@ func (hx *harness) deviceRequest(code string, scopes ...string) storage.DeviceAu
 			hx.t.Fatal(err)
 		}
 	}
+	return hx.deviceRequestFor("cli", code, scopes...)
+}
+
+// deviceRequestFor stores a pending device authorization of clientID (which
+// must exist) for code.
+func (hx *harness) deviceRequestFor(clientID, code string, scopes ...string) storage.DeviceAuthorization {
+	hx.t.Helper()
 	now := hx.Clock.Now()
 	d := storage.DeviceAuthorization{ID: storage.NewID("dv"), DeviceHash: storage.HashToken("device-" + code), UserHash: storage.HashUserCode(deviceKey, code),
-		ClientID: "cli", Scopes: scopes, Interval: 5, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
-	if err := hx.Store.CreateDeviceAuthorization(ctx, d); err != nil {
+		ClientID: clientID, Scopes: scopes, Interval: 5, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
+	if err := hx.Store.CreateDeviceAuthorization(context.Background(), d); err != nil {
 		hx.t.Fatal(err)
 	}
 	return d
@@ -285,14 +292,6 @@ func TestDeviceApprovalOfAThirdPartyIsItsConsent(t *testing.T) {
 		Protocol: storage.ClientProtocol{ThirdParty: true}, CreatedAt: hx.Clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	pending := func(code, client string, scopes ...string) {
-		now := hx.Clock.Now()
-		if err := hx.Store.CreateDeviceAuthorization(ctx, storage.DeviceAuthorization{ID: storage.NewID("dv"), DeviceHash: storage.HashToken("device-" + code),
-			UserHash: storage.HashUserCode(deviceKey, code), ClientID: client, Scopes: scopes, Interval: 5, CreatedAt: now,
-			ExpiresAt: now.Add(10 * time.Minute)}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	b := hx.Browser()
 	b.SignIn(u.Email, "")
 	decide := func(code, decision string) {
@@ -300,12 +299,12 @@ func TestDeviceApprovalOfAThirdPartyIsItsConsent(t *testing.T) {
 		b.Post(PathDeviceDecide, url.Values{"user_code": {code}, "decision": {decision}}).Shows(http.StatusOK, "")
 	}
 
-	pending("BCDFGHJK", "tv", "openid", "profile")
+	hx.deviceRequestFor("tv", "BCDFGHJK", "openid", "profile")
 	decide("BCDFGHJK", "deny")
 	if _, err := hx.Store.GetConsent(ctx, u.ID, "tv"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("a denial recorded a consent: %v", err)
 	}
-	pending("CDFGHJKL", "tv", "openid", "profile")
+	hx.deviceRequestFor("tv", "CDFGHJKL", "openid", "profile")
 	decide("CDFGHJKL", "approve")
 	c, err := hx.Store.GetConsent(ctx, u.ID, "tv")
 	if err != nil || !slices.Equal(c.Scopes, []string{"openid", "profile"}) {
