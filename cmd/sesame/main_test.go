@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 // Chromium, on the processes they start, on the mail recorder — and two at
 // a time left a 2-core machine about half idle (this package used some 320
 // CPU-seconds over its 400 s). The Chromium journeys keep their own bound
-// (browserSlots); -parallel on the command line still wins.
+// (browserLanes); -parallel on the command line still wins.
 func widenParallel() {
 	given := false
 	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
