@@ -36,7 +36,7 @@ import (
 	"github.com/sesame-idp/sesame/login/web"
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
-	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 	"github.com/sesame-idp/sesame/templates"
 )
 
@@ -102,12 +102,7 @@ func newHarness(t *testing.T, opts ...func(*harness)) *harness {
 // openSQLite is the harness's database: SQLite in t.TempDir(), closed
 // with the test.
 func openSQLite(t *testing.T) storage.Storage {
-	db, err := sqlite.Open(context.Background(), t.TempDir()+"/sesame.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return sqlitetest.Open(t)
 }
 
 // newHarnessOn builds the screens on db (a fresh database of either

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +25,7 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/secretbox"
 	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
@@ -77,11 +77,7 @@ const benchSecret = "bench-client-secret-0123456789"
 // provider test and benchmark starts from.
 func newTestStore(tb testing.TB) (*sqlite.DB, []byte, *KeyManager) {
 	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "provider.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(tb)
 	master := make([]byte, 32)
 	box, _ := secretbox.New(master, "signing-keys")
 	keys := &KeyManager{Store: db, Box: box, PublishFor: time.Hour}

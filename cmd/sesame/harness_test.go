@@ -24,7 +24,7 @@ import (
 	"github.com/sesame-idp/sesame/internal/config"
 	"github.com/sesame-idp/sesame/internal/testclock"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
-	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 )
 
 // postgresBases says which top-level tests run newEnv on PostgreSQL: the
@@ -110,28 +110,10 @@ func newEnvWith(t *testing.T, logger *slog.Logger, extraEnv ...string) *testEnv 
 	return &testEnv{t: t, dir: dir, issuer: issuer, env: env, main: m, clock: clk}
 }
 
-// migratedDB is a SQLite database with every migration applied and nothing
-// else, made once per test binary: applying the migrations to each new
-// environment's database cost this package 38 of its 220 CPU-seconds under
-// -race (modernc's SQLite is instrumented Go; ALTER TABLE re-reads the whole
-// schema). Each environment still makes its own secret key, signing keys
-// and data.
-var migratedDB = sync.OnceValues(func() ([]byte, error) {
-	path := filepath.Join(binary.dir, "migrated.db")
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Close(); err != nil {
-		return nil, err
-	}
-	return os.ReadFile(path)
-})
-
-// seedDatabase gives an environment that will make a new SQLite database
-// at its default place the migrated one instead. Sesame opens it as it
-// opens any database of the current schema; the tests of a first start
-// and of migrations run the command itself on empty directories.
+// seedDatabase gives an environment that would make a new SQLite database
+// at its default place a migrated one instead (sqlitetest says why). Each
+// environment still makes its own secret key, signing keys and data; the
+// tests of a first start run the command on empty directories.
 func seedDatabase(t *testing.T, cfg *config.Config, dir string) {
 	t.Helper()
 	if cfg.Storage.Driver != "sqlite" || cfg.DataDir != dir || cfg.SQLitePath() != filepath.Join(dir, "sesame.db") {
@@ -140,13 +122,7 @@ func seedDatabase(t *testing.T, cfg *config.Config, dir string) {
 	if _, err := os.Stat(cfg.SQLitePath()); !errors.Is(err, fs.ErrNotExist) {
 		return
 	}
-	b, err := migratedDB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg.SQLitePath(), b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	sqlitetest.Write(t, cfg.SQLitePath())
 }
 
 type testWriter struct{ t *testing.T }

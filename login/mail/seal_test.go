@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"github.com/sesame-idp/sesame/storage/postgres"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 	"github.com/sesame-idp/sesame/storage/secretbox"
-	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 )
 
 // outbox is a backend under test and a raw connection to its tables.
@@ -65,12 +64,8 @@ func rawOutbox(t *testing.T, raw *sql.DB) string {
 func TestSealedMailLeavesNoTokenAtRest(t *testing.T) {
 	backends := map[string]func(t *testing.T) (outbox, *sql.DB){
 		"sqlite": func(t *testing.T) (outbox, *sql.DB) {
-			path := filepath.Join(t.TempDir(), "mail.db")
-			db, err := sqlite.Open(context.Background(), path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+			db := sqlitetest.Open(t)
+			raw, err := sql.Open("sqlite", "file:"+db.Path()+"?mode=ro")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,11 +144,7 @@ func opensWith(m storage.Mail, s *mail.Sealer, link string) bool {
 // with the reason, never marked sent.
 func TestSealedMailUnderAnotherKeyIsRetried(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mail.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	old, _ := mail.NewSealer(bytes.Repeat([]byte{7}, secretbox.KeySize))
 	current, _ := mail.NewSealer(bytes.Repeat([]byte{8}, secretbox.KeySize))
 	clk := testclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,18 +12,14 @@ import (
 	"github.com/sesame-idp/sesame/login/mail"
 	"github.com/sesame-idp/sesame/login/mail/mailtest"
 	"github.com/sesame-idp/sesame/storage"
-	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 )
 
 type clock = testclock.Clock
 
 func TestDeliveryOverSMTPSurvivesAnOutage(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mail.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.Open(t)
 	srv := mailtest.Start(t)
 	clk := testclock.New(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	smtp := &mail.SMTP{Host: srv.Host, Port: srv.Port, TLS: mail.TLSNone, From: "Sesame <no-reply@sesame.example>", Timeout: 2 * time.Second}

@@ -10,15 +10,12 @@ import (
 	"github.com/sesame-idp/sesame/storage"
 	"github.com/sesame-idp/sesame/storage/conformance"
 	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 )
 
 func TestConformance(t *testing.T) {
 	conformance.RunTests(t, func(t *testing.T) storage.Storage {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
+		return sqlitetest.Open(t)
 	})
 }
 

@@ -16,16 +16,13 @@ import (
 	"github.com/sesame-idp/sesame/storage/postgres"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 	"github.com/sesame-idp/sesame/storage/sqlite"
+	"github.com/sesame-idp/sesame/storage/sqlite/sqlitetest"
 	"github.com/sesame-idp/sesame/storage/sqlstore"
 )
 
 func openSQLite(t *testing.T) (*sqlite.DB, *sql.DB) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "sesame.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.Open(t)
 	// A connection of the test's own, for what the store has no method for.
 	raw, err := sql.Open("sqlite", "file:"+db.Path()+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
 	if err != nil {
