@@ -405,7 +405,8 @@ func journeyPlainPages(t *testing.T) {
 			dir := t.TempDir()
 			do(t, ctx, chromedp.Action[chromedp.Void](func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
 				_, err := cdp.Call(ctx, tg, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-					Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+					Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir,
+					BrowserContextID: chromedp.FromContext(ctx).BrowserContextID})
 				return chromedp.Void{}, err
 			}), chromedp.Click(chromedp.CSS("form[action$='recovery-codes.txt'] button")))
 			shown := get(t, ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#recovery-codes code")).map(c => c.textContent)`))

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 	}
 	binary.dir = dir
 	code := m.Run()
+	closeBrowsers()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
