@@ -344,9 +344,15 @@ type browser struct {
 	c  *http.Client
 }
 
+// testTransport carries the harness's requests. It is not
+// http.DefaultTransport, whose idle connections httptest.Server.Close
+// closes: a parallel test's POST that was just handed one of them failed
+// ("http: CloseIdleConnections called"; Go retries idempotent requests only).
+var testTransport = http.DefaultTransport.(*http.Transport).Clone()
+
 func (hx *harness) Browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{hx: hx, t: hx.t, c: &http.Client{Jar: jar,
+	return &browser{hx: hx, t: hx.t, c: &http.Client{Jar: jar, Transport: testTransport,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -83,7 +83,7 @@ func TestAPIBadInput(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/revoke", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("other", otherSecret)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+	if resp, err := testClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("revoke: %v %v", err, resp)
 	}
 	// A token of a client since deleted.

@@ -131,7 +131,7 @@ func TestClientCredentialsTokens(t *testing.T) {
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestClientCredentialsTokens(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", e.issuer+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+	if resp, err := testClient.Do(req); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("userinfo with a client's token: %v %v", err, resp)
 	}
 	if code, _ := post("/oauth/revoke", "reader", reader, url.Values{"token": {token}}); code != 200 {

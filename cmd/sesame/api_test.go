@@ -70,7 +70,7 @@ func (c *contract) RoundTrip(req *http.Request) (*http.Response, error) {
 		body, _ = io.ReadAll(req.Body)
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := testTransport.RoundTrip(req)
 	if err != nil {
 		return resp, err
 	}
@@ -149,7 +149,7 @@ func (e *apiEnv) token(id, secret string, scopes ...string) string {
 	req, _ := http.NewRequest(http.MethodPost, e.issuer+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(id, secret)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

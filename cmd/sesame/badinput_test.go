@@ -213,7 +213,7 @@ func TestOversizedAndMalformedBodies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := http.Post(e.issuer+tc.path, "application/x-www-form-urlencoded", strings.NewReader(tc.body))
+			resp, err := testClient.Post(e.issuer+tc.path, "application/x-www-form-urlencoded", strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -141,7 +141,7 @@ func (pb passkeyBench) exchange(code, verifier string) error {
 	req, _ := http.NewRequest(http.MethodPost, pb.issuer+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(loadgen.ClientID, loadgen.ClientSecret)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		return err
 	}

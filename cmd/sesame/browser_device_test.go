@@ -26,7 +26,7 @@ func journeyDevicePage(t *testing.T) {
 	e.person(&f)
 	e.mustCLI("", "client", "add", "--id", "cli-tool", "--name", "Outil CLI de la place de marché", "--public", "--grant", "device_code")
 	start := func() map[string]any {
-		resp, err := http.PostForm(e.issuer+"/oauth/device_authorization", url.Values{"client_id": {"cli-tool"}, "scope": {"openid email organization offline_access"}})
+		resp, err := testClient.PostForm(e.issuer+"/oauth/device_authorization", url.Values{"client_id": {"cli-tool"}, "scope": {"openid email organization offline_access"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func journeyDevicePage(t *testing.T) {
 		return out
 	}
 	poll := func(deviceCode string) (int, map[string]any) {
-		resp, err := http.PostForm(e.issuer+"/oauth/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
+		resp, err := testClient.PostForm(e.issuer+"/oauth/token", url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"},
 			"device_code": {deviceCode}, "client_id": {"cli-tool"}})
 		if err != nil {
 			t.Fatal(err)

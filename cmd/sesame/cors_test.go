@@ -17,7 +17,7 @@ func TestDiscoveryAndKeysAllowAnyOrigin(t *testing.T) {
 			if method == http.MethodOptions {
 				req.Header.Set("Access-Control-Request-Method", "GET")
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := testClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -329,7 +329,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func scrapeQuiet(u string) string {
-	resp, err := http.Get(u)
+	resp, err := testClient.Get(u)
 	if err != nil {
 		return ""
 	}

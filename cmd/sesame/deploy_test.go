@@ -242,7 +242,7 @@ func TestStaticBinaryInEmptyRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = serve.Process.Signal(os.Interrupt); _ = serve.Wait() })
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{Transport: testTransport, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	var disc map[string]any
 	for {

@@ -20,7 +20,7 @@ func (e *testEnv) deviceStart(t *testing.T, scope string) map[string]any {
 	if out, _, _ := e.cli("", "client", "list"); !strings.Contains(out, "tv") {
 		e.mustCLI("", "client", "add", "--id", "tv", "--name", "Outil CLI", "--public", "--grant", "device_code")
 	}
-	resp, err := http.PostForm(e.issuer+"/oauth/device_authorization", url.Values{"client_id": {"tv"}, "scope": {scope}})
+	resp, err := testClient.PostForm(e.issuer+"/oauth/device_authorization", url.Values{"client_id": {"tv"}, "scope": {scope}})
 	if err != nil {
 		t.Fatal(err)
 	}

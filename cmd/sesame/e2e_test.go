@@ -48,7 +48,7 @@ func (e *testEnv) relyingParty(f fixture, nonce string, algs ...string) rp.Relyi
 		opts = append(opts, rp.WithSupportedSigningAlgorithms(algs...))
 	}
 	party, err := rp.NewRelyingPartyOIDC(context.Background(), e.issuer, f.clientID, f.secret, f.redirect,
-		[]string{"openid", "email", "profile", "organization", "offline_access"}, rp.WithVerifierOpts(opts...))
+		[]string{"openid", "email", "profile", "organization", "offline_access"}, rp.WithVerifierOpts(opts...), rp.WithHTTPClient(testClient))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -405,7 +405,7 @@ func TestRevocationIntrospectionAndUserinfo(t *testing.T) {
 
 	// Userinfo without a token: 401 with a Bearer challenge.
 	req, _ := http.NewRequest(http.MethodGet, e.issuer+"/userinfo", nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +414,7 @@ func TestRevocationIntrospectionAndUserinfo(t *testing.T) {
 		t.Fatalf("userinfo without token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	req.Header.Set("Authorization", "Bearer not-a-token")
-	resp, _ = http.DefaultClient.Do(req)
+	resp, _ = testClient.Do(req)
 	resp.Body.Close()
 	if resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("userinfo with a bad token: %d", resp.StatusCode)
@@ -599,7 +599,7 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	for _, path := range []string{"/login", "/logged-out", "/nope"} {
-		resp, err := http.Get(e.issuer + path)
+		resp, err := testClient.Get(e.issuer + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -611,7 +611,7 @@ func TestSecurityHeadersOnPages(t *testing.T) {
 			t.Errorf("%s: headers %v", path, h)
 		}
 	}
-	resp, _ := http.Get(e.issuer + "/login")
+	resp, _ := testClient.Get(e.issuer + "/login")
 	for _, c := range resp.Cookies() {
 		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 			t.Errorf("cookie %s: HttpOnly %v SameSite %v", c.Name, c.HttpOnly, c.SameSite)
@@ -625,7 +625,7 @@ func TestKeyRotation(t *testing.T) {
 	f := e.fixture("marketplace")
 	e.person(&f)
 	jwks := func() []string {
-		resp, err := http.Get(e.issuer + "/keys")
+		resp, err := testClient.Get(e.issuer + "/keys")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -686,7 +686,7 @@ func TestDiscoveryAndKeysAreCachedWithETags(t *testing.T) {
 		if etag != "" {
 			req.Header.Set("If-None-Match", etag)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

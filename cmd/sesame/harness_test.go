@@ -185,10 +185,19 @@ type browser struct {
 	hosts  map[string]bool // Sesame's: redirects elsewhere are not followed
 }
 
+// testTransport carries the tests' own requests (testClient, browsers). It
+// is not http.DefaultTransport, whose idle connections httptest.Server.Close
+// closes: a parallel test's POST that was just handed one of them fails
+// ("http: CloseIdleConnections called"; Go retries idempotent requests only).
+var (
+	testTransport = http.DefaultTransport.(*http.Transport).Clone()
+	testClient    = &http.Client{Transport: testTransport}
+)
+
 func (e *testEnv) browser() *browser {
 	jar, _ := cookiejar.New(nil)
 	b := &browser{t: e.t, e: e, hosts: map[string]bool{strings.TrimPrefix(e.issuer, "http://"): true}}
-	b.client = &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	b.client = &http.Client{Jar: jar, Transport: testTransport, Timeout: 10 * time.Second, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if !b.hosts[req.URL.Host] {
 			return http.ErrUseLastResponse
 		}
@@ -316,7 +325,7 @@ func (e *testEnv) tokenRequest(f fixture, form url.Values) (int, map[string]any,
 
 func doJSON(t *testing.T, req *http.Request) (int, map[string]any, http.Header) {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

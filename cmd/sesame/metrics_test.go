@@ -10,7 +10,7 @@ import (
 
 func scrape(t *testing.T, u string) string {
 	t.Helper()
-	resp, err := http.Get(u)
+	resp, err := testClient.Get(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestMetrics(t *testing.T) {
 	if scrape(t, "http://"+ops+"/readyz") != "ok\n" {
 		t.Fatal("readyz on ops_listen")
 	}
-	resp, _ := http.Get(e2.issuer + "/metrics")
+	resp, _ := testClient.Get(e2.issuer + "/metrics")
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("/metrics on the public listener with ops_listen set: %d", resp.StatusCode)
@@ -69,7 +69,7 @@ func TestMetrics(t *testing.T) {
 		{"http://" + ops + "/debug/pprof/", 404},
 		{e.issuer + "/debug/pprof/", 404},
 	} {
-		resp, err := http.Get(tc.url)
+		resp, err := testClient.Get(tc.url)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func TestMetrics(t *testing.T) {
 	if !strings.Contains(scrape(t, "http://"+ops3+"/debug/pprof/"), "goroutine") {
 		t.Fatal("no profiles on ops_listen with ops_pprof")
 	}
-	resp, _ = http.Get(e3.issuer + "/debug/pprof/")
+	resp, _ = testClient.Get(e3.issuer + "/debug/pprof/")
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Fatalf("profiles on the public listener: %d", resp.StatusCode)
@@ -97,7 +97,7 @@ func TestMetricsNotOnPublicListenerByDefault(t *testing.T) {
 	t.Parallel()
 	status := func(u string) int {
 		t.Helper()
-		resp, err := http.Get(u)
+		resp, err := testClient.Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -76,7 +76,7 @@ func TestDatabaseOutage(t *testing.T) {
 	e.browser().signIn(f, c, nil)
 
 	pg.stop()
-	client := &http.Client{Timeout: 20 * time.Second} // a hang fails the test
+	client := &http.Client{Transport: testTransport, Timeout: 20 * time.Second} // a hang fails the test
 	check := func(method, path string, form url.Values, want int) {
 		t.Helper()
 		var resp *http.Response

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -83,7 +82,7 @@ func startProcess(t *testing.T, bin string, env []string) *exec.Cmd {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := testClient.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -182,7 +181,7 @@ func TestTwoReplicasShareEverything(t *testing.T) {
 	for _, host := range []string{hostA, hostB} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			resp, err := http.Get(host + "/keys")
+			resp, err := testClient.Get(host + "/keys")
 			var body []byte
 			if err == nil {
 				body = make([]byte, 1<<16)

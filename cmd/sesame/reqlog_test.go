@@ -25,7 +25,7 @@ func TestRequestLog(t *testing.T) {
 		if id != "" {
 			req.Header.Set("X-Request-Id", id)
 		}
-		resp, err := http.DefaultTransport.RoundTrip(req)
+		resp, err := testTransport.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestRequestLog(t *testing.T) {
 
 	quiet := &syncBuffer{}
 	q := newEnvWith(t, slog.New(reqlog.Handler{Handler: slog.NewTextHandler(quiet, nil)}), "SESAME_LOG_REQUESTS=false")
-	r2, err := http.Get(q.issuer + "/login")
+	r2, err := testClient.Get(q.issuer + "/login")
 	if err != nil {
 		t.Fatal(err)
 	}

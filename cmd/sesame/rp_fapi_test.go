@@ -40,7 +40,7 @@ func TestRelyingPartyPrivateKeyJWT(t *testing.T) {
 	ctx := context.Background()
 	party, err := rp.NewRelyingPartyOIDC(ctx, e.issuer, f.clientID, "", f.redirect,
 		[]string{"openid", "email", "profile", "organization", "offline_access"},
-		rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(keyPEM, "rp-1")),
+		rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(keyPEM, "rp-1")), rp.WithHTTPClient(testClient),
 		rp.WithVerifierOpts(rp.WithNonce(func(context.Context) string { return "n-" + f.clientID })))
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func TestRelyingPartyPrivateKeyJWT(t *testing.T) {
 	}
 	// A refreshed ID token carries no nonce: the party that refreshes does not expect one.
 	refresher, err := rp.NewRelyingPartyOIDC(ctx, e.issuer, f.clientID, "", f.redirect, []string{"openid"},
-		rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(keyPEM, "rp-1")))
+		rp.WithJWTProfile(rp.SignerFromKeyAndKeyID(keyPEM, "rp-1")), rp.WithHTTPClient(testClient))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -541,7 +541,7 @@ func verifyLogoutToken(t *testing.T, e *testEnv, raw, clientID string) logoutTok
 	if typ, _ := tok.Headers[0].ExtraHeaders["typ"].(string); typ != "logout+jwt" {
 		t.Fatalf("typ %q", typ)
 	}
-	resp, err := http.Get(e.issuer + "/keys")
+	resp, err := testClient.Get(e.issuer + "/keys")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +577,7 @@ func TestBackchannelLogout(t *testing.T) {
 		return br, exchange(t, e.relyingParty(app, "n-crm"), code, v)
 	}
 	// Discovery advertises it.
-	resp, _ := http.Get(e.issuer + "/.well-known/openid-configuration")
+	resp, _ := testClient.Get(e.issuer + "/.well-known/openid-configuration")
 	var disc map[string]any
 	json.NewDecoder(resp.Body).Decode(&disc)
 	resp.Body.Close()

@@ -48,7 +48,7 @@ func serveUntilReady(t *testing.T, env []string) (code int, stderr string) {
 	errb := &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), &bytes.Buffer{}, errb, env) }()
-	client := &http.Client{Timeout: time.Second}
+	client := &http.Client{Transport: testTransport, Timeout: time.Second}
 	for {
 		select {
 		case code := <-done:
