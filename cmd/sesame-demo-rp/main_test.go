@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-idp/sesame/internal/testbin"
 )
 
 // TestDemoAgainstSesame builds and runs the real sesame binary, registers the
@@ -27,10 +29,8 @@ func TestDemoAgainstSesame(t *testing.T) {
 	bin := filepath.Join(dir, "sesame")
 	// Built as cmd/sesame's process tests build it (CGO disabled, the
 	// shipped binary): one compilation of the dependencies serves both.
-	build := exec.Command("go", "build", "-o", bin, "../sesame")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build sesame: %v\n%s", err, out)
+	if err := testbin.Build(testbin.Sesame, bin); err != nil {
+		t.Fatal(err)
 	}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := ln.Addr().String()

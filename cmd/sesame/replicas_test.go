@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"fmt"
 	"net"
 	"net/url"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-idp/sesame/internal/testbin"
 	"github.com/sesame-idp/sesame/storage/postgres/pgtest"
 )
 
@@ -25,15 +25,10 @@ func buildBinary(t *testing.T) string {
 	}
 	binary.once.Do(func() {
 		binary.path = filepath.Join(binary.dir, "sesame")
-		// CGO disabled: the static binary the image and the unit ship
-		// (deploy/), one build for every process test. The demo's test
-		// (cmd/sesame-demo-rp) builds it the same way, so that a cold run
-		// compiles the dependencies for it once, not once per flavour.
-		build := exec.Command("go", "build", "-o", binary.path, ".")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			binary.err = fmt.Errorf("build: %v\n%s", err, out)
-		}
+		// The static binary the image and the unit ship (deploy/), one
+		// build for every process test; the demo's test builds the same
+		// (testbin says why they take turns).
+		binary.err = testbin.Build(testbin.Sesame, binary.path)
 	})
 	if binary.err != nil {
 		t.Fatal(binary.err)
