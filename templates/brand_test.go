@@ -57,6 +57,9 @@ func TestBranding(t *testing.T) {
 	if strings.Contains(plain.T("fr", "Mail.SetPassword.Subject"), "Acme") {
 		t.Error("branding one renderer changed another's catalog")
 	}
+	if fresh, err := New(); err != nil || strings.Contains(fresh.T("fr", "Mail.SetPassword.Subject"), "Acme") {
+		t.Errorf("a renderer made after a branding starts branded (%v)", err)
+	}
 	d := &setPasswordMail{MailData: MailData{Lang: "en"}, OrgName: "Acme", Link: "https://id.example.com/set-password?token=abc"}
 	subject, text, html, err := r.RenderMail("set_password", "Mail.SetPassword.Subject", d)
 	if err != nil {

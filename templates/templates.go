@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -131,20 +132,30 @@ func (b *Base) BrandCSS() string {
 	return b.brandCSS
 }
 
-// parsedTemplates are the embedded pages and mails, parsed once per process
-// (for each server, parsing them cost cmd/sesame's tests 14 CPU-seconds under
-// -race). Nothing changes a template after parsing, and executing one from
-// many goroutines is safe: every Renderer shares them. The catalogs are not
-// shared, since SetBrand rewrites them.
+// parsedTemplates are the embedded pages, mails and catalogs, read once per
+// process (for each server, parsing the templates cost cmd/sesame's tests 14
+// CPU-seconds under -race, and reading the catalogs about 5 more). Nothing
+// changes a template after parsing, and executing one from many goroutines
+// is safe: every Renderer shares them. Each Renderer gets its own copy of
+// the catalogs, since SetBrand rewrites them.
 type parsedTemplates struct {
 	pages    map[string]*template.Template
 	mailHTML map[string]*template.Template
 	mailText map[string]*textTemplate.Template
+	catalogs map[string]map[string]string
 }
 
 var parsed = sync.OnceValues(func() (*parsedTemplates, error) {
-	p := &parsedTemplates{pages: map[string]*template.Template{},
-		mailHTML: map[string]*template.Template{}, mailText: map[string]*textTemplate.Template{}}
+	p := &parsedTemplates{pages: map[string]*template.Template{}, mailHTML: map[string]*template.Template{},
+		mailText: map[string]*textTemplate.Template{}, catalogs: map[string]map[string]string{}}
+	for _, tag := range Languages {
+		lang, _ := tag.Base()
+		m, err := readCatalog(files, lang.String())
+		if err != nil {
+			return nil, err
+		}
+		p.catalogs[lang.String()] = m
+	}
 	names, err := fs.Glob(files, "pages/*.html")
 	if err != nil {
 		return nil, err
@@ -175,20 +186,16 @@ var parsed = sync.OnceValues(func() (*parsedTemplates, error) {
 	return p, nil
 })
 
-// New parses every page and catalog; it fails on any template error.
+// New gives a renderer of every page, mail and catalog, read once per
+// process; it fails on any template or catalog error.
 func New() (*Renderer, error) {
 	p, err := parsed()
 	if err != nil {
 		return nil, err
 	}
 	r := &Renderer{pages: p.pages, catalogs: map[string]map[string]string{}, mailHTML: p.mailHTML, mailText: p.mailText}
-	for _, tag := range Languages {
-		lang, _ := tag.Base()
-		m, err := readCatalog(files, lang.String())
-		if err != nil {
-			return nil, err
-		}
-		r.catalogs[lang.String()] = m
+	for lang, m := range p.catalogs {
+		r.catalogs[lang] = maps.Clone(m)
 	}
 	r.CSS, err = files.ReadFile("static/sesame.css")
 	if err != nil {
