@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 	// busy_timeout comes first so that every later pragma already waits
 	// rather than failing on a lock.
-	pragmas := []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
+	pragmas := []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}
 	dsn := func(extra ...string) string {
 		v := url.Values{}
 		for _, p := range append(pragmas, extra...) {
@@ -172,8 +172,42 @@ func (db *DB) IntegrityCheck(ctx context.Context) (string, error) {
 	return res, err
 }
 
+// migrate applies the pending migrations. Commands started at once on a
+// brand-new file can get SQLITE_BUSY at once, without SQLite's busy handler
+// waiting (seen about once in ten loaded runs of
+// TestCommandsStartedAtOnceOnAFreshDataDir, likely while another process
+// switches the new file to WAL): that is retried for as long as the busy
+// timeout would have waited.
 func migrate(ctx context.Context, write *sql.DB) error {
-	return sqlstore.ApplyMigrations(ctx, write, *dialect, migrations, "migrations")
+	return retryBusy(ctx, busyTimeout, func() error {
+		return sqlstore.ApplyMigrations(ctx, write, *dialect, migrations, "migrations")
+	})
+}
+
+// busyTimeout is how long a statement waits for a lock (busy_timeout).
+const busyTimeout = 10 * time.Second
+
+// retryBusy runs fn until it ends with anything but SQLITE_BUSY, waiting a
+// little longer each time, for at most patience.
+func retryBusy(ctx context.Context, patience time.Duration, fn func() error) error {
+	deadline := time.Now().Add(patience)
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		err := fn()
+		if !isBusy(err) || time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (any of its extended codes).
+func isBusy(err error) bool {
+	var coded interface{ Code() int }
+	return errors.As(err, &coded) && coded.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // isUnique reports whether err is a UNIQUE or PRIMARY KEY violation.
